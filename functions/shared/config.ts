@@ -1,0 +1,66 @@
+import { ConfigurationError } from './errors.js';
+
+/**
+ * Everything a function learns from its environment, parsed once at cold start.
+ * template.yaml is the single source of these variables; the local cloud reads them from there too.
+ */
+export interface Config {
+  tableName: string;
+  stateMachineArn: string;
+  eventBusName: string;
+  /** Full cluster ARNs in scope. Events for any other cluster are ignored. */
+  clusterArns: readonly string[];
+  defaultDrainSeconds: number;
+  maxDrainSeconds: number;
+  heartbeatTimeoutSeconds: number;
+  protectionMinutes: number;
+  /** Renew protection once less than this much of it is left. */
+  protectionRenewBeforeSeconds: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+function required(env: Env, name: string): string {
+  const value = env[name];
+  if (value === undefined || value.trim() === '') {
+    throw new ConfigurationError(`environment variable ${name} is required`);
+  }
+  return value.trim();
+}
+
+function positiveInteger(env: Env, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw new ConfigurationError(`environment variable ${name} must be an integer from 1 to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const clusterArns = (env.CLUSTER_ARNS ?? '')
+    .split(',')
+    .map((arn) => arn.trim())
+    .filter((arn) => arn !== '');
+  const defaultDrainSeconds = positiveInteger(env, 'DEFAULT_DRAIN_SECONDS', 3600);
+  const maxDrainSeconds = positiveInteger(env, 'MAX_DRAIN_SECONDS', 8 * 3600);
+  if (defaultDrainSeconds > maxDrainSeconds) {
+    throw new ConfigurationError('DEFAULT_DRAIN_SECONDS must not exceed MAX_DRAIN_SECONDS');
+  }
+  return {
+    tableName: required(env, 'TABLE_NAME'),
+    stateMachineArn: env.STATE_MACHINE_ARN?.trim() ?? '',
+    eventBusName: env.EVENT_BUS_NAME?.trim() || 'default',
+    clusterArns,
+    defaultDrainSeconds,
+    maxDrainSeconds,
+    heartbeatTimeoutSeconds: positiveInteger(env, 'HEARTBEAT_TIMEOUT_SECONDS', 120),
+    protectionMinutes: positiveInteger(env, 'PROTECTION_MINUTES', 2880, 2880),
+    protectionRenewBeforeSeconds: positiveInteger(env, 'PROTECTION_RENEW_BEFORE_SECONDS', 6 * 3600),
+  };
+}
+
+export function isClusterInScope(config: Config, clusterArn: string): boolean {
+  return config.clusterArns.includes(clusterArn);
+}

@@ -1,0 +1,35 @@
+"""Starts moto_server with a fix for moto 5.2.1's StartExecution.
+
+moto deep-copies the state machine on every StartExecution. The copy reaches the running
+executions (through `executions`) and the whole backend (through `backend`), whose thread locks
+cannot be copied, so every StartExecution after the first fails with
+"cannot pickle '_thread.RLock'". A state machine's copy needs neither: the backend is shared, and
+a fresh copy owns no executions. This launcher teaches StateMachine to copy itself that way, then
+hands over to moto's own server entry point with the given arguments.
+"""
+import copy
+import sys
+
+from moto.stepfunctions.models import StateMachine
+
+
+def _copy_without_backend_or_executions(self, memo):
+    clone = self.__class__.__new__(self.__class__)
+    memo[id(self)] = clone
+    backend = self.__dict__.get("backend")
+    if backend is not None:
+        memo[id(backend)] = backend
+    executions = self.__dict__.get("executions")
+    if executions is not None:
+        memo[id(executions)] = []
+    for name, value in self.__dict__.items():
+        setattr(clone, name, copy.deepcopy(value, memo))
+    return clone
+
+
+StateMachine.__deepcopy__ = _copy_without_backend_or_executions
+
+if __name__ == "__main__":
+    from moto.server import main
+
+    main(sys.argv[1:])
