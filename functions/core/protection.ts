@@ -1,0 +1,81 @@
+import { UpdateTaskProtectionCommand } from '@aws-sdk/client-ecs';
+import type { Deps } from '../shared/deps.js';
+import { asRetryable } from './ecs-errors.js';
+
+/** UpdateTaskProtection accepts at most this many tasks per call. */
+export const PROTECTION_BATCH_SIZE = 10;
+
+export interface ProtectionRequest {
+  clusterArn: string;
+  taskArns: readonly string[];
+  enabled: boolean;
+}
+
+export interface ProtectionResult {
+  /** Tasks ECS confirmed, with the epoch second their protection lapses (enabled only). */
+  updated: { taskArn: string; expiresAt?: number }[];
+  /** More tasks would be protected than the service's desired count; try again later. */
+  blocked: string[];
+  /** ECS no longer knows the task, or it is not a service task: protection does not apply. */
+  notApplicable: string[];
+  /** Any other per-task failure, with ECS's reason. */
+  failed: { taskArn: string; reason: string }[];
+}
+
+const NOT_APPLICABLE_REASONS = new Set(['MISSING', 'TASK_NOT_VALID']);
+
+/**
+ * Sets ECS task scale-in protection on up to any number of tasks of one cluster, in batches of 10.
+ * Per-task failures are sorted rather than thrown, because one blocked task must not stop the
+ * others from being protected. Throttling and 5xx are thrown as RetryableEcsError.
+ */
+export async function setTaskProtection(
+  deps: Pick<Deps, 'ecs' | 'config' | 'logger'>,
+  request: ProtectionRequest,
+): Promise<ProtectionResult> {
+  const result: ProtectionResult = { updated: [], blocked: [], notApplicable: [], failed: [] };
+  for (let start = 0; start < request.taskArns.length; start += PROTECTION_BATCH_SIZE) {
+    const batch = request.taskArns.slice(start, start + PROTECTION_BATCH_SIZE);
+    let response;
+    try {
+      response = await deps.ecs.send(
+        new UpdateTaskProtectionCommand({
+          cluster: request.clusterArn,
+          tasks: [...batch],
+          protectionEnabled: request.enabled,
+          ...(request.enabled ? { expiresInMinutes: deps.config.protectionMinutes } : {}),
+        }),
+      );
+    } catch (error) {
+      // ECS may refuse the whole call for a blocked deployment instead of listing per-task failures.
+      if (error instanceof Error && /DEPLOYMENT_BLOCKED/.test(`${error.name} ${error.message}`)) {
+        result.blocked.push(...batch);
+        continue;
+      }
+      throw asRetryable(error, 'UpdateTaskProtection');
+    }
+    for (const task of response.protectedTasks ?? []) {
+      if (task.taskArn === undefined) continue;
+      result.updated.push({
+        taskArn: task.taskArn,
+        ...(request.enabled && task.expirationDate ? { expiresAt: Math.floor(task.expirationDate.getTime() / 1000) } : {}),
+      });
+    }
+    for (const failure of response.failures ?? []) {
+      const taskArn = batch.find((arn) => failure.arn !== undefined && (arn === failure.arn || arn.endsWith(`/${failure.arn}`))) ?? failure.arn ?? '';
+      const reason = failure.reason ?? 'UNKNOWN';
+      if (reason === 'DEPLOYMENT_BLOCKED') result.blocked.push(taskArn);
+      else if (NOT_APPLICABLE_REASONS.has(reason)) result.notApplicable.push(taskArn);
+      else result.failed.push({ taskArn, reason: `${reason}${failure.detail ? `: ${failure.detail}` : ''}` });
+    }
+  }
+  if (result.blocked.length > 0 || result.failed.length > 0) {
+    deps.logger.warn('ECS did not change protection of every task', {
+      clusterArn: request.clusterArn,
+      enabled: request.enabled,
+      blocked: result.blocked,
+      failed: result.failed,
+    });
+  }
+  return result;
+}

@@ -1,0 +1,137 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { Deps } from '../shared/deps.js';
+import { ConfigurationError } from '../shared/errors.js';
+import { MetricName, MetricUnit } from '../shared/powertools.js';
+import { drainExecutionName, type DrainReason, TaskStatus, taskKey } from '../registry/model.js';
+import { readTask } from '../registry/tasks.js';
+
+export interface DrainRequest {
+  clusterArn: string;
+  taskArn: string;
+  serviceName?: string;
+  reason: DrainReason;
+  /** Absolute deadline; defaults to DEFAULT_DRAIN_SECONDS from now, never later than MAX_DRAIN_SECONDS. */
+  deadline?: Date;
+}
+
+export type StartDrainResult =
+  | { status: 'started'; executionArn: string; attempt: number }
+  | { status: 'already-draining'; executionArn?: string }
+  | { status: 'not-registered' }
+  | { status: 'task-stopped' };
+
+/** The workflow's input, as documented in docs/design.md. */
+export interface DrainWorkflowInput {
+  cluster: string;
+  taskArn: string;
+  service?: string;
+  reason: DrainReason;
+  deadline: string;
+}
+
+type ExecutionState = 'RUNNING' | 'CLOSED' | 'MISSING';
+
+export function executionArnFor(stateMachineArn: string, executionName: string): string {
+  const parts = stateMachineArn.split(':');
+  if (parts.length !== 7 || parts[5] !== 'stateMachine') {
+    throw new ConfigurationError(`STATE_MACHINE_ARN is not a state machine ARN: "${stateMachineArn}"`);
+  }
+  return [...parts.slice(0, 5), 'execution', parts[6], executionName].join(':');
+}
+
+export function resolveDeadline(deps: Pick<Deps, 'config' | 'now'>, requested?: Date): Date {
+  const now = deps.now().getTime();
+  const latest = now + deps.config.maxDrainSeconds * 1000;
+  const wanted = requested?.getTime() ?? now + deps.config.defaultDrainSeconds * 1000;
+  return new Date(Math.min(Math.max(wanted, now), latest));
+}
+
+async function executionState(deps: Pick<Deps, 'sfn'>, executionArn: string): Promise<ExecutionState> {
+  try {
+    const execution = await deps.sfn.send(new DescribeExecutionCommand({ executionArn }));
+    return execution.status === 'RUNNING' ? 'RUNNING' : 'CLOSED';
+  } catch (error) {
+    if (error instanceof ExecutionDoesNotExist || (error as Error).name === 'ExecutionDoesNotExist') return 'MISSING';
+    throw error;
+  }
+}
+
+/**
+ * Starts the drain workflow for one task, at most once per open drain.
+ *
+ * The attempt number and the execution ARN are claimed on the task item before StartExecution,
+ * so that every duplicate of the triggering event derives the same execution name. Standard
+ * workflows reject a second execution of that name, which makes the start itself idempotent;
+ * the claim makes it so even after the first execution has closed, when the name alone would not.
+ */
+export async function startDrain(deps: Deps, request: DrainRequest): Promise<StartDrainResult> {
+  const { config, logger } = deps;
+  const task = await readTask({ ddb: deps.ddb, tableName: config.tableName }, request.taskArn);
+  if (task === undefined) return { status: 'not-registered' };
+  if (task.status === TaskStatus.Stopping || task.status === TaskStatus.Stopped) return { status: 'task-stopped' };
+
+  const previousAttempt = task.drainAttempt ?? 0;
+  let attempt = previousAttempt + 1;
+  if (task.executionArn !== undefined) {
+    const state = await executionState(deps, task.executionArn);
+    if (state === 'RUNNING') return { status: 'already-draining', executionArn: task.executionArn };
+    // Claimed by an invocation that died before StartExecution: start that same attempt.
+    if (state === 'MISSING' && previousAttempt > 0) attempt = previousAttempt;
+  }
+
+  const executionName = drainExecutionName(request.taskArn, attempt);
+  const executionArn = executionArnFor(config.stateMachineArn, executionName);
+  if (attempt !== previousAttempt) {
+    try {
+      await deps.ddb.send(
+        new UpdateCommand({
+          TableName: config.tableName,
+          Key: taskKey(request.taskArn),
+          UpdateExpression: 'SET drainAttempt = :attempt, executionArn = :executionArn',
+          ConditionExpression:
+            '(attribute_not_exists(drainAttempt) OR drainAttempt = :previous) AND #status IN (:active, :draining)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':attempt': attempt,
+            ':previous': previousAttempt,
+            ':executionArn': executionArn,
+            ':active': TaskStatus.Active,
+            ':draining': TaskStatus.Draining,
+          },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') {
+        // Another invocation claimed this attempt first, or the task stopped meanwhile.
+        logger.info('drain already claimed by a concurrent start', { taskArn: request.taskArn, attempt });
+        return { status: 'already-draining' };
+      }
+      throw error;
+    }
+  }
+
+  const deadline = resolveDeadline(deps, request.deadline);
+  const serviceName = request.serviceName ?? task.serviceName;
+  const input: DrainWorkflowInput = {
+    cluster: task.clusterArn ?? request.clusterArn,
+    taskArn: request.taskArn,
+    ...(serviceName === undefined ? {} : { service: serviceName }),
+    reason: request.reason,
+    deadline: deadline.toISOString(),
+  };
+  try {
+    await deps.sfn.send(
+      new StartExecutionCommand({ stateMachineArn: config.stateMachineArn, name: executionName, input: JSON.stringify(input) }),
+    );
+  } catch (error) {
+    if (error instanceof ExecutionAlreadyExists || (error as Error).name === 'ExecutionAlreadyExists') {
+      return { status: 'already-draining', executionArn };
+    }
+    throw error;
+  }
+  logger.info('drain started', { taskArn: request.taskArn, reason: request.reason, executionArn, deadline: input.deadline });
+  deps.metrics.addMetric(MetricName.DrainsStarted, MetricUnit.Count, 1);
+  return { status: 'started', executionArn, attempt };
+}
