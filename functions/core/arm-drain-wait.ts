@@ -1,0 +1,99 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { DrainControl, type TaskItem, TaskStatus, taskKey, WaitError } from '../registry/model.js';
+import { readTask } from '../registry/tasks.js';
+import type { Deps } from '../shared/deps.js';
+
+export const armDrainWaitInputSchema = z.object({
+  taskToken: z.string().min(1),
+  taskArn: z.string().startsWith('arn:'),
+});
+export type ArmDrainWaitInput = z.output<typeof armDrainWaitInputSchema>;
+
+export type ArmDrainWaitResult =
+  | { status: 'armed' }
+  | { status: 'completed'; error?: WaitError }
+  /** Step Functions no longer waits for this token (the state timed out or the execution ended). */
+  | { status: 'stale-token' };
+
+/** Conditions can lose to concurrent writes; each loss re-reads, so a few tries always settle. */
+const MAX_ATTEMPTS = 5;
+const STALE_TOKEN_ERRORS = new Set(['TaskTimedOut', 'InvalidToken', 'TaskDoesNotExist']);
+
+type Verdict = { kind: 'success' } | { kind: 'failure'; error: WaitError; cause: string } | { kind: 'retry' };
+
+/**
+ * What the wait should do when the token could not be stored. An operator's request wins over
+ * an empty task (a cancel means "keep this task", even when it has no sessions).
+ */
+export function waitVerdict(task: TaskItem | undefined): Verdict {
+  if (task === undefined || task.status === TaskStatus.Stopping || task.status === TaskStatus.Stopped) {
+    return { kind: 'failure', error: WaitError.TaskGone, cause: task === undefined ? 'the task left the registry' : `the task is ${task.status}` };
+  }
+  if (task.drainControl === DrainControl.Cancel) return { kind: 'failure', error: WaitError.Cancelled, cause: 'an operator cancelled the drain' };
+  if (task.drainControl === DrainControl.ForceStop) return { kind: 'failure', error: WaitError.ForceStop, cause: 'an operator asked to stop the task now' };
+  // ACTIVE again without a control means the drain was already undone (cancelled) elsewhere.
+  if (task.status === TaskStatus.Active) return { kind: 'failure', error: WaitError.Cancelled, cause: 'the task is ACTIVE again' };
+  if ((task.sessionCount ?? 0) <= 0) return { kind: 'success' };
+  return { kind: 'retry' };
+}
+
+/**
+ * Stores the wait's task token on the registry item, but only while there is something to wait
+ * for. The condition and RegistryStreamFunction close the race: a count that reaches zero before
+ * the token is stored makes this condition fail (we complete at once); one that reaches zero after
+ * produces a stream record of an item that holds the token (the stream handler completes).
+ */
+export async function armDrainWait(
+  deps: Pick<Deps, 'ddb' | 'sfn' | 'config' | 'logger'>,
+  input: ArmDrainWaitInput,
+): Promise<ArmDrainWaitResult> {
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
+    try {
+      await deps.ddb.send(
+        new UpdateCommand({
+          TableName: deps.config.tableName,
+          Key: taskKey(input.taskArn),
+          UpdateExpression: 'SET taskToken = :token',
+          ConditionExpression: '#status = :draining AND sessionCount > :zero AND attribute_not_exists(drainControl)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':token': input.taskToken, ':draining': TaskStatus.Draining, ':zero': 0 },
+        }),
+      );
+      deps.logger.info('waiting for sessions to drain', { taskArn: input.taskArn });
+      return { status: 'armed' };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException')) throw error;
+    }
+    const task = await readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, input.taskArn);
+    const verdict = waitVerdict(task);
+    if (verdict.kind === 'retry') continue;
+    return complete(deps, input, verdict);
+  }
+  throw new Error(`could not arm the drain wait for ${input.taskArn} after ${MAX_ATTEMPTS} attempts`);
+}
+
+async function complete(
+  deps: Pick<Deps, 'sfn' | 'logger'>,
+  input: ArmDrainWaitInput,
+  verdict: Exclude<Verdict, { kind: 'retry' }>,
+): Promise<ArmDrainWaitResult> {
+  try {
+    if (verdict.kind === 'success') {
+      await deps.sfn.send(new SendTaskSuccessCommand({ taskToken: input.taskToken, output: JSON.stringify({ sessionCount: 0 }) }));
+      deps.logger.info('no sessions left: drain wait completed at once', { taskArn: input.taskArn });
+      return { status: 'completed' };
+    }
+    await deps.sfn.send(new SendTaskFailureCommand({ taskToken: input.taskToken, error: verdict.error, cause: verdict.cause }));
+    deps.logger.info('drain wait ended at once', { taskArn: input.taskArn, error: verdict.error, cause: verdict.cause });
+    return { status: 'completed', error: verdict.error };
+  } catch (error) {
+    if (error instanceof Error && STALE_TOKEN_ERRORS.has(error.name)) {
+      deps.logger.info('the workflow no longer waits for this token', { taskArn: input.taskArn, error: error.name });
+      return { status: 'stale-token' };
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,318 @@
+import { randomUUID } from 'node:crypto';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DescribeServicesCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { taskKey } from '../registry/model.js';
+import type { Deps } from '../shared/deps.js';
+import { asRetryable } from './ecs-errors.js';
+
+/**
+ * Replacement capacity ("surge") for drains that take a task away from a service whatever the
+ * service wants (Spot, instance, manual). Many drains of one service run at once, so the desired
+ * count is never read-modify-written by a drain. Instead a per-service capacity item holds
+ *   surge          the set of draining tasks that asked for a replacement (changed idempotently)
+ *   base           the desired count without the surge, captured when the set becomes non-empty
+ *   version        bumped by every change of the set
+ *   applied        the desired count last sent to ECS, appliedFrom the count it replaced,
+ *                  appliedVersion the version it was computed from
+ *   lockOwner      the one converger allowed to call UpdateService, with lockExpiresAt
+ * After changing the set, a drain waits until some converger has applied a version at least as
+ * new as its own change, taking the lock itself when it is free. Only lock holders talk to ECS,
+ * so UpdateService calls never overtake one another, and a desired count that differs from
+ * `applied` can only mean someone else scaled the service: that difference moves into the base.
+ */
+export const CAPACITY_SORT_KEY = 'CAPACITY';
+export const LOCK_TTL_MS = 30_000;
+const CONVERGE_BUDGET_MS = 20_000;
+const MAX_APPLY_ROUNDS = 200;
+
+export class CapacityBusyError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CapacityBusy';
+  }
+}
+
+export const capacityInputSchema = z.object({
+  cluster: z.string().startsWith('arn:'),
+  taskArn: z.string().startsWith('arn:'),
+  service: z.string().min(1).optional(),
+});
+export type CapacityInput = z.output<typeof capacityInputSchema>;
+
+export interface CapacityItem {
+  pk: string;
+  sk: typeof CAPACITY_SORT_KEY;
+  clusterArn: string;
+  serviceName: string;
+  surge?: Set<string>;
+  version?: number;
+  base?: number;
+  applied?: number;
+  appliedFrom?: number;
+  appliedVersion?: number;
+  lockOwner?: string;
+  lockExpiresAt?: number;
+}
+
+export type CapacityResult =
+  | { changed: boolean; desiredCount: number | null; surge: number }
+  | { changed: false; skipped: 'standalone-task' };
+
+type CapacityDeps = Pick<Deps, 'ecs' | 'ddb' | 'config' | 'logger' | 'now'>;
+interface ServiceRef { clusterArn: string; serviceName: string }
+
+export function capacityKey(clusterArn: string, serviceName: string): { pk: string; sk: typeof CAPACITY_SORT_KEY } {
+  return { pk: `SERVICE#${clusterArn}#${serviceName}`, sk: CAPACITY_SORT_KEY };
+}
+
+/** Adds the task's replacement to its service's desired count (once per task, however often called). */
+export async function launchReplacement(deps: CapacityDeps, input: CapacityInput): Promise<CapacityResult> {
+  if (input.service === undefined) return { changed: false, skipped: 'standalone-task' };
+  const ref = { clusterArn: input.cluster, serviceName: input.service };
+  // Flag first: a drain that dies after joining the set is then visible on its task item.
+  await setReplacementRequested(deps, input.taskArn, true);
+  const change = await changeSurge(deps, ref, input.taskArn, 'add');
+  return finish(deps, ref, input.taskArn, change);
+}
+
+/** Takes the task's replacement back out of the desired count (once per task). */
+export async function releaseReplacement(deps: CapacityDeps, input: CapacityInput): Promise<CapacityResult> {
+  if (input.service === undefined) return { changed: false, skipped: 'standalone-task' };
+  const ref = { clusterArn: input.cluster, serviceName: input.service };
+  const change = await changeSurge(deps, ref, input.taskArn, 'remove');
+  const result = await finish(deps, ref, input.taskArn, change);
+  await setReplacementRequested(deps, input.taskArn, false);
+  return result;
+}
+
+async function finish(deps: CapacityDeps, ref: ServiceRef, taskArn: string, change: { changed: boolean; version: number }): Promise<CapacityResult> {
+  const applied = await converge(deps, ref, change.version);
+  deps.logger.info('replacement capacity converged', { ...ref, taskArn, changed: change.changed, ...applied });
+  return { changed: change.changed, ...applied };
+}
+
+async function changeSurge(deps: CapacityDeps, ref: ServiceRef, taskArn: string, change: 'add' | 'remove'): Promise<{ changed: boolean; version: number }> {
+  try {
+    const result = await deps.ddb.send(
+      new UpdateCommand({
+        TableName: deps.config.tableName,
+        Key: capacityKey(ref.clusterArn, ref.serviceName),
+        UpdateExpression:
+          change === 'add'
+            ? 'SET clusterArn = :cluster, serviceName = :service, version = if_not_exists(version, :zero) + :one ADD surge :tasks'
+            : 'SET version = version + :one DELETE surge :tasks',
+        ConditionExpression: change === 'add' ? 'NOT contains(surge, :task)' : 'contains(surge, :task)',
+        ExpressionAttributeValues: {
+          ':tasks': new Set([taskArn]),
+          ':task': taskArn,
+          ':one': 1,
+          ...(change === 'add' ? { ':cluster': ref.clusterArn, ':service': ref.serviceName, ':zero': 0 } : {}),
+        },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return { changed: true, version: Number(result.Attributes?.version ?? 0) };
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+    // Already done by an earlier try of this step: only the convergence may still be missing.
+    const item = await readCapacity(deps, ref);
+    return { changed: false, version: item?.version ?? 0 };
+  }
+}
+
+/** Waits until ECS reflects a version of the set at least as new as `version`. */
+async function converge(deps: CapacityDeps, ref: ServiceRef, version: number): Promise<{ desiredCount: number | null; surge: number }> {
+  const owner = randomUUID();
+  const giveUpAt = Date.now() + CONVERGE_BUDGET_MS;
+  for (;;) {
+    const item = await readCapacity(deps, ref);
+    if (item === undefined) return { desiredCount: null, surge: 0 };
+    if ((item.appliedVersion ?? -1) >= version) return { desiredCount: item.applied ?? null, surge: item.surge?.size ?? 0 };
+    if (await tryLock(deps, ref, owner)) {
+      try {
+        return await applyUnderLock(deps, ref, owner);
+      } finally {
+        await unlock(deps, ref, owner);
+      }
+    }
+    if (Date.now() > giveUpAt) throw new CapacityBusyError(`capacity of ${ref.serviceName} did not converge within ${CONVERGE_BUDGET_MS} ms`);
+    await sleep(25 + Math.random() * 100);
+  }
+}
+
+async function applyUnderLock(deps: CapacityDeps, ref: ServiceRef, owner: string): Promise<{ desiredCount: number | null; surge: number }> {
+  for (let round = 0; round < MAX_APPLY_ROUNDS; round += 1) {
+    const item = await readCapacity(deps, ref);
+    if (item === undefined) return { desiredCount: null, surge: 0 };
+    if (item.lockOwner !== owner) throw new CapacityBusyError(`lost the capacity lock of ${ref.serviceName}`);
+    const version = item.version ?? 0;
+    const surge = item.surge?.size ?? 0;
+    const desired = await describeDesiredCount(deps, ref);
+    if (desired === undefined) {
+      deps.logger.warn('service not found or not active: no capacity to change', { ...ref });
+      await writeApplied(deps, ref, owner, version, {});
+      return { desiredCount: null, surge };
+    }
+    const plan = planDesiredCount(item, surge, desired);
+    if (plan.adopted !== 0) deps.logger.info('the service was scaled by someone else: adopting the change into the base', { ...ref, adopted: plan.adopted });
+    if (plan.target === undefined) {
+      // Nothing surged and nothing to undo: only record that this version is settled.
+      if (await writeApplied(deps, ref, owner, version, { clear: true })) return { desiredCount: desired, surge };
+      continue;
+    }
+    // Intent before action: a later holder that finds ECS at appliedFrom knows this call never landed.
+    if (!(await writeApplied(deps, ref, owner, version, { base: plan.base, applied: plan.target, appliedFrom: desired }))) continue;
+    if (plan.target !== desired) {
+      try {
+        await deps.ecs.send(new UpdateServiceCommand({ cluster: ref.clusterArn, service: ref.serviceName, desiredCount: plan.target }));
+      } catch (error) {
+        throw asRetryable(error, 'UpdateService');
+      }
+    }
+    if (surge === 0) {
+      // Back at the base: forget it, so the next surge captures whatever the service has then.
+      if (await writeApplied(deps, ref, owner, version, { clear: true })) return { desiredCount: plan.target, surge };
+      continue;
+    }
+    const after = await readCapacity(deps, ref);
+    if ((after?.version ?? 0) === version) return { desiredCount: plan.target, surge };
+  }
+  throw new CapacityBusyError(`capacity of ${ref.serviceName} kept changing for ${MAX_APPLY_ROUNDS} rounds`);
+}
+
+/**
+ * The desired count the service should have, from the capacity item and what ECS has now.
+ * Exported for unit tests: this is where someone else's scaling is told apart from our own.
+ */
+export function planDesiredCount(
+  item: Pick<CapacityItem, 'base' | 'applied' | 'appliedFrom'>,
+  surge: number,
+  desired: number,
+): { base?: number; target?: number; adopted: number } {
+  let base = item.base;
+  let adopted = 0;
+  if (base !== undefined && item.applied !== undefined && desired !== item.applied && desired !== item.appliedFrom) {
+    adopted = desired - item.applied;
+    base = Math.max(0, base + adopted);
+  }
+  if (surge > 0) {
+    base ??= desired;
+    return { base, target: base + surge, adopted };
+  }
+  return base === undefined ? { adopted } : { base, target: base, adopted };
+}
+
+async function describeDesiredCount(deps: CapacityDeps, ref: ServiceRef): Promise<number | undefined> {
+  let response;
+  try {
+    response = await deps.ecs.send(new DescribeServicesCommand({ cluster: ref.clusterArn, services: [ref.serviceName] }));
+  } catch (error) {
+    throw asRetryable(error, 'DescribeServices');
+  }
+  const service = response.services?.[0];
+  if (service === undefined || service.status !== 'ACTIVE') return undefined;
+  return service.desiredCount ?? 0;
+}
+
+async function writeApplied(
+  deps: CapacityDeps,
+  ref: ServiceRef,
+  owner: string,
+  version: number,
+  fields: { base?: number; applied?: number; appliedFrom?: number; clear?: boolean },
+): Promise<boolean> {
+  const set = ['appliedVersion = :version'];
+  const values: Record<string, unknown> = { ':version': version, ':owner': owner };
+  for (const name of ['base', 'applied', 'appliedFrom'] as const) {
+    const value = fields[name];
+    if (value !== undefined) {
+      set.push(`${name} = :${name}`);
+      values[`:${name}`] = value;
+    }
+  }
+  try {
+    await deps.ddb.send(
+      new UpdateCommand({
+        TableName: deps.config.tableName,
+        Key: capacityKey(ref.clusterArn, ref.serviceName),
+        UpdateExpression: `SET ${set.join(', ')}${fields.clear ? ' REMOVE base, applied, appliedFrom' : ''}`,
+        ConditionExpression: 'version = :version AND lockOwner = :owner',
+        ExpressionAttributeValues: values,
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+async function tryLock(deps: CapacityDeps, ref: ServiceRef, owner: string): Promise<boolean> {
+  const now = deps.now().getTime();
+  try {
+    await deps.ddb.send(
+      new UpdateCommand({
+        TableName: deps.config.tableName,
+        Key: capacityKey(ref.clusterArn, ref.serviceName),
+        UpdateExpression: 'SET lockOwner = :owner, lockExpiresAt = :expires',
+        ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(lockOwner) OR lockExpiresAt < :now)',
+        ExpressionAttributeValues: { ':owner': owner, ':expires': now + LOCK_TTL_MS, ':now': now },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+async function unlock(deps: CapacityDeps, ref: ServiceRef, owner: string): Promise<void> {
+  try {
+    await deps.ddb.send(
+      new UpdateCommand({
+        TableName: deps.config.tableName,
+        Key: capacityKey(ref.clusterArn, ref.serviceName),
+        UpdateExpression: 'REMOVE lockOwner, lockExpiresAt',
+        ConditionExpression: 'lockOwner = :owner',
+        ExpressionAttributeValues: { ':owner': owner },
+      }),
+    );
+  } catch (error) {
+    // Expired and taken by another converger: theirs to release.
+    if (!isConditionFailure(error)) throw error;
+  }
+}
+
+async function readCapacity(deps: CapacityDeps, ref: ServiceRef): Promise<CapacityItem | undefined> {
+  const result = await deps.ddb.send(
+    new GetCommand({ TableName: deps.config.tableName, Key: capacityKey(ref.clusterArn, ref.serviceName), ConsistentRead: true }),
+  );
+  return result.Item as CapacityItem | undefined;
+}
+
+async function setReplacementRequested(deps: CapacityDeps, taskArn: string, requested: boolean): Promise<void> {
+  try {
+    await deps.ddb.send(
+      new UpdateCommand({
+        TableName: deps.config.tableName,
+        Key: taskKey(taskArn),
+        UpdateExpression: 'SET replacementRequested = :requested',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':requested': requested },
+      }),
+    );
+  } catch (error) {
+    // The task item is gone (task stopped and expired): nothing to flag.
+    if (!isConditionFailure(error)) throw error;
+  }
+}
+
+function isConditionFailure(error: unknown): boolean {
+  return error instanceof ConditionalCheckFailedException || (error as Error | undefined)?.name === 'ConditionalCheckFailedException';
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

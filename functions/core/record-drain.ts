@@ -1,0 +1,141 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DescribeExecutionCommand, ExecutionDoesNotExist } from '@aws-sdk/client-sfn';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { DRAIN_REASONS, DrainReason, epochSeconds, type TaskItem, TaskStatus, taskKey } from '../registry/model.js';
+import { readTask } from '../registry/tasks.js';
+import type { Deps } from '../shared/deps.js';
+import { InvalidInputError, TaskGoneError } from '../shared/errors.js';
+import { MetricName, MetricUnit } from '../shared/powertools.js';
+import { resolveDeadline } from './start-drain.js';
+
+/** Another execution that is still running owns this task's drain; this one must not interfere. */
+export class DrainAlreadyRunningError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DrainAlreadyRunning';
+  }
+}
+
+export const recordDrainInputSchema = z.object({
+  executionArn: z.string().startsWith('arn:'),
+  request: z.object({
+    cluster: z.string().startsWith('arn:'),
+    taskArn: z.string().startsWith('arn:'),
+    service: z.string().min(1).optional(),
+    reason: z.enum(DRAIN_REASONS),
+    deadline: z.iso.datetime({ offset: true }).optional(),
+  }),
+});
+export type RecordDrainInput = z.output<typeof recordDrainInputSchema>;
+
+/** What the workflow carries as $.drain from here on. */
+export interface RecordedDrain {
+  cluster: string;
+  taskArn: string;
+  service?: string;
+  reason: DrainReason;
+  deadline: string;
+  waitSeconds: number;
+  sessionsAtStart: number;
+  replacementNeeded: boolean;
+  drainStartedAt: number;
+}
+
+/** Reasons where the task goes away whether or not the service wants it: keep capacity by surging. */
+const REPLACEMENT_REASONS: ReadonlySet<DrainReason> = new Set([DrainReason.Spot, DrainReason.Instance, DrainReason.Manual]);
+
+export function needsReplacement(serviceName: string | undefined, reason: DrainReason): boolean {
+  return serviceName !== undefined && REPLACEMENT_REASONS.has(reason);
+}
+
+function isGone(task: TaskItem | undefined): task is undefined {
+  return task === undefined || task.status === TaskStatus.Stopping || task.status === TaskStatus.Stopped;
+}
+
+async function isRunning(deps: Pick<Deps, 'sfn'>, executionArn: string): Promise<boolean> {
+  try {
+    const execution = await deps.sfn.send(new DescribeExecutionCommand({ executionArn }));
+    return execution.status === 'RUNNING';
+  } catch (error) {
+    if (error instanceof ExecutionDoesNotExist || (error as Error).name === 'ExecutionDoesNotExist') return false;
+    throw error;
+  }
+}
+
+/**
+ * First workflow step. Executions normally arrive with the drain claimed by startDrain
+ * (item.executionArn is this execution); one started by hand from the console takes over only
+ * when the previous owner is no longer running, so two workflows never drive one task.
+ */
+export async function recordDrain(
+  deps: Pick<Deps, 'ddb' | 'sfn' | 'config' | 'logger' | 'metrics' | 'now'>,
+  input: RecordDrainInput,
+): Promise<RecordedDrain> {
+  const { request, executionArn } = input;
+  const task = await readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, request.taskArn);
+  if (isGone(task)) {
+    throw new TaskGoneError(`task ${request.taskArn} is ${task === undefined ? 'not in the registry' : 'already stopping'}`);
+  }
+  if (task.clusterArn !== request.cluster) {
+    throw new InvalidInputError(`task ${request.taskArn} belongs to cluster ${task.clusterArn}, not ${request.cluster}`);
+  }
+  const previousOwner = task.executionArn;
+  if (previousOwner !== undefined && previousOwner !== executionArn && (await isRunning(deps, previousOwner))) {
+    throw new DrainAlreadyRunningError(`execution ${previousOwner} is already draining task ${request.taskArn}`);
+  }
+
+  const now = deps.now();
+  const deadline = resolveDeadline(deps, request.deadline === undefined ? undefined : new Date(request.deadline));
+  const waitSeconds = Math.max(1, Math.ceil((deadline.getTime() - now.getTime()) / 1000));
+  const service = request.service ?? task.serviceName;
+  const takingOver = previousOwner !== executionArn;
+  try {
+    await deps.ddb.send(
+      new UpdateCommand({
+        TableName: deps.config.tableName,
+        Key: taskKey(request.taskArn),
+        UpdateExpression:
+          'SET executionArn = :me, drainReason = :reason, drainDeadline = :deadline, drainStartedAt = :startedAt, ' +
+          'sessionsAtDrainStart = if_not_exists(sessionCount, :zero) REMOVE drainOutcome' +
+          // A control left by a closed owner was meant for that drain, not this one.
+          (takingOver ? ', drainControl, taskToken' : ''),
+        ConditionExpression:
+          '#status IN (:active, :draining) AND ' +
+          (previousOwner === undefined ? 'attribute_not_exists(executionArn)' : 'executionArn = :previous'),
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':me': executionArn,
+          ':reason': request.reason,
+          ':deadline': deadline.toISOString(),
+          ':startedAt': epochSeconds(now),
+          ':zero': 0,
+          ':active': TaskStatus.Active,
+          ':draining': TaskStatus.Draining,
+          ...(previousOwner === undefined ? {} : { ':previous': previousOwner }),
+        },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException')) throw error;
+    // The item changed since we read it: either the task went away or another drain claimed it.
+    const current = await readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, request.taskArn);
+    if (isGone(current)) throw new TaskGoneError(`task ${request.taskArn} stopped while the drain was being recorded`, { cause: error });
+    throw new DrainAlreadyRunningError(`execution ${current.executionArn ?? '(none)'} claimed task ${request.taskArn} first`, { cause: error });
+  }
+
+  const recorded: RecordedDrain = {
+    cluster: request.cluster,
+    taskArn: request.taskArn,
+    ...(service === undefined ? {} : { service }),
+    reason: request.reason,
+    deadline: deadline.toISOString(),
+    waitSeconds,
+    sessionsAtStart: task.sessionCount ?? 0,
+    replacementNeeded: needsReplacement(service, request.reason),
+    drainStartedAt: epochSeconds(now),
+  };
+  deps.metrics.addMetric(MetricName.SessionsAtDrainStart, MetricUnit.Count, recorded.sessionsAtStart);
+  deps.logger.info('drain recorded', { ...recorded, executionArn, takenOverFrom: takingOver ? previousOwner : undefined });
+  return recorded;
+}

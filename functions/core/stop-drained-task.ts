@@ -1,0 +1,118 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { StopTaskCommand } from '@aws-sdk/client-ecs';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { DrainOutcome, epochSeconds, TaskStatus, taskKey } from '../registry/model.js';
+import type { Deps } from '../shared/deps.js';
+import { MetricName, MetricUnit } from '../shared/powertools.js';
+import { asRetryable } from './ecs-errors.js';
+import { setTaskProtection } from './protection.js';
+
+/** Outcomes that end with this step stopping the task. */
+const STOPPING_OUTCOMES = [DrainOutcome.Drained, DrainOutcome.DeadlineForced, DrainOutcome.ForceStopped, DrainOutcome.HeartbeatLost] as const;
+
+export const stopDrainedTaskInputSchema = z.object({
+  cluster: z.string().startsWith('arn:'),
+  taskArn: z.string().startsWith('arn:'),
+  executionArn: z.string().startsWith('arn:'),
+  outcome: z.enum(STOPPING_OUTCOMES),
+});
+export type StopDrainedTaskInput = z.output<typeof stopDrainedTaskInputSchema>;
+
+export interface StopDrainedTaskResult {
+  /** The requested outcome, or TASK_GONE when ECS no longer knew the task. */
+  outcome: DrainOutcome;
+  /** Seconds from "Record drain" to the stop; null when the registry has no start time. */
+  secondsDrained: number | null;
+}
+
+export function stopReason(outcome: DrainOutcome): string {
+  return `ecs-session-drain: ${outcome}`;
+}
+
+/** StopTask's answer for a task ECS has forgotten (stopped long ago, or never in this cluster). */
+function isUnknownTask(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return (error.name === 'InvalidParameterException' || error.name === 'ClientException') && /not (be )?found|does not exist/i.test(error.message);
+}
+
+/**
+ * Releases scale-in protection, then stops the task. Protection is released first so a task that
+ * survives a failed StopTask (and any retry) is no longer held against the service's scale-in.
+ */
+export async function stopDrainedTask(
+  deps: Pick<Deps, 'ecs' | 'ddb' | 'config' | 'logger' | 'metrics' | 'now'>,
+  input: StopDrainedTaskInput,
+): Promise<StopDrainedTaskResult> {
+  await setTaskProtection(deps, { clusterArn: input.cluster, taskArns: [input.taskArn], enabled: false });
+
+  let outcome: DrainOutcome = input.outcome;
+  try {
+    await deps.ecs.send(new StopTaskCommand({ cluster: input.cluster, task: input.taskArn, reason: stopReason(input.outcome) }));
+  } catch (error) {
+    if (!isUnknownTask(error)) throw asRetryable(error, 'StopTask');
+    deps.logger.info('ECS no longer knows the task: nothing to stop', { taskArn: input.taskArn, error: (error as Error).message });
+    outcome = DrainOutcome.TaskGone;
+  }
+
+  const task = await markStopping(deps, input, outcome);
+  const secondsDrained = task?.drainStartedAt === undefined ? null : Math.max(0, epochSeconds(deps.now()) - task.drainStartedAt);
+  deps.metrics.addMetric(MetricName.DrainsCompleted, MetricUnit.Count, 1);
+  if (secondsDrained !== null) deps.metrics.addMetric(MetricName.DrainSeconds, MetricUnit.Seconds, secondsDrained);
+  deps.logger.info('drained task stopped', { taskArn: input.taskArn, outcome, secondsDrained });
+  return { outcome, secondsDrained };
+}
+
+/**
+ * STOPPING never overrides STOPPED (the task-stopped handler may have been first), and a drain
+ * that lost ownership of the item leaves it alone.
+ */
+async function markStopping(
+  deps: Pick<Deps, 'ddb' | 'config'>,
+  input: StopDrainedTaskInput,
+  outcome: DrainOutcome,
+): Promise<{ drainStartedAt?: number } | undefined> {
+  const base = {
+    TableName: deps.config.tableName,
+    Key: taskKey(input.taskArn),
+    ExpressionAttributeValues: { ':outcome': outcome, ':me': input.executionArn } as Record<string, unknown>,
+    ReturnValues: 'ALL_NEW' as const,
+  };
+  try {
+    const updated = await deps.ddb.send(
+      new UpdateCommand({
+        ...base,
+        UpdateExpression: 'SET #status = :stopping, drainOutcome = :outcome REMOVE taskToken',
+        ConditionExpression: 'executionArn = :me AND #status IN (:active, :draining)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ...base.ExpressionAttributeValues,
+          ':stopping': TaskStatus.Stopping,
+          ':active': TaskStatus.Active,
+          ':draining': TaskStatus.Draining,
+        },
+      }),
+    );
+    return updated.Attributes as { drainStartedAt?: number } | undefined;
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
+  try {
+    const updated = await deps.ddb.send(
+      new UpdateCommand({
+        ...base,
+        UpdateExpression: 'SET drainOutcome = :outcome REMOVE taskToken',
+        ConditionExpression: 'executionArn = :me',
+      }),
+    );
+    return updated.Attributes as { drainStartedAt?: number } | undefined;
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+    // Another drain owns the item now: its start time is not ours to report.
+    return undefined;
+  }
+}
+
+function isConditionFailure(error: unknown): boolean {
+  return error instanceof ConditionalCheckFailedException || (error as Error | undefined)?.name === 'ConditionalCheckFailedException';
+}

@@ -1,0 +1,6 @@
+import { armDrainWait, armDrainWaitInputSchema } from '../core/arm-drain-wait.js';
+import { workflowStep } from '../core/step-input.js';
+import { runtimeDeps } from '../shared/runtime.js';
+
+/** Workflow step "Wait for sessions to drain" (waitForTaskToken). Input: { taskToken, taskArn }. */
+export const handler = workflowStep('Wait for sessions to drain', armDrainWaitInputSchema, armDrainWait, runtimeDeps);
