@@ -1,0 +1,111 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Deps } from '../shared/deps.js';
+import { MetricName, MetricUnit } from '../shared/powertools.js';
+import { epochSeconds, ProtectionState, taskKey } from '../registry/model.js';
+import { setTaskProtection } from './protection.js';
+
+/**
+ * What became of one task's protection change:
+ *   recorded        ECS confirmed it and the task item says so
+ *   blocked         ECS answered DEPLOYMENT_BLOCKED; the item says BLOCKED and the reconciler retries
+ *   superseded      ECS confirmed it, but the item moved on meanwhile (a newer decision records itself)
+ *   not-applicable  ECS does not know the task or it is not a service task
+ *   failed          ECS refused the task for another reason (logged by setTaskProtection)
+ *   record-failed   the item write failed in a way a retry may fix
+ */
+export type ProtectionOutcome = 'recorded' | 'blocked' | 'superseded' | 'not-applicable' | 'failed' | 'record-failed';
+
+function isConditionFailure(error: unknown): boolean {
+  return error instanceof ConditionalCheckFailedException || (error as Error | undefined)?.name === 'ConditionalCheckFailedException';
+}
+
+/**
+ * Sets protection on tasks of one cluster and records the result on their items.
+ *
+ * The item writes are conditional on the session count still calling for the state being
+ * recorded, and a protection expiry never moves backwards, so a write from an older decision
+ * (or a slower reconciler run) never overrides a newer one. These writes change neither the
+ * count nor the status, so the stream handler decides nothing from them.
+ *
+ * Throws only when the ECS call itself fails (RetryableEcsError for throttling and 5xx).
+ */
+export async function applyProtection(
+  deps: Pick<Deps, 'ecs' | 'ddb' | 'config' | 'logger' | 'metrics' | 'now'>,
+  clusterArn: string,
+  taskArns: readonly string[],
+  enabled: boolean,
+): Promise<Map<string, ProtectionOutcome>> {
+  const outcomes = new Map<string, ProtectionOutcome>();
+  if (taskArns.length === 0) return outcomes;
+  const result = await setTaskProtection(deps, { clusterArn, taskArns, enabled });
+
+  const fallbackUntil = epochSeconds(deps.now()) + deps.config.protectionMinutes * 60;
+  for (const { taskArn, expiresAt } of result.updated) {
+    const write = enabled ? protectedWrite(expiresAt ?? fallbackUntil) : unprotectedWrite();
+    outcomes.set(taskArn, await recordState(deps, taskArn, write));
+  }
+  for (const taskArn of result.blocked) {
+    if (!enabled) {
+      outcomes.set(taskArn, 'failed');
+      continue;
+    }
+    deps.metrics.addMetric(MetricName.ProtectionBlocked, MetricUnit.Count, 1);
+    const outcome = await recordState(deps, taskArn, blockedWrite());
+    outcomes.set(taskArn, outcome === 'recorded' ? 'blocked' : outcome);
+  }
+  for (const taskArn of result.notApplicable) outcomes.set(taskArn, 'not-applicable');
+  for (const { taskArn } of result.failed) outcomes.set(taskArn, 'failed');
+  // A task ECS answered nothing about is treated like a refused one rather than silently dropped.
+  for (const taskArn of taskArns) if (!outcomes.has(taskArn)) outcomes.set(taskArn, 'failed');
+  return outcomes;
+}
+
+interface StateWrite {
+  UpdateExpression: string;
+  ConditionExpression: string;
+  ExpressionAttributeValues: Record<string, unknown>;
+}
+
+function protectedWrite(until: number): StateWrite {
+  return {
+    UpdateExpression: 'SET protectionState = :state, protectedUntil = :until',
+    ConditionExpression:
+      'attribute_exists(pk) AND sessionCount >= :one AND (attribute_not_exists(protectedUntil) OR protectedUntil <= :until)',
+    ExpressionAttributeValues: { ':state': ProtectionState.Protected, ':until': until, ':one': 1 },
+  };
+}
+
+function unprotectedWrite(): StateWrite {
+  return {
+    UpdateExpression: 'SET protectionState = :state REMOVE protectedUntil',
+    ConditionExpression: 'attribute_exists(pk) AND sessionCount <= :zero',
+    ExpressionAttributeValues: { ':state': ProtectionState.Unprotected, ':zero': 0 },
+  };
+}
+
+function blockedWrite(): StateWrite {
+  return {
+    UpdateExpression: 'SET protectionState = :state',
+    ConditionExpression: 'attribute_exists(pk) AND sessionCount >= :one',
+    ExpressionAttributeValues: { ':state': ProtectionState.Blocked, ':one': 1 },
+  };
+}
+
+async function recordState(
+  deps: Pick<Deps, 'ddb' | 'config' | 'logger'>,
+  taskArn: string,
+  write: StateWrite,
+): Promise<ProtectionOutcome> {
+  try {
+    await deps.ddb.send(new UpdateCommand({ TableName: deps.config.tableName, Key: taskKey(taskArn), ...write }));
+    return 'recorded';
+  } catch (error) {
+    if (isConditionFailure(error)) {
+      deps.logger.info('protection state not recorded: the task item moved on', { taskArn });
+      return 'superseded';
+    }
+    deps.logger.error('could not record protection state', { taskArn, error });
+    return 'record-failed';
+  }
+}

@@ -1,0 +1,125 @@
+import type { Deps } from '../shared/deps.js';
+import { isClusterInScope } from '../shared/config.js';
+import { RetryableEcsError } from '../shared/errors.js';
+import { WaitError } from '../registry/model.js';
+import { applyProtection } from './protection-records.js';
+import { type ChangeRecord, collapseProtection, decideActions } from './stream-transitions.js';
+import { completeDrainWait, failDrainWait } from './task-tokens.js';
+
+export interface StreamBatchOutcome {
+  /** Sequence numbers to report as batchItemFailures, in stream order. */
+  failedSequenceNumbers: string[];
+  drainsCompleted: number;
+  waitsFailedTaskGone: number;
+  protectionCalls: { protect: number; unprotect: number };
+}
+
+interface ProtectionChange {
+  clusterArn: string;
+  taskArn: string;
+  enabled: boolean;
+  recordIndex: number;
+}
+
+/**
+ * Acts on one batch of registry change records (task items only, in stream order).
+ *
+ * Records of one item are handled in order: once a record of an item fails retryably, that
+ * record and every later record of the same item are reported as failed (so they are retried
+ * in order), while other items go on. Step Functions signals are sent record by record;
+ * protection changes are collected over the whole batch and sent per cluster in batches of
+ * ten, because a burst of sessions opening on many tasks is the common case.
+ */
+export async function handleRegistryChanges(deps: Deps, records: readonly ChangeRecord[]): Promise<StreamBatchOutcome> {
+  const { logger } = deps;
+  const firstFailure = new Map<string, number>();
+  const markFailed = (itemKey: string, index: number) => {
+    const previous = firstFailure.get(itemKey);
+    if (previous === undefined || index < previous) firstFailure.set(itemKey, index);
+  };
+  const outcome: StreamBatchOutcome = {
+    failedSequenceNumbers: [],
+    drainsCompleted: 0,
+    waitsFailedTaskGone: 0,
+    protectionCalls: { protect: 0, unprotect: 0 },
+  };
+  const protectionChanges: ProtectionChange[] = [];
+
+  for (const [index, record] of records.entries()) {
+    if (firstFailure.has(record.itemKey)) continue;
+    const actions = decideActions(record);
+    try {
+      for (const action of actions) {
+        if (action.kind === 'complete-drain') {
+          const result = await completeDrainWait(deps, action.taskToken, { sessionsRemaining: 0 });
+          if (result === 'sent') outcome.drainsCompleted += 1;
+          logger.info('last session closed on a draining task', { taskArn: action.taskArn, result });
+        } else if (action.kind === 'fail-wait-task-gone') {
+          const result = await failDrainWait(deps, action.taskToken, WaitError.TaskGone, 'the task stopped while its drain waited for sessions');
+          if (result === 'sent') outcome.waitsFailedTaskGone += 1;
+          logger.info('task stopped while its drain waited', { taskArn: action.taskArn, result });
+        } else if (isClusterInScope(deps.config, action.clusterArn)) {
+          protectionChanges.push({ ...action, recordIndex: index });
+        } else {
+          logger.info('protection change ignored: cluster not in scope', { taskArn: action.taskArn, clusterArn: action.clusterArn });
+        }
+      }
+    } catch (error) {
+      logger.error('registry change failed; it and later changes of the task will be retried', {
+        taskArn: record.itemKey,
+        sequenceNumber: record.sequenceNumber,
+        error,
+      });
+      markFailed(record.itemKey, index);
+    }
+  }
+
+  await applyProtectionChanges(deps, protectionChanges, records, markFailed, outcome);
+
+  for (const [index, record] of records.entries()) {
+    const failedFrom = firstFailure.get(record.itemKey);
+    if (failedFrom !== undefined && index >= failedFrom) outcome.failedSequenceNumbers.push(record.sequenceNumber);
+  }
+  return outcome;
+}
+
+async function applyProtectionChanges(
+  deps: Deps,
+  changes: readonly ProtectionChange[],
+  records: readonly ChangeRecord[],
+  markFailed: (itemKey: string, index: number) => void,
+  outcome: StreamBatchOutcome,
+): Promise<void> {
+  // The earliest record that asked for a task's change is where a retry has to start.
+  const firstRecordOf = new Map<string, number>();
+  for (const change of changes) if (!firstRecordOf.has(change.taskArn)) firstRecordOf.set(change.taskArn, change.recordIndex);
+  const failTask = (taskArn: string) => {
+    const index = firstRecordOf.get(taskArn);
+    const record = index === undefined ? undefined : records[index];
+    if (index !== undefined && record !== undefined) markFailed(record.itemKey, index);
+  };
+
+  for (const [clusterArn, { protect, unprotect }] of collapseProtection(changes)) {
+    for (const [enabled, taskArns] of [
+      [true, protect],
+      [false, unprotect],
+    ] as const) {
+      if (taskArns.length === 0) continue;
+      try {
+        const outcomes = await applyProtection(deps, clusterArn, taskArns, enabled);
+        if (enabled) outcome.protectionCalls.protect += taskArns.length;
+        else outcome.protectionCalls.unprotect += taskArns.length;
+        for (const [taskArn, result] of outcomes) if (result === 'record-failed') failTask(taskArn);
+        deps.logger.info('protection updated', { clusterArn, enabled, outcomes: Object.fromEntries(outcomes) });
+      } catch (error) {
+        if (!(error instanceof RetryableEcsError)) {
+          // A retry would fail the same way and hold up the shard; the reconciler heals protection.
+          deps.logger.error('protection update refused by ECS; left to the reconciler', { clusterArn, enabled, taskArns, error });
+          continue;
+        }
+        deps.logger.error('protection update failed; the changes will be retried', { clusterArn, enabled, taskArns, error });
+        for (const taskArn of taskArns) failTask(taskArn);
+      }
+    }
+  }
+}

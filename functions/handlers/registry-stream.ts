@@ -1,0 +1,43 @@
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import type { Deps } from '../shared/deps.js';
+import { MetricName, MetricUnit } from '../shared/powertools.js';
+import { runtimeDeps } from '../shared/runtime.js';
+import { handleRegistryChanges } from '../core/registry-stream.js';
+import { type ChangeRecord, parseStreamRecord } from '../core/stream-transitions.js';
+
+/**
+ * RegistryStreamFunction: the registry table's stream (NEW_AND_OLD_IMAGES, ReportBatchItemFailures).
+ * Completes drains whose last session closed, fails waits of tasks that stopped, and keeps ECS
+ * scale-in protection in step with the session count. A record it cannot read is logged and
+ * skipped (a retry would read it no better); only retryable failures are reported back.
+ */
+export async function handleStreamEvent(deps: Deps, event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
+  const records: ChangeRecord[] = [];
+  for (const raw of event.Records ?? []) {
+    const parsed = parseStreamRecord(raw);
+    if (parsed.kind === 'task') records.push(parsed.record);
+    else if (parsed.kind === 'invalid') {
+      deps.logger.error('registry stream record skipped: unreadable', { sequenceNumber: parsed.sequenceNumber, reason: parsed.reason });
+      deps.metrics.addMetric(MetricName.EventsRejected, MetricUnit.Count, 1);
+    }
+  }
+  const outcome = await handleRegistryChanges(deps, records);
+  deps.logger.info('registry stream batch handled', {
+    records: event.Records?.length ?? 0,
+    taskRecords: records.length,
+    drainsCompleted: outcome.drainsCompleted,
+    waitsFailedTaskGone: outcome.waitsFailedTaskGone,
+    protectionCalls: outcome.protectionCalls,
+    failed: outcome.failedSequenceNumbers.length,
+  });
+  return { batchItemFailures: outcome.failedSequenceNumbers.map((itemIdentifier) => ({ itemIdentifier })) };
+}
+
+export async function handler(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
+  const deps = runtimeDeps();
+  try {
+    return await handleStreamEvent(deps, event);
+  } finally {
+    deps.metrics.publishStoredMetrics();
+  }
+}
