@@ -1,0 +1,121 @@
+import { type TaskItem, TaskStatus } from '../registry/model.js';
+
+/**
+ * Pure decisions of the reconciler: each takes registry items and what ECS / Step Functions
+ * reported, and says what to do. The I/O lives in core/reconcile.ts.
+ */
+
+/** What DescribeTasks says about a task; MISSING is ECS's failure reason for a task it no longer knows. */
+export type EcsTaskState =
+  | { kind: 'known'; lastStatus: string; desiredStatus: string }
+  | { kind: 'missing' };
+
+export function isRunningInEcs(state: EcsTaskState | undefined): boolean {
+  return state?.kind === 'known' && state.lastStatus === 'RUNNING' && state.desiredStatus === 'RUNNING';
+}
+
+/**
+ * A registry item is stale once ECS reports its task STOPPED. A MISSING task counts only when
+ * the task has also stopped heartbeating, because ECS may not list a task that started a moment
+ * ago, and marking a live task STOPPED would refuse its sessions for good.
+ */
+export function isStale(
+  item: Pick<TaskItem, 'status' | 'heartbeatAt'>,
+  state: EcsTaskState | undefined,
+  nowSeconds: number,
+  heartbeatTimeoutSeconds: number,
+): boolean {
+  if (item.status === TaskStatus.Stopped || state === undefined) return false;
+  if (state.kind === 'known') return state.lastStatus === 'STOPPED';
+  return isHeartbeatOlderThan(item, nowSeconds, heartbeatTimeoutSeconds);
+}
+
+function isHeartbeatOlderThan(item: Pick<TaskItem, 'heartbeatAt'>, nowSeconds: number, timeoutSeconds: number): boolean {
+  return item.heartbeatAt !== undefined && item.heartbeatAt < nowSeconds - timeoutSeconds;
+}
+
+/** A draining task whose agent stopped heartbeating cannot report its sessions closing. */
+export function isHeartbeatLost(
+  item: Pick<TaskItem, 'status' | 'heartbeatAt' | 'taskToken'>,
+  nowSeconds: number,
+  heartbeatTimeoutSeconds: number,
+): boolean {
+  return (
+    item.status === TaskStatus.Draining &&
+    item.taskToken !== undefined &&
+    isHeartbeatOlderThan(item, nowSeconds, heartbeatTimeoutSeconds)
+  );
+}
+
+/**
+ * Tasks holding sessions must stay protected: renew protection that lapses soon, retry BLOCKED
+ * protection, and protect tasks whose protection was never recorded (the stream handler left it
+ * to the reconciler after ECS refused the call).
+ */
+export function needsProtection(
+  item: Pick<TaskItem, 'status' | 'serviceName' | 'sessionCount' | 'protectionState' | 'protectedUntil'>,
+  nowSeconds: number,
+  renewBeforeSeconds: number,
+): boolean {
+  if (item.status !== TaskStatus.Active && item.status !== TaskStatus.Draining) return false;
+  if (item.serviceName === undefined || item.sessionCount < 1) return false;
+  if (item.protectionState !== 'PROTECTED' || item.protectedUntil === undefined) return true;
+  return item.protectedUntil < nowSeconds + renewBeforeSeconds;
+}
+
+export interface ServiceView {
+  serviceName: string;
+  status?: string;
+  runningCount?: number;
+  desiredCount?: number;
+  deployments?: readonly { status?: string }[];
+}
+
+/**
+ * How many tasks the service runs beyond its desired count while nothing else explains it:
+ * exactly one deployment, the PRIMARY one. During a deployment the extra tasks are the rollout's,
+ * and the deployment handler drains the old ones.
+ */
+export function scaleInExcess(service: ServiceView): number {
+  if (service.status !== 'ACTIVE') return 0;
+  const deployments = service.deployments ?? [];
+  if (deployments.length !== 1 || deployments[0]?.status !== 'PRIMARY') return 0;
+  const excess = (service.runningCount ?? 0) - (service.desiredCount ?? 0);
+  return excess > 0 ? excess : 0;
+}
+
+/** The tasks with the fewest sessions go first: they disturb the fewest users. Ties by ARN, for a stable choice. */
+export function chooseScaleInVictims<T extends Pick<TaskItem, 'taskArn' | 'sessionCount'>>(candidates: readonly T[], count: number): T[] {
+  if (count <= 0) return [];
+  return [...candidates]
+    .sort((a, b) => a.sessionCount - b.sessionCount || (a.taskArn < b.taskArn ? -1 : a.taskArn > b.taskArn ? 1 : 0))
+    .slice(0, count);
+}
+
+export interface ScaleInPlan {
+  excess: number;
+  openDrains: number;
+  victims: TaskItem[];
+}
+
+/**
+ * Which of a service's registry tasks to drain for scale-in. Drains already open for the service
+ * (DRAINING items, and ACTIVE items whose drain execution is running but has not marked them yet)
+ * count against the excess, so that consecutive runs never drain more than the excess.
+ */
+export function planScaleIn(
+  service: ServiceView,
+  serviceTasks: readonly TaskItem[],
+  ecsStates: ReadonlyMap<string, EcsTaskState>,
+  runningExecutionTasks: ReadonlySet<string>,
+): ScaleInPlan {
+  const excess = scaleInExcess(service);
+  const openDrains = serviceTasks.filter(
+    (task) => task.status === TaskStatus.Draining || (task.status === TaskStatus.Active && runningExecutionTasks.has(task.taskArn)),
+  ).length;
+  const candidates = serviceTasks.filter(
+    (task) =>
+      task.status === TaskStatus.Active && !runningExecutionTasks.has(task.taskArn) && isRunningInEcs(ecsStates.get(task.taskArn)),
+  );
+  return { excess, openDrains, victims: chooseScaleInVictims(candidates, excess - openDrains) };
+}

@@ -1,0 +1,293 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DescribeServicesCommand, DescribeTasksCommand, ListServicesCommand } from '@aws-sdk/client-ecs';
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Deps } from '../shared/deps.js';
+import { DrainReason, epochSeconds, type TaskItem, TaskStatus, taskKey, WaitError } from '../registry/model.js';
+import { listClusterTasks, readTask } from '../registry/tasks.js';
+import { asRetryable } from './ecs-errors.js';
+import { applyProtection } from './protection-records.js';
+import {
+  type EcsTaskState,
+  isHeartbeatLost,
+  isRunningInEcs,
+  isStale,
+  needsProtection,
+  planScaleIn,
+  type ServiceView,
+} from './reconcile-decisions.js';
+import { startDrain } from './start-drain.js';
+import { failDrainWait } from './task-tokens.js';
+
+/** Stopped tasks stay readable in the registry for a day (drain history), then TTL removes them. */
+export const STOPPED_ITEM_TTL_SECONDS = 24 * 3600;
+const DESCRIBE_TASKS_BATCH = 100;
+const DESCRIBE_SERVICES_BATCH = 10;
+
+export interface ReconcileSummary {
+  clusters: number;
+  expired: number;
+  heartbeatLost: number;
+  restarted: number;
+  protectionRenewed: number;
+  scaleInDrains: number;
+  attempted: number;
+  failed: number;
+}
+
+export class ReconcileFailedError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ReconcileFailedError';
+  }
+}
+
+/**
+ * Every unit of work (one cluster listing, one task's repair) runs through here: a failure is
+ * logged and counted and the run goes on, because one bad task must not keep the others from
+ * being reconciled. The run fails only when every unit failed, which points at something
+ * systemic (throttling, permissions, an outage) rather than at one task.
+ */
+class Work {
+  attempted = 0;
+  failed = 0;
+  lastError: unknown;
+
+  constructor(private readonly deps: Pick<Deps, 'logger'>) {}
+
+  async run<T>(what: string, context: Record<string, unknown>, action: () => Promise<T>): Promise<T | undefined> {
+    this.attempted += 1;
+    try {
+      return await action();
+    } catch (error) {
+      this.failed += 1;
+      this.lastError = error;
+      this.deps.logger.error(`reconciler: ${what} failed`, { ...context, error });
+      return undefined;
+    }
+  }
+}
+
+export async function reconcile(deps: Deps): Promise<ReconcileSummary> {
+  const work = new Work(deps);
+  const summary: ReconcileSummary = {
+    clusters: deps.config.clusterArns.length,
+    expired: 0,
+    heartbeatLost: 0,
+    restarted: 0,
+    protectionRenewed: 0,
+    scaleInDrains: 0,
+    attempted: 0,
+    failed: 0,
+  };
+  for (const clusterArn of deps.config.clusterArns) {
+    await reconcileCluster(deps, clusterArn, work, summary);
+  }
+  summary.attempted = work.attempted;
+  summary.failed = work.failed;
+  if (work.attempted > 0 && work.failed === work.attempted) {
+    throw new ReconcileFailedError(`all ${work.attempted} reconciliation steps failed`, { cause: work.lastError });
+  }
+  return summary;
+}
+
+async function reconcileCluster(deps: Deps, clusterArn: string, work: Work, summary: ReconcileSummary): Promise<void> {
+  const reader = { ddb: deps.ddb, tableName: deps.config.tableName };
+  const items = await work.run('listing registry tasks', { clusterArn }, () => listClusterTasks(reader, clusterArn));
+  if (items === undefined) return;
+  const open = items.filter((item) => item.status !== TaskStatus.Stopped);
+  const states = await describeTaskStates(deps, clusterArn, open.map((item) => item.taskArn), work);
+  const nowSeconds = epochSeconds(deps.now());
+  const { heartbeatTimeoutSeconds, protectionRenewBeforeSeconds } = deps.config;
+
+  const live: TaskItem[] = [];
+  for (const item of open) {
+    if (!isStale(item, states.get(item.taskArn), nowSeconds, heartbeatTimeoutSeconds)) {
+      live.push(item);
+      continue;
+    }
+    const marked = await work.run('expiring a stopped task', { taskArn: item.taskArn }, () => markStopped(deps, item.taskArn));
+    if (marked) summary.expired += 1;
+  }
+
+  for (const item of live.filter((candidate) => candidate.status === TaskStatus.Draining)) {
+    if (isHeartbeatLost(item, nowSeconds, heartbeatTimeoutSeconds) && item.taskToken !== undefined) {
+      const token = item.taskToken;
+      const result = await work.run('ending a drain whose task stopped heartbeating', { taskArn: item.taskArn }, () =>
+        failDrainWait(deps, token, WaitError.HeartbeatLost, `no heartbeat since ${new Date((item.heartbeatAt ?? 0) * 1000).toISOString()}`),
+      );
+      if (result === 'sent') summary.heartbeatLost += 1;
+    } else if (isRunningInEcs(states.get(item.taskArn))) {
+      const restarted = await work.run('restarting a drain whose workflow ended', { taskArn: item.taskArn }, () =>
+        restartOrphanedDrain(deps, clusterArn, item),
+      );
+      if (restarted) summary.restarted += 1;
+    }
+  }
+
+  const toProtect = live
+    .filter((item) => isRunningInEcs(states.get(item.taskArn)) && needsProtection(item, nowSeconds, protectionRenewBeforeSeconds))
+    .map((item) => item.taskArn);
+  if (toProtect.length > 0) {
+    const outcomes = await work.run('renewing task protection', { clusterArn, taskArns: toProtect }, () =>
+      applyProtection(deps, clusterArn, toProtect, true),
+    );
+    summary.protectionRenewed += [...(outcomes?.values() ?? [])].filter((outcome) => outcome === 'recorded').length;
+  }
+
+  await drainScaleInExcess(deps, clusterArn, live, states, work, summary);
+}
+
+async function describeTaskStates(
+  deps: Deps,
+  clusterArn: string,
+  taskArns: readonly string[],
+  work: Work,
+): Promise<Map<string, EcsTaskState>> {
+  const states = new Map<string, EcsTaskState>();
+  for (let start = 0; start < taskArns.length; start += DESCRIBE_TASKS_BATCH) {
+    const batch = taskArns.slice(start, start + DESCRIBE_TASKS_BATCH);
+    const response = await work.run('describing tasks', { clusterArn, tasks: batch.length }, async () => {
+      try {
+        return await deps.ecs.send(new DescribeTasksCommand({ cluster: clusterArn, tasks: [...batch] }));
+      } catch (error) {
+        throw asRetryable(error, 'DescribeTasks');
+      }
+    });
+    // Tasks of a failed batch stay unknown: nothing is decided about them this run.
+    for (const task of response?.tasks ?? []) {
+      if (task.taskArn === undefined) continue;
+      states.set(task.taskArn, { kind: 'known', lastStatus: task.lastStatus ?? 'UNKNOWN', desiredStatus: task.desiredStatus ?? 'UNKNOWN' });
+    }
+    for (const failure of response?.failures ?? []) {
+      if (failure.reason !== 'MISSING' || failure.arn === undefined) continue;
+      const arn = failure.arn;
+      const taskArn = batch.find((candidate) => candidate === arn || candidate.endsWith(`/${arn}`)) ?? arn;
+      states.set(taskArn, { kind: 'missing' });
+    }
+  }
+  return states;
+}
+
+/** STOPPED is the last status: the condition only keeps a write from landing on a deleted item. */
+async function markStopped(deps: Deps, taskArn: string): Promise<boolean> {
+  try {
+    await deps.ddb.send(
+      new UpdateCommand({
+        TableName: deps.config.tableName,
+        Key: taskKey(taskArn),
+        UpdateExpression: 'SET #status = :stopped, expiresAt = :expiresAt',
+        ConditionExpression: '#status IN (:active, :draining, :stopping)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':stopped': TaskStatus.Stopped,
+          ':expiresAt': epochSeconds(deps.now()) + STOPPED_ITEM_TTL_SECONDS,
+          ':active': TaskStatus.Active,
+          ':draining': TaskStatus.Draining,
+          ':stopping': TaskStatus.Stopping,
+        },
+      }),
+    );
+    deps.logger.info('registry item of a stopped task expired', { taskArn });
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') return false;
+    throw error;
+  }
+}
+
+async function isExecutionRunning(deps: Deps, executionArn: string | undefined): Promise<boolean> {
+  if (executionArn === undefined) return false;
+  try {
+    const execution = await deps.sfn.send(new DescribeExecutionCommand({ executionArn }));
+    return execution.status === 'RUNNING';
+  } catch (error) {
+    if ((error as Error).name === 'ExecutionDoesNotExist') return false;
+    throw error;
+  }
+}
+
+/**
+ * A DRAINING task whose workflow is no longer running would otherwise never be stopped. The
+ * index may lag behind a drain that was just cancelled or finished, so the item is read again
+ * before anything is started.
+ */
+async function restartOrphanedDrain(deps: Deps, clusterArn: string, indexed: TaskItem): Promise<boolean> {
+  if (await isExecutionRunning(deps, indexed.executionArn)) return false;
+  const item = await readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, indexed.taskArn);
+  if (item?.status !== TaskStatus.Draining || item.executionArn !== indexed.executionArn) return false;
+  const deadline = item.drainDeadline === undefined ? undefined : new Date(item.drainDeadline);
+  const result = await startDrain(deps, {
+    clusterArn,
+    taskArn: item.taskArn,
+    ...(item.serviceName === undefined ? {} : { serviceName: item.serviceName }),
+    reason: item.drainReason ?? DrainReason.Manual,
+    ...(deadline === undefined || Number.isNaN(deadline.getTime()) ? {} : { deadline }),
+  });
+  deps.logger.info('orphaned drain restarted', { taskArn: item.taskArn, previousExecution: item.executionArn, result });
+  return result.status === 'started';
+}
+
+async function listServices(deps: Deps, clusterArn: string): Promise<ServiceView[]> {
+  const arns: string[] = [];
+  let nextToken: string | undefined;
+  try {
+    do {
+      const page = await deps.ecs.send(new ListServicesCommand({ cluster: clusterArn, maxResults: 100, nextToken }));
+      arns.push(...(page.serviceArns ?? []));
+      nextToken = page.nextToken;
+    } while (nextToken !== undefined);
+    const services: ServiceView[] = [];
+    for (let start = 0; start < arns.length; start += DESCRIBE_SERVICES_BATCH) {
+      const response = await deps.ecs.send(
+        new DescribeServicesCommand({ cluster: clusterArn, services: arns.slice(start, start + DESCRIBE_SERVICES_BATCH) }),
+      );
+      for (const service of response.services ?? []) {
+        if (service.serviceName === undefined) continue;
+        services.push({ ...service, serviceName: service.serviceName });
+      }
+    }
+    return services;
+  } catch (error) {
+    throw asRetryable(error, 'ListServices/DescribeServices');
+  }
+}
+
+/** Drain-aware scale-in: protected tasks keep a scaled-in service above its desired count; drain the lightest. */
+async function drainScaleInExcess(
+  deps: Deps,
+  clusterArn: string,
+  live: readonly TaskItem[],
+  states: ReadonlyMap<string, EcsTaskState>,
+  work: Work,
+  summary: ReconcileSummary,
+): Promise<void> {
+  const services = await work.run('listing services', { clusterArn }, () => listServices(deps, clusterArn));
+  for (const service of services ?? []) {
+    if ((service.runningCount ?? 0) <= (service.desiredCount ?? 0)) continue;
+    const serviceTasks = live.filter((item) => item.serviceName === service.serviceName);
+    const runningExecutions = new Set<string>();
+    for (const item of serviceTasks) {
+      if (item.status !== TaskStatus.Active || item.executionArn === undefined) continue;
+      const running = await work.run('checking a claimed drain', { taskArn: item.taskArn }, () => isExecutionRunning(deps, item.executionArn));
+      // An unknown state counts as running: better one drain too few this minute than one too many.
+      if (running !== false) runningExecutions.add(item.taskArn);
+    }
+    const plan = planScaleIn(service, serviceTasks, states, runningExecutions);
+    if (plan.victims.length > 0) {
+      deps.logger.info('draining tasks beyond the desired count', {
+        clusterArn,
+        serviceName: service.serviceName,
+        excess: plan.excess,
+        openDrains: plan.openDrains,
+        victims: plan.victims.map((victim) => victim.taskArn),
+      });
+    }
+    for (const victim of plan.victims) {
+      const result = await work.run('starting a scale-in drain', { taskArn: victim.taskArn }, () =>
+        startDrain(deps, { clusterArn, taskArn: victim.taskArn, serviceName: service.serviceName, reason: DrainReason.ScaleIn }),
+      );
+      if (result?.status === 'started') summary.scaleInDrains += 1;
+    }
+  }
+}
