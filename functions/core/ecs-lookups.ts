@@ -1,0 +1,104 @@
+import {
+  DescribeContainerInstancesCommand,
+  DescribeServicesCommand,
+  DescribeTasksCommand,
+  ListContainerInstancesCommand,
+  ListTasksCommand,
+  type ContainerInstance,
+  type Service,
+  type Task,
+} from '@aws-sdk/client-ecs';
+import type { Deps } from '../shared/deps.js';
+import { asRetryable } from './ecs-errors.js';
+
+/** DescribeTasks accepts at most this many tasks per call. */
+export const DESCRIBE_TASKS_BATCH_SIZE = 100;
+
+type EcsDeps = Pick<Deps, 'ecs'>;
+
+async function callEcs<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw asRetryable(error, what);
+  }
+}
+
+/** ARNs of the running tasks of a service or on a container instance, across all pages. */
+export async function listRunningTaskArns(
+  deps: EcsDeps,
+  filter: { clusterArn: string; serviceName?: string; containerInstanceArn?: string },
+): Promise<string[]> {
+  const arns: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await callEcs('ListTasks', () =>
+      deps.ecs.send(
+        new ListTasksCommand({
+          cluster: filter.clusterArn,
+          ...(filter.serviceName === undefined ? {} : { serviceName: filter.serviceName }),
+          ...(filter.containerInstanceArn === undefined ? {} : { containerInstance: filter.containerInstanceArn }),
+          desiredStatus: 'RUNNING',
+          ...(nextToken === undefined ? {} : { nextToken }),
+        }),
+      ),
+    );
+    arns.push(...(page.taskArns ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken !== undefined);
+  return arns;
+}
+
+/** DescribeTasks in batches of 100; tasks ECS no longer knows are left out. */
+export async function describeTasks(deps: EcsDeps, clusterArn: string, taskArns: readonly string[]): Promise<Task[]> {
+  const tasks: Task[] = [];
+  for (let start = 0; start < taskArns.length; start += DESCRIBE_TASKS_BATCH_SIZE) {
+    const batch = taskArns.slice(start, start + DESCRIBE_TASKS_BATCH_SIZE);
+    const page = await callEcs('DescribeTasks', () =>
+      deps.ecs.send(new DescribeTasksCommand({ cluster: clusterArn, tasks: [...batch] })),
+    );
+    tasks.push(...(page.tasks ?? []));
+  }
+  return tasks;
+}
+
+export async function describeService(deps: EcsDeps, clusterArn: string, serviceArn: string): Promise<Service | undefined> {
+  const page = await callEcs('DescribeServices', () =>
+    deps.ecs.send(new DescribeServicesCommand({ cluster: clusterArn, services: [serviceArn] })),
+  );
+  return page.services?.find((service) => service.serviceArn === serviceArn) ?? page.services?.[0];
+}
+
+export async function describeContainerInstance(
+  deps: EcsDeps,
+  clusterArn: string,
+  containerInstanceArn: string,
+): Promise<ContainerInstance | undefined> {
+  const page = await callEcs('DescribeContainerInstances', () =>
+    deps.ecs.send(new DescribeContainerInstancesCommand({ cluster: clusterArn, containerInstances: [containerInstanceArn] })),
+  );
+  return page.containerInstances?.[0];
+}
+
+export interface LocatedInstance {
+  clusterArn: string;
+  containerInstanceArn: string;
+}
+
+/**
+ * EC2 events name an instance, not a cluster: ask each cluster in scope whether the instance is
+ * one of its container instances. Undefined means the instance is not ours.
+ */
+export async function findContainerInstance(
+  deps: Pick<Deps, 'ecs' | 'config'>,
+  ec2InstanceId: string,
+): Promise<LocatedInstance | undefined> {
+  for (const clusterArn of deps.config.clusterArns) {
+    const page = await callEcs('ListContainerInstances', () =>
+      deps.ecs.send(new ListContainerInstancesCommand({ cluster: clusterArn, filter: `ec2InstanceId == ${ec2InstanceId}` })),
+    );
+    const containerInstanceArn = page.containerInstanceArns?.[0];
+    if (containerInstanceArn !== undefined) return { clusterArn, containerInstanceArn };
+  }
+  return undefined;
+}

@@ -1,0 +1,122 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Deps } from '../shared/deps.js';
+import { ignored, type Ignored } from '../shared/handler-kit.js';
+import { MetricName, MetricUnit } from '../shared/powertools.js';
+import { DrainReason, TaskStatus, taskKey, type TaskItem } from '../registry/model.js';
+import { readTask } from '../registry/tasks.js';
+import { SPOT_WARNING_LEAD_SECONDS } from '../events/ec2.js';
+import type { SpotWarning } from '../events/spot.js';
+import { tallyDrain } from './drain-summary.js';
+import { findContainerInstance, listRunningTaskArns } from './ecs-lookups.js';
+import { publishDrainNotice } from './notify.js';
+import { startDrain } from './start-drain.js';
+
+export interface SpotSummary {
+  kind: SpotWarning['kind'];
+  clusterArn: string;
+  deadline: string;
+  tasks: number;
+  notified: string[];
+  drainsStarted: string[];
+  alreadyDraining: string[];
+  skipped: string[];
+}
+
+/**
+ * Two minutes is all a Spot warning leaves, so everything happens in this one invocation rather
+ * than in the workflow's first steps: the task stops taking sessions (DRAINING), the application
+ * hears about it, and the drain workflow starts. The workflow's "Launch replacement" step asks for
+ * replacement capacity for SPOT service tasks, so that no second writer of the capacity item is
+ * needed here.
+ *
+ * Every step tolerates a duplicate event: the mark is conditional, the workflow start is
+ * deterministic, and the notice is at-least-once like any EventBridge event.
+ */
+export async function handleSpotWarning(deps: Deps, warning: SpotWarning): Promise<SpotSummary | Ignored> {
+  let clusterArn: string;
+  let taskArns: string[];
+  let deadline: Date;
+  if (warning.kind === 'fargate-spot') {
+    clusterArn = warning.clusterArn;
+    taskArns = [warning.taskArn];
+    deadline = new Date(warning.time.getTime() + SPOT_WARNING_LEAD_SECONDS * 1000);
+  } else {
+    const located = await findContainerInstance(deps, warning.instanceId);
+    if (located === undefined) return ignored(`EC2 instance ${warning.instanceId} is not a container instance of a cluster in scope`);
+    clusterArn = located.clusterArn;
+    taskArns = await listRunningTaskArns(deps, located);
+    deadline = warning.actionTime;
+  }
+  deps.metrics.addMetric(MetricName.SpotInterruptions, MetricUnit.Count, 1);
+
+  const summary: SpotSummary = {
+    kind: warning.kind,
+    clusterArn,
+    deadline: deadline.toISOString(),
+    tasks: taskArns.length,
+    notified: [],
+    drainsStarted: [],
+    alreadyDraining: [],
+    skipped: [],
+  };
+  for (const taskArn of taskArns) {
+    const item = await markSpotDraining(deps, taskArn, deadline);
+    if (item === undefined || item.status === TaskStatus.Stopping || item.status === TaskStatus.Stopped) {
+      summary.skipped.push(taskArn);
+      continue;
+    }
+    await publishDrainNotice(deps, {
+      clusterArn,
+      taskArn,
+      ...(item.serviceName === undefined ? {} : { serviceName: item.serviceName }),
+      reason: DrainReason.Spot,
+      deadline: summary.deadline,
+      sessionCount: item.sessionCount,
+    });
+    summary.notified.push(taskArn);
+    const result = await startDrain(deps, {
+      clusterArn,
+      taskArn,
+      ...(item.serviceName === undefined ? {} : { serviceName: item.serviceName }),
+      reason: DrainReason.Spot,
+      deadline,
+    });
+    tallyDrain(summary, taskArn, result);
+  }
+  deps.logger.info('spot warning handled', { ...summary });
+  return summary;
+}
+
+/**
+ * ACTIVE -> DRAINING with reason SPOT, so that no new session lands on the task. A task that is
+ * already draining (another drain, or a duplicate of this event) keeps its state; the caller
+ * still notifies and starts the drain, which are idempotent. Returns the item as it now is, or
+ * undefined when the registry does not know the task.
+ */
+export async function markSpotDraining(deps: Pick<Deps, 'ddb' | 'config' | 'logger'>, taskArn: string, deadline: Date): Promise<TaskItem | undefined> {
+  try {
+    const result = await deps.ddb.send(
+      new UpdateCommand({
+        TableName: deps.config.tableName,
+        Key: taskKey(taskArn),
+        UpdateExpression: 'SET #status = :draining, drainReason = :reason, drainDeadline = :deadline',
+        ConditionExpression: 'attribute_exists(pk) AND #status = :active',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':draining': TaskStatus.Draining,
+          ':active': TaskStatus.Active,
+          ':reason': DrainReason.Spot,
+          ':deadline': deadline.toISOString(),
+        },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return result.Attributes as TaskItem | undefined;
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException')) throw error;
+    const item = await readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, taskArn);
+    deps.logger.info('task was not ACTIVE; left as it is', { taskArn, status: item?.status ?? 'not registered' });
+    return item;
+  }
+}

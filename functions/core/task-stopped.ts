@@ -1,0 +1,67 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Deps } from '../shared/deps.js';
+import { ignored, type Ignored } from '../shared/handler-kit.js';
+import { epochSeconds, TaskStatus, taskKey, WaitError, type TaskItem } from '../registry/model.js';
+import { readTask } from '../registry/tasks.js';
+import { failDrainWait, type SignalResult } from './task-tokens.js';
+
+/** A stopped task's item stays this long for post-mortems, then TTL removes it. */
+export const STOPPED_ITEM_TTL_SECONDS = 24 * 3600;
+
+export interface TaskStoppedSummary {
+  taskArn: string;
+  closed: boolean;
+  drainWait: SignalResult | 'none';
+}
+
+/**
+ * The task has stopped: close its registry item and end any drain still waiting on it.
+ *
+ * The close is conditional on this event being newer than the last one applied (detail.version)
+ * and on the item not being closed yet, so duplicates and late events change nothing. A drain
+ * whose wait step holds a token is failed with TaskGone; one that has not armed its wait yet
+ * finds the item STOPPED itself. The token is also signalled when a duplicate finds the item
+ * already closed, because the first delivery may have died between the two steps.
+ */
+export async function closeStoppedTask(
+  deps: Deps,
+  event: { taskArn: string; version: number; stoppedReason?: string },
+): Promise<TaskStoppedSummary | Ignored> {
+  const { taskArn, version } = event;
+  let item: TaskItem | undefined;
+  let closed = false;
+  try {
+    const result = await deps.ddb.send(
+      new UpdateCommand({
+        TableName: deps.config.tableName,
+        Key: taskKey(taskArn),
+        UpdateExpression: 'SET #status = :stopped, expiresAt = :expiresAt, ecsVersion = :version',
+        ConditionExpression: 'attribute_exists(pk) AND #status <> :stopped AND (attribute_not_exists(ecsVersion) OR ecsVersion < :version)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':stopped': TaskStatus.Stopped,
+          ':expiresAt': epochSeconds(deps.now()) + STOPPED_ITEM_TTL_SECONDS,
+          ':version': version,
+        },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    item = result.Attributes as TaskItem | undefined;
+    closed = true;
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException')) throw error;
+    item = await readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, taskArn);
+    if (item === undefined) return ignored(`task ${taskArn} is not in the registry`);
+    if (item.status !== TaskStatus.Stopped) {
+      return ignored(`stale event: version ${version} is not newer than the applied version ${item.ecsVersion ?? 'none'}`);
+    }
+  }
+
+  let drainWait: TaskStoppedSummary['drainWait'] = 'none';
+  if (item?.taskToken !== undefined) {
+    const cause = `task stopped${event.stoppedReason ? `: ${event.stoppedReason}` : ''}`;
+    drainWait = await failDrainWait(deps, item.taskToken, WaitError.TaskGone, cause);
+  }
+  return { taskArn, closed, drainWait };
+}

@@ -1,0 +1,187 @@
+import { z } from 'zod';
+import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
+import { clusterArnOfService, ClusterArn, ContainerInstanceArn, ServiceArn, TaskArn } from './arns.js';
+import { accepted, type ParseResult, rejected, safeParse } from './parse.js';
+
+/*
+ * ECS events as EventBridge delivers them. Only the fields the orchestrator acts on are
+ * required; everything else is optional or ignored, so that AWS adding fields breaks nothing.
+ * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_cwe_events.html
+ */
+
+const EcsVersion = z.number().int().nonnegative();
+
+export const DeploymentStateChangeSchema = EventBridgeSchema.extend({
+  source: z.literal('aws.ecs'),
+  'detail-type': z.literal('ECS Deployment State Change'),
+  resources: z.array(ServiceArn).min(1, 'no service ARN in resources'),
+  detail: z.object({
+    eventType: z.string().optional(),
+    eventName: z.string().min(1),
+    deploymentId: z.string().min(1),
+    updatedAt: z.string().optional(),
+    reason: z.string().optional(),
+  }),
+});
+
+export interface DeploymentEvent {
+  eventName: string;
+  deploymentId: string;
+  serviceArn: string;
+  clusterArn: string;
+  /** ECS's reason text; rollbacks say so here ("... rolling back to ..."). */
+  reason?: string;
+  time: Date;
+}
+
+export function parseDeploymentEvent(raw: unknown): ParseResult<DeploymentEvent> {
+  const parsed = safeParse(DeploymentStateChangeSchema, raw, 'ECS Deployment State Change');
+  if (!parsed.ok) return parsed;
+  const event = parsed.event;
+  const serviceArn = event.resources[0] as string;
+  const clusterArn = clusterArnOfService(serviceArn);
+  if (clusterArn === undefined) {
+    return rejected(`ECS Deployment State Change: service ARN "${serviceArn}" does not name its cluster (short ARN format)`);
+  }
+  return accepted({
+    eventName: event.detail.eventName,
+    deploymentId: event.detail.deploymentId,
+    serviceArn,
+    clusterArn,
+    ...(event.detail.reason === undefined ? {} : { reason: event.detail.reason }),
+    time: new Date(event.time),
+  });
+}
+
+export const TaskStateChangeSchema = EventBridgeSchema.extend({
+  source: z.literal('aws.ecs'),
+  'detail-type': z.literal('ECS Task State Change'),
+  detail: z.object({
+    clusterArn: ClusterArn,
+    taskArn: TaskArn,
+    lastStatus: z.string().min(1),
+    desiredStatus: z.string().min(1),
+    version: EcsVersion,
+    group: z.string().optional(),
+    taskDefinitionArn: z.string().optional(),
+    containerInstanceArn: z.string().optional(),
+    capacityProviderName: z.string().optional(),
+    launchType: z.string().optional(),
+    stopCode: z.string().optional(),
+    stoppedReason: z.string().optional(),
+    stoppingAt: z.string().optional(),
+    stoppedAt: z.string().optional(),
+    updatedAt: z.string().optional(),
+  }),
+});
+
+export type TaskStateChange = z.output<typeof TaskStateChangeSchema>;
+export type TaskStateDetail = TaskStateChange['detail'];
+
+export function parseTaskStateChange(raw: unknown): ParseResult<TaskStateChange> {
+  return safeParse(TaskStateChangeSchema, raw, 'ECS Task State Change');
+}
+
+/** The task has stopped for good: the registry item can be closed. */
+export function parseTaskStopped(raw: unknown): ParseResult<TaskStateChange> {
+  const parsed = parseTaskStateChange(raw);
+  if (!parsed.ok) return parsed;
+  if (parsed.event.detail.lastStatus !== 'STOPPED') {
+    return rejected(`ECS Task State Change: lastStatus is ${parsed.event.detail.lastStatus}, not STOPPED`);
+  }
+  return parsed;
+}
+
+const SPOT_STOPPED_REASON = /spot task was interrupted/i;
+/** Stop codes that name some other cause; a task stopped for one of them is never a Spot warning. */
+const NON_SPOT_STOP_CODES = new Set(['TaskFailedToStart', 'EssentialContainerExited', 'UserInitiated', 'ServiceSchedulerInitiated']);
+
+/**
+ * Fargate announces a Spot interruption as a task state change towards STOPPED while the task
+ * still runs, two minutes ahead. The signals vary between AWS's documents and real events:
+ * stopCode "SpotInterruption" (current docs), "TerminationNotice" (AWS's sample) or none at all;
+ * capacityProviderName FARGATE_SPOT in real events, absent in AWS's trimmed sample; the
+ * stoppedReason text is the one constant. A scale-in or a user stop must never pass, even if a
+ * rule routes it here.
+ */
+export function spotWarningVerdict(detail: TaskStateDetail): { spot: true } | { spot: false; reason: string } {
+  if (detail.desiredStatus !== 'STOPPED') return { spot: false, reason: `desiredStatus is ${detail.desiredStatus}, not STOPPED` };
+  if (detail.lastStatus === 'STOPPED') return { spot: false, reason: 'the task has already stopped' };
+  if (detail.capacityProviderName !== undefined && detail.capacityProviderName !== 'FARGATE_SPOT') {
+    return { spot: false, reason: `capacityProviderName is ${detail.capacityProviderName}, not FARGATE_SPOT` };
+  }
+  if (detail.stopCode !== undefined && NON_SPOT_STOP_CODES.has(detail.stopCode)) {
+    return { spot: false, reason: `stopCode ${detail.stopCode} is not a Spot interruption` };
+  }
+  const reasonSaysSpot = detail.stoppedReason !== undefined && SPOT_STOPPED_REASON.test(detail.stoppedReason);
+  const codeSaysSpot =
+    detail.stopCode === 'SpotInterruption' ||
+    (detail.stopCode === 'TerminationNotice' && detail.capacityProviderName === 'FARGATE_SPOT');
+  if (!reasonSaysSpot && !codeSaysSpot) {
+    return { spot: false, reason: `not a Spot interruption (stopCode ${detail.stopCode ?? 'absent'}, stoppedReason "${detail.stoppedReason ?? ''}")` };
+  }
+  return { spot: true };
+}
+
+export interface FargateSpotWarning {
+  kind: 'fargate-spot';
+  clusterArn: string;
+  taskArn: string;
+  group?: string;
+  version: number;
+  time: Date;
+}
+
+export function parseFargateSpotWarning(raw: unknown): ParseResult<FargateSpotWarning> {
+  const parsed = parseTaskStateChange(raw);
+  if (!parsed.ok) return parsed;
+  const { detail, time } = parsed.event;
+  const verdict = spotWarningVerdict(detail);
+  if (!verdict.spot) return rejected(`ECS Task State Change: ${verdict.reason}`);
+  return accepted({
+    kind: 'fargate-spot',
+    clusterArn: detail.clusterArn,
+    taskArn: detail.taskArn,
+    ...(detail.group === undefined ? {} : { group: detail.group }),
+    version: detail.version,
+    time: new Date(time),
+  });
+}
+
+export const ContainerInstanceStateChangeSchema = EventBridgeSchema.extend({
+  source: z.literal('aws.ecs'),
+  'detail-type': z.literal('ECS Container Instance State Change'),
+  detail: z.object({
+    clusterArn: ClusterArn,
+    containerInstanceArn: ContainerInstanceArn,
+    ec2InstanceId: z.string().optional(),
+    status: z.string().min(1),
+    version: EcsVersion,
+    agentConnected: z.boolean().optional(),
+    updatedAt: z.string().optional(),
+  }),
+});
+
+export interface ContainerInstanceDraining {
+  clusterArn: string;
+  containerInstanceArn: string;
+  ec2InstanceId?: string;
+  version: number;
+  time: Date;
+}
+
+export function parseContainerInstanceDraining(raw: unknown): ParseResult<ContainerInstanceDraining> {
+  const parsed = safeParse(ContainerInstanceStateChangeSchema, raw, 'ECS Container Instance State Change');
+  if (!parsed.ok) return parsed;
+  const { detail, time } = parsed.event;
+  if (detail.status !== 'DRAINING') {
+    return rejected(`ECS Container Instance State Change: status is ${detail.status}, not DRAINING`);
+  }
+  return accepted({
+    clusterArn: detail.clusterArn,
+    containerInstanceArn: detail.containerInstanceArn,
+    ...(detail.ec2InstanceId === undefined ? {} : { ec2InstanceId: detail.ec2InstanceId }),
+    version: detail.version,
+    time: new Date(time),
+  });
+}
