@@ -1,0 +1,204 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import type { Config } from '../shared/config.js';
+import type { Deps } from '../shared/deps.js';
+import { DrainControl, DrainReason, type TaskItem, TaskStatus, taskKey, WaitError } from '../registry/model.js';
+import { readTask } from '../registry/tasks.js';
+import { startDrain } from './start-drain.js';
+import { failDrainWait } from './task-tokens.js';
+
+/**
+ * Manual drain control, for operators:
+ *   {"action":"drain","taskArn":"...","cluster":"...","drainSeconds":1800}   (or "deadline": ISO-8601)
+ *   {"action":"cancel","taskArn":"..."}
+ *   {"action":"force-stop","taskArn":"..."}
+ * A person reads the answer, so every refusal comes back as { ok: false, error } with the reason,
+ * and a refused request changes nothing.
+ */
+
+const TASK_ARN = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task\/.+$/;
+
+const RequestSchema = z.discriminatedUnion('action', [
+  z.strictObject({
+    action: z.literal('drain'),
+    taskArn: z.string().regex(TASK_ARN, 'must be a task ARN (arn:aws:ecs:<region>:<account>:task/<cluster>/<id>)'),
+    cluster: z.string().min(1).optional(),
+    deadline: z.iso.datetime({ offset: true, message: 'must be an ISO-8601 date-time, e.g. 2026-01-31T18:00:00Z' }).optional(),
+    drainSeconds: z.number().int().positive().optional(),
+  }),
+  z.strictObject({
+    action: z.enum(['cancel', 'force-stop']),
+    taskArn: z.string().regex(TASK_ARN, 'must be a task ARN (arn:aws:ecs:<region>:<account>:task/<cluster>/<id>)'),
+    cluster: z.string().min(1).optional(),
+  }),
+]);
+export type DrainControlRequest = z.infer<typeof RequestSchema>;
+export type DrainControlAction = DrainControlRequest['action'];
+
+export type DrainControlResponse =
+  | {
+      ok: true;
+      action: DrainControlAction;
+      taskArn: string;
+      clusterArn: string;
+      result: string;
+      message: string;
+      executionArn?: string;
+    }
+  | { ok: false; action?: string; taskArn?: string; error: string };
+
+/** A cluster given by name or ARN, resolved against the clusters in scope. */
+export function resolveCluster(config: Pick<Config, 'clusterArns'>, cluster: string): string | undefined {
+  return config.clusterArns.find((arn) => arn === cluster || arn.endsWith(`:cluster/${cluster}`));
+}
+
+/** Validates the payload; the answer is either a request to act on or the reason there is none. */
+export function parseDrainControlRequest(
+  payload: unknown,
+  deps: Pick<Deps, 'config' | 'now'>,
+): { request: DrainControlRequest; deadline?: Date } | { error: string } {
+  const parsed = RequestSchema.safeParse(payload);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message));
+    return { error: `invalid request: ${issues.join('; ')}. Expected {"action":"drain"|"cancel"|"force-stop","taskArn":"...","cluster"?:"..."}` };
+  }
+  const request = parsed.data;
+  if (request.action !== 'drain') return { request };
+  if (request.deadline !== undefined && request.drainSeconds !== undefined) {
+    return { error: 'invalid request: give either deadline or drainSeconds, not both' };
+  }
+  const { maxDrainSeconds } = deps.config;
+  if (request.drainSeconds !== undefined) {
+    if (request.drainSeconds > maxDrainSeconds) {
+      return { error: `invalid request: drainSeconds must be at most ${maxDrainSeconds} (MAX_DRAIN_SECONDS)` };
+    }
+    return { request, deadline: new Date(deps.now().getTime() + request.drainSeconds * 1000) };
+  }
+  if (request.deadline !== undefined) {
+    const deadline = new Date(request.deadline);
+    const seconds = (deadline.getTime() - deps.now().getTime()) / 1000;
+    if (seconds <= 0) return { error: `invalid request: deadline ${request.deadline} is in the past` };
+    if (seconds > maxDrainSeconds) {
+      return { error: `invalid request: deadline is more than ${maxDrainSeconds} seconds (MAX_DRAIN_SECONDS) away` };
+    }
+    return { request, deadline };
+  }
+  return { request };
+}
+
+export async function controlDrain(deps: Deps, payload: unknown): Promise<DrainControlResponse> {
+  const parsed = parseDrainControlRequest(payload, deps);
+  if ('error' in parsed) return { ok: false, error: parsed.error };
+  const { request, deadline } = parsed;
+  const refuse = (error: string): DrainControlResponse => ({ ok: false, action: request.action, taskArn: request.taskArn, error });
+
+  let clusterArn: string | undefined;
+  if (request.cluster !== undefined) {
+    clusterArn = resolveCluster(deps.config, request.cluster);
+    if (clusterArn === undefined) return refuse(`cluster ${request.cluster} is not one this orchestrator manages (CLUSTER_ARNS)`);
+  }
+  const item = await readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, request.taskArn);
+  if (item === undefined) return refuse('the task is not in the session registry (its agent never registered it)');
+  if (clusterArn !== undefined && item.clusterArn !== clusterArn) {
+    return refuse(`the task belongs to cluster ${item.clusterArn}, not ${clusterArn}`);
+  }
+  if (!deps.config.clusterArns.includes(item.clusterArn)) {
+    return refuse(`the task's cluster ${item.clusterArn} is not one this orchestrator manages (CLUSTER_ARNS)`);
+  }
+
+  if (request.action === 'drain') return drain(deps, item, deadline);
+  return requestControl(deps, item, request.action === 'cancel' ? DrainControl.Cancel : DrainControl.ForceStop);
+}
+
+async function drain(deps: Deps, item: TaskItem, deadline: Date | undefined): Promise<DrainControlResponse> {
+  const base = { action: 'drain' as const, taskArn: item.taskArn, clusterArn: item.clusterArn };
+  const result = await startDrain(deps, {
+    clusterArn: item.clusterArn,
+    taskArn: item.taskArn,
+    ...(item.serviceName === undefined ? {} : { serviceName: item.serviceName }),
+    reason: DrainReason.Manual,
+    ...(deadline === undefined ? {} : { deadline }),
+  });
+  switch (result.status) {
+    case 'started':
+      return { ok: true, ...base, result: 'started', executionArn: result.executionArn, message: `drain started (attempt ${result.attempt})` };
+    case 'already-draining':
+      return {
+        ok: true,
+        ...base,
+        result: 'already-draining',
+        ...(result.executionArn === undefined ? {} : { executionArn: result.executionArn }),
+        message: 'a drain is already running for this task; nothing changed',
+      };
+    case 'task-stopped':
+      return { ok: false, action: 'drain', taskArn: item.taskArn, error: 'the task is already stopping or stopped' };
+    case 'not-registered':
+      return { ok: false, action: 'drain', taskArn: item.taskArn, error: 'the task is not in the session registry' };
+  }
+}
+
+const CONTROL_ACTIONS = {
+  [DrainControl.Cancel]: { action: 'cancel', waitError: WaitError.Cancelled, effect: 'the task returns to ACTIVE' },
+  [DrainControl.ForceStop]: { action: 'force-stop', waitError: WaitError.ForceStop, effect: 'the task is stopped now' },
+} as const;
+
+/**
+ * Leaves the request on the draining item, then wakes the waiting step if there is one. Before the
+ * workflow reaches its wait there is no token: the step that arms the wait reads drainControl.
+ * Repeating the same request is safe (it signals again); a different request already left wins.
+ */
+async function requestControl(deps: Deps, item: TaskItem, control: DrainControl): Promise<DrainControlResponse> {
+  const { action, waitError, effect } = CONTROL_ACTIONS[control];
+  let updated: TaskItem;
+  try {
+    const response = await deps.ddb.send(
+      new UpdateCommand({
+        TableName: deps.config.tableName,
+        Key: taskKey(item.taskArn),
+        UpdateExpression: 'SET drainControl = :control',
+        ConditionExpression: '#status = :draining AND (attribute_not_exists(drainControl) OR drainControl = :control)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':control': control, ':draining': TaskStatus.Draining },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    updated = response.Attributes as TaskItem;
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException')) throw error;
+    const current = await readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, item.taskArn);
+    const reason =
+      current === undefined
+        ? 'the task is no longer in the registry'
+        : current.status !== TaskStatus.Draining
+          ? `the task is not draining (status ${current.status})`
+          : `${current.drainControl} was already requested for this drain`;
+    return { ok: false, action, taskArn: item.taskArn, error: `${action} refused: ${reason}; nothing changed` };
+  }
+
+  const base = { ok: true as const, action, taskArn: item.taskArn, clusterArn: item.clusterArn };
+  const executionArn = updated.executionArn === undefined ? {} : { executionArn: updated.executionArn };
+  if (updated.taskToken === undefined) {
+    return { ...base, ...executionArn, result: 'requested', message: `${control} recorded; the workflow acts on it before it waits, and ${effect}` };
+  }
+  try {
+    const signal = await failDrainWait(deps, updated.taskToken, waitError, `operator requested ${action}`);
+    return {
+      ...base,
+      ...executionArn,
+      result: signal === 'sent' ? 'signalled' : 'requested',
+      message:
+        signal === 'sent'
+          ? `${control} sent to the waiting workflow; ${effect}`
+          : `${control} recorded, but the workflow had already stopped waiting`,
+    };
+  } catch (error) {
+    deps.logger.error('drain control recorded but not signalled', { taskArn: item.taskArn, control, error });
+    return {
+      ok: false,
+      action,
+      taskArn: item.taskArn,
+      error: `${control} recorded, but the waiting workflow could not be told (${(error as Error).message}); run the same command again`,
+    };
+  }
+}
