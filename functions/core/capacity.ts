@@ -12,15 +12,15 @@ import { asRetryable } from './ecs-errors.js';
  * service wants (Spot, instance, manual). Many drains of one service run at once, so the desired
  * count is never read-modify-written by a drain. Instead a per-service capacity item holds
  *   surge          the set of draining tasks that asked for a replacement (changed idempotently)
- *   base           the desired count without the surge, captured when the set becomes non-empty
+ *   baseCount      the desired count without the surge, captured when the set becomes non-empty
  *   version        bumped by every change of the set
- *   applied        the desired count last sent to ECS, appliedFrom the count it replaced,
+ *   appliedCount   the desired count last sent to ECS, appliedFromCount the count it replaced,
  *                  appliedVersion the version it was computed from
  *   lockOwner      the one converger allowed to call UpdateService, with lockExpiresAt
  * After changing the set, a drain waits until some converger has applied a version at least as
  * new as its own change, taking the lock itself when it is free. Only lock holders talk to ECS,
  * so UpdateService calls never overtake one another, and a desired count that differs from
- * `applied` can only mean someone else scaled the service: that difference moves into the base.
+ * `appliedCount` can only mean someone else scaled the service: that difference moves into the base.
  */
 export const CAPACITY_SORT_KEY = 'CAPACITY';
 export const LOCK_TTL_MS = 30_000;
@@ -48,9 +48,9 @@ export interface CapacityItem {
   serviceName: string;
   surge?: Set<string>;
   version?: number;
-  base?: number;
-  applied?: number;
-  appliedFrom?: number;
+  baseCount?: number;
+  appliedCount?: number;
+  appliedFromCount?: number;
   appliedVersion?: number;
   lockOwner?: string;
   lockExpiresAt?: number;
@@ -129,7 +129,7 @@ async function converge(deps: CapacityDeps, ref: ServiceRef, version: number): P
   for (;;) {
     const item = await readCapacity(deps, ref);
     if (item === undefined) return { desiredCount: null, surge: 0 };
-    if ((item.appliedVersion ?? -1) >= version) return { desiredCount: item.applied ?? null, surge: item.surge?.size ?? 0 };
+    if ((item.appliedVersion ?? -1) >= version) return { desiredCount: item.appliedCount ?? null, surge: item.surge?.size ?? 0 };
     if (await tryLock(deps, ref, owner)) {
       try {
         return await applyUnderLock(deps, ref, owner);
@@ -162,7 +162,7 @@ async function applyUnderLock(deps: CapacityDeps, ref: ServiceRef, owner: string
       if (await writeApplied(deps, ref, owner, version, { clear: true })) return { desiredCount: desired, surge };
       continue;
     }
-    // Intent before action: a later holder that finds ECS at appliedFrom knows this call never landed.
+    // Intent before action: a later holder that finds ECS at appliedFromCount knows this call never landed.
     if (!(await writeApplied(deps, ref, owner, version, { base: plan.base, applied: plan.target, appliedFrom: desired }))) continue;
     if (plan.target !== desired) {
       try {
@@ -187,14 +187,14 @@ async function applyUnderLock(deps: CapacityDeps, ref: ServiceRef, owner: string
  * Exported for unit tests: this is where someone else's scaling is told apart from our own.
  */
 export function planDesiredCount(
-  item: Pick<CapacityItem, 'base' | 'applied' | 'appliedFrom'>,
+  item: Pick<CapacityItem, 'baseCount' | 'appliedCount' | 'appliedFromCount'>,
   surge: number,
   desired: number,
 ): { base?: number; target?: number; adopted: number } {
-  let base = item.base;
+  let base = item.baseCount;
   let adopted = 0;
-  if (base !== undefined && item.applied !== undefined && desired !== item.applied && desired !== item.appliedFrom) {
-    adopted = desired - item.applied;
+  if (base !== undefined && item.appliedCount !== undefined && desired !== item.appliedCount && desired !== item.appliedFromCount) {
+    adopted = desired - item.appliedCount;
     base = Math.max(0, base + adopted);
   }
   if (surge > 0) {
@@ -225,11 +225,11 @@ async function writeApplied(
 ): Promise<boolean> {
   const set = ['appliedVersion = :version'];
   const values: Record<string, unknown> = { ':version': version, ':owner': owner };
-  for (const name of ['base', 'applied', 'appliedFrom'] as const) {
-    const value = fields[name];
+  for (const [field, attribute] of [['base', 'baseCount'], ['applied', 'appliedCount'], ['appliedFrom', 'appliedFromCount']] as const) {
+    const value = fields[field];
     if (value !== undefined) {
-      set.push(`${name} = :${name}`);
-      values[`:${name}`] = value;
+      set.push(`${attribute} = :${field}`);
+      values[`:${field}`] = value;
     }
   }
   try {
@@ -237,7 +237,7 @@ async function writeApplied(
       new UpdateCommand({
         TableName: deps.config.tableName,
         Key: capacityKey(ref.clusterArn, ref.serviceName),
-        UpdateExpression: `SET ${set.join(', ')}${fields.clear ? ' REMOVE base, applied, appliedFrom' : ''}`,
+        UpdateExpression: `SET ${set.join(', ')}${fields.clear ? ' REMOVE baseCount, appliedCount, appliedFromCount' : ''}`,
         ConditionExpression: 'version = :version AND lockOwner = :owner',
         ExpressionAttributeValues: values,
       }),
