@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { collapseProtection, decideActions, protectionChange, type TaskImage } from '../../../functions/core/stream-transitions.js';
+import { CLUSTER_ARN, OTHER_CLUSTER_ARN, taskArn } from '../../support/deps.js';
+
+const TASK = taskArn('aaaa');
+
+function image(overrides: Partial<TaskImage> = {}): TaskImage {
+  return { pk: TASK, sk: 'TASK', clusterArn: CLUSTER_ARN, serviceName: 'web', status: 'ACTIVE', sessionCount: 0, ...overrides };
+}
+
+describe('protectionChange', () => {
+  it.each([
+    ['first session opens', image(), image({ sessionCount: 1 }), true],
+    ['last session closes', image({ sessionCount: 2 }), image({ sessionCount: 0 }), false],
+    ['a busy task gains another session', image({ sessionCount: 1 }), image({ sessionCount: 2 }), undefined],
+    ['a busy task loses one of several sessions', image({ sessionCount: 3 }), image({ sessionCount: 2 }), undefined],
+    ['an idle task heartbeats', image(), image(), undefined],
+    ['a task registers idle', undefined, image(), undefined],
+    ['a task registers with a session already counted', undefined, image({ sessionCount: 1 }), true],
+    ['a cancelled drain returns an idle task to ACTIVE', image({ status: 'DRAINING' }), image(), false],
+    ['a cancelled drain returns a busy task to ACTIVE', image({ status: 'DRAINING', sessionCount: 2 }), image({ sessionCount: 2 }), true],
+    ['a draining task loses its last session', image({ status: 'DRAINING', sessionCount: 1 }), image({ status: 'DRAINING' }), undefined],
+    ['a task without a service gains a session', image({ serviceName: undefined }), image({ serviceName: undefined, sessionCount: 1 }), undefined],
+  ] as const)('%s -> %s', (_scenario, before, after, expected) => {
+    expect(protectionChange(before, after)).toBe(expected);
+  });
+});
+
+describe('decideActions', () => {
+  it('completes a drain once: on the write that makes a tokened draining task idle', () => {
+    const idle = image({ status: 'DRAINING', taskToken: 't1' });
+    expect(decideActions({ oldImage: image({ status: 'DRAINING', sessionCount: 1, taskToken: 't1' }), newImage: idle })).toEqual([
+      { kind: 'complete-drain', taskArn: TASK, taskToken: 't1' },
+    ]);
+    expect(decideActions({ oldImage: idle, newImage: { ...idle } })).toEqual([]);
+  });
+
+  it('completes a new drain attempt whose token replaced an old one on an idle task', () => {
+    const actions = decideActions({
+      oldImage: image({ status: 'DRAINING', taskToken: 'old' }),
+      newImage: image({ status: 'DRAINING', taskToken: 'new' }),
+    });
+    expect(actions).toEqual([{ kind: 'complete-drain', taskArn: TASK, taskToken: 'new' }]);
+  });
+
+  it('fails the wait of a task that stopped holding a token, and only on that write', () => {
+    const stopped = image({ status: 'STOPPED', sessionCount: 2, taskToken: 't1' });
+    expect(decideActions({ oldImage: image({ status: 'DRAINING', sessionCount: 2, taskToken: 't1' }), newImage: stopped })).toEqual([
+      { kind: 'fail-wait-task-gone', taskArn: TASK, taskToken: 't1' },
+    ]);
+    expect(decideActions({ oldImage: stopped, newImage: { ...stopped } })).toEqual([]);
+  });
+
+  it('decides nothing when the item is deleted', () => {
+    expect(decideActions({ oldImage: image({ sessionCount: 1 }) })).toEqual([]);
+  });
+});
+
+describe('collapseProtection', () => {
+  it('keeps the last change per task and groups tasks by cluster', () => {
+    const b = taskArn('bbbb');
+    const other = taskArn('cccc', 'batch');
+    const result = collapseProtection([
+      { clusterArn: CLUSTER_ARN, taskArn: TASK, enabled: true },
+      { clusterArn: CLUSTER_ARN, taskArn: b, enabled: true },
+      { clusterArn: OTHER_CLUSTER_ARN, taskArn: other, enabled: false },
+      { clusterArn: CLUSTER_ARN, taskArn: TASK, enabled: false },
+    ]);
+    expect([...result.entries()]).toEqual([
+      [CLUSTER_ARN, { protect: [b], unprotect: [TASK] }],
+      [OTHER_CLUSTER_ARN, { protect: [], unprotect: [other] }],
+    ]);
+  });
+});

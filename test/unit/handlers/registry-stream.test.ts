@@ -1,0 +1,339 @@
+import { UpdateTaskProtectionCommand } from '@aws-sdk/client-ecs';
+import { SendTaskFailureCommand, SendTaskSuccessCommand, TaskTimedOut } from '@aws-sdk/client-sfn';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { describe, expect, it, vi } from 'vitest';
+import { handleStreamEvent } from '../../../functions/handlers/registry-stream.js';
+import { CLUSTER_ARN, makeTestDeps, OTHER_CLUSTER_ARN, TABLE_NAME, taskArn } from '../../support/deps.js';
+
+const TASK_A = taskArn('aaaa');
+const TASK_B = taskArn('bbbb');
+const TASK_C = taskArn('cccc');
+const TOKEN = 'token-of-the-waiting-step';
+const PROTECTED_UNTIL = new Date('2026-11-23T10:00:00Z');
+
+type Image = Record<string, unknown>;
+
+function task(arn: string, overrides: Image = {}): Image {
+  return {
+    pk: arn,
+    sk: 'TASK',
+    taskArn: arn,
+    clusterArn: CLUSTER_ARN,
+    serviceName: 'web',
+    serviceTask: `web#${arn}`,
+    status: 'ACTIVE',
+    sessionCount: 0,
+    heartbeatAt: 1_700_000_000,
+    ...overrides,
+  };
+}
+
+function record(sequenceNumber: string, oldImage: Image | undefined, newImage: Image | undefined): DynamoDBRecord {
+  const key = (newImage ?? oldImage)!;
+  return {
+    eventID: `event-${sequenceNumber}`,
+    eventName: oldImage === undefined ? 'INSERT' : newImage === undefined ? 'REMOVE' : 'MODIFY',
+    eventVersion: '1.1',
+    eventSource: 'aws:dynamodb',
+    awsRegion: 'us-east-1',
+    eventSourceARN: 'arn:aws:dynamodb:us-east-1:111122223333:table/SessionRegistry/stream/2026-11-21T00:00:00.000',
+    dynamodb: {
+      ApproximateCreationDateTime: 1_763_719_200,
+      Keys: marshall({ pk: key.pk, sk: key.sk }) as never,
+      ...(oldImage === undefined ? {} : { OldImage: marshall(oldImage, { removeUndefinedValues: true }) as never }),
+      ...(newImage === undefined ? {} : { NewImage: marshall(newImage, { removeUndefinedValues: true }) as never }),
+      SequenceNumber: sequenceNumber,
+      SizeBytes: 100,
+      StreamViewType: 'NEW_AND_OLD_IMAGES',
+    },
+  };
+}
+
+function event(...records: DynamoDBRecord[]): DynamoDBStreamEvent {
+  return { Records: records };
+}
+
+function protectAll(mocks: ReturnType<typeof makeTestDeps>['mocks']) {
+  mocks.ecs.on(UpdateTaskProtectionCommand).callsFake((input: { tasks: string[]; protectionEnabled: boolean }) => ({
+    protectedTasks: input.tasks.map((arn) => ({
+      taskArn: arn,
+      protectionEnabled: input.protectionEnabled,
+      ...(input.protectionEnabled ? { expirationDate: PROTECTED_UNTIL } : {}),
+    })),
+    failures: [],
+  }));
+  mocks.ddb.on(UpdateCommand).resolves({});
+}
+
+function throttled(): Error {
+  return Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
+}
+
+describe('RegistryStreamFunction: drain completion', () => {
+  it('resumes the waiting drain when the last session of a draining task closes', async () => {
+    // prepare
+    const { deps, mocks } = makeTestDeps();
+    mocks.sfn.on(SendTaskSuccessCommand).resolves({});
+    const before = task(TASK_A, { status: 'DRAINING', sessionCount: 1, taskToken: TOKEN });
+    const after = task(TASK_A, { status: 'DRAINING', sessionCount: 0, taskToken: TOKEN });
+
+    // act
+    const response = await handleStreamEvent(deps, event(record('100', before, after)));
+
+    // assert
+    expect(mocks.sfn.commandCalls(SendTaskSuccessCommand).map((call) => call.args[0].input)).toEqual([
+      { taskToken: TOKEN, output: JSON.stringify({ sessionsRemaining: 0 }) },
+    ]);
+    expect(mocks.ecs.commandCalls(UpdateTaskProtectionCommand)).toHaveLength(0);
+    expect(response).toEqual({ batchItemFailures: [] });
+  });
+
+  it('resumes the drain when the wait is armed on a task whose count reached zero meanwhile', async () => {
+    const { deps, mocks } = makeTestDeps();
+    mocks.sfn.on(SendTaskSuccessCommand).resolves({});
+    const before = task(TASK_A, { status: 'DRAINING', sessionCount: 0 });
+    const after = task(TASK_A, { status: 'DRAINING', sessionCount: 0, taskToken: TOKEN });
+
+    await handleStreamEvent(deps, event(record('100', before, after)));
+
+    expect(mocks.sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(1);
+  });
+
+  it('does not signal again when a later write touches the finished draining item', async () => {
+    const { deps, mocks } = makeTestDeps();
+    const before = task(TASK_A, { status: 'DRAINING', sessionCount: 0, taskToken: TOKEN });
+    const after = task(TASK_A, { status: 'DRAINING', sessionCount: 0, taskToken: TOKEN, heartbeatAt: 1_700_000_060 });
+
+    const response = await handleStreamEvent(deps, event(record('100', before, after)));
+
+    expect(mocks.sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+    expect(response.batchItemFailures).toEqual([]);
+  });
+
+  it('treats a wait that already timed out as done rather than failing the record', async () => {
+    const { deps, mocks } = makeTestDeps();
+    mocks.sfn.on(SendTaskSuccessCommand).rejects(new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} }));
+    const before = task(TASK_A, { status: 'DRAINING', sessionCount: 1, taskToken: TOKEN });
+    const after = task(TASK_A, { status: 'DRAINING', sessionCount: 0, taskToken: TOKEN });
+
+    const response = await handleStreamEvent(deps, event(record('100', before, after)));
+
+    expect(mocks.sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(1);
+    expect(response.batchItemFailures).toEqual([]);
+  });
+
+  it('fails the wait with TaskGone when a task stops while its drain waits', async () => {
+    const { deps, mocks } = makeTestDeps();
+    mocks.sfn.on(SendTaskFailureCommand).resolves({});
+    const before = task(TASK_A, { status: 'DRAINING', sessionCount: 3, taskToken: TOKEN });
+    const after = task(TASK_A, { status: 'STOPPED', sessionCount: 3, taskToken: TOKEN, expiresAt: 1_800_000_000 });
+
+    const response = await handleStreamEvent(deps, event(record('100', before, after)));
+
+    expect(mocks.sfn.commandCalls(SendTaskFailureCommand).map((call) => call.args[0].input)).toEqual([
+      { taskToken: TOKEN, error: 'TaskGone', cause: 'the task stopped while its drain waited for sessions' },
+    ]);
+    expect(response.batchItemFailures).toEqual([]);
+  });
+});
+
+describe('RegistryStreamFunction: scale-in protection', () => {
+  it('protects every task whose first session opened with one call per cluster and records the expiry', async () => {
+    // prepare
+    const { deps, mocks } = makeTestDeps();
+    protectAll(mocks);
+    const records = [
+      record('1', task(TASK_A), task(TASK_A, { sessionCount: 1 })),
+      record('2', task(TASK_B), task(TASK_B, { sessionCount: 1 })),
+      record('3', task(TASK_C, { sessionCount: 1 }), task(TASK_C, { sessionCount: 2 })),
+    ];
+
+    // act
+    const response = await handleStreamEvent(deps, event(...records));
+
+    // assert
+    expect(mocks.ecs.commandCalls(UpdateTaskProtectionCommand).map((call) => call.args[0].input)).toEqual([
+      { cluster: CLUSTER_ARN, tasks: [TASK_A, TASK_B], protectionEnabled: true, expiresInMinutes: 2880 },
+    ]);
+    const writes = mocks.ddb.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+    expect(writes).toHaveLength(2);
+    expect(writes[0]).toEqual({
+      TableName: TABLE_NAME,
+      Key: { pk: TASK_A, sk: 'TASK' },
+      UpdateExpression: 'SET protectionState = :state, protectedUntil = :until',
+      ConditionExpression:
+        'attribute_exists(pk) AND sessionCount >= :one AND (attribute_not_exists(protectedUntil) OR protectedUntil <= :until)',
+      ExpressionAttributeValues: { ':state': 'PROTECTED', ':until': PROTECTED_UNTIL.getTime() / 1000, ':one': 1 },
+    });
+    expect(response.batchItemFailures).toEqual([]);
+  });
+
+  it('releases protection when the last session of an active task closes', async () => {
+    const { deps, mocks } = makeTestDeps();
+    protectAll(mocks);
+
+    await handleStreamEvent(
+      deps,
+      event(record('1', task(TASK_A, { sessionCount: 1, protectionState: 'PROTECTED' }), task(TASK_A, { protectionState: 'PROTECTED' }))),
+    );
+
+    expect(mocks.ecs.commandCalls(UpdateTaskProtectionCommand)[0]?.args[0].input).toEqual({
+      cluster: CLUSTER_ARN,
+      tasks: [TASK_A],
+      protectionEnabled: false,
+    });
+    expect(mocks.ddb.commandCalls(UpdateCommand)[0]?.args[0].input).toEqual({
+      TableName: TABLE_NAME,
+      Key: { pk: TASK_A, sk: 'TASK' },
+      UpdateExpression: 'SET protectionState = :state REMOVE protectedUntil',
+      ConditionExpression: 'attribute_exists(pk) AND sessionCount <= :zero',
+      ExpressionAttributeValues: { ':state': 'UNPROTECTED', ':zero': 0 },
+    });
+  });
+
+  it('decides nothing from its own protection writes, so they cannot loop', async () => {
+    const { deps, mocks } = makeTestDeps();
+    protectAll(mocks);
+    const before = task(TASK_A, { sessionCount: 1 });
+    const after = task(TASK_A, { sessionCount: 1, protectionState: 'PROTECTED', protectedUntil: 1_763_892_000 });
+
+    await handleStreamEvent(deps, event(record('1', before, after)));
+
+    expect(mocks.ecs.commandCalls(UpdateTaskProtectionCommand)).toHaveLength(0);
+    expect(mocks.ddb.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
+
+  it('keeps the protection of a draining task whose sessions fall to zero', async () => {
+    const { deps, mocks } = makeTestDeps();
+    protectAll(mocks);
+
+    await handleStreamEvent(deps, event(record('1', task(TASK_A, { status: 'DRAINING', sessionCount: 1 }), task(TASK_A, { status: 'DRAINING' }))));
+
+    expect(mocks.ecs.commandCalls(UpdateTaskProtectionCommand)).toHaveLength(0);
+  });
+
+  it('sends one unprotect call for a task that gained and lost its only session within the batch', async () => {
+    const { deps, mocks } = makeTestDeps();
+    protectAll(mocks);
+
+    await handleStreamEvent(
+      deps,
+      event(record('1', task(TASK_A), task(TASK_A, { sessionCount: 1 })), record('2', task(TASK_A, { sessionCount: 1 }), task(TASK_A))),
+    );
+
+    expect(mocks.ecs.commandCalls(UpdateTaskProtectionCommand).map((call) => call.args[0].input)).toEqual([
+      { cluster: CLUSTER_ARN, tasks: [TASK_A], protectionEnabled: false },
+    ]);
+  });
+
+  it('marks a task BLOCKED and counts it when ECS blocks protection, without failing the batch', async () => {
+    const { deps, mocks } = makeTestDeps();
+    mocks.ecs.on(UpdateTaskProtectionCommand).resolves({ protectedTasks: [], failures: [{ arn: TASK_A, reason: 'DEPLOYMENT_BLOCKED' }] });
+    mocks.ddb.on(UpdateCommand).resolves({});
+    const addMetric = vi.spyOn(deps.metrics, 'addMetric');
+
+    const response = await handleStreamEvent(deps, event(record('1', task(TASK_A), task(TASK_A, { sessionCount: 1 }))));
+
+    expect(mocks.ddb.commandCalls(UpdateCommand)[0]?.args[0].input).toEqual({
+      TableName: TABLE_NAME,
+      Key: { pk: TASK_A, sk: 'TASK' },
+      UpdateExpression: 'SET protectionState = :state',
+      ConditionExpression: 'attribute_exists(pk) AND sessionCount >= :one',
+      ExpressionAttributeValues: { ':state': 'BLOCKED', ':one': 1 },
+    });
+    expect(addMetric).toHaveBeenCalledWith('ProtectionBlocked', 'Count', 1);
+    expect(response.batchItemFailures).toEqual([]);
+  });
+
+  it('leaves tasks of clusters out of scope alone', async () => {
+    const { deps, mocks } = makeTestDeps();
+    protectAll(mocks);
+    const other = taskArn('dddd', 'batch');
+
+    await handleStreamEvent(
+      deps,
+      event(record('1', task(other, { clusterArn: OTHER_CLUSTER_ARN }), task(other, { clusterArn: OTHER_CLUSTER_ARN, sessionCount: 1 }))),
+    );
+
+    expect(mocks.ecs.commandCalls(UpdateTaskProtectionCommand)).toHaveLength(0);
+  });
+
+  it('does not protect standalone tasks, which scale-in never stops', async () => {
+    const { deps, mocks } = makeTestDeps();
+    protectAll(mocks);
+    const standalone = { serviceName: undefined, serviceTask: `-#${TASK_A}` };
+
+    await handleStreamEvent(deps, event(record('1', task(TASK_A, standalone), task(TASK_A, { ...standalone, sessionCount: 1 }))));
+
+    expect(mocks.ecs.commandCalls(UpdateTaskProtectionCommand)).toHaveLength(0);
+  });
+});
+
+describe('RegistryStreamFunction: failures and ordering', () => {
+  it('reports a failed record and the later records of the same task, while other tasks go on', async () => {
+    // prepare
+    const { deps, mocks } = makeTestDeps();
+    protectAll(mocks);
+    mocks.sfn.on(SendTaskSuccessCommand).rejects(throttled());
+    const records = [
+      record('1', task(TASK_A, { status: 'DRAINING', sessionCount: 1, taskToken: TOKEN }), task(TASK_A, { status: 'DRAINING', taskToken: TOKEN })),
+      record('2', task(TASK_B), task(TASK_B, { sessionCount: 1 })),
+      record('3', task(TASK_A, { status: 'DRAINING', taskToken: TOKEN }), task(TASK_A, { status: 'STOPPED', taskToken: TOKEN })),
+    ];
+
+    // act
+    const response = await handleStreamEvent(deps, event(...records));
+
+    // assert
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: '1' }, { itemIdentifier: '3' }] });
+    expect(mocks.sfn.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
+    expect(mocks.ecs.commandCalls(UpdateTaskProtectionCommand)[0]?.args[0].input.tasks).toEqual([TASK_B]);
+  });
+
+  it('reports every record behind a throttled protection call so the change is retried', async () => {
+    const { deps, mocks } = makeTestDeps();
+    mocks.ecs.on(UpdateTaskProtectionCommand).rejects(throttled());
+    const records = [
+      record('1', task(TASK_A), task(TASK_A, { sessionCount: 1 })),
+      record('2', task(TASK_A, { sessionCount: 1 }), task(TASK_A, { sessionCount: 2 })),
+      record('3', task(TASK_B), task(TASK_B, { sessionCount: 1 })),
+    ];
+
+    const response = await handleStreamEvent(deps, event(...records));
+
+    expect(response.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual(['1', '2', '3']);
+  });
+
+  it('retries a protection change whose result could not be recorded', async () => {
+    const { deps, mocks } = makeTestDeps();
+    protectAll(mocks);
+    mocks.ddb.on(UpdateCommand).rejects(Object.assign(new Error('throughput exceeded'), { name: 'ProvisionedThroughputExceededException' }));
+
+    const response = await handleStreamEvent(deps, event(record('7', task(TASK_A), task(TASK_A, { sessionCount: 1 }))));
+
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: '7' }]);
+  });
+
+  it('does not fail the batch over a protection call ECS refuses outright; the reconciler heals it', async () => {
+    const { deps, mocks } = makeTestDeps();
+    mocks.ecs.on(UpdateTaskProtectionCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }));
+
+    const response = await handleStreamEvent(deps, event(record('1', task(TASK_A), task(TASK_A, { sessionCount: 1 }))));
+
+    expect(response.batchItemFailures).toEqual([]);
+  });
+
+  it('ignores session items and skips unreadable records without failing them', async () => {
+    const { deps, mocks } = makeTestDeps();
+    const session = { pk: TASK_A, sk: 'SESSION#s1', sessionId: 's1', openedAt: 1, expiresAt: 2 };
+    const broken = record('2', undefined, task(TASK_B, { status: 'SLEEPING' }));
+
+    const response = await handleStreamEvent(deps, event(record('1', undefined, session), broken));
+
+    expect(mocks.ecs.calls()).toHaveLength(0);
+    expect(mocks.sfn.calls()).toHaveLength(0);
+    expect(response.batchItemFailures).toEqual([]);
+  });
+});
