@@ -1,6 +1,10 @@
 import { armDrainWait, armDrainWaitInputSchema } from '../core/arm-drain-wait.js';
 import { workflowStep } from '../core/step-input.js';
+import type { Deps } from '../shared/deps.js';
 import { runtimeDeps } from '../shared/runtime.js';
 
 /** Workflow step "Wait for sessions to drain" (waitForTaskToken). Input: { taskToken, taskArn }. */
-export const handler = workflowStep('Wait for sessions to drain', armDrainWaitInputSchema, armDrainWait, runtimeDeps);
+export const createHandler = (getDeps: () => Deps) =>
+  workflowStep('Wait for sessions to drain', armDrainWaitInputSchema, armDrainWait, getDeps);
+
+export const handler = createHandler(runtimeDeps);
