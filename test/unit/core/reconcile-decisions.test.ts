@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import {
+  chooseScaleInVictims,
+  type EcsTaskState,
+  isHeartbeatLost,
+  isStale,
+  needsProtection,
+  planScaleIn,
+  scaleInExcess,
+} from '../../../functions/core/reconcile-decisions.js';
+import type { TaskItem } from '../../../functions/registry/model.js';
+import { CLUSTER_ARN, taskArn } from '../../support/deps.js';
+
+const NOW = 1_800_000_000;
+const running: EcsTaskState = { kind: 'known', lastStatus: 'RUNNING', desiredStatus: 'RUNNING' };
+
+function item(id: string, overrides: Partial<TaskItem> = {}): TaskItem {
+  const arn = taskArn(id);
+  return { pk: arn, sk: 'TASK', taskArn: arn, clusterArn: CLUSTER_ARN, serviceTask: `web#${arn}`, serviceName: 'web', sessionCount: 0, status: 'ACTIVE', ...overrides };
+}
+
+describe('chooseScaleInVictims', () => {
+  it('picks the tasks with the fewest sessions, ties broken by ARN', () => {
+    const tasks = [item('d', { sessionCount: 1 }), item('a', { sessionCount: 4 }), item('c', { sessionCount: 0 }), item('b', { sessionCount: 1 })];
+    expect(chooseScaleInVictims(tasks, 3).map((task) => task.taskArn)).toEqual([taskArn('c'), taskArn('b'), taskArn('d')]);
+  });
+
+  it('picks nothing when nothing is in excess', () => {
+    expect(chooseScaleInVictims([item('a')], 0)).toEqual([]);
+    expect(chooseScaleInVictims([item('a')], -2)).toEqual([]);
+  });
+});
+
+describe('scaleInExcess', () => {
+  const steady = { serviceName: 'web', status: 'ACTIVE', deployments: [{ status: 'PRIMARY' }] };
+  it.each([
+    ['protected tasks outlive a scale-in', { ...steady, runningCount: 5, desiredCount: 2 }, 3],
+    ['the service runs what it should', { ...steady, runningCount: 2, desiredCount: 2 }, 0],
+    ['a deployment is rolling', { ...steady, runningCount: 5, desiredCount: 2, deployments: [{ status: 'PRIMARY' }, { status: 'ACTIVE' }] }, 0],
+    ['the service is being deleted', { ...steady, status: 'DRAINING', runningCount: 5, desiredCount: 0 }, 0],
+  ] as const)('%s', (_scenario, service, expected) => {
+    expect(scaleInExcess(service)).toBe(expected);
+  });
+});
+
+describe('planScaleIn', () => {
+  it('never drains more than the excess, counting open drains and skipping tasks ECS does not run', () => {
+    const tasks = [
+      item('a', { status: 'DRAINING' }),
+      item('b', { sessionCount: 0 }),
+      item('c', { sessionCount: 1 }),
+      item('d', { sessionCount: 2 }),
+      item('e', { sessionCount: 0 }),
+    ];
+    const states = new Map<string, EcsTaskState>([
+      [taskArn('a'), running],
+      [taskArn('b'), running],
+      [taskArn('c'), running],
+      [taskArn('d'), running],
+      [taskArn('e'), { kind: 'known', lastStatus: 'RUNNING', desiredStatus: 'STOPPED' }],
+    ]);
+    const plan = planScaleIn(
+      { serviceName: 'web', status: 'ACTIVE', runningCount: 5, desiredCount: 2, deployments: [{ status: 'PRIMARY' }] },
+      tasks,
+      states,
+      new Set([taskArn('b')]),
+    );
+    expect(plan.excess).toBe(3);
+    expect(plan.openDrains).toBe(2);
+    expect(plan.victims.map((task) => task.taskArn)).toEqual([taskArn('c')]);
+  });
+});
+
+describe('isStale', () => {
+  it('trusts a STOPPED task at once but a MISSING one only once it stopped heartbeating', () => {
+    expect(isStale(item('a'), { kind: 'known', lastStatus: 'STOPPED', desiredStatus: 'STOPPED' }, NOW, 120)).toBe(true);
+    expect(isStale(item('a', { heartbeatAt: NOW - 121 }), { kind: 'missing' }, NOW, 120)).toBe(true);
+    expect(isStale(item('a', { heartbeatAt: NOW - 30 }), { kind: 'missing' }, NOW, 120)).toBe(false);
+    expect(isStale(item('a'), running, NOW, 120)).toBe(false);
+    expect(isStale(item('a'), undefined, NOW, 120)).toBe(false);
+  });
+});
+
+describe('isHeartbeatLost', () => {
+  it('applies to a waiting drain whose task has been silent longer than the timeout', () => {
+    expect(isHeartbeatLost(item('a', { status: 'DRAINING', taskToken: 't', heartbeatAt: NOW - 121 }), NOW, 120)).toBe(true);
+    expect(isHeartbeatLost(item('a', { status: 'DRAINING', taskToken: 't', heartbeatAt: NOW - 60 }), NOW, 120)).toBe(false);
+    expect(isHeartbeatLost(item('a', { status: 'DRAINING', heartbeatAt: NOW - 600 }), NOW, 120)).toBe(false);
+    expect(isHeartbeatLost(item('a', { taskToken: 't', heartbeatAt: NOW - 600 }), NOW, 120)).toBe(false);
+  });
+});
+
+describe('needsProtection', () => {
+  it.each([
+    ['protection lapses within the renewal window', { sessionCount: 1, protectionState: 'PROTECTED', protectedUntil: NOW + 3600 }, true],
+    ['protection has long to run', { sessionCount: 1, protectionState: 'PROTECTED', protectedUntil: NOW + 30 * 3600 }, false],
+    ['protection was blocked', { sessionCount: 1, protectionState: 'BLOCKED' }, true],
+    ['protection was never recorded', { sessionCount: 2 }, true],
+    ['a draining task still serves sessions', { status: 'DRAINING', sessionCount: 1, protectionState: 'PROTECTED', protectedUntil: NOW + 60 }, true],
+    ['the task is idle', { sessionCount: 0, protectionState: 'BLOCKED' }, false],
+    ['the task belongs to no service', { sessionCount: 1, serviceName: undefined }, false],
+    ['the task is stopping', { status: 'STOPPING', sessionCount: 1 }, false],
+  ] as const)('%s', (_scenario, overrides, expected) => {
+    expect(needsProtection(item('a', overrides as Partial<TaskItem>), NOW, 6 * 3600)).toBe(expected);
+  });
+});

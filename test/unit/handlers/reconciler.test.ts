@@ -1,0 +1,299 @@
+import { DescribeServicesCommand, DescribeTasksCommand, ListServicesCommand, UpdateTaskProtectionCommand } from '@aws-sdk/client-ecs';
+import { DescribeExecutionCommand, SendTaskFailureCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { runReconciler } from '../../../functions/handlers/reconciler.js';
+import type { TaskItem } from '../../../functions/registry/model.js';
+import { CLUSTER_ARN, makeTestDeps, NOW, STATE_MACHINE_ARN, TABLE_NAME, taskArn } from '../../support/deps.js';
+
+const NOW_SECONDS = NOW.getTime() / 1000;
+const SERVICE_ARN = 'arn:aws:ecs:us-east-1:111122223333:service/sessions/web';
+const EXECUTION_PREFIX = 'arn:aws:states:us-east-1:111122223333:execution:SessionDrain:';
+
+function item(id: string, overrides: Partial<TaskItem> = {}): TaskItem {
+  const arn = taskArn(id);
+  return {
+    pk: arn,
+    sk: 'TASK',
+    taskArn: arn,
+    clusterArn: CLUSTER_ARN,
+    serviceTask: `web#${arn}`,
+    serviceName: 'web',
+    sessionCount: 0,
+    status: 'ACTIVE',
+    heartbeatAt: NOW_SECONDS - 10,
+    ...overrides,
+  };
+}
+
+interface World {
+  items: TaskItem[];
+  /** ECS lastStatus per task id; tasks not listed are MISSING. */
+  ecs?: Record<string, string>;
+  service?: { runningCount: number; desiredCount: number; deployments?: { status: string }[] };
+  executions?: Record<string, string>;
+}
+
+function arrange(world: World) {
+  const t = makeTestDeps();
+  const { mocks } = t;
+  const byArn = new Map(world.items.map((task) => [task.taskArn, task]));
+  mocks.ddb.on(QueryCommand).resolves({ Items: world.items });
+  mocks.ddb.on(GetCommand).callsFake((input: { Key: { pk: string } }) => ({ Item: byArn.get(input.Key.pk) }));
+  mocks.ddb.on(UpdateCommand).resolves({});
+  mocks.ecs.on(DescribeTasksCommand).callsFake((input: { tasks: string[] }) => {
+    const states = world.ecs ?? {};
+    const id = (arn: string) => arn.slice(arn.lastIndexOf('/') + 1);
+    return {
+      tasks: input.tasks
+        .filter((arn) => states[id(arn)] !== undefined)
+        .map((arn) => ({ taskArn: arn, lastStatus: states[id(arn)], desiredStatus: states[id(arn)] === 'STOPPED' ? 'STOPPED' : 'RUNNING' })),
+      failures: input.tasks.filter((arn) => states[id(arn)] === undefined).map((arn) => ({ arn, reason: 'MISSING' })),
+    };
+  });
+  mocks.ecs.on(ListServicesCommand).resolves({ serviceArns: world.service === undefined ? [] : [SERVICE_ARN] });
+  mocks.ecs.on(DescribeServicesCommand).resolves({
+    services:
+      world.service === undefined
+        ? []
+        : [{ serviceName: 'web', serviceArn: SERVICE_ARN, status: 'ACTIVE', deployments: [{ status: 'PRIMARY' }], ...world.service }],
+  });
+  mocks.sfn.on(DescribeExecutionCommand).callsFake((input: { executionArn: string }) => {
+    const status = world.executions?.[input.executionArn];
+    if (status === undefined) throw Object.assign(new Error('no such execution'), { name: 'ExecutionDoesNotExist' });
+    return { executionArn: input.executionArn, status };
+  });
+  mocks.sfn.on(StartExecutionCommand).callsFake((input: { name: string }) => ({ executionArn: `${EXECUTION_PREFIX}${input.name}`, startDate: NOW }));
+  mocks.sfn.on(SendTaskFailureCommand).resolves({});
+  mocks.ecs.on(UpdateTaskProtectionCommand).callsFake((input: { tasks: string[] }) => ({
+    protectedTasks: input.tasks.map((arn) => ({ taskArn: arn, protectionEnabled: true, expirationDate: new Date(NOW.getTime() + 48 * 3600_000) })),
+  }));
+  return t;
+}
+
+function startedExecutions(t: ReturnType<typeof arrange>) {
+  return t.mocks.sfn.commandCalls(StartExecutionCommand).map((call) => call.args[0].input);
+}
+
+describe('ReconcilerFunction: drain-aware scale-in', () => {
+  it('drains the tasks with the fewest sessions when protected tasks keep a service above its desired count', async () => {
+    // prepare
+    const t = arrange({
+      items: [item('a', { sessionCount: 5 }), item('b', { sessionCount: 0 }), item('c', { sessionCount: 2 }), item('d', { sessionCount: 1 })],
+      ecs: { a: 'RUNNING', b: 'RUNNING', c: 'RUNNING', d: 'RUNNING' },
+      service: { runningCount: 4, desiredCount: 2 },
+    });
+
+    // act
+    const summary = await runReconciler(t.deps);
+
+    // assert
+    const deadline = new Date(NOW.getTime() + 3600_000).toISOString();
+    expect(startedExecutions(t)).toEqual([
+      {
+        stateMachineArn: STATE_MACHINE_ARN,
+        name: 'drain-b-1',
+        input: JSON.stringify({ cluster: CLUSTER_ARN, taskArn: taskArn('b'), service: 'web', reason: 'SCALE_IN', deadline }),
+      },
+      {
+        stateMachineArn: STATE_MACHINE_ARN,
+        name: 'drain-d-1',
+        input: JSON.stringify({ cluster: CLUSTER_ARN, taskArn: taskArn('d'), service: 'web', reason: 'SCALE_IN', deadline }),
+      },
+    ]);
+    expect(summary.scaleInDrains).toBe(2);
+  });
+
+  it('counts drains already open for the service against the excess', async () => {
+    const t = arrange({
+      items: [
+        item('a', { status: 'DRAINING', executionArn: `${EXECUTION_PREFIX}drain-a-1`, drainAttempt: 1 }),
+        item('b', { sessionCount: 1, executionArn: `${EXECUTION_PREFIX}drain-b-1`, drainAttempt: 1 }),
+        item('c', { sessionCount: 3 }),
+        item('d', { sessionCount: 4 }),
+      ],
+      ecs: { a: 'RUNNING', b: 'RUNNING', c: 'RUNNING', d: 'RUNNING' },
+      service: { runningCount: 4, desiredCount: 1 },
+      executions: { [`${EXECUTION_PREFIX}drain-a-1`]: 'RUNNING', [`${EXECUTION_PREFIX}drain-b-1`]: 'RUNNING' },
+    });
+
+    await runReconciler(t.deps);
+
+    expect(startedExecutions(t).map((input) => input.name)).toEqual(['drain-c-1']);
+  });
+
+  it('leaves a service alone while a deployment is in progress', async () => {
+    const t = arrange({
+      items: [item('a'), item('b')],
+      ecs: { a: 'RUNNING', b: 'RUNNING' },
+      service: { runningCount: 2, desiredCount: 1, deployments: [{ status: 'PRIMARY' }, { status: 'ACTIVE' }] },
+    });
+
+    await runReconciler(t.deps);
+
+    expect(startedExecutions(t)).toEqual([]);
+  });
+
+  it('describes services ten at a time', async () => {
+    const t = arrange({ items: [] });
+    const arns = Array.from({ length: 12 }, (_, index) => `arn:aws:ecs:us-east-1:111122223333:service/sessions/svc${index}`);
+    t.mocks.ecs.on(ListServicesCommand).resolves({ serviceArns: arns });
+
+    await runReconciler(t.deps);
+
+    expect(t.mocks.ecs.commandCalls(DescribeServicesCommand).map((call) => call.args[0].input)).toEqual([
+      { cluster: CLUSTER_ARN, services: arns.slice(0, 10) },
+      { cluster: CLUSTER_ARN, services: arns.slice(10) },
+    ]);
+  });
+});
+
+describe('ReconcilerFunction: drains that lost their task or workflow', () => {
+  it('ends the drain of a task that stopped heartbeating, so the workflow force-stops it', async () => {
+    const heartbeatAt = NOW_SECONDS - 300;
+    const t = arrange({
+      items: [item('a', { status: 'DRAINING', sessionCount: 2, taskToken: 'token-a', heartbeatAt })],
+      ecs: { a: 'RUNNING' },
+    });
+
+    const summary = await runReconciler(t.deps);
+
+    expect(t.mocks.sfn.commandCalls(SendTaskFailureCommand).map((call) => call.args[0].input)).toEqual([
+      { taskToken: 'token-a', error: 'HeartbeatLost', cause: `no heartbeat since ${new Date(heartbeatAt * 1000).toISOString()}` },
+    ]);
+    expect(summary.heartbeatLost).toBe(1);
+  });
+
+  it('restarts a drain whose workflow ended while the task still runs, keeping reason and deadline', async () => {
+    // prepare
+    const deadline = new Date(NOW.getTime() + 1800_000).toISOString();
+    const t = arrange({
+      items: [
+        item('a', {
+          status: 'DRAINING',
+          sessionCount: 2,
+          drainAttempt: 1,
+          executionArn: `${EXECUTION_PREFIX}drain-a-1`,
+          drainReason: 'SPOT',
+          drainDeadline: deadline,
+        }),
+      ],
+      ecs: { a: 'RUNNING' },
+      executions: { [`${EXECUTION_PREFIX}drain-a-1`]: 'FAILED' },
+    });
+
+    // act
+    const summary = await runReconciler(t.deps);
+
+    // assert
+    expect(startedExecutions(t)).toEqual([
+      {
+        stateMachineArn: STATE_MACHINE_ARN,
+        name: 'drain-a-2',
+        input: JSON.stringify({ cluster: CLUSTER_ARN, taskArn: taskArn('a'), service: 'web', reason: 'SPOT', deadline }),
+      },
+    ]);
+    expect(summary.restarted).toBe(1);
+  });
+
+  it('does not restart a drain the index still shows but that was cancelled meanwhile', async () => {
+    const indexed = item('a', { status: 'DRAINING', drainAttempt: 1, executionArn: `${EXECUTION_PREFIX}drain-a-1`, drainReason: 'SPOT' });
+    const t = arrange({ items: [indexed], ecs: { a: 'RUNNING' }, executions: { [`${EXECUTION_PREFIX}drain-a-1`]: 'SUCCEEDED' } });
+    t.mocks.ddb.on(GetCommand).resolves({ Item: { ...indexed, status: 'ACTIVE' } });
+
+    await runReconciler(t.deps);
+
+    expect(startedExecutions(t)).toEqual([]);
+  });
+
+  it('leaves a drain with a running workflow alone', async () => {
+    const t = arrange({
+      items: [item('a', { status: 'DRAINING', drainAttempt: 1, executionArn: `${EXECUTION_PREFIX}drain-a-1` })],
+      ecs: { a: 'RUNNING' },
+      executions: { [`${EXECUTION_PREFIX}drain-a-1`]: 'RUNNING' },
+    });
+
+    await runReconciler(t.deps);
+
+    expect(startedExecutions(t)).toEqual([]);
+    expect(t.mocks.sfn.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
+  });
+});
+
+describe('ReconcilerFunction: registry upkeep', () => {
+  it('expires items of tasks ECS reports stopped, or missing and silent, but not a missing task that still heartbeats', async () => {
+    // prepare
+    const t = arrange({
+      items: [item('a'), item('b', { status: 'DRAINING', heartbeatAt: NOW_SECONDS - 3600 }), item('c', { heartbeatAt: NOW_SECONDS - 5 })],
+      ecs: { a: 'STOPPED' },
+    });
+
+    // act
+    const summary = await runReconciler(t.deps);
+
+    // assert
+    const writes = t.mocks.ddb.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+    expect(writes.map((write) => write.Key)).toEqual([
+      { pk: taskArn('a'), sk: 'TASK' },
+      { pk: taskArn('b'), sk: 'TASK' },
+    ]);
+    expect(writes[0]).toEqual({
+      TableName: TABLE_NAME,
+      Key: { pk: taskArn('a'), sk: 'TASK' },
+      UpdateExpression: 'SET #status = :stopped, expiresAt = :expiresAt',
+      ConditionExpression: '#status IN (:active, :draining, :stopping)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':stopped': 'STOPPED',
+        ':expiresAt': NOW_SECONDS + 86_400,
+        ':active': 'ACTIVE',
+        ':draining': 'DRAINING',
+        ':stopping': 'STOPPING',
+      },
+    });
+    expect(summary.expired).toBe(2);
+  });
+
+  it('renews protection that lapses soon and retries blocked protection, for busy tasks only', async () => {
+    const t = arrange({
+      items: [
+        item('a', { sessionCount: 2, protectionState: 'PROTECTED', protectedUntil: NOW_SECONDS + 3600 }),
+        item('b', { sessionCount: 1, protectionState: 'BLOCKED' }),
+        item('c', { sessionCount: 1, protectionState: 'PROTECTED', protectedUntil: NOW_SECONDS + 40 * 3600 }),
+        item('d', { sessionCount: 0, protectionState: 'PROTECTED', protectedUntil: NOW_SECONDS + 60 }),
+      ],
+      ecs: { a: 'RUNNING', b: 'RUNNING', c: 'RUNNING', d: 'RUNNING' },
+    });
+
+    const summary = await runReconciler(t.deps);
+
+    expect(t.mocks.ecs.commandCalls(UpdateTaskProtectionCommand).map((call) => call.args[0].input)).toEqual([
+      { cluster: CLUSTER_ARN, tasks: [taskArn('a'), taskArn('b')], protectionEnabled: true, expiresInMinutes: 2880 },
+    ]);
+    expect(summary.protectionRenewed).toBe(2);
+  });
+});
+
+describe('ReconcilerFunction: failures', () => {
+  it('goes on after one task fails', async () => {
+    const t = arrange({
+      items: [item('a'), item('b')],
+      ecs: { a: 'RUNNING', b: 'RUNNING' },
+      service: { runningCount: 4, desiredCount: 2 },
+    });
+    t.mocks.sfn.on(StartExecutionCommand, { name: 'drain-a-1' }).rejects(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }));
+
+    const summary = await runReconciler(t.deps);
+
+    expect(startedExecutions(t).map((input) => input.name)).toEqual(['drain-a-1', 'drain-b-1']);
+    expect(summary).toMatchObject({ scaleInDrains: 1, failed: 1 });
+  });
+
+  it('throws when every step failed, so that the failure shows as a Lambda error', async () => {
+    const t = arrange({ items: [] });
+    t.mocks.ddb.on(QueryCommand).rejects(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }));
+    t.mocks.ecs.on(ListServicesCommand).rejects(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }));
+
+    await expect(runReconciler(t.deps)).rejects.toMatchObject({ name: 'ReconcileFailedError' });
+  });
+});
