@@ -13,7 +13,7 @@ export function handlerTestDeps(options: Parameters<typeof makeTestDeps>[0] = {}
     error: vi.spyOn(deps.logger, 'error'),
     info: vi.spyOn(deps.logger, 'info'),
     addMetric: vi.spyOn(deps.metrics, 'addMetric'),
-    publish: vi.spyOn(deps.metrics, 'publishStoredMetrics').mockImplementation(() => undefined),
+    publish: vi.spyOn(deps.metrics, 'publishStoredMetrics').mockImplementation(function (this: unknown) { return this as never; }),
   };
   return { deps, mocks, spies, getDeps: (): Deps => deps };
 }
