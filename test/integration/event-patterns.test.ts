@@ -1,0 +1,132 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { motoClientConfig, uniqueName } from '../support/aws.js';
+import { type EnvelopeEvent, MotoRuleMatcher, type RuleUnderTest } from '../support/eventbridge-matcher.js';
+import { loadTemplate, resolvedEventPattern, resourcesOfType, TemplateResolver } from '../support/template.js';
+
+/*
+ * The rule patterns of template.yaml, resolved for ClusterNames=sessions, judged by moto's
+ * EventBridge against every sample in events/: each positive sample reaches its rule and no
+ * other; each negative sample (events/negative) reaches none.
+ */
+
+const EVENTS_DIR = fileURLToPath(new URL('../../events', import.meta.url));
+
+/** Which rules each EventBridge-shaped sample must reach. A sample missing here fails the suite. */
+const EXPECTED: Record<string, string[]> = {
+  'deployment-in-progress.json': ['DeploymentInProgressRule'],
+  'fargate-spot-warning-termination-notice.json': ['FargateSpotWarningRule'],
+  'fargate-spot-warning-spot-interruption.json': ['FargateSpotWarningRule'],
+  'fargate-spot-warning-no-stop-code.json': ['FargateSpotWarningRule'],
+  'task-stopped.json': ['TaskStoppedRule'],
+  'container-instance-draining.json': ['ContainerInstanceDrainingRule'],
+  'ec2-spot-interruption-warning.json': ['Ec2SpotInterruptionRule'],
+  'ec2-rebalance-recommendation.json': ['Ec2RebalanceRecommendationRule'],
+  // EventBridge delivers scheduled events to the schedule rule only; no pattern rule may take them.
+  'reconciler-schedule.json': [],
+};
+
+interface Sample {
+  file: string;
+  event: EnvelopeEvent;
+}
+
+function isEnvelope(value: unknown): value is EnvelopeEvent {
+  return typeof value === 'object' && value !== null && 'source' in value && 'detail-type' in value && 'detail' in value;
+}
+
+function samplesIn(directory: string): Sample[] {
+  return readdirSync(directory, { withFileTypes: true })
+    .flatMap((entry) => {
+      const path = join(directory, entry.name);
+      if (entry.isDirectory()) return samplesIn(path);
+      if (!entry.name.endsWith('.json')) return [];
+      const event: unknown = JSON.parse(readFileSync(path, 'utf8'));
+      return isEnvelope(event) ? [{ file: relative(EVENTS_DIR, path), event }] : [];
+    })
+    .sort((a, b) => a.file.localeCompare(b.file));
+}
+
+function patternRules(clusterNames: string[]): RuleUnderTest[] {
+  const template = loadTemplate();
+  const resolver = new TemplateResolver(template, { parameters: { ClusterNames: clusterNames } });
+  return resourcesOfType(template, 'AWS::Events::Rule').flatMap((name) => {
+    const pattern = resolvedEventPattern(resolver, name);
+    return pattern === undefined ? [] : [{ name, pattern }];
+  });
+}
+
+const samples = samplesIn(EVENTS_DIR);
+const positives = samples.filter((sample) => !sample.file.startsWith('negative/'));
+const negatives = samples.filter((sample) => sample.file.startsWith('negative/'));
+
+describe('event rules of template.yaml, for the cluster "sessions"', () => {
+  const rules = patternRules(['sessions']);
+  let matcher: MotoRuleMatcher;
+
+  beforeAll(async () => {
+    matcher = await MotoRuleMatcher.create(motoClientConfig(), uniqueName('patterns'), rules);
+  });
+  afterAll(async () => {
+    await matcher?.dispose();
+  });
+
+  it('has an expectation for every EventBridge sample in events/ and a sample for every pattern rule', () => {
+    expect(positives.map((sample) => sample.file).sort()).toEqual(Object.keys(EXPECTED).sort());
+    const exercised = new Set(Object.values(EXPECTED).flat());
+    expect(rules.map((rule) => rule.name).filter((name) => !exercised.has(name))).toEqual([]);
+    expect(negatives.length).toBeGreaterThan(0);
+  });
+
+  it.each(positives.map((sample) => [sample.file, sample] as const))('routes %s to its rule and no other', async (file, sample) => {
+    const matched = await matcher.matchingRules(sample.event);
+
+    expect(matched).toEqual(EXPECTED[file]);
+  });
+
+  it.each(negatives.map((sample) => [sample.file, sample] as const))('routes %s to no rule', async (_file, sample) => {
+    const matched = await matcher.matchingRules(sample.event);
+
+    expect(matched).toEqual([]);
+  });
+});
+
+describe('event rules of template.yaml, for two clusters', () => {
+  const rules = patternRules(['sessions', 'sessions-staging']);
+  let matcher: MotoRuleMatcher;
+
+  beforeAll(async () => {
+    matcher = await MotoRuleMatcher.create(motoClientConfig(), uniqueName('patterns2'), rules);
+  });
+  afterAll(async () => {
+    await matcher?.dispose();
+  });
+
+  it('starts drains for a deployment in the second cluster as well', async () => {
+    const sample = negatives.find((candidate) => candidate.file === 'negative/other-cluster-deployment-in-progress.json');
+    expect(sample).toBeDefined();
+
+    const matched = await matcher.matchingRules(sample!.event);
+
+    expect(matched).toEqual(['DeploymentInProgressRule']);
+  });
+
+  it('still ignores a cluster named in neither', async () => {
+    const sample = negatives.find((candidate) => candidate.file === 'negative/other-cluster-spot-warning.json');
+    expect(sample).toBeDefined();
+
+    const matched = await matcher.matchingRules(sample!.event);
+
+    expect(matched).toEqual([]);
+  });
+
+  it('keeps the first cluster', async () => {
+    const sample = positives.find((candidate) => candidate.file === 'fargate-spot-warning-spot-interruption.json');
+
+    const matched = await matcher.matchingRules(sample!.event);
+
+    expect(matched).toEqual(['FargateSpotWarningRule']);
+  });
+});
