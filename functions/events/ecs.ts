@@ -114,9 +114,12 @@ export function spotWarningVerdict(detail: TaskStateDetail): { spot: true } | { 
     return { spot: false, reason: `stopCode ${detail.stopCode} is not a Spot interruption` };
   }
   const reasonSaysSpot = detail.stoppedReason !== undefined && SPOT_STOPPED_REASON.test(detail.stoppedReason);
+  // On FARGATE_SPOT, a stop that ECS gives no code and no reason at all is the bare warning;
+  // every other stop (scale-in, user, failed container) comes with a code or a reason.
+  const bareSpotWarning = detail.stopCode === undefined && detail.stoppedReason === undefined;
   const codeSaysSpot =
     detail.stopCode === 'SpotInterruption' ||
-    (detail.stopCode === 'TerminationNotice' && detail.capacityProviderName === 'FARGATE_SPOT');
+    (detail.capacityProviderName === 'FARGATE_SPOT' && (detail.stopCode === 'TerminationNotice' || bareSpotWarning));
   if (!reasonSaysSpot && !codeSaysSpot) {
     return { spot: false, reason: `not a Spot interruption (stopCode ${detail.stopCode ?? 'absent'}, stoppedReason "${detail.stoppedReason ?? ''}")` };
   }

@@ -68,6 +68,7 @@ describe('Fargate Spot warning parser', () => {
     ['stopCode SpotInterruption (current docs)', {}],
     ['stopCode TerminationNotice (AWS sample)', { stopCode: 'TerminationNotice' }],
     ['no stopCode at all', { stopCode: undefined }],
+    ['neither stopCode nor stoppedReason on FARGATE_SPOT', { stopCode: undefined, stoppedReason: undefined }],
     ["AWS's trimmed sample without capacityProviderName", { capacityProviderName: undefined, launchType: undefined, stopCode: 'TerminationNotice' }],
   ])('accepts a Spot warning with %s', (_name, overrides) => {
     const result = parseFargateSpotWarning(fargateSpotWarning(overrides));
@@ -90,6 +91,9 @@ describe('Fargate Spot warning parser', () => {
     ['a user stop', { stopCode: 'UserInitiated', stoppedReason: 'Task stopped by user' }, 'UserInitiated'],
     ['a TerminationNotice on on-demand Fargate', { stopCode: 'TerminationNotice', stoppedReason: 'Task retired', capacityProviderName: 'FARGATE' }, 'not FARGATE_SPOT'],
     ['a TerminationNotice without Spot evidence', { stopCode: 'TerminationNotice', stoppedReason: 'Task retired', capacityProviderName: undefined }, 'not a Spot interruption'],
+    ['a bare stop on on-demand Fargate', { stopCode: undefined, stoppedReason: undefined, capacityProviderName: 'FARGATE' }, 'not FARGATE_SPOT'],
+    ['a bare stop without a capacity provider', { stopCode: undefined, stoppedReason: undefined, capacityProviderName: undefined }, 'not a Spot interruption'],
+    ['a stop with another reason and no code', { stopCode: undefined, stoppedReason: 'Essential container in task exited' }, 'not a Spot interruption'],
     ['a task that already stopped', { lastStatus: 'STOPPED' }, 'already stopped'],
     ['a task that is meant to run', { desiredStatus: 'RUNNING' }, 'desiredStatus is RUNNING'],
   ])('does not take %s for a Spot warning', (_name, overrides, expected) => {
