@@ -4,8 +4,14 @@ import { motoClientConfig, uniqueName } from './aws.js';
 
 /** A registry table on moto with the key schema from docs/design.md ("Registry"). */
 export async function createRegistryTable(prefix = 'registry'): Promise<{ tableName: string; ddb: DynamoDBDocumentClient }> {
-  const client = new DynamoDBClient(motoClientConfig());
-  const tableName = uniqueName(prefix);
+  return createRegistryTableAt(motoClientConfig(), uniqueName(prefix));
+}
+
+export async function createRegistryTableAt(
+  clientConfig: ConstructorParameters<typeof DynamoDBClient>[0],
+  tableName: string,
+): Promise<{ tableName: string; ddb: DynamoDBDocumentClient }> {
+  const client = new DynamoDBClient(clientConfig ?? {});
   await client.send(
     new CreateTableCommand({
       TableName: tableName,

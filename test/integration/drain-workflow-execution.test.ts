@@ -1,0 +1,130 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ECSClient, StopTaskCommand, UpdateTaskProtectionCommand } from '@aws-sdk/client-ecs';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { CreateStateMachineCommand, DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHandler as armDrainWait } from '../../functions/handlers/arm-drain-wait.js';
+import { createHandler as launchReplacement } from '../../functions/handlers/launch-replacement.js';
+import { createHandler as recordDrain } from '../../functions/handlers/record-drain.js';
+import { createHandler as releaseReplacement } from '../../functions/handlers/release-replacement.js';
+import { createHandler as stopTask } from '../../functions/handlers/stop-task.js';
+import { taskKey } from '../../functions/registry/model.js';
+import type { Deps } from '../../functions/shared/deps.js';
+import { CLUSTER_ARN, taskArn, testConfig, testLogger } from '../support/deps.js';
+import { DRAIN_FUNCTIONS, drainDefinition, type DrainFunction } from '../support/drain-asl.js';
+import { freePort, type MotoServer, startMotoServer } from '../support/moto-server.js';
+
+/**
+ * Runs the real definition in moto's Step Functions interpreter. moto sends every service call of
+ * the workflow (Lambda Invoke, DynamoDB) to localhost:$MOTO_PORT, so this test starts its own moto
+ * with MOTO_PORT pointing at a small router: Lambda invocations run our handlers in-process, and
+ * everything else is passed on to moto. ECS is mocked (moto's ECS knows no task protection).
+ */
+const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+
+describe('drain workflow executed by moto', () => {
+  let moto: MotoServer;
+  let router: Server;
+  let deps: Deps;
+  let ecsMock: ReturnType<typeof mockClient>;
+  const handlers = {} as Record<DrainFunction, (event: unknown) => Promise<unknown>>;
+
+  beforeAll(async () => {
+    const routerPort = await freePort();
+    moto = await startMotoServer({ env: { MOTO_PORT: String(routerPort) } });
+    // moto only interprets definitions (instead of answering with a canned history) when asked to.
+    await fetch(`${moto.endpoint}/moto-api/config`, { method: 'POST', body: JSON.stringify({ stepfunctions: { execute_state_machine: true } }) });
+    const clientConfig = { endpoint: moto.endpoint, region: 'us-east-1', credentials };
+    const ecs = new ECSClient({ region: 'us-east-1', credentials });
+    ecsMock = mockClient(ecs);
+    deps = {
+      ecs,
+      ddb: DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig)),
+      sfn: new SFNClient(clientConfig),
+      eventBridge: new EventBridgeClient(clientConfig),
+      logger: testLogger(),
+      metrics: new Metrics({ namespace: 'Test', serviceName: 'test' }),
+      config: testConfig({ tableName: 'SessionRegistry' }),
+      now: () => new Date(),
+    };
+    const factories = { RecordDrain: recordDrain, LaunchReplacement: launchReplacement, ArmDrainWait: armDrainWait, StopDrainedTask: stopTask, ReleaseReplacement: releaseReplacement };
+    for (const name of DRAIN_FUNCTIONS) handlers[name] = factories[name](() => deps);
+    router = createServer((request, response) => void route(request, response));
+    await new Promise<void>((resolve) => router.listen(routerPort, resolve));
+
+    const { createRegistryTableAt } = await import('../support/registry-table.js');
+    await createRegistryTableAt(clientConfig, 'SessionRegistry');
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => router?.close(resolve));
+    await moto?.stop();
+  });
+
+  async function route(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    const invoke = /^\/2015-03-31\/functions\/([^/]+)\/invocations/.exec(request.url ?? '');
+    if (invoke) {
+      const name = decodeURIComponent(invoke[1] as string).split(':').pop() as DrainFunction;
+      try {
+        const result = await handlers[name](JSON.parse(body.toString() || '{}'));
+        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result ?? null));
+      } catch (error) {
+        response
+          .writeHead(200, { 'content-type': 'application/json', 'x-amz-function-error': 'Unhandled' })
+          .end(JSON.stringify({ errorType: (error as Error).name, errorMessage: (error as Error).message }));
+      }
+      return;
+    }
+    const upstream = await fetch(`${moto.endpoint}${request.url ?? '/'}`, {
+      method: request.method,
+      headers: Object.fromEntries(Object.entries(request.headers).filter(([key]) => key !== 'host' && key !== 'content-length')) as Record<string, string>,
+      body: request.method === 'GET' || request.method === 'HEAD' ? undefined : body,
+    });
+    response.writeHead(upstream.status, Object.fromEntries(upstream.headers.entries()));
+    response.end(Buffer.from(await upstream.arrayBuffer()));
+  }
+
+  async function runDrain(task: string, input: Record<string, unknown>) {
+    const machine = await deps.sfn.send(
+      new CreateStateMachineCommand({ name: `drain-${Date.now()}`, definition: drainDefinition('SessionRegistry'), roleArn: 'arn:aws:iam::123456789012:role/drain' }),
+    );
+    const name = `drain-${task.split('/').pop()}-1`;
+    const executionArn = `${machine.stateMachineArn?.replace(':stateMachine:', ':execution:')}:${name}`;
+    await deps.ddb.send(
+      new PutCommand({
+        TableName: 'SessionRegistry',
+        Item: { ...taskKey(task), taskArn: task, clusterArn: CLUSTER_ARN, serviceTask: `-#${task}`, sessionCount: 0, status: 'ACTIVE', executionArn },
+      }),
+    );
+    await deps.sfn.send(new StartExecutionCommand({ stateMachineArn: machine.stateMachineArn, name, input: JSON.stringify(input) }));
+    for (let i = 0; i < 100; i += 1) {
+      const execution = await deps.sfn.send(new DescribeExecutionCommand({ executionArn }));
+      if (execution.status !== 'RUNNING') return execution;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const history = await deps.sfn.send(new GetExecutionHistoryCommand({ executionArn }));
+    const steps = (history.events ?? []).map((event) => `${event.type} ${JSON.stringify(event.stateEnteredEventDetails?.name ?? event.taskFailedEventDetails ?? event.lambdaFunctionFailedEventDetails ?? '')}`);
+    throw new Error(`the execution did not finish within 20 s:\n${steps.join('\n')}`);
+  }
+
+  it('stops a task without sessions at once and ends in "Drained" with a summary', async () => {
+    const task = taskArn('a1b2c3d4e5f60718293a4b5c6d7e8f90');
+    ecsMock.on(UpdateTaskProtectionCommand).resolves({ protectedTasks: [], failures: [] });
+    ecsMock.on(StopTaskCommand).resolves({});
+
+    const execution = await runDrain(task, { cluster: CLUSTER_ARN, taskArn: task, reason: 'DEPLOYMENT' });
+
+    expect(execution.status, execution.cause ?? execution.error).toBe('SUCCEEDED');
+    expect(JSON.parse(execution.output ?? '{}')).toEqual({ outcome: 'DRAINED', taskArn: task, reason: 'DEPLOYMENT', sessionsAtStart: 0, secondsDrained: expect.any(Number) });
+    expect(ecsMock.commandCalls(StopTaskCommand)[0]?.args[0].input).toEqual({ cluster: CLUSTER_ARN, task, reason: 'ecs-session-drain: DRAINED' });
+    const item = await deps.ddb.send(new GetCommand({ TableName: 'SessionRegistry', Key: taskKey(task) }));
+    expect(item.Item).toMatchObject({ status: 'STOPPING', drainOutcome: 'DRAINED', drainReason: 'DEPLOYMENT' });
+  });
+});
