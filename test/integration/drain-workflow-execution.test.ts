@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ECSClient, StopTaskCommand, UpdateTaskProtectionCommand } from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand, ECSClient, StopTaskCommand, UpdateServiceCommand, UpdateTaskProtectionCommand } from '@aws-sdk/client-ecs';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { CreateStateMachineCommand, DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -91,18 +91,20 @@ describe('drain workflow executed by moto', () => {
     response.end(Buffer.from(await upstream.arrayBuffer()));
   }
 
-  async function runDrain(task: string, input: Record<string, unknown>) {
+  async function runDrain(task: string, input: Record<string, unknown>, item: Record<string, unknown> | null = {}) {
     const machine = await deps.sfn.send(
       new CreateStateMachineCommand({ name: `drain-${Date.now()}`, definition: drainDefinition('SessionRegistry'), roleArn: 'arn:aws:iam::123456789012:role/drain' }),
     );
     const name = `drain-${task.split('/').pop()}-1`;
     const executionArn = `${machine.stateMachineArn?.replace(':stateMachine:', ':execution:')}:${name}`;
-    await deps.ddb.send(
-      new PutCommand({
-        TableName: 'SessionRegistry',
-        Item: { ...taskKey(task), taskArn: task, clusterArn: CLUSTER_ARN, serviceTask: `-#${task}`, sessionCount: 0, status: 'ACTIVE', executionArn },
-      }),
-    );
+    if (item !== null) {
+      await deps.ddb.send(
+        new PutCommand({
+          TableName: 'SessionRegistry',
+          Item: { ...taskKey(task), taskArn: task, clusterArn: CLUSTER_ARN, serviceTask: `-#${task}`, sessionCount: 0, status: 'ACTIVE', executionArn, ...item },
+        }),
+      );
+    }
     await deps.sfn.send(new StartExecutionCommand({ stateMachineArn: machine.stateMachineArn, name, input: JSON.stringify(input) }));
     for (let i = 0; i < 100; i += 1) {
       const execution = await deps.sfn.send(new DescribeExecutionCommand({ executionArn }));
@@ -126,5 +128,58 @@ describe('drain workflow executed by moto', () => {
     expect(ecsMock.commandCalls(StopTaskCommand)[0]?.args[0].input).toEqual({ cluster: CLUSTER_ARN, task, reason: 'ecs-session-drain: DRAINED' });
     const item = await deps.ddb.send(new GetCommand({ TableName: 'SessionRegistry', Key: taskKey(task) }));
     expect(item.Item).toMatchObject({ status: 'STOPPING', drainOutcome: 'DRAINED', drainReason: 'DEPLOYMENT' });
+  });
+
+  it('stops a task whose sessions outlive the deadline and ends in "Deadline forced"', async () => {
+    const task = taskArn('b1b2c3d4e5f60718293a4b5c6d7e8f90');
+    ecsMock.on(UpdateTaskProtectionCommand).resolves({ protectedTasks: [], failures: [] });
+    ecsMock.on(StopTaskCommand).resolves({});
+    const deadline = new Date(Date.now() + 1000).toISOString();
+
+    const execution = await runDrain(task, { cluster: CLUSTER_ARN, taskArn: task, reason: 'SCALE_IN', deadline }, { sessionCount: 2 });
+
+    expect(execution.status, execution.cause ?? execution.error).toBe('SUCCEEDED');
+    expect(JSON.parse(execution.output ?? '{}')).toMatchObject({ outcome: 'DEADLINE_FORCED', sessionsAtStart: 2 });
+    expect(ecsMock.commandCalls(StopTaskCommand).at(-1)?.args[0].input).toEqual({ cluster: CLUSTER_ARN, task, reason: 'ecs-session-drain: DEADLINE_FORCED' });
+    const item = await deps.ddb.send(new GetCommand({ TableName: 'SessionRegistry', Key: taskKey(task) }));
+    expect(item.Item).toMatchObject({ status: 'STOPPING', drainOutcome: 'DEADLINE_FORCED' });
+    expect(item.Item).not.toHaveProperty('taskToken');
+  });
+
+  it('ends in "Task gone" without touching ECS when the task is not registered', async () => {
+    const task = taskArn('c1b2c3d4e5f60718293a4b5c6d7e8f90');
+    const stopsBefore = ecsMock.commandCalls(StopTaskCommand).length;
+
+    const execution = await runDrain(task, { cluster: CLUSTER_ARN, taskArn: task, reason: 'SPOT' }, null);
+
+    expect(execution.status, execution.cause ?? execution.error).toBe('SUCCEEDED');
+    expect(JSON.parse(execution.output ?? '{}')).toEqual({ outcome: 'TASK_GONE', taskArn: task, reason: 'SPOT', sessionsAtStart: 0, secondsDrained: null });
+    expect(ecsMock.commandCalls(StopTaskCommand)).toHaveLength(stopsBefore);
+  });
+
+  it('returns a cancelled task to service and gives its replacement capacity back', async () => {
+    const task = taskArn('d1b2c3d4e5f60718293a4b5c6d7e8f90');
+    let desiredCount = 4;
+    ecsMock.on(DescribeServicesCommand).callsFake(() => ({ services: [{ serviceName: 'chat', status: 'ACTIVE', desiredCount }] }));
+    ecsMock.on(UpdateServiceCommand).callsFake((input: { desiredCount: number }) => {
+      desiredCount = input.desiredCount;
+      return {};
+    });
+    const stopsBefore = ecsMock.commandCalls(StopTaskCommand).length;
+
+    const execution = await runDrain(
+      task,
+      { cluster: CLUSTER_ARN, taskArn: task, service: 'chat', reason: 'MANUAL' },
+      { serviceName: 'chat', serviceTask: `chat#${task}`, sessionCount: 3, drainControl: 'CANCEL' },
+    );
+
+    expect(execution.status, execution.cause ?? execution.error).toBe('SUCCEEDED');
+    expect(JSON.parse(execution.output ?? '{}')).toEqual({ outcome: 'CANCELLED', taskArn: task, reason: 'MANUAL', sessionsAtStart: 3, secondsDrained: null });
+    expect(ecsMock.commandCalls(UpdateServiceCommand).map((call) => call.args[0].input.desiredCount)).toEqual([5, 4]);
+    expect(desiredCount).toBe(4);
+    expect(ecsMock.commandCalls(StopTaskCommand)).toHaveLength(stopsBefore);
+    const item = await deps.ddb.send(new GetCommand({ TableName: 'SessionRegistry', Key: taskKey(task) }));
+    expect(item.Item).toMatchObject({ status: 'ACTIVE', drainOutcome: 'CANCELLED', replacementRequested: false });
+    for (const attribute of ['drainControl', 'drainReason', 'drainDeadline', 'drainStartedAt', 'taskToken']) expect(item.Item).not.toHaveProperty(attribute);
   });
 });
