@@ -7,6 +7,7 @@ import { DrainReason, TaskStatus, taskKey, type TaskItem } from '../registry/mod
 import { readTask } from '../registry/tasks.js';
 import { SPOT_WARNING_LEAD_SECONDS } from '../events/ec2.js';
 import type { SpotWarning } from '../events/spot.js';
+import { launchReplacement } from './capacity.js';
 import { tallyDrain } from './drain-summary.js';
 import { findContainerInstance, listRunningTaskArns } from './ecs-lookups.js';
 import { publishDrainNotice } from './notify.js';
@@ -21,14 +22,19 @@ export interface SpotSummary {
   drainsStarted: string[];
   alreadyDraining: string[];
   skipped: string[];
+  replacementsRequested: string[];
 }
 
 /**
  * Two minutes is all a Spot warning leaves, so everything happens in this one invocation rather
  * than in the workflow's first steps: the task stops taking sessions (DRAINING), the application
- * hears about it, and the drain workflow starts. The workflow's "Launch replacement" step asks for
- * replacement capacity for SPOT service tasks, so that no second writer of the capacity item is
- * needed here.
+ * hears about it, the drain workflow starts, and replacement capacity is asked for at once.
+ *
+ * The replacement is requested only for a drain this invocation started: that SPOT workflow
+ * releases it at its end. A task already draining for another reason (a deployment) has a
+ * workflow that does not release replacements, so asking for one there would leak capacity.
+ * The request is best effort: the workflow's own "Launch replacement" step asks again (the
+ * capacity set is per task, so twice is once) and retries what failed here.
  *
  * Every step tolerates a duplicate event: the mark is conditional, the workflow start is
  * deterministic, and the notice is at-least-once like any EventBridge event.
@@ -59,6 +65,7 @@ export async function handleSpotWarning(deps: Deps, warning: SpotWarning): Promi
     drainsStarted: [],
     alreadyDraining: [],
     skipped: [],
+    replacementsRequested: [],
   };
   for (const taskArn of taskArns) {
     const item = await markSpotDraining(deps, taskArn, deadline);
@@ -83,6 +90,9 @@ export async function handleSpotWarning(deps: Deps, warning: SpotWarning): Promi
       deadline,
     });
     tallyDrain(summary, taskArn, result);
+    if (result.status === 'started' && item.serviceName !== undefined) {
+      await requestReplacementEarly(deps, { cluster: clusterArn, taskArn, service: item.serviceName }, summary);
+    }
   }
   deps.logger.info('spot warning handled', { ...summary });
   return summary;
@@ -118,5 +128,18 @@ export async function markSpotDraining(deps: Pick<Deps, 'ddb' | 'config' | 'logg
     const item = await readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, taskArn);
     deps.logger.info('task was not ACTIVE; left as it is', { taskArn, status: item?.status ?? 'not registered' });
     return item;
+  }
+}
+
+async function requestReplacementEarly(
+  deps: Deps,
+  input: { cluster: string; taskArn: string; service: string },
+  summary: SpotSummary,
+): Promise<void> {
+  try {
+    await launchReplacement(deps, input);
+    summary.replacementsRequested.push(input.taskArn);
+  } catch (error) {
+    deps.logger.warn('early replacement request failed; the drain workflow asks again', { taskArn: input.taskArn, error: error as Error });
   }
 }

@@ -7,7 +7,7 @@ import { createHandler } from '../../../functions/handlers/spot-interruption.js'
 import { CLUSTER_ARN, OTHER_CLUSTER_ARN, STATE_MACHINE_ARN, TABLE_NAME, TEST_ACCOUNT, TEST_REGION, taskArn } from '../../support/deps.js';
 import { CONTAINER_INSTANCE_ARN, EC2_INSTANCE_ID, ec2SpotWarning, fargateSpotWarning } from '../../support/ecs-events.js';
 import { countedMetrics, handlerTestDeps, type HandlerTestDeps } from './handler-harness.js';
-import { conditionalCheckFailed, getTaskInput, registryItem } from './fixtures.js';
+import { awsError, conditionalCheckFailed, getTaskInput, registryItem } from './fixtures.js';
 
 const spotTask = taskArn('a1b2c3d4e5f60718293a4b5c6d7e8f90');
 const SPOT_DEADLINE = '2026-11-21T10:01:50.000Z';
@@ -47,8 +47,17 @@ function arrangeMarkable(t: HandlerTestDeps, arn: string, sessionCount: number) 
 
 function arrangeCommon(t: HandlerTestDeps) {
   t.mocks.ddb.on(UpdateCommand).resolves({});
+  t.mocks.ddb.on(GetCommand).resolves({});
   t.mocks.sfn.on(StartExecutionCommand).resolves({});
   t.mocks.eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
+}
+
+/** Tasks whose replacement was added to the service's surge set (core/capacity.ts). */
+function surgeRequests(t: HandlerTestDeps): string[] {
+  return t.mocks.ddb
+    .commandCalls(UpdateCommand)
+    .filter((call) => call.args[0].input.Key?.pk === `SERVICE#${CLUSTER_ARN}#chat`)
+    .map((call) => call.args[0].input.ExpressionAttributeValues?.[':task'] as string);
 }
 
 describe('Spot interruption handler', () => {
@@ -68,9 +77,24 @@ describe('Spot interruption handler', () => {
         input: JSON.stringify({ cluster: CLUSTER_ARN, taskArn: spotTask, service: 'chat', reason: 'SPOT', deadline: SPOT_DEADLINE }),
       },
     ]);
-    expect(t.mocks.ecs.calls()).toHaveLength(0);
+    expect(surgeRequests(t)).toEqual([spotTask]);
     expect(countedMetrics(t)).toEqual(['SpotInterruptions', 'DrainsStarted']);
-    expect(outcome).toMatchObject({ status: 'done', result: { kind: 'fargate-spot', notified: [spotTask], drainsStarted: [spotTask] } });
+    expect(outcome).toMatchObject({
+      status: 'done',
+      result: { kind: 'fargate-spot', notified: [spotTask], drainsStarted: [spotTask], replacementsRequested: [spotTask] },
+    });
+  });
+
+  it('still drains when the early replacement request fails, leaving it to the workflow', async () => {
+    const t = handlerTestDeps();
+    arrangeCommon(t);
+    arrangeMarkable(t, spotTask, 1);
+    t.mocks.ddb.on(UpdateCommand, { Key: { pk: `SERVICE#${CLUSTER_ARN}#chat`, sk: 'CAPACITY' } }).rejects(awsError('InternalServerError', 'boom', 500));
+
+    const outcome = await createHandler(t.getDeps)(fargateSpotWarning());
+
+    expect(outcome).toMatchObject({ status: 'done', result: { drainsStarted: [spotTask], replacementsRequested: [] } });
+    expect(t.spies.warn).toHaveBeenCalledWith('early replacement request failed; the drain workflow asks again', expect.objectContaining({ taskArn: spotTask }));
   });
 
   it('handles a duplicate warning without a second drain, still telling the app', async () => {
@@ -87,6 +111,8 @@ describe('Spot interruption handler', () => {
 
     expect(t.mocks.sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
     expect(t.mocks.eventBridge.commandCalls(PutEventsCommand)[0]!.args[0].input).toEqual(noticeInput(spotTask, 2));
+    // The running drain's workflow owns any replacement; asking here could leak capacity.
+    expect(surgeRequests(t)).toEqual([]);
     expect(outcome).toMatchObject({ status: 'done', result: { alreadyDraining: [spotTask], drainsStarted: [] } });
   });
 
