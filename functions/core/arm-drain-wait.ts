@@ -1,10 +1,10 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { DrainControl, type TaskItem, TaskStatus, taskKey, WaitError } from '../registry/model.js';
 import { readTask } from '../registry/tasks.js';
 import type { Deps } from '../shared/deps.js';
+import { completeDrainWait, failDrainWait } from './task-tokens.js';
 
 export const armDrainWaitInputSchema = z.object({
   taskToken: z.string().min(1),
@@ -20,7 +20,6 @@ export type ArmDrainWaitResult =
 
 /** Conditions can lose to concurrent writes; each loss re-reads, so a few tries always settle. */
 const MAX_ATTEMPTS = 5;
-const STALE_TOKEN_ERRORS = new Set(['TaskTimedOut', 'InvalidToken', 'TaskDoesNotExist']);
 
 type Verdict = { kind: 'success' } | { kind: 'failure'; error: WaitError; cause: string } | { kind: 'retry' };
 
@@ -80,20 +79,11 @@ async function complete(
   input: ArmDrainWaitInput,
   verdict: Exclude<Verdict, { kind: 'retry' }>,
 ): Promise<ArmDrainWaitResult> {
-  try {
-    if (verdict.kind === 'success') {
-      await deps.sfn.send(new SendTaskSuccessCommand({ taskToken: input.taskToken, output: JSON.stringify({ sessionCount: 0 }) }));
-      deps.logger.info('no sessions left: drain wait completed at once', { taskArn: input.taskArn });
-      return { status: 'completed' };
-    }
-    await deps.sfn.send(new SendTaskFailureCommand({ taskToken: input.taskToken, error: verdict.error, cause: verdict.cause }));
-    deps.logger.info('drain wait ended at once', { taskArn: input.taskArn, error: verdict.error, cause: verdict.cause });
-    return { status: 'completed', error: verdict.error };
-  } catch (error) {
-    if (error instanceof Error && STALE_TOKEN_ERRORS.has(error.name)) {
-      deps.logger.info('the workflow no longer waits for this token', { taskArn: input.taskArn, error: error.name });
-      return { status: 'stale-token' };
-    }
-    throw error;
-  }
+  const signal =
+    verdict.kind === 'success'
+      ? await completeDrainWait(deps, input.taskToken, { sessionsRemaining: 0 })
+      : await failDrainWait(deps, input.taskToken, verdict.error, verdict.cause);
+  if (signal === 'workflow-moved-on') return { status: 'stale-token' };
+  deps.logger.info('drain wait ended at once', { taskArn: input.taskArn, ...(verdict.kind === 'failure' ? { error: verdict.error, cause: verdict.cause } : {}) });
+  return verdict.kind === 'success' ? { status: 'completed' } : { status: 'completed', error: verdict.error };
 }

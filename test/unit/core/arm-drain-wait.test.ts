@@ -41,7 +41,7 @@ describe('armDrainWait', () => {
     const result = await armDrainWait(deps, { taskToken: TOKEN, taskArn: TASK });
 
     expect(result).toEqual({ status: 'completed' });
-    expect(mocks.sfn.commandCalls(SendTaskSuccessCommand)[0]?.args[0].input).toEqual({ taskToken: TOKEN, output: '{"sessionCount":0}' });
+    expect(mocks.sfn.commandCalls(SendTaskSuccessCommand)[0]?.args[0].input).toEqual({ taskToken: TOKEN, output: '{"sessionsRemaining":0}' });
   });
 
   it.each([
