@@ -1,0 +1,123 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { armDrainWaitInputSchema } from '../../functions/core/arm-drain-wait.js';
+import { capacityInputSchema } from '../../functions/core/capacity.js';
+import { parseDrainControlRequest } from '../../functions/core/drain-control.js';
+import { recordDrainInputSchema } from '../../functions/core/record-drain.js';
+import { stopDrainedTaskInputSchema } from '../../functions/core/stop-drained-task.js';
+import { parseStreamRecord } from '../../functions/core/stream-transitions.js';
+import { parseRebalanceRecommendation } from '../../functions/events/ec2.js';
+import { parseContainerInstanceDraining, parseDeploymentEvent, parseTaskStopped } from '../../functions/events/ecs.js';
+import { parseSpotWarning } from '../../functions/events/spot.js';
+import { loadConfig } from '../../functions/shared/config.js';
+
+/*
+ * The samples in events/ are what `sam local invoke -e` feeds the functions, and what the
+ * event-pattern tests send through EventBridge; here each one is read by the parser of the
+ * function it is meant for, so that a sample the code would reject cannot sit in events/.
+ */
+
+const EVENTS_DIR = fileURLToPath(new URL('../../events', import.meta.url));
+
+function sample(file: string): unknown {
+  return JSON.parse(readFileSync(join(EVENTS_DIR, file), 'utf8'));
+}
+
+describe('events/ samples', () => {
+  it.each([
+    'fargate-spot-warning-termination-notice.json',
+    'fargate-spot-warning-spot-interruption.json',
+    'fargate-spot-warning-no-stop-code.json',
+    'ec2-spot-interruption-warning.json',
+  ])('%s is a Spot warning to SpotInterruptionFunction', (file) => {
+    const result = parseSpotWarning(sample(file));
+
+    expect(result).toMatchObject({ ok: true });
+  });
+
+  it.each(['negative/fargate-scale-in-stop.json', 'negative/fargate-spot-scale-in-stop.json', 'negative/task-running.json'])(
+    '%s is refused as a Spot warning even if a rule delivered it',
+    (file) => {
+      const result = parseSpotWarning(sample(file));
+
+      expect(result).toMatchObject({ ok: false });
+    },
+  );
+
+  it('task-stopped.json is a stop to TaskStoppedFunction', () => {
+    expect(parseTaskStopped(sample('task-stopped.json'))).toMatchObject({ ok: true, event: { detail: { lastStatus: 'STOPPED' } } });
+  });
+
+  it('deployment-in-progress.json is an in-progress deployment of the sessions cluster', () => {
+    const result = parseDeploymentEvent(sample('deployment-in-progress.json'));
+
+    expect(result).toMatchObject({
+      ok: true,
+      event: { eventName: 'SERVICE_DEPLOYMENT_IN_PROGRESS', clusterArn: 'arn:aws:ecs:us-east-1:111122223333:cluster/sessions' },
+    });
+  });
+
+  it('container-instance-draining.json is a draining container instance', () => {
+    expect(parseContainerInstanceDraining(sample('container-instance-draining.json'))).toMatchObject({ ok: true });
+    expect(parseContainerInstanceDraining(sample('negative/container-instance-active.json'))).toMatchObject({ ok: false });
+  });
+
+  it('ec2-rebalance-recommendation.json is a rebalance recommendation', () => {
+    expect(parseRebalanceRecommendation(sample('ec2-rebalance-recommendation.json'))).toMatchObject({ ok: true });
+  });
+
+  it('registry-stream-sessions-drained.json carries a task record whose session count fell to zero', () => {
+    const records = (sample('registry-stream-sessions-drained.json') as { Records: unknown[] }).Records;
+    const parsed = records.map((record) => parseStreamRecord(record));
+
+    expect(parsed).toHaveLength(1);
+    expect(parsed[0]).toMatchObject({ kind: 'task' });
+    const record = (parsed[0] as { kind: 'task'; record: { oldImage?: { sessionCount: number }; newImage?: { sessionCount: number } } }).record;
+    expect(record.oldImage?.sessionCount).toBe(1);
+    expect(record.newImage?.sessionCount).toBe(0);
+  });
+
+  it.each(['drain-control-drain.json', 'drain-control-cancel.json', 'drain-control-force-stop.json'])(
+    '%s is a request DrainControlFunction accepts',
+    (file) => {
+      const config = loadConfig({ TABLE_NAME: 'registry', CLUSTER_ARNS: 'arn:aws:ecs:us-east-1:111122223333:cluster/sessions' });
+
+      const result = parseDrainControlRequest(sample(file), { config, now: () => new Date() });
+
+      expect(result).not.toHaveProperty('error');
+    },
+  );
+
+  it.each([
+    ['record-drain.json', recordDrainInputSchema],
+    ['launch-replacement.json', capacityInputSchema],
+    ['arm-drain-wait.json', armDrainWaitInputSchema],
+    ['stop-task.json', stopDrainedTaskInputSchema],
+    ['release-replacement.json', capacityInputSchema],
+  ] as const)('%s is a valid input of its workflow step', (file, schema) => {
+    const result = schema.safeParse(sample(file));
+
+    expect(result.error).toBeUndefined();
+  });
+
+  it('checks every sample that is not an EventBridge event here (test/integration/event-patterns reads the rest)', () => {
+    const files = readdirSync(EVENTS_DIR, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.json'));
+    const direct = files.filter((file) => !Object.hasOwn(sample(file) as object, 'detail-type'));
+
+    expect(direct.sort()).toEqual(
+      [
+        'registry-stream-sessions-drained.json',
+        'drain-control-drain.json',
+        'drain-control-cancel.json',
+        'drain-control-force-stop.json',
+        'record-drain.json',
+        'launch-replacement.json',
+        'arm-drain-wait.json',
+        'stop-task.json',
+        'release-replacement.json',
+      ].sort(),
+    );
+  });
+});
