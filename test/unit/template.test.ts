@@ -386,6 +386,16 @@ describe('template.yaml', () => {
           permission.Principal === 'events.amazonaws.com',
       );
       expect(permitted, `${rule}: ${functionId} must allow EventBridge to invoke it for this rule`).toBe(true);
+      // EventBridge's dead-letter queue holds undeliverable events only; the function's own
+      // failures after Lambda's retries go to an on-failure destination.
+      const invokeConfig = resolver.resource(functionId).Properties?.EventInvokeConfig as
+        | { MaximumRetryAttempts?: number; DestinationConfig?: { OnFailure?: { Type?: string; Destination?: unknown } } }
+        | undefined;
+      expect(invokeConfig?.MaximumRetryAttempts, functionId).toBeDefined();
+      expect(invokeConfig?.DestinationConfig?.OnFailure, functionId).toEqual({
+        Type: 'SQS',
+        Destination: { 'Fn::GetAtt': ['EventHandlerFailureQueue', 'Arn'] },
+      });
     }
     expect(resolver.resource('ReconcilerScheduleRule').Properties?.ScheduleExpression).toBe('rate(1 minute)');
   });
