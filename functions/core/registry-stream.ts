@@ -1,7 +1,8 @@
 import type { Deps } from '../shared/deps.js';
 import { isClusterInScope } from '../shared/config.js';
 import { RetryableEcsError } from '../shared/errors.js';
-import { WaitError } from '../registry/model.js';
+import { epochSeconds, WaitError } from '../registry/model.js';
+import { MetricName, MetricUnit } from '../shared/powertools.js';
 import { applyProtection } from './protection-records.js';
 import { type ChangeRecord, collapseProtection, decideActions } from './stream-transitions.js';
 import { completeDrainWait, failDrainWait } from './task-tokens.js';
@@ -58,6 +59,8 @@ export async function handleRegistryChanges(deps: Deps, records: readonly Change
           const result = await failDrainWait(deps, action.taskToken, WaitError.TaskGone, 'the task stopped while its drain waited for sessions');
           if (result === 'sent') outcome.waitsFailedTaskGone += 1;
           logger.info('task stopped while its drain waited', { taskArn: action.taskArn, result });
+        } else if (action.kind === 'drain-finished') {
+          recordDrainFinished(deps, action.outcome, action.drainStartedAt);
         } else if (isClusterInScope(deps.config, action.clusterArn)) {
           protectionChanges.push({ ...action, recordIndex: index });
         } else {
@@ -121,5 +124,15 @@ async function applyProtectionChanges(
         for (const taskArn of taskArns) failTask(taskArn);
       }
     }
+  }
+}
+
+/** Drain outcome metrics live here because only the registry sees every outcome path end. */
+function recordDrainFinished(deps: Pick<Deps, 'metrics' | 'now'>, outcome: string, drainStartedAt: number | undefined): void {
+  const single = deps.metrics.singleMetric();
+  single.addDimension('outcome', outcome);
+  single.addMetric(MetricName.DrainsCompleted, MetricUnit.Count, 1);
+  if (drainStartedAt !== undefined) {
+    deps.metrics.addMetric(MetricName.DrainSeconds, MetricUnit.Seconds, Math.max(0, epochSeconds(deps.now()) - drainStartedAt));
   }
 }

@@ -4,7 +4,6 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { DrainOutcome, epochSeconds, TaskStatus, taskKey } from '../registry/model.js';
 import type { Deps } from '../shared/deps.js';
-import { MetricName, MetricUnit } from '../shared/powertools.js';
 import { asRetryable } from './ecs-errors.js';
 import { setTaskProtection } from './protection.js';
 
@@ -41,7 +40,7 @@ function isUnknownTask(error: unknown): boolean {
  * survives a failed StopTask (and any retry) is no longer held against the service's scale-in.
  */
 export async function stopDrainedTask(
-  deps: Pick<Deps, 'ecs' | 'ddb' | 'config' | 'logger' | 'metrics' | 'now'>,
+  deps: Pick<Deps, 'ecs' | 'ddb' | 'config' | 'logger' | 'now'>,
   input: StopDrainedTaskInput,
 ): Promise<StopDrainedTaskResult> {
   await setTaskProtection(deps, { clusterArn: input.cluster, taskArns: [input.taskArn], enabled: false });
@@ -57,8 +56,6 @@ export async function stopDrainedTask(
 
   const task = await markStopping(deps, input, outcome);
   const secondsDrained = task?.drainStartedAt === undefined ? null : Math.max(0, epochSeconds(deps.now()) - task.drainStartedAt);
-  deps.metrics.addMetric(MetricName.DrainsCompleted, MetricUnit.Count, 1);
-  if (secondsDrained !== null) deps.metrics.addMetric(MetricName.DrainSeconds, MetricUnit.Seconds, secondsDrained);
   deps.logger.info('drained task stopped', { taskArn: input.taskArn, outcome, secondsDrained });
   return { outcome, secondsDrained };
 }

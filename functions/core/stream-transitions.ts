@@ -1,6 +1,6 @@
 import { DynamoDBStreamChangeRecord } from '@aws-lambda-powertools/parser/schemas/dynamodb';
 import { z } from 'zod';
-import { TASK_SORT_KEY, TaskStatus } from '../registry/model.js';
+import { DrainOutcome, TASK_SORT_KEY, TaskStatus } from '../registry/model.js';
 
 /**
  * Pure decisions of the registry stream handler: from one change record's old and new task
@@ -21,6 +21,8 @@ const TaskImageSchema = z.object({
   status: z.enum([TaskStatus.Active, TaskStatus.Draining, TaskStatus.Stopping, TaskStatus.Stopped]),
   sessionCount: z.number().default(0),
   taskToken: z.string().min(1).optional(),
+  drainOutcome: z.enum(Object.values(DrainOutcome) as [DrainOutcome, ...DrainOutcome[]]).optional(),
+  drainStartedAt: z.number().optional(),
 });
 export type TaskImage = z.infer<typeof TaskImageSchema>;
 
@@ -35,7 +37,8 @@ export interface ChangeRecord {
 export type StreamAction =
   | { kind: 'complete-drain'; taskArn: string; taskToken: string }
   | { kind: 'fail-wait-task-gone'; taskArn: string; taskToken: string }
-  | { kind: 'protection'; clusterArn: string; taskArn: string; enabled: boolean };
+  | { kind: 'protection'; clusterArn: string; taskArn: string; enabled: boolean }
+  | { kind: 'drain-finished'; taskArn: string; outcome: DrainOutcome; drainStartedAt?: number };
 
 export type ParsedImage = { kind: 'task'; image: TaskImage } | { kind: 'other' } | { kind: 'invalid'; reason: string };
 
@@ -94,6 +97,11 @@ export function decideActions(record: Pick<ChangeRecord, 'oldImage' | 'newImage'
   }
   if (isGoneWhileWaiting(newImage) && !sameEdge(isGoneWhileWaiting, oldImage, newImage)) {
     actions.push({ kind: 'fail-wait-task-gone', taskArn, taskToken: newImage.taskToken });
+  }
+  // "Record drain" removes drainOutcome, so every drain sets it exactly once, whatever its path.
+  if (newImage.drainOutcome !== undefined && oldImage?.drainOutcome === undefined) {
+    const drainStartedAt = newImage.drainStartedAt ?? oldImage?.drainStartedAt;
+    actions.push({ kind: 'drain-finished', taskArn, outcome: newImage.drainOutcome, ...(drainStartedAt === undefined ? {} : { drainStartedAt }) });
   }
   const enabled = protectionChange(oldImage, newImage);
   if (enabled !== undefined && newImage.clusterArn !== undefined) {

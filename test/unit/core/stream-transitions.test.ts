@@ -51,6 +51,28 @@ describe('decideActions', () => {
     expect(decideActions({ oldImage: stopped, newImage: { ...stopped } })).toEqual([]);
   });
 
+  it('reports a drain as finished once, on the write that records its outcome', () => {
+    const draining = image({ status: 'DRAINING', drainStartedAt: 1000, taskToken: 't1', sessionCount: 0 });
+    const stopping = image({ status: 'STOPPING', drainStartedAt: 1000, drainOutcome: 'DRAINED' });
+
+    expect(decideActions({ oldImage: draining, newImage: stopping })).toContainEqual({
+      kind: 'drain-finished',
+      taskArn: TASK,
+      outcome: 'DRAINED',
+      drainStartedAt: 1000,
+    });
+    expect(decideActions({ oldImage: stopping, newImage: image({ status: 'STOPPED', drainOutcome: 'DRAINED' }) })).toEqual([]);
+  });
+
+  it('keeps the start time of a cancelled drain, whose outcome write removes it', () => {
+    const actions = decideActions({
+      oldImage: image({ status: 'DRAINING', drainStartedAt: 1000, sessionCount: 2 }),
+      newImage: image({ drainOutcome: 'CANCELLED', sessionCount: 2 }),
+    });
+
+    expect(actions).toContainEqual({ kind: 'drain-finished', taskArn: TASK, outcome: 'CANCELLED', drainStartedAt: 1000 });
+  });
+
   it('decides nothing when the item is deleted', () => {
     expect(decideActions({ oldImage: image({ sessionCount: 1 }) })).toEqual([]);
   });

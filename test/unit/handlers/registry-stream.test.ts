@@ -5,7 +5,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
 import { handleStreamEvent } from '../../../functions/handlers/registry-stream.js';
-import { CLUSTER_ARN, makeTestDeps, OTHER_CLUSTER_ARN, TABLE_NAME, taskArn } from '../../support/deps.js';
+import { CLUSTER_ARN, makeTestDeps, NOW, OTHER_CLUSTER_ARN, TABLE_NAME, taskArn } from '../../support/deps.js';
 
 const TASK_A = taskArn('aaaa');
 const TASK_B = taskArn('bbbb');
@@ -245,6 +245,31 @@ describe('RegistryStreamFunction: scale-in protection', () => {
     });
     expect(addMetric).toHaveBeenCalledWith('ProtectionBlocked', 'Count', 1);
     expect(response.batchItemFailures).toEqual([]);
+  });
+
+  it('counts a finished drain by outcome with its duration', async () => {
+    const { deps } = makeTestDeps();
+    const single = deps.metrics.singleMetric();
+    vi.spyOn(deps.metrics, 'singleMetric').mockReturnValue(single);
+    const addDimension = vi.spyOn(single, 'addDimension');
+    const addSingleMetric = vi.spyOn(single, 'addMetric');
+    const addMetric = vi.spyOn(deps.metrics, 'addMetric');
+    const startedAt = Math.floor(NOW.getTime() / 1000) - 95;
+
+    await handleStreamEvent(
+      deps,
+      event(
+        record(
+          '1',
+          task(TASK_A, { status: 'DRAINING', drainStartedAt: startedAt }),
+          task(TASK_A, { status: 'STOPPING', drainStartedAt: startedAt, drainOutcome: 'DEADLINE_FORCED' }),
+        ),
+      ),
+    );
+
+    expect(addDimension).toHaveBeenCalledWith('outcome', 'DEADLINE_FORCED');
+    expect(addSingleMetric).toHaveBeenCalledWith('DrainsCompleted', 'Count', 1);
+    expect(addMetric).toHaveBeenCalledWith('DrainSeconds', 'Seconds', 95);
   });
 
   it('leaves tasks of clusters out of scope alone', async () => {
