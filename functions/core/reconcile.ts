@@ -5,6 +5,7 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Deps } from '../shared/deps.js';
 import { DrainReason, epochSeconds, type TaskItem, TaskStatus, taskKey, WaitError } from '../registry/model.js';
 import { listClusterTasks, readTask } from '../registry/tasks.js';
+import { releaseReplacement } from './capacity.js';
 import { asRetryable } from './ecs-errors.js';
 import { applyProtection } from './protection-records.js';
 import {
@@ -31,6 +32,7 @@ export interface ReconcileSummary {
   restarted: number;
   protectionRenewed: number;
   scaleInDrains: number;
+  replacementsReleased: number;
   attempted: number;
   failed: number;
 }
@@ -77,6 +79,7 @@ export async function reconcile(deps: Deps): Promise<ReconcileSummary> {
     restarted: 0,
     protectionRenewed: 0,
     scaleInDrains: 0,
+    replacementsReleased: 0,
     attempted: 0,
     failed: 0,
   };
@@ -135,7 +138,32 @@ async function reconcileCluster(deps: Deps, clusterArn: string, work: Work, summ
     summary.protectionRenewed += [...(outcomes?.values() ?? [])].filter((outcome) => outcome === 'recorded').length;
   }
 
+  await releaseOrphanedReplacements(deps, clusterArn, items, work, summary);
   await drainScaleInExcess(deps, clusterArn, live, states, work, summary);
+}
+
+/**
+ * A drain that ended without reaching "Release replacement capacity" (its stop failed for good,
+ * or its task vanished before "Record drain") leaves its task in the service's surge set. The flag
+ * on the task item shows it; once no workflow owns the task, nobody else will give it back.
+ */
+async function releaseOrphanedReplacements(
+  deps: Deps,
+  clusterArn: string,
+  items: readonly TaskItem[],
+  work: Work,
+  summary: ReconcileSummary,
+): Promise<void> {
+  for (const item of items) {
+    const service = item.serviceName;
+    if (item.replacementRequested !== true || service === undefined) continue;
+    const released = await work.run('releasing an orphaned replacement', { taskArn: item.taskArn }, async () => {
+      if (await isExecutionRunning(deps, item.executionArn)) return false;
+      await releaseReplacement(deps, { cluster: clusterArn, taskArn: item.taskArn, service });
+      return true;
+    });
+    if (released) summary.replacementsReleased += 1;
+  }
 }
 
 async function describeTaskStates(

@@ -1,7 +1,14 @@
-import { DescribeServicesCommand, DescribeTasksCommand, ListServicesCommand, UpdateTaskProtectionCommand } from '@aws-sdk/client-ecs';
+import {
+  DescribeServicesCommand,
+  DescribeTasksCommand,
+  ListServicesCommand,
+  UpdateServiceCommand,
+  UpdateTaskProtectionCommand,
+} from '@aws-sdk/client-ecs';
 import { DescribeExecutionCommand, SendTaskFailureCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { launchReplacement } from '../../functions/core/capacity.js';
 import { runDrainControl } from '../../functions/handlers/drain-control.js';
 import { runReconciler } from '../../functions/handlers/reconciler.js';
 import { taskKey } from '../../functions/registry/model.js';
@@ -117,5 +124,57 @@ describe('reconciler and drain control on moto DynamoDB', () => {
 
     expect(response).toMatchObject({ ok: false, error: 'cancel refused: the task is not draining (status ACTIVE); nothing changed' });
     expect(await readTask(writer, task)).toEqual(before);
+  });
+
+  it('gives back the replacement of a drain whose workflow ended before releasing it', async () => {
+    // prepare: a drain launched a replacement (desired 4 -> 5), then its workflow failed for good
+    const task = await registered('orphan', 1);
+    ecsRuns([task]);
+    let desiredCount = 4;
+    mocks.ecs.on(DescribeServicesCommand).callsFake(() => ({
+      services: [{ serviceName: 'web', status: 'ACTIVE', desiredCount, runningCount: desiredCount, deployments: [{ status: 'PRIMARY' }] }],
+    }));
+    mocks.ecs.on(UpdateServiceCommand).callsFake((input: { desiredCount: number }) => {
+      desiredCount = input.desiredCount;
+      return {};
+    });
+    await launchReplacement(deps, { cluster: CLUSTER_ARN, taskArn: task, service: 'web' });
+    expect(desiredCount).toBe(5);
+    const executionArn = 'arn:aws:states:us-east-1:111122223333:execution:SessionDrain:drain-orphan-1';
+    await deps.ddb.send(
+      new UpdateCommand({ TableName: tableName, Key: taskKey(task), UpdateExpression: 'SET executionArn = :e', ExpressionAttributeValues: { ':e': executionArn } }),
+    );
+    mocks.sfn.on(DescribeExecutionCommand).resolves({ status: 'FAILED' });
+
+    // act
+    const first = await runReconciler(deps);
+    const second = await runReconciler(deps);
+
+    // assert
+    expect(desiredCount).toBe(4);
+    expect(first.replacementsReleased).toBe(1);
+    expect(second.replacementsReleased).toBe(0);
+    expect(await readTask(writer, task)).toMatchObject({ replacementRequested: false });
+  });
+
+  it('leaves the replacement of a running drain alone', async () => {
+    const task = await registered('surging', 1);
+    ecsRuns([task]);
+    mocks.ecs.on(DescribeServicesCommand).resolves({
+      services: [{ serviceName: 'web', status: 'ACTIVE', desiredCount: 2, runningCount: 2, deployments: [{ status: 'PRIMARY' }] }],
+    });
+    mocks.ecs.on(UpdateServiceCommand).resolves({});
+    await launchReplacement(deps, { cluster: CLUSTER_ARN, taskArn: task, service: 'web' });
+    await deps.ddb.send(
+      new UpdateCommand({ TableName: tableName, Key: taskKey(task), UpdateExpression: 'SET executionArn = :e', ExpressionAttributeValues: { ':e': 'arn:running' } }),
+    );
+    mocks.sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
+    const updatesBefore = mocks.ecs.commandCalls(UpdateServiceCommand).length;
+
+    const summary = await runReconciler(deps);
+
+    expect(summary.replacementsReleased).toBe(0);
+    expect(mocks.ecs.commandCalls(UpdateServiceCommand)).toHaveLength(updatesBefore);
+    expect(await readTask(writer, task)).toMatchObject({ replacementRequested: true });
   });
 });
