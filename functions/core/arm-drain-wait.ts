@@ -1,7 +1,6 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { DrainControl, type TaskItem, TaskStatus, taskKey, WaitError } from '../registry/model.js';
+import { DrainControl, isConditionalCheckFailure, type TaskItem, taskKey, TaskStatus, WaitError } from '../registry/model.js';
 import { readTask } from '../registry/tasks.js';
 import type { Deps } from '../shared/deps.js';
 import { completeDrainWait, failDrainWait } from './task-tokens.js';
@@ -64,7 +63,7 @@ export async function armDrainWait(
       deps.logger.info('waiting for sessions to drain', { taskArn: input.taskArn });
       return { status: 'armed' };
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException')) throw error;
+      if (!(isConditionalCheckFailure(error))) throw error;
     }
     const task = await readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, input.taskArn);
     const verdict = waitVerdict(task);

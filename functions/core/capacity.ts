@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DescribeServicesCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { taskKey } from '../registry/model.js';
+import { isConditionalCheckFailure, taskKey } from '../registry/model.js';
 import type { Deps } from '../shared/deps.js';
 import { asRetryable } from './ecs-errors.js';
 
@@ -115,7 +114,7 @@ async function changeSurge(deps: CapacityDeps, ref: ServiceRef, taskArn: string,
     );
     return { changed: true, version: Number(result.Attributes?.version ?? 0) };
   } catch (error) {
-    if (!isConditionFailure(error)) throw error;
+    if (!isConditionalCheckFailure(error)) throw error;
     // Already done by an earlier try of this step: only the convergence may still be missing.
     const item = await readCapacity(deps, ref);
     return { changed: false, version: item?.version ?? 0 };
@@ -244,7 +243,7 @@ async function writeApplied(
     );
     return true;
   } catch (error) {
-    if (isConditionFailure(error)) return false;
+    if (isConditionalCheckFailure(error)) return false;
     throw error;
   }
 }
@@ -263,7 +262,7 @@ async function tryLock(deps: CapacityDeps, ref: ServiceRef, owner: string): Prom
     );
     return true;
   } catch (error) {
-    if (isConditionFailure(error)) return false;
+    if (isConditionalCheckFailure(error)) return false;
     throw error;
   }
 }
@@ -281,7 +280,7 @@ async function unlock(deps: CapacityDeps, ref: ServiceRef, owner: string): Promi
     );
   } catch (error) {
     // Expired and taken by another converger: theirs to release.
-    if (!isConditionFailure(error)) throw error;
+    if (!isConditionalCheckFailure(error)) throw error;
   }
 }
 
@@ -305,13 +304,10 @@ async function setReplacementRequested(deps: CapacityDeps, taskArn: string, requ
     );
   } catch (error) {
     // The task item is gone (task stopped and expired): nothing to flag.
-    if (!isConditionFailure(error)) throw error;
+    if (!isConditionalCheckFailure(error)) throw error;
   }
 }
 
-function isConditionFailure(error: unknown): boolean {
-  return error instanceof ConditionalCheckFailedException || (error as Error | undefined)?.name === 'ConditionalCheckFailedException';
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,9 +1,8 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { Config } from '../shared/config.js';
 import type { Deps } from '../shared/deps.js';
-import { DrainControl, DrainReason, type TaskItem, TaskStatus, taskKey, WaitError } from '../registry/model.js';
+import { DrainControl, DrainReason, isConditionalCheckFailure, type TaskItem, taskKey, TaskStatus, WaitError } from '../registry/model.js';
 import { readTask } from '../registry/tasks.js';
 import { startDrain } from './start-drain.js';
 import { failDrainWait } from './task-tokens.js';
@@ -165,7 +164,7 @@ async function requestControl(deps: Deps, item: TaskItem, control: DrainControl)
     );
     updated = response.Attributes as TaskItem;
   } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException')) throw error;
+    if (!(isConditionalCheckFailure(error))) throw error;
     const current = await readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, item.taskArn);
     const reason =
       current === undefined

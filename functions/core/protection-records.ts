@@ -1,8 +1,7 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Deps } from '../shared/deps.js';
 import { MetricName, MetricUnit } from '../shared/powertools.js';
-import { epochSeconds, ProtectionState, taskKey } from '../registry/model.js';
+import { epochSeconds, isConditionalCheckFailure, ProtectionState, taskKey } from '../registry/model.js';
 import { setTaskProtection } from './protection.js';
 
 /**
@@ -15,10 +14,6 @@ import { setTaskProtection } from './protection.js';
  *   record-failed   the item write failed in a way a retry may fix
  */
 export type ProtectionOutcome = 'recorded' | 'blocked' | 'superseded' | 'not-applicable' | 'failed' | 'record-failed';
-
-function isConditionFailure(error: unknown): boolean {
-  return error instanceof ConditionalCheckFailedException || (error as Error | undefined)?.name === 'ConditionalCheckFailedException';
-}
 
 /**
  * Sets protection on tasks of one cluster and records the result on their items.
@@ -101,7 +96,7 @@ async function recordState(
     await deps.ddb.send(new UpdateCommand({ TableName: deps.config.tableName, Key: taskKey(taskArn), ...write }));
     return 'recorded';
   } catch (error) {
-    if (isConditionFailure(error)) {
+    if (isConditionalCheckFailure(error)) {
       deps.logger.info('protection state not recorded: the task item moved on', { taskArn });
       return 'superseded';
     }

@@ -1,9 +1,8 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DescribeServicesCommand, DescribeTasksCommand, ListServicesCommand } from '@aws-sdk/client-ecs';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Deps } from '../shared/deps.js';
-import { DrainReason, epochSeconds, type TaskItem, TaskStatus, taskKey, WaitError } from '../registry/model.js';
+import { DrainReason, epochSeconds, isConditionalCheckFailure, type TaskItem, taskKey, TaskStatus, WaitError } from '../registry/model.js';
 import { listClusterTasks, readTask } from '../registry/tasks.js';
 import { releaseReplacement } from './capacity.js';
 import { asRetryable } from './ecs-errors.js';
@@ -219,7 +218,7 @@ async function markStopped(deps: Deps, taskArn: string): Promise<boolean> {
     deps.logger.info('registry item of a stopped task expired', { taskArn });
     return true;
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') return false;
+    if (isConditionalCheckFailure(error)) return false;
     throw error;
   }
 }

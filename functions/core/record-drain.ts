@@ -1,8 +1,7 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, ExecutionDoesNotExist } from '@aws-sdk/client-sfn';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { DRAIN_REASONS, DrainReason, epochSeconds, type TaskItem, TaskStatus, taskKey } from '../registry/model.js';
+import { DRAIN_REASONS, DrainReason, epochSeconds, isConditionalCheckFailure, type TaskItem, taskKey, TaskStatus } from '../registry/model.js';
 import { readTask } from '../registry/tasks.js';
 import type { Deps } from '../shared/deps.js';
 import { InvalidInputError, TaskGoneError } from '../shared/errors.js';
@@ -117,7 +116,7 @@ export async function recordDrain(
       }),
     );
   } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException')) throw error;
+    if (!(isConditionalCheckFailure(error))) throw error;
     // The item changed since we read it: either the task went away or another drain claimed it.
     const current = await readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, request.taskArn);
     if (isGone(current)) throw new TaskGoneError(`task ${request.taskArn} stopped while the drain was being recorded`, { cause: error });

@@ -1,9 +1,8 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Deps } from '../shared/deps.js';
 import { ignored, type Ignored } from '../shared/handler-kit.js';
 import { MetricName, MetricUnit } from '../shared/powertools.js';
-import { DrainReason, TaskStatus, taskKey, type TaskItem } from '../registry/model.js';
+import { DrainReason, isConditionalCheckFailure, type TaskItem, taskKey, TaskStatus } from '../registry/model.js';
 import { readTask } from '../registry/tasks.js';
 import { SPOT_WARNING_LEAD_SECONDS } from '../events/ec2.js';
 import type { SpotWarning } from '../events/spot.js';
@@ -124,7 +123,7 @@ export async function markSpotDraining(deps: Pick<Deps, 'ddb' | 'config' | 'logg
     );
     return result.Attributes as TaskItem | undefined;
   } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException')) throw error;
+    if (!(isConditionalCheckFailure(error))) throw error;
     const item = await readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, taskArn);
     deps.logger.info('task was not ACTIVE; left as it is', { taskArn, status: item?.status ?? 'not registered' });
     return item;

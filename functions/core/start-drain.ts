@@ -1,10 +1,9 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Deps } from '../shared/deps.js';
 import { ConfigurationError } from '../shared/errors.js';
 import { MetricName, MetricUnit } from '../shared/powertools.js';
-import { drainExecutionName, type DrainReason, TaskStatus, taskKey } from '../registry/model.js';
+import { drainExecutionName, type DrainReason, isConditionalCheckFailure, taskKey, TaskStatus } from '../registry/model.js';
 import { readTask } from '../registry/tasks.js';
 
 export interface DrainRequest {
@@ -103,7 +102,7 @@ export async function startDrain(deps: Deps, request: DrainRequest): Promise<Sta
         }),
       );
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') {
+      if (isConditionalCheckFailure(error)) {
         // Another invocation claimed this attempt first, or the task stopped meanwhile.
         logger.info('drain already claimed by a concurrent start', { taskArn: request.taskArn, attempt });
         return { status: 'already-draining' };

@@ -1,8 +1,7 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { StopTaskCommand } from '@aws-sdk/client-ecs';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { DrainOutcome, epochSeconds, TaskStatus, taskKey } from '../registry/model.js';
+import { DrainOutcome, epochSeconds, isConditionalCheckFailure, taskKey, TaskStatus } from '../registry/model.js';
 import type { Deps } from '../shared/deps.js';
 import { asRetryable } from './ecs-errors.js';
 import { setTaskProtection } from './protection.js';
@@ -92,7 +91,7 @@ async function markStopping(
     );
     return updated.Attributes as { drainStartedAt?: number } | undefined;
   } catch (error) {
-    if (!isConditionFailure(error)) throw error;
+    if (!isConditionalCheckFailure(error)) throw error;
   }
   try {
     const updated = await deps.ddb.send(
@@ -104,12 +103,9 @@ async function markStopping(
     );
     return updated.Attributes as { drainStartedAt?: number } | undefined;
   } catch (error) {
-    if (!isConditionFailure(error)) throw error;
+    if (!isConditionalCheckFailure(error)) throw error;
     // Another drain owns the item now: its start time is not ours to report.
     return undefined;
   }
 }
 
-function isConditionFailure(error: unknown): boolean {
-  return error instanceof ConditionalCheckFailedException || (error as Error | undefined)?.name === 'ConditionalCheckFailedException';
-}

@@ -1,8 +1,7 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Deps } from '../shared/deps.js';
 import { ignored, type Ignored } from '../shared/handler-kit.js';
-import { epochSeconds, TaskStatus, taskKey, WaitError, type TaskItem } from '../registry/model.js';
+import { epochSeconds, isConditionalCheckFailure, type TaskItem, taskKey, TaskStatus, WaitError } from '../registry/model.js';
 import { readTask } from '../registry/tasks.js';
 import { failDrainWait, type SignalResult } from './task-tokens.js';
 
@@ -50,7 +49,7 @@ export async function closeStoppedTask(
     item = result.Attributes as TaskItem | undefined;
     closed = true;
   } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException')) throw error;
+    if (!(isConditionalCheckFailure(error))) throw error;
     item = await readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, taskArn);
     if (item === undefined) return ignored(`task ${taskArn} is not in the registry`);
     if (item.status !== TaskStatus.Stopped) {

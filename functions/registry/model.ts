@@ -161,3 +161,11 @@ export function drainExecutionName(taskArn: string, attempt: number): string {
   const safeId = taskIdOf(taskArn).replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64);
   return `drain-${safeId}-${attempt}`;
 }
+
+/**
+ * A conditional write that lost: the item is not in the state the write required. Matched by name
+ * as well, because errors that crossed a serialisation boundary (or another SDK copy) lose their class.
+ */
+export function isConditionalCheckFailure(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+}

@@ -1,4 +1,3 @@
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DescribeStreamCommand,
   DynamoDBStreamsClient,
@@ -17,6 +16,7 @@ import { closeSession, openSession, readTask, registerTask, type RegistryWriter 
 import type { Deps } from '../../functions/shared/deps.js';
 import { motoClientConfig, uniqueName } from '../support/aws.js';
 import { CLUSTER_ARN, makeTestDeps, NOW, taskArn } from '../support/deps.js';
+import { createRegistryTable } from '../support/registry-table.js';
 
 /**
  * The registry's stream as Lambda would deliver it: real DynamoDB writes (registerTask,
@@ -27,39 +27,9 @@ import { CLUSTER_ARN, makeTestDeps, NOW, taskArn } from '../support/deps.js';
 const PROTECTED_UNTIL = new Date(NOW.getTime() + 48 * 3600_000);
 
 async function createStreamedRegistryTable(): Promise<{ tableName: string; streamArn: string; ddb: DynamoDBDocumentClient }> {
-  const client = new DynamoDBClient(motoClientConfig());
-  const tableName = uniqueName('registry-stream');
-  await client.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-        { AttributeName: 'clusterArn', AttributeType: 'S' },
-        { AttributeName: 'serviceTask', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: 'ByCluster',
-          KeySchema: [
-            { AttributeName: 'clusterArn', KeyType: 'HASH' },
-            { AttributeName: 'serviceTask', KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        },
-      ],
-      StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
-    }),
-  );
-  const described = await client.send(new DescribeTableCommand({ TableName: tableName }));
-  const streamArn = described.Table?.LatestStreamArn;
-  if (streamArn === undefined) throw new Error('moto created the table without a stream');
-  return { tableName, streamArn, ddb: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }) };
+  const table = await createRegistryTable('registry-stream');
+  if (table.streamArn === undefined) throw new Error('moto created the registry table without a stream');
+  return { tableName: table.tableName, streamArn: table.streamArn, ddb: table.ddb };
 }
 
 /**
