@@ -15,7 +15,7 @@ import { taskKey } from '../../functions/registry/model.js';
 import { closeSession, openSession, readTask, registerTask, type RegistryWriter } from '../../functions/registry/sessions.js';
 import type { Deps } from '../../functions/shared/deps.js';
 import { motoClientConfig, uniqueName } from '../support/aws.js';
-import { CLUSTER_ARN, makeTestDeps, NOW, taskArn } from '../support/deps.js';
+import { CLUSTER_ARN, grantEveryProtection, makeTestDeps, NOW, taskArn } from '../support/deps.js';
 import { createRegistryTable } from '../support/registry-table.js';
 
 /**
@@ -102,14 +102,7 @@ describe('registry stream on moto DynamoDB', () => {
     // Real DynamoDB for the protection records; mocked ECS and Step Functions.
     deps = { ...made.deps, ddb };
     mocks = made.mocks;
-    mocks.ecs.on(UpdateTaskProtectionCommand).callsFake((input: { tasks: string[]; protectionEnabled: boolean }) => ({
-      protectedTasks: input.tasks.map((arn) => ({
-        taskArn: arn,
-        protectionEnabled: input.protectionEnabled,
-        ...(input.protectionEnabled ? { expirationDate: PROTECTED_UNTIL } : {}),
-      })),
-      failures: [],
-    }));
+    grantEveryProtection(mocks.ecs, PROTECTED_UNTIL);
     mocks.sfn.on(SendTaskSuccessCommand).resolves({});
     tail = new StreamTail(streamArn);
     await tail.next(); // skip what earlier tests wrote

@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { ECSClient } from '@aws-sdk/client-ecs';
+import { ECSClient, UpdateTaskProtectionCommand } from '@aws-sdk/client-ecs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -67,4 +67,16 @@ export function makeTestDeps(options: { config?: Partial<Config>; now?: Date } =
     now: () => options.now ?? NOW,
   };
   return { deps, mocks };
+}
+
+/** ECS as it answers UpdateTaskProtection when nothing blocks it: every task gets what was asked. */
+export function grantEveryProtection(ecsMock: ReturnType<typeof makeTestDeps>['mocks']['ecs'], protectedUntil: Date): void {
+  ecsMock.on(UpdateTaskProtectionCommand).callsFake((input: { tasks: string[]; protectionEnabled: boolean }) => ({
+    protectedTasks: input.tasks.map((arn) => ({
+      taskArn: arn,
+      protectionEnabled: input.protectionEnabled,
+      ...(input.protectionEnabled ? { expirationDate: protectedUntil } : {}),
+    })),
+    failures: [],
+  }));
 }

@@ -5,7 +5,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
 import { handleStreamEvent } from '../../../functions/handlers/registry-stream.js';
-import { CLUSTER_ARN, makeTestDeps, NOW, OTHER_CLUSTER_ARN, TABLE_NAME, taskArn } from '../../support/deps.js';
+import { CLUSTER_ARN, grantEveryProtection, makeTestDeps, NOW, OTHER_CLUSTER_ARN, TABLE_NAME, taskArn } from '../../support/deps.js';
 
 const TASK_A = taskArn('aaaa');
 const TASK_B = taskArn('bbbb');
@@ -56,14 +56,7 @@ function event(...records: DynamoDBRecord[]): DynamoDBStreamEvent {
 }
 
 function protectAll(mocks: ReturnType<typeof makeTestDeps>['mocks']) {
-  mocks.ecs.on(UpdateTaskProtectionCommand).callsFake((input: { tasks: string[]; protectionEnabled: boolean }) => ({
-    protectedTasks: input.tasks.map((arn) => ({
-      taskArn: arn,
-      protectionEnabled: input.protectionEnabled,
-      ...(input.protectionEnabled ? { expirationDate: PROTECTED_UNTIL } : {}),
-    })),
-    failures: [],
-  }));
+  grantEveryProtection(mocks.ecs, PROTECTED_UNTIL);
   mocks.ddb.on(UpdateCommand).resolves({});
 }
 
