@@ -1,12 +1,9 @@
 import type { Deps } from '../shared/deps.js';
 import { ignored, type Ignored } from '../shared/handler-kit.js';
-import { DrainReason, serviceNameFromArn, TaskStatus } from '../registry/model.js';
-import { readTask } from '../registry/tasks.js';
+import { DrainReason, serviceNameFromArn } from '../registry/model.js';
 import type { DeploymentEvent } from '../events/ecs.js';
 import { describeService, describeTasks, listRunningTaskArns } from './ecs-lookups.js';
-import { tallyDrain } from './drain-summary.js';
-import { setTaskProtection } from './protection.js';
-import { startDrain } from './start-drain.js';
+import { drainOrReleaseLeavingTasks } from './drain-summary.js';
 
 export const DEPLOYMENT_IN_PROGRESS = 'SERVICE_DEPLOYMENT_IN_PROGRESS';
 
@@ -51,33 +48,14 @@ export async function handleDeploymentEvent(deps: Deps, event: DeploymentEvent):
     .filter((task) => task.taskArn !== undefined && task.taskDefinitionArn !== newTaskDefinition)
     .map((task) => task.taskArn as string);
 
-  const summary: DeploymentDrainSummary = {
+  const tally = await drainOrReleaseLeavingTasks(deps, {
+    clusterArn,
+    taskArns: oldTaskArns,
+    reason: DrainReason.Deployment,
+    releaseIdle: true,
     serviceName,
-    deploymentId,
-    newTaskDefinition,
-    oldTasks: oldTaskArns.length,
-    drainsStarted: [],
-    alreadyDraining: [],
-    released: [],
-    skipped: [],
-  };
-  const toRelease: string[] = [];
-  for (const taskArn of oldTaskArns) {
-    // Consistent read per task: the ByCluster index may not show a session opened a moment ago,
-    // and releasing a task that holds one would cut that user off.
-    const item = await readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, taskArn);
-    if (item !== undefined && (item.status === TaskStatus.Stopping || item.status === TaskStatus.Stopped)) {
-      summary.skipped.push(taskArn);
-    } else if (item !== undefined && (item.sessionCount > 0 || item.status === TaskStatus.Draining)) {
-      tallyDrain(summary, taskArn, await startDrain(deps, { clusterArn, taskArn, serviceName, reason: DrainReason.Deployment }));
-    } else {
-      toRelease.push(taskArn);
-    }
-  }
-  if (toRelease.length > 0) {
-    const released = await setTaskProtection(deps, { clusterArn, taskArns: toRelease, enabled: false });
-    summary.released.push(...released.updated.map((task) => task.taskArn), ...released.notApplicable);
-  }
+  });
+  const summary: DeploymentDrainSummary = { serviceName, deploymentId, newTaskDefinition, oldTasks: oldTaskArns.length, ...tally };
   deps.logger.info('deployment handled', { ...summary, rollback: /roll(ing|ed)? ?back/i.test(event.reason ?? '') });
   return summary;
 }

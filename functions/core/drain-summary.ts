@@ -1,4 +1,8 @@
-import type { StartDrainResult } from './start-drain.js';
+import type { Deps } from '../shared/deps.js';
+import { type DrainReason, type TaskItem, TaskStatus } from '../registry/model.js';
+import { readTask } from '../registry/tasks.js';
+import { setTaskProtection } from './protection.js';
+import { startDrain, type StartDrainResult } from './start-drain.js';
 
 export interface DrainTally {
   drainsStarted: string[];
@@ -11,4 +15,43 @@ export function tallyDrain(tally: DrainTally, taskArn: string, result: StartDrai
   if (result.status === 'started') tally.drainsStarted.push(taskArn);
   else if (result.status === 'already-draining') tally.alreadyDraining.push(taskArn);
   else tally.skipped.push(taskArn);
+}
+
+export interface LeavingTasksTally extends DrainTally {
+  released: string[];
+}
+
+/**
+ * Tasks that are on their way out (old revision, draining instance): those holding sessions get
+ * a drain; with releaseIdle, idle ones and ones the registry does not know lose their protection
+ * in one batch so that ECS moves them at once, and without it they are left alone.
+ */
+export async function drainOrReleaseLeavingTasks(
+  deps: Deps,
+  request: { clusterArn: string; taskArns: readonly string[]; reason: DrainReason; releaseIdle: boolean; serviceName?: string },
+): Promise<LeavingTasksTally> {
+  const { clusterArn, reason, serviceName } = request;
+  const tally: LeavingTasksTally = { drainsStarted: [], alreadyDraining: [], released: [], skipped: [] };
+  const toRelease: string[] = [];
+  for (const taskArn of request.taskArns) {
+    // Consistent read per task: the ByCluster index may not show a session opened a moment ago,
+    // and releasing a task that holds one would cut that user off.
+    const item = await readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, taskArn);
+    const decision = decideLeavingTask(item, request.releaseIdle);
+    if (decision === 'skip') tally.skipped.push(taskArn);
+    else if (decision === 'release') toRelease.push(taskArn);
+    else tallyDrain(tally, taskArn, await startDrain(deps, { clusterArn, taskArn, ...(serviceName === undefined ? {} : { serviceName }), reason }));
+  }
+  if (toRelease.length > 0) {
+    const released = await setTaskProtection(deps, { clusterArn, taskArns: toRelease, enabled: false });
+    tally.released.push(...released.updated.map((task) => task.taskArn), ...released.notApplicable);
+  }
+  return tally;
+}
+
+function decideLeavingTask(item: TaskItem | undefined, releaseIdle: boolean): 'drain' | 'release' | 'skip' {
+  if (item === undefined) return releaseIdle ? 'release' : 'skip';
+  if (item.status === TaskStatus.Stopping || item.status === TaskStatus.Stopped) return 'skip';
+  if (!releaseIdle || item.sessionCount > 0 || item.status === TaskStatus.Draining) return 'drain';
+  return 'release';
 }

@@ -1,11 +1,8 @@
 import type { Deps } from '../shared/deps.js';
 import { ignored, type Ignored } from '../shared/handler-kit.js';
-import { DrainReason, TaskStatus, type TaskItem } from '../registry/model.js';
-import { readTask } from '../registry/tasks.js';
+import { DrainReason } from '../registry/model.js';
 import { describeContainerInstance, findContainerInstance, listRunningTaskArns } from './ecs-lookups.js';
-import { setTaskProtection } from './protection.js';
-import { tallyDrain } from './drain-summary.js';
-import { startDrain } from './start-drain.js';
+import { drainOrReleaseLeavingTasks } from './drain-summary.js';
 
 export interface InstanceDrainSummary {
   clusterArn: string;
@@ -30,47 +27,15 @@ export async function drainInstanceTasks(
 ): Promise<InstanceDrainSummary> {
   const { clusterArn, containerInstanceArn } = target;
   const taskArns = await listRunningTaskArns(deps, { clusterArn, containerInstanceArn });
-  const summary: InstanceDrainSummary = {
+  const tally = await drainOrReleaseLeavingTasks(deps, {
     clusterArn,
-    containerInstanceArn,
-    tasksOnInstance: taskArns.length,
-    drainsStarted: [],
-    alreadyDraining: [],
-    released: [],
-    skipped: [],
-  };
-  const toRelease: string[] = [];
-  for (const taskArn of taskArns) {
-    // A consistent read: the ByCluster index may lag a session that opened a moment ago.
-    const item = await readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, taskArn);
-    const decision = decide(item, target.releaseIdle);
-    if (decision === 'skip') {
-      summary.skipped.push(taskArn);
-    } else if (decision === 'release') {
-      toRelease.push(taskArn);
-    } else {
-      const result = await startDrain(deps, {
-        clusterArn,
-        taskArn,
-        ...(item?.serviceName === undefined ? {} : { serviceName: item.serviceName }),
-        reason: DrainReason.Instance,
-      });
-      tallyDrain(summary, taskArn, result);
-    }
-  }
-  if (toRelease.length > 0) {
-    const released = await setTaskProtection(deps, { clusterArn, taskArns: toRelease, enabled: false });
-    summary.released.push(...released.updated.map((task) => task.taskArn), ...released.notApplicable);
-  }
+    taskArns,
+    reason: DrainReason.Instance,
+    releaseIdle: target.releaseIdle,
+  });
+  const summary: InstanceDrainSummary = { clusterArn, containerInstanceArn, tasksOnInstance: taskArns.length, ...tally };
   deps.logger.info('instance tasks handled', { ...summary });
   return summary;
-}
-
-function decide(item: TaskItem | undefined, releaseIdle: boolean): 'drain' | 'release' | 'skip' {
-  if (item === undefined) return releaseIdle ? 'release' : 'skip';
-  if (item.status === TaskStatus.Stopping || item.status === TaskStatus.Stopped) return 'skip';
-  if (!releaseIdle || item.sessionCount > 0 || item.status === TaskStatus.Draining) return 'drain';
-  return 'release';
 }
 
 /**
