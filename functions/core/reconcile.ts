@@ -2,7 +2,7 @@ import { DescribeServicesCommand, DescribeTasksCommand, ListServicesCommand } fr
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Deps } from '../shared/deps.js';
-import { DrainReason, epochSeconds, isConditionalCheckFailure, type TaskItem, taskKey, TaskStatus, WaitError } from '../registry/model.js';
+import { DrainReason, epochSeconds, isConditionalCheckFailure, type TaskItem, taskKey, TaskStatus, WaitError, STOPPED_ITEM_TTL_SECONDS } from '../registry/model.js';
 import { listClusterTasks, readTask } from '../registry/tasks.js';
 import { releaseReplacement } from './capacity.js';
 import { asRetryable } from './ecs-errors.js';
@@ -19,8 +19,6 @@ import {
 import { startDrain } from './start-drain.js';
 import { failDrainWait } from './task-tokens.js';
 
-/** Stopped tasks stay readable in the registry for a day (drain history), then TTL removes them. */
-export const STOPPED_ITEM_TTL_SECONDS = 24 * 3600;
 const DESCRIBE_TASKS_BATCH = 100;
 const DESCRIBE_SERVICES_BATCH = 10;
 

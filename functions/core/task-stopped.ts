@@ -1,12 +1,9 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Deps } from '../shared/deps.js';
 import { ignored, type Ignored } from '../shared/handler-kit.js';
-import { epochSeconds, isConditionalCheckFailure, type TaskItem, taskKey, TaskStatus, WaitError } from '../registry/model.js';
+import { epochSeconds, isConditionalCheckFailure, type TaskItem, taskKey, TaskStatus, WaitError, STOPPED_ITEM_TTL_SECONDS } from '../registry/model.js';
 import { readTask } from '../registry/tasks.js';
 import { failDrainWait, type SignalResult } from './task-tokens.js';
-
-/** A stopped task's item stays this long for post-mortems, then TTL removes it. */
-export const STOPPED_ITEM_TTL_SECONDS = 24 * 3600;
 
 export interface TaskStoppedSummary {
   taskArn: string;

@@ -14,6 +14,8 @@ export const SESSION_SORT_PREFIX = 'SESSION#';
 export const BY_CLUSTER_INDEX = 'ByCluster';
 /** Sort-key value for tasks that belong to no service (standalone RunTask tasks). */
 export const NO_SERVICE = '-';
+/** A stopped task's item stays readable this long (drain history, post-mortems), then TTL removes it. */
+export const STOPPED_ITEM_TTL_SECONDS = 24 * 3600;
 
 export const TaskStatus = {
   Active: 'ACTIVE',
