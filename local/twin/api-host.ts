@@ -1,0 +1,40 @@
+import { invalidParameter, readInteger } from './errors.js';
+import type { TwinContainerInstance, TwinService, TwinTask } from './model.js';
+import type { ProtectionHost } from './protection.js';
+
+/** What the API handlers need from the twin: its records plus the changes only the twin makes. */
+export interface ApiHost extends ProtectionHost {
+  updateService(
+    service: TwinService,
+    change: { desiredCount?: number; taskDefinitionArn?: string; forceNewDeployment?: boolean; minimumHealthyPercent?: number; maximumPercent?: number },
+  ): void;
+  stopTask(task: TwinTask, reason: string): void;
+  setInstanceStatus(instance: TwinContainerInstance, status: 'ACTIVE' | 'DRAINING'): void;
+}
+
+/**
+ * List pagination: an opaque token naming the operation and the offset, so that a token from
+ * one listing is refused by another, as ECS does.
+ */
+export function paginate<T>(
+  operation: string,
+  items: readonly T[],
+  input: Record<string, unknown>,
+  limits: { defaultPage: number; maxPage: number },
+): { page: T[]; nextToken?: string } {
+  const maxResults = readInteger(input, 'maxResults') ?? limits.defaultPage;
+  if (maxResults < 1 || maxResults > limits.maxPage) {
+    throw invalidParameter(`maxResults must be between 1 and ${limits.maxPage}.`);
+  }
+  const token = input.nextToken;
+  let offset = 0;
+  if (token !== undefined && token !== null) {
+    const decoded = typeof token === 'string' ? Buffer.from(token, 'base64url').toString('utf8') : '';
+    const match = /^(\w+):(\d+)$/.exec(decoded);
+    if (match === null || match[1] !== operation) throw invalidParameter('Invalid nextToken.');
+    offset = Number(match[2]);
+  }
+  const page = items.slice(offset, offset + maxResults);
+  const next = offset + maxResults;
+  return next < items.length ? { page, nextToken: Buffer.from(`${operation}:${next}`, 'utf8').toString('base64url') } : { page };
+}

@@ -1,0 +1,207 @@
+import { randomInt } from 'node:crypto';
+
+/*
+ * The twin's state, as plain data. Timestamps are real Dates (the orchestrator and the tasks
+ * agree on real time); only the durations the twin enforces are scaled by the clock.
+ */
+
+export type TaskLastStatus = 'PROVISIONING' | 'PENDING' | 'RUNNING' | 'DEPROVISIONING' | 'STOPPED';
+export type TaskDesiredStatus = 'RUNNING' | 'STOPPED';
+export type LaunchType = 'FARGATE' | 'EC2';
+export type FargateCapacityProvider = 'FARGATE' | 'FARGATE_SPOT';
+export type StopCode = 'UserInitiated' | 'ServiceSchedulerInitiated' | 'SpotInterruption' | 'TerminationNotice' | 'EssentialContainerExited';
+export type SigtermReason = 'StopTask' | 'ServiceScheduler' | 'SpotInterruption' | 'InstanceDraining';
+export type KillCause = 'SIGKILL' | 'CRASH' | 'INSTANCE_TERMINATED';
+
+export interface TwinTask {
+  taskArn: string;
+  taskId: string;
+  clusterArn: string;
+  serviceName?: string;
+  taskDefinitionArn: string;
+  /** "service:<name>" for service tasks, "family:<family>" for standalone ones. */
+  group: string;
+  startedBy?: string;
+  lastStatus: TaskLastStatus;
+  desiredStatus: TaskDesiredStatus;
+  capacityProviderName?: FargateCapacityProvider;
+  launchType: LaunchType;
+  containerInstanceArn?: string;
+  protection: { enabled: boolean; expiresAt?: Date };
+  /** Bumped on every change that ECS reports in a task state change event. */
+  version: number;
+  stopCode?: StopCode;
+  stoppedReason?: string;
+  exitCode?: number;
+  createdAt: Date;
+  pullStartedAt?: Date;
+  pullStoppedAt?: Date;
+  startedAt?: Date;
+  stoppingAt?: Date;
+  executionStoppedAt?: Date;
+  stoppedAt?: Date;
+  updatedAt: Date;
+  deploymentId?: string;
+  availabilityZone: string;
+}
+
+export interface TwinDeployment {
+  id: string;
+  status: 'PRIMARY' | 'ACTIVE';
+  taskDefinitionArn: string;
+  rolloutState: 'IN_PROGRESS' | 'COMPLETED';
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface TwinService {
+  serviceArn: string;
+  serviceName: string;
+  clusterArn: string;
+  status: 'ACTIVE';
+  desiredCount: number;
+  launchType: LaunchType;
+  capacityProvider?: FargateCapacityProvider;
+  minimumHealthyPercent: number;
+  maximumPercent: number;
+  stopTimeoutSeconds: number;
+  startupSeconds: number;
+  /** PRIMARY first. */
+  deployments: TwinDeployment[];
+  createdAt: Date;
+}
+
+export interface TwinContainerInstance {
+  containerInstanceArn: string;
+  clusterArn: string;
+  ec2InstanceId: string;
+  status: 'ACTIVE' | 'DRAINING' | 'INACTIVE';
+  agentConnected: boolean;
+  version: number;
+  registeredAt: Date;
+  updatedAt: Date;
+  /** Set by an EC2 Spot interruption warning: the instance terminates at this time. */
+  terminatesAt?: Date;
+}
+
+export interface TwinCluster {
+  clusterArn: string;
+  clusterName: string;
+}
+
+export interface EventBridgeEnvelope {
+  version: '0';
+  id: string;
+  'detail-type': string;
+  source: 'aws.ecs' | 'aws.ec2';
+  account: string;
+  time: string;
+  region: string;
+  resources: string[];
+  detail: Record<string, unknown>;
+}
+
+export interface StopInfo {
+  reason: SigtermReason;
+  killAt: Date;
+}
+
+/** What runs inside the tasks: simulated applications or real processes. */
+export interface TaskRuntime {
+  started(task: TwinTask): void;
+  sigterm(task: TwinTask, info: StopInfo): void;
+  killed(task: TwinTask, cause: KillCause): void;
+}
+
+export interface ThrottlingOptions {
+  /** Token bucket per API operation, in real time. */
+  ratePerSecond: number;
+  burst: number;
+  /** Share (0..1) of calls that fail with ServerException (500), drawn from the seeded generator. */
+  errorRate?: number;
+}
+
+export type TwinChange =
+  | { kind: 'task'; task: TwinTask; previous?: { lastStatus: TaskLastStatus; desiredStatus: TaskDesiredStatus } }
+  | { kind: 'deployment'; serviceArn: string; deploymentId: string; rolloutState: 'IN_PROGRESS' | 'COMPLETED' }
+  | { kind: 'container-instance'; instance: TwinContainerInstance };
+
+export interface TwinServiceSnapshot extends Omit<TwinService, 'deployments'> {
+  runningCount: number;
+  pendingCount: number;
+  deployments: (TwinDeployment & { desiredCount: number; runningCount: number; pendingCount: number })[];
+}
+
+export interface TwinSnapshot {
+  clusters: TwinCluster[];
+  services: TwinServiceSnapshot[];
+  tasks: TwinTask[];
+  containerInstances: TwinContainerInstance[];
+  apiCalls: Record<string, number>;
+  throttled: Record<string, number>;
+  serverErrors: Record<string, number>;
+}
+
+export const FARGATE_MAX_STOP_TIMEOUT_SECONDS = 120;
+/** Fargate Spot and EC2 Spot both give two minutes between the warning and the end. */
+export const SPOT_WARNING_SECONDS = 120;
+export const PROTECTION_DEFAULT_MINUTES = 120;
+export const PROTECTION_MAX_MINUTES = 2880;
+
+export function copyTask(task: TwinTask): TwinTask {
+  return { ...task, protection: { ...task.protection } };
+}
+
+export function isProtected(task: TwinTask, now: Date): boolean {
+  return task.protection.enabled && (task.protection.expiresAt === undefined || task.protection.expiresAt > now);
+}
+
+/** Counts toward the service: the scheduler still wants it (PROVISIONING, PENDING or RUNNING). */
+export function isInService(task: TwinTask): boolean {
+  return task.desiredStatus === 'RUNNING' && task.lastStatus !== 'STOPPED';
+}
+
+export function isPendingStatus(status: TaskLastStatus): boolean {
+  return status === 'PROVISIONING' || status === 'PENDING';
+}
+
+export function taskDefinitionFamily(taskDefinitionArn: string): string {
+  const resource = taskDefinitionArn.split(':').slice(5).join(':');
+  return (resource.startsWith('task-definition/') ? resource.slice('task-definition/'.length) : resource).split(':')[0] ?? '';
+}
+
+export const TASK_DEFINITION_ARN = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/[A-Za-z0-9_-]{1,255}:\d+$/;
+
+/** Seeded ids, so that a scenario run with a seed names its tasks the same way every time. */
+export class IdSource {
+  private state: number;
+
+  constructor(seed?: number) {
+    this.state = (seed ?? randomInt(2 ** 31)) >>> 0;
+  }
+
+  /** mulberry32: small, fast and good enough for ids and error injection. */
+  next(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+
+  hex(length: number): string {
+    let out = '';
+    while (out.length < length) out += Math.floor(this.next() * 16).toString(16);
+    return out;
+  }
+
+  digits(length: number): string {
+    let out = String(1 + Math.floor(this.next() * 9));
+    while (out.length < length) out += Math.floor(this.next() * 10).toString();
+    return out;
+  }
+
+  ec2InstanceId(): string {
+    return `i-${this.hex(17)}`;
+  }
+}
