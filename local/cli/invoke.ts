@@ -1,0 +1,34 @@
+import { readFileSync } from 'node:fs';
+import { Rehearsal } from '../rehearsal/rehearsal.js';
+import { exitOnSignals, fail } from './cli-kit.js';
+
+/**
+ * npm run invoke -- <FunctionLogicalId> events/<file>.json
+ * The `sam local invoke` equivalent: one synchronous invocation of the function's real bundle,
+ * with its environment from template.yaml, against a fresh local cloud (ECS answered by the twin).
+ */
+const USAGE = 'usage: npm run invoke -- <FunctionLogicalId> <event.json>   e.g. npm run invoke -- DrainControlFunction events/drain-control-drain.json';
+
+async function main(): Promise<number> {
+  const [logicalId, eventFile] = process.argv.slice(2);
+  if (!logicalId || !eventFile) throw new Error(USAGE);
+  const event = JSON.parse(readFileSync(eventFile, 'utf8')) as unknown;
+  const rehearsal = await Rehearsal.start({ echoLogs: true });
+  exitOnSignals(() => rehearsal.stop());
+  try {
+    if (!(logicalId in rehearsal.cloud.stack.functions)) {
+      throw new Error(`template.yaml has no function ${logicalId}; functions: ${Object.keys(rehearsal.cloud.stack.functions).join(', ')}`);
+    }
+    const result = await rehearsal.cloud.invoke(logicalId, event);
+    console.log(JSON.stringify(result.payload, null, 2));
+    if (result.functionError) {
+      console.error(`function error (${result.functionError})`);
+      return 1;
+    }
+    return 0;
+  } finally {
+    await rehearsal.stop();
+  }
+}
+
+main().then((code) => process.exit(code), fail);

@@ -1,0 +1,21 @@
+import type { Template } from '../cloud/template.js';
+
+/**
+ * The template's time parameters, scaled like the twin's clock, so that a drain deadline or a
+ * heartbeat timeout keeps its proportion to session lengths in a scaled scenario. Each value is
+ * kept within the parameter's own MinValue/MaxValue, so the stack accepts it as CloudFormation would.
+ */
+const TIME_PARAMETERS = ['DefaultDrainSeconds', 'MaxDrainSeconds', 'HeartbeatTimeoutSeconds', 'ProtectionRenewBeforeSeconds'] as const;
+
+export function scaledParameters(template: Template, scale: number): Record<string, string> {
+  const scaled: Record<string, string> = {};
+  for (const name of TIME_PARAMETERS) {
+    const definition = template.Parameters?.[name];
+    if (definition === undefined || definition.Default === undefined) continue;
+    const min = typeof definition.MinValue === 'number' ? definition.MinValue : 1;
+    const max = typeof definition.MaxValue === 'number' ? definition.MaxValue : Number.MAX_SAFE_INTEGER;
+    const value = Math.round(Number(definition.Default) * scale);
+    scaled[name] = String(Math.min(max, Math.max(min, value)));
+  }
+  return scaled;
+}

@@ -1,0 +1,162 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { taskKey, type TaskItem } from '../../functions/registry/model.js';
+import type { RegistryWriter } from '../../functions/registry/sessions.js';
+import { ScaledClock } from '../cloud/clock.js';
+import { type LocalCloud, startLocalCloud } from '../cloud/local-cloud.js';
+import { loadTemplate } from '../cloud/template.js';
+import { ecsJsonResponse } from '../twin/http.js';
+import { EcsTwin, type ThrottlingOptions } from '../twin/index.js';
+import { SessionLedger } from '../workload/session-ledger.js';
+import { SimulatedApps } from '../workload/simulated-apps.js';
+import { SessionWorkload, type WorkloadOptions } from '../workload/workload.js';
+import { type DrainExecution, listDrainExecutions } from './executions.js';
+import { scaledParameters } from './parameters.js';
+import { type DuplicateDelivery, duplicatingPublisher } from './delivery-faults.js';
+
+export interface RehearsalOptions {
+  /** Real seconds per scenario second; 0.01 runs an hour of sessions in 36 s. */
+  scale?: number;
+  /** Clusters the orchestrator drains (template parameter ClusterNames). Others are left alone. */
+  clusterNames?: string[];
+  /** More template parameters; time parameters default to the template's, scaled. */
+  parameters?: Record<string, string>;
+  throttling?: ThrottlingOptions;
+  /** Reconciler period in real milliseconds (default: the template's rate, scaled, at least 2 s). */
+  reconcilerPeriodMs?: number;
+  echoLogs?: boolean;
+  stackName?: string;
+  /** Deliver every twin event several times, delayed and reordered (default: once, in order). */
+  duplicateEvents?: DuplicateDelivery;
+  /** Whether the twin keeps protected tasks on a DRAINING instance (AWS does not document it; see README). */
+  drainingHonoursProtection?: boolean;
+}
+
+export class WaitTimeoutError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'WaitTimeoutError';
+  }
+}
+
+/**
+ * The local cloud with an ECS twin whose tasks run simulated session servers: what a scenario,
+ * the demo and the end-to-end tests drive. The twin's events go into the local EventBridge, its
+ * API answers the functions through the gateway, and its tasks write the registry as real tasks do.
+ */
+export class Rehearsal {
+  private readonly cleanups: Array<() => void> = [];
+
+  private constructor(
+    readonly cloud: LocalCloud,
+    readonly ledger: SessionLedger,
+    /** Task-side failures (registry writes that failed after retries), for reports. */
+    readonly errors: string[],
+    readonly twin: EcsTwin,
+    readonly clock: ScaledClock,
+    readonly apps: SimulatedApps,
+    readonly writer: RegistryWriter,
+    readonly sfn: SFNClient,
+    readonly ddb: DynamoDBDocumentClient,
+  ) {}
+
+  static async start(options: RehearsalOptions = {}): Promise<Rehearsal> {
+    const clock = new ScaledClock(options.scale ?? 0.01);
+    const clusterNames = options.clusterNames ?? ['sessions'];
+    const parameters = { ...scaledParameters(loadTemplate(), clock.scale), ClusterNames: clusterNames.join(','), ...options.parameters };
+    let twin: EcsTwin | undefined;
+    const cloud = await startLocalCloud({
+      parameters,
+      ...(options.stackName ? { stackName: options.stackName } : {}),
+      ecs: (target, body) => {
+        if (twin === undefined) return Promise.resolve({ status: 503, headers: {}, body: '{"__type":"ServerException","message":"twin not ready"}' });
+        return ecsJsonResponse(twin, target, body);
+      },
+      schedulePeriodMs: options.reconcilerPeriodMs ?? Math.max(2000, clock.ms(60)),
+      ...(options.echoLogs ? { echoLogs: true } : {}),
+    });
+    try {
+      const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(cloud.clientConfig), { marshallOptions: { removeUndefinedValues: true } });
+      const writer: RegistryWriter = { ddb, tableName: cloud.stack.tableName, now: () => new Date() };
+      const inScope = new Set(clusterNames);
+      const errors: string[] = [];
+      const ledger = new SessionLedger();
+      const apps = new SimulatedApps({
+        writer,
+        clock,
+        ledger,
+        registers: (task) => inScope.has(task.clusterArn.split('/').pop() ?? ''),
+        onError: (what, error) => errors.push(`${what}: ${(error as Error).message}`),
+      });
+      const duplicates = options.duplicateEvents
+        ? duplicatingPublisher(async (event: unknown) => void (await cloud.publish(event)), options.duplicateEvents, (error) => errors.push(`event delivery: ${(error as Error).message}`))
+        : undefined;
+      twin = new EcsTwin({
+        clock,
+        emit: async (event) => (duplicates ? duplicates.deliver(event) : void (await cloud.publish(event))),
+        runtime: apps,
+        ...(options.drainingHonoursProtection === undefined ? {} : { drainingHonoursProtection: options.drainingHonoursProtection }),
+        ...(options.throttling ? { throttling: options.throttling } : {}),
+      });
+      const built = twin;
+      apps.attach((taskArn) => built.containerExited(taskArn, 0));
+      const rehearsal = new Rehearsal(cloud, ledger, errors, twin, clock, apps, writer, new SFNClient(cloud.clientConfig), ddb);
+      if (duplicates) rehearsal.cleanups.push(duplicates.cancel);
+      return rehearsal;
+    } catch (error) {
+      await cloud.stop();
+      throw error;
+    }
+  }
+
+  get stateMachineArn(): string {
+    return this.cloud.stack.stateMachineArn;
+  }
+
+  workload(options: Omit<WorkloadOptions, 'apps' | 'ledger' | 'clock'>): SessionWorkload {
+    return new SessionWorkload({ ...options, apps: this.apps, ledger: this.ledger, clock: this.clock });
+  }
+
+  /** Opens sessions on one task directly (a scenario that needs exact counts per task). */
+  async openSessions(taskArn: string, count: number, durationSeconds: number, idPrefix = 'direct'): Promise<void> {
+    for (let index = 0; index < count; index += 1) {
+      const id = `${idPrefix}-${taskArn.split('/').pop()?.slice(0, 8)}-${index}`;
+      if (!(await this.apps.open(taskArn, id, durationSeconds))) throw new Error(`task ${taskArn} refused session ${id}`);
+      this.ledger.opened({ id, taskArn, openedAt: Date.now(), plannedSeconds: durationSeconds });
+    }
+  }
+
+  async taskItem(taskArn: string): Promise<TaskItem | undefined> {
+    const result = await this.ddb.send(new GetCommand({ TableName: this.writer.tableName, Key: taskKey(taskArn), ConsistentRead: true }));
+    return result.Item as TaskItem | undefined;
+  }
+
+  drainExecutions(): Promise<DrainExecution[]> {
+    return listDrainExecutions(this.sfn, this.stateMachineArn);
+  }
+
+  /** Polls check (real time) until it returns a value other than undefined/false. */
+  async waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 100): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    let lastError: unknown;
+    while (Date.now() < deadline) {
+      try {
+        const value = await check();
+        if (value !== undefined && value !== false) return value;
+      } catch (error) {
+        lastError = error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, everyMs));
+    }
+    throw new WaitTimeoutError(`timed out after ${timeoutMs} ms waiting for ${what}`, { cause: lastError });
+  }
+
+  async stop(): Promise<void> {
+    for (const cleanup of this.cleanups) cleanup();
+    this.apps.stop();
+    this.twin.stop();
+    this.clock.cancelAll();
+    await this.cloud.stop();
+  }
+}

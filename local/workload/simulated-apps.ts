@@ -1,0 +1,168 @@
+import { closeSession, heartbeat, openSession, registerTask, type RegistryWriter } from '../../functions/registry/sessions.js';
+import type { ScaledClock } from '../cloud/clock.js';
+import type { DropCause, SessionLedger } from './session-ledger.js';
+
+/** The parts of a twin task an application sees (what the ECS metadata endpoint would tell it). */
+export interface AppTask {
+  taskArn: string;
+  clusterArn: string;
+  serviceName?: string;
+  taskDefinitionArn?: string;
+  capacityProviderName?: string;
+  containerInstanceArn?: string;
+}
+
+export interface SimulatedAppsOptions {
+  writer: RegistryWriter;
+  clock: ScaledClock;
+  ledger: SessionLedger;
+  /** Scenario seconds between heartbeats (the agent's default is 30). */
+  heartbeatSeconds?: number;
+  /** Heartbeats never come faster than this in real time, whatever the scale. */
+  minHeartbeatMs?: number;
+  /** Apps of services the orchestrator does not manage still count sessions, but register nothing. */
+  registers?: (task: AppTask) => boolean;
+  onError?: (what: string, error: unknown) => void;
+}
+
+interface AppState {
+  task: AppTask;
+  registered: boolean;
+  /** False once SIGTERM arrived or the registry refused a session: the load balancer stops sending. */
+  accepting: boolean;
+  terminating: boolean;
+  stopReason?: string;
+  sessions: Map<string, () => void>;
+  stopHeartbeat: () => void;
+}
+
+const RETRY_DELAYS_MS = [50, 200, 500, 1000, 2000];
+
+/**
+ * The application inside each twin task, as a well-behaved session server with the agent would
+ * act: it registers the task when it starts, heartbeats, counts sessions through the same registry
+ * writes a real task makes, keeps serving its sessions after SIGTERM, and exits once the last one
+ * has closed. Whatever is open when the task is killed is dropped.
+ */
+export class SimulatedApps {
+  private readonly apps = new Map<string, AppState>();
+  private exitContainer: (taskArn: string) => void = () => undefined;
+
+  constructor(private readonly options: SimulatedAppsOptions) {}
+
+  /** The twin is built with this runtime, and this runtime exits containers through the twin. */
+  attach(exitContainer: (taskArn: string) => void): void {
+    this.exitContainer = exitContainer;
+  }
+
+  started(task: AppTask): void {
+    const heartbeatMs = Math.max(this.options.clock.ms(this.options.heartbeatSeconds ?? 30), this.options.minHeartbeatMs ?? 500);
+    const state: AppState = { task, registered: false, accepting: false, terminating: false, sessions: new Map(), stopHeartbeat: () => undefined };
+    this.apps.set(task.taskArn, state);
+    if (!(this.options.registers?.(task) ?? true)) {
+      state.accepting = true;
+      return;
+    }
+    void this.retrying(`registering ${task.taskArn}`, () => registerTask(this.options.writer, task)).then((ok) => {
+      if (!ok || state.terminating) return;
+      state.registered = true;
+      state.accepting = true;
+      const timer = setInterval(() => void this.retrying(`heartbeat of ${task.taskArn}`, () => heartbeat(this.options.writer, task.taskArn), 1), heartbeatMs);
+      state.stopHeartbeat = () => clearInterval(timer);
+    });
+  }
+
+  sigterm(task: AppTask, info: { reason: string }): void {
+    const state = this.apps.get(task.taskArn);
+    if (state === undefined) return this.exitContainer(task.taskArn);
+    state.accepting = false;
+    state.terminating = true;
+    state.stopReason = info.reason;
+    if (state.sessions.size === 0) this.exit(state);
+  }
+
+  killed(task: AppTask, cause: DropCause): void {
+    const state = this.apps.get(task.taskArn);
+    if (state === undefined) return;
+    for (const [sessionId, cancelClose] of state.sessions) {
+      cancelClose();
+      this.options.ledger.ended(sessionId, 'dropped', { dropCause: cause, ...(state.stopReason ? { stopReason: state.stopReason } : {}) });
+    }
+    state.sessions.clear();
+    state.stopHeartbeat();
+    state.accepting = false;
+    this.apps.delete(task.taskArn);
+  }
+
+  /** Tasks a load balancer would send a new session to, fewest sessions first. */
+  acceptingTasks(filter: (task: AppTask) => boolean = () => true): AppTask[] {
+    return [...this.apps.values()]
+      .filter((state) => state.accepting && filter(state.task))
+      .sort((a, b) => a.sessions.size - b.sessions.size)
+      .map((state) => state.task);
+  }
+
+  sessionCount(taskArn: string): number {
+    return this.apps.get(taskArn)?.sessions.size ?? 0;
+  }
+
+  /**
+   * Opens a session on the task, closing it after the given scenario seconds. Returns false when
+   * the registry refuses (the task is draining), so the caller can try the next task.
+   */
+  async open(taskArn: string, sessionId: string, durationSeconds: number): Promise<boolean> {
+    const state = this.apps.get(taskArn);
+    if (state === undefined || !state.accepting) return false;
+    if (state.registered) {
+      const result = await openSession(this.options.writer, taskArn, sessionId);
+      if (result !== 'opened' && result !== 'already-open') {
+        state.accepting = false;
+        return false;
+      }
+    }
+    if (!this.apps.has(taskArn)) {
+      // Killed while the open was in flight: the user never got a session.
+      await closeSession(this.options.writer, taskArn, sessionId).catch(() => undefined);
+      return false;
+    }
+    const cancel = this.options.clock.after(durationSeconds, () => void this.close(state, sessionId));
+    state.sessions.set(sessionId, cancel);
+    return true;
+  }
+
+  private async close(state: AppState, sessionId: string): Promise<void> {
+    if (!state.sessions.delete(sessionId)) return;
+    this.options.ledger.ended(sessionId, 'user');
+    if (state.registered) await this.retrying(`closing ${sessionId}`, () => closeSession(this.options.writer, state.task.taskArn, sessionId));
+    if (state.terminating && state.sessions.size === 0) this.exit(state);
+  }
+
+  private exit(state: AppState): void {
+    state.stopHeartbeat();
+    this.exitContainer(state.task.taskArn);
+  }
+
+  private async retrying(what: string, write: () => Promise<unknown>, attempts = RETRY_DELAYS_MS.length + 1): Promise<boolean> {
+    for (let attempt = 0; attempt < attempts; attempt += 1) {
+      try {
+        await write();
+        return true;
+      } catch (error) {
+        if (attempt === attempts - 1) {
+          this.options.onError?.(what, error);
+          return false;
+        }
+        await new Promise((resolve) => setTimeout(resolve, RETRY_DELAYS_MS[attempt] ?? 2000));
+      }
+    }
+    return false;
+  }
+
+  stop(): void {
+    for (const state of this.apps.values()) {
+      state.stopHeartbeat();
+      for (const cancel of state.sessions.values()) cancel();
+    }
+    this.apps.clear();
+  }
+}

@@ -1,0 +1,84 @@
+import type { ScaledClock } from '../cloud/clock.js';
+import { type DurationModel, SeededRandom, sessionDuration } from './random.js';
+import type { SessionLedger } from './session-ledger.js';
+import type { AppTask, SimulatedApps } from './simulated-apps.js';
+
+export interface WorkloadOptions {
+  apps: SimulatedApps;
+  ledger: SessionLedger;
+  clock: ScaledClock;
+  seed: number;
+  /** Mean new sessions per scenario minute (Poisson arrivals). */
+  arrivalsPerMinute: number;
+  durations: DurationModel;
+  /** Only tasks this accepts get sessions (one service of a shared cluster, say). */
+  targets?: (task: AppTask) => boolean;
+  /** Prefix of session ids, so that two workloads in one registry never collide. */
+  idPrefix?: string;
+}
+
+/**
+ * Users arriving at a service: Poisson arrivals, seeded heavy-tailed durations, each new session
+ * sent by a least-sessions load balancer to a task that is still accepting. A task the registry
+ * refuses (it is draining) is skipped for the next one, as a health-checked balancer would.
+ */
+export class SessionWorkload {
+  private readonly random: SeededRandom;
+  private sequence = 0;
+  private cancelNext: () => void = () => undefined;
+  private running = false;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(private readonly options: WorkloadOptions) {
+    this.random = new SeededRandom(options.seed);
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.scheduleNext();
+  }
+
+  /** Stops new arrivals; sessions already open go on until they end or their task dies. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.cancelNext();
+    await Promise.all(this.inFlight);
+  }
+
+  /** Opens `count` sessions at once (a warm service at the start of a scenario). */
+  async burst(count: number): Promise<number> {
+    const opened = await Promise.all(Array.from({ length: count }, () => this.arrive()));
+    return opened.filter(Boolean).length;
+  }
+
+  private scheduleNext(): void {
+    if (!this.running || this.options.arrivalsPerMinute <= 0) return;
+    const gapSeconds = this.random.exponential(60 / this.options.arrivalsPerMinute);
+    this.cancelNext = this.options.clock.after(gapSeconds, () => {
+      const arrival = this.arrive().then(() => undefined);
+      this.inFlight.add(arrival);
+      void arrival.finally(() => this.inFlight.delete(arrival));
+      this.scheduleNext();
+    });
+  }
+
+  private async arrive(): Promise<boolean> {
+    this.sequence += 1;
+    const id = `${this.options.idPrefix ?? 'session'}-${String(this.sequence).padStart(6, '0')}`;
+    const plannedSeconds = sessionDuration(this.random, this.options.durations);
+    for (const task of this.options.apps.acceptingTasks(this.options.targets)) {
+      try {
+        if (await this.options.apps.open(task.taskArn, id, plannedSeconds)) {
+          // Recorded before the close timer can fire: open() only arms it, it never runs it.
+          this.options.ledger.opened({ id, taskArn: task.taskArn, openedAt: Date.now(), plannedSeconds });
+          return true;
+        }
+      } catch {
+        // A registry error is the balancer's problem only: try the next task.
+      }
+    }
+    this.options.ledger.rejected({ id, openedAt: Date.now(), plannedSeconds });
+    return false;
+  }
+}

@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Rehearsal } from '../../local/rehearsal/rehearsal.js';
+import { deploymentState, runningTasks } from '../../local/rehearsal/twin-queries.js';
+import { drainsByTask, taskDefinitionArn } from './support/scenario.js';
+
+/**
+ * Issue 3, scenario 6: EventBridge delivers at least once and in no particular order. Here every
+ * ECS event arrives three times, each copy delayed by up to 1.5 s (seeded), through a deployment
+ * and a Spot interruption. Each task still gets exactly one drain, and every drain ends.
+ */
+describe('every ECS event delivered three times and out of order', () => {
+  let rehearsal: Rehearsal;
+
+  beforeAll(async () => {
+    rehearsal = await Rehearsal.start({ scale: 0.02, clusterNames: ['echo'], duplicateEvents: { copies: 3, maxDelayMs: 1500, seed: 3 } });
+  }, 120_000);
+
+  afterAll(async () => {
+    await rehearsal?.stop();
+  });
+
+  it('starts exactly one drain per task, and each drain reaches an outcome', async () => {
+    const clusterArn = rehearsal.twin.createCluster('echo');
+    rehearsal.twin.createService({ cluster: clusterArn, name: 'rooms', desiredCount: 4, capacityProvider: 'FARGATE_SPOT', taskDefinition: taskDefinitionArn(rehearsal, 'rooms', 1), stopTimeoutSeconds: 120 });
+    await rehearsal.waitFor('4 tasks accepting', () => rehearsal.apps.acceptingTasks().length === 4);
+    for (const [index, task] of runningTasks(rehearsal.twin, 'rooms').entries()) await rehearsal.openSessions(task.taskArn, 2, (2 + index) * 60, `e${index}`);
+    await rehearsal.waitFor('every task protected', () => runningTasks(rehearsal.twin, 'rooms').every((task) => task.protection.enabled));
+
+    const deploymentId = rehearsal.twin.deploy(clusterArn, 'rooms', taskDefinitionArn(rehearsal, 'rooms', 2));
+    await rehearsal.waitFor('the deployment to complete', () => deploymentState(rehearsal.twin, 'rooms', deploymentId) === 'COMPLETED', 90_000);
+    const spotVictim = runningTasks(rehearsal.twin, 'rooms')[0]?.taskArn ?? '';
+    await rehearsal.openSessions(spotVictim, 2, 60, 'spot');
+    rehearsal.twin.interruptFargateSpot(spotVictim, 'SpotInterruption');
+    await rehearsal.waitFor('the Spot task to stop', () => !runningTasks(rehearsal.twin, 'rooms').some((task) => task.taskArn === spotVictim), 30_000);
+    await rehearsal.waitFor('every drain to end', async () => (await rehearsal.drainExecutions()).every((execution) => execution.status !== 'RUNNING'), 30_000);
+
+    const byTask = await drainsByTask(rehearsal);
+    const executions = await rehearsal.drainExecutions();
+    expect(byTask.size).toBe(5);
+    expect([...byTask.values()].filter((names) => names.length !== 1)).toEqual([]);
+    expect(executions.map((execution) => execution.status)).toEqual(executions.map(() => 'SUCCEEDED'));
+    expect(executions.map((execution) => execution.outcome).sort()).toEqual(['DRAINED', 'DRAINED', 'DRAINED', 'DRAINED', 'DRAINED']);
+    expect(rehearsal.ledger.dropped()).toEqual([]);
+  });
+});

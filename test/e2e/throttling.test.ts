@@ -1,0 +1,40 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Rehearsal } from '../../local/rehearsal/rehearsal.js';
+import { deploymentState, runningTasks } from '../../local/rehearsal/twin-queries.js';
+import { taskDefinitionArn } from './support/scenario.js';
+
+/**
+ * Issue 3, scenario 8: the twin throttles every ECS API to 2 calls per second (burst 2), far
+ * below AWS's limits, while a deployment drains 6 tasks. SDK retries, Lambda's async retries and
+ * the workflow's Retry blocks must still bring every drain to DRAINED.
+ */
+describe('a deployment while the ECS API throttles', () => {
+  let rehearsal: Rehearsal;
+
+  beforeAll(async () => {
+    rehearsal = await Rehearsal.start({ scale: 0.01, clusterNames: ['busy'], throttling: { ratePerSecond: 2, burst: 2 } });
+  }, 120_000);
+
+  afterAll(async () => {
+    await rehearsal?.stop();
+  });
+
+  it('completes every drain and the deployment', async () => {
+    const clusterArn = rehearsal.twin.createCluster('busy');
+    rehearsal.twin.createService({ cluster: clusterArn, name: 'ws', desiredCount: 6, taskDefinition: taskDefinitionArn(rehearsal, 'ws', 1) });
+    await rehearsal.waitFor('6 tasks accepting', () => rehearsal.apps.acceptingTasks().length === 6, 60_000);
+    for (const [index, task] of runningTasks(rehearsal.twin, 'ws').entries()) await rehearsal.openSessions(task.taskArn, 2, (3 + index) * 60, `w${index}`);
+    await rehearsal.waitFor('every task protected', () => runningTasks(rehearsal.twin, 'ws').every((task) => task.protection.enabled), 60_000);
+
+    const deploymentId = rehearsal.twin.deploy(clusterArn, 'ws', taskDefinitionArn(rehearsal, 'ws', 2));
+    await rehearsal.waitFor('the deployment to complete', () => deploymentState(rehearsal.twin, 'ws', deploymentId) === 'COMPLETED', 120_000, 250);
+    await rehearsal.waitFor('every drain to end', async () => (await rehearsal.drainExecutions()).every((execution) => execution.status !== 'RUNNING'), 30_000);
+
+    const executions = await rehearsal.drainExecutions();
+    const throttled = Object.values(rehearsal.twin.snapshot().throttled).reduce((sum, count) => sum + count, 0);
+    expect(throttled).toBeGreaterThan(0);
+    expect(executions).toHaveLength(6);
+    expect(executions.map((execution) => execution.outcome)).toEqual(executions.map(() => 'DRAINED'));
+    expect(rehearsal.ledger.dropped()).toEqual([]);
+  });
+});
