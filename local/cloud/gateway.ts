@@ -1,0 +1,204 @@
+import { randomUUID } from 'node:crypto';
+import { Agent, createServer, type IncomingHttpHeaders, type IncomingMessage, request as httpRequest, type Server, type ServerResponse } from 'node:http';
+import { LambdaApiError, PortInUseError } from './errors.js';
+import type { InvocationType, InvokeResult } from './function-host.js';
+
+/**
+ * The local cloud's one endpoint (every function's AWS_ENDPOINT_URL, and moto's MOTO_PORT):
+ * Lambda's Invoke API goes to the function host, ECS's JSON API to the twin, and everything
+ * else to moto unchanged. The Host header is passed on too, so the URLs moto hands out (queue
+ * URLs) point at the gateway.
+ */
+
+export interface EcsResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Answers one ECS JSON 1.1 request (X-Amz-Target AmazonEC2ContainerServiceV20141113.<Op>). */
+export type EcsRoute = (target: string, body: string) => Promise<EcsResponse>;
+
+export interface LambdaRoute {
+  invoke(nameOrArn: string, event: unknown, options: { invocationType?: InvocationType }): Promise<InvokeResult>;
+}
+
+export interface GatewayOptions {
+  motoEndpoint: string;
+  functions: LambdaRoute;
+  /** Without one, ECS requests go to moto's ECS like everything else. */
+  ecs?: EcsRoute;
+  /** A free port when omitted. */
+  port?: number;
+  host?: string;
+}
+
+export interface GatewayCounts {
+  lambda: Record<string, number>;
+  ecs: Record<string, number>;
+  moto: Record<string, number>;
+}
+
+const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/?]+)\/invocations(?:\?(.*))?$/;
+const ECS_TARGET_PREFIX = 'AmazonEC2ContainerServiceV20141113.';
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'upgrade']);
+
+function readBody(request: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => resolve(Buffer.concat(chunks)));
+    request.on('error', reject);
+  });
+}
+
+/** A function name as the Invoke API takes it: name, ARN or partial ARN, each with an optional qualifier. */
+export function parseFunctionName(raw: string): { name: string; qualifier?: string } {
+  const parts = raw.split(':');
+  if (raw.startsWith('arn:')) return { name: parts.slice(0, 7).join(':'), ...(parts[7] ? { qualifier: parts[7] } : {}) };
+  if (parts[1] === 'function') return { name: parts[2] ?? '', ...(parts[3] ? { qualifier: parts[3] } : {}) };
+  return { name: parts[0] ?? '', ...(parts[1] ? { qualifier: parts[1] } : {}) };
+}
+
+/** The service a request is for (SigV4 credential scope) and its operation, for counting. */
+function motoKey(headers: IncomingHttpHeaders): string {
+  const service = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(String(headers.authorization ?? ''))?.[1] ?? 'unknown';
+  const target = headers['x-amz-target'];
+  return typeof target === 'string' ? `${service}.${target.split('.').pop()}` : service;
+}
+
+export class Gateway {
+  private readonly counters: GatewayCounts = { lambda: {}, ecs: {}, moto: {} };
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  private readonly moto: URL;
+
+  private constructor(
+    private readonly server: Server,
+    private readonly options: GatewayOptions,
+    readonly port: number,
+    readonly url: string,
+  ) {
+    this.moto = new URL(options.motoEndpoint);
+  }
+
+  static async start(options: GatewayOptions): Promise<Gateway> {
+    const host = options.host ?? '127.0.0.1';
+    let gateway: Gateway | undefined;
+    const server = createServer((request, response) => {
+      void gateway?.route(request, response);
+    });
+    // SDK clients keep connections open; outlive their idle timeout so a reused socket is never cut.
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 66_000;
+    server.requestTimeout = 0;
+    const port = await new Promise<number>((resolve, reject) => {
+      server.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE' ? new PortInUseError(options.port ?? 0, 'gateway', { cause: error }) : error));
+      server.listen(options.port ?? 0, host, () => {
+        const address = server.address();
+        resolve(typeof address === 'object' && address !== null ? address.port : 0);
+      });
+    });
+    gateway = new Gateway(server, options, port, `http://${host}:${port}`);
+    return gateway;
+  }
+
+  counts(): GatewayCounts {
+    return { lambda: { ...this.counters.lambda }, ecs: { ...this.counters.ecs }, moto: { ...this.counters.moto } };
+  }
+
+  resetCounts(): void {
+    for (const route of Object.values(this.counters)) for (const key of Object.keys(route)) delete route[key];
+  }
+
+  private count(route: keyof GatewayCounts, key: string): void {
+    const counters = this.counters[route];
+    counters[key] = (counters[key] ?? 0) + 1;
+  }
+
+  private async route(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    try {
+      const invoke = request.method === 'POST' ? INVOKE_PATH.exec(request.url ?? '') : null;
+      if (invoke) return await this.invoke(request, response, decodeURIComponent(invoke[1] as string), new URLSearchParams(invoke[2] ?? ''));
+      const target = request.headers['x-amz-target'];
+      if (this.options.ecs && typeof target === 'string' && target.startsWith(ECS_TARGET_PREFIX)) return await this.ecs(request, response, target);
+      this.forward(request, response);
+    } catch (error) {
+      if (!response.headersSent) {
+        response.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `local cloud gateway: ${(error as Error).message}` }));
+      } else {
+        response.destroy(error as Error);
+      }
+    }
+  }
+
+  private async invoke(request: IncomingMessage, response: ServerResponse, rawName: string, query: URLSearchParams): Promise<void> {
+    const requestId = randomUUID();
+    const fail = (error: LambdaApiError) => {
+      const body = { Type: error.statusCode >= 500 ? 'Service' : 'User', message: error.message, ...(error.reason ? { Reason: error.reason } : {}) };
+      response.writeHead(error.statusCode, { 'content-type': 'application/json', 'x-amzn-errortype': error.code, 'x-amzn-requestid': requestId }).end(JSON.stringify(body));
+    };
+    const { name, qualifier = query.get('Qualifier') ?? undefined } = parseFunctionName(rawName);
+    this.count('lambda', name.split(':').pop() ?? name);
+    const body = await readBody(request);
+    if (qualifier !== undefined && qualifier !== '$LATEST') return fail(new LambdaApiError('ResourceNotFoundException', 404, `Function not found: ${rawName} (the local cloud runs $LATEST only)`));
+    let event: unknown = {};
+    if (body.length > 0) {
+      try {
+        event = JSON.parse(body.toString('utf8'));
+      } catch (error) {
+        return fail(new LambdaApiError('InvalidRequestContentException', 400, `Could not parse request body into json: ${(error as Error).message}`));
+      }
+    }
+    const invocationType = String(request.headers['x-amz-invocation-type'] ?? 'RequestResponse') as InvocationType;
+    let result: InvokeResult;
+    try {
+      result = await this.options.functions.invoke(name, event, { invocationType });
+    } catch (error) {
+      if (error instanceof LambdaApiError) return fail(error);
+      throw error;
+    }
+    const headers: Record<string, string> = { 'x-amzn-requestid': result.requestId, 'x-amz-executed-version': result.executedVersion };
+    if (result.statusCode !== 200) {
+      response.writeHead(result.statusCode, headers).end();
+      return;
+    }
+    headers['content-type'] = 'application/json';
+    if (result.functionError) headers['x-amz-function-error'] = result.functionError;
+    response.writeHead(200, headers).end(result.payloadText);
+  }
+
+  private async ecs(request: IncomingMessage, response: ServerResponse, target: string): Promise<void> {
+    this.count('ecs', target.slice(ECS_TARGET_PREFIX.length));
+    const body = await readBody(request);
+    const answer = await (this.options.ecs as EcsRoute)(target, body.toString('utf8'));
+    response.writeHead(answer.status, answer.headers).end(answer.body);
+  }
+
+  private forward(request: IncomingMessage, response: ServerResponse): void {
+    this.count('moto', motoKey(request.headers));
+    const headers: IncomingHttpHeaders = {};
+    for (const [key, value] of Object.entries(request.headers)) if (!HOP_BY_HOP.has(key)) headers[key] = value;
+    const upstream = httpRequest(
+      { protocol: this.moto.protocol, hostname: this.moto.hostname, port: this.moto.port, method: request.method, path: request.url, headers, agent: this.agent },
+      (answer) => {
+        const answerHeaders: Record<string, string | string[]> = {};
+        for (const [key, value] of Object.entries(answer.headers)) if (value !== undefined && !HOP_BY_HOP.has(key)) answerHeaders[key] = value;
+        response.writeHead(answer.statusCode ?? 502, answerHeaders);
+        answer.pipe(response);
+      },
+    );
+    upstream.on('error', (error) => {
+      if (!response.headersSent) response.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `moto is unreachable: ${error.message}` }));
+      else response.destroy(error);
+    });
+    request.pipe(upstream);
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+    this.agent.destroy();
+  }
+}

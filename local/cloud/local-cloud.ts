@@ -1,0 +1,234 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { FunctionNotFoundError, MotoUnavailableError } from './errors.js';
+import type { EventDelivery } from './event-delivery.js';
+import { startEventSources } from './event-sources.js';
+import { FunctionHost, type InvocationType, type InvokeResult } from './function-host.js';
+import { type EcsRoute, Gateway, type LambdaRoute } from './gateway.js';
+import { freePort, startMoto } from './moto.js';
+import { track, untrack } from './process-cleanup.js';
+import type { Scheduler } from './scheduler.js';
+import { deployLocalStack } from './stack.js';
+import type { LocalStack } from './stack-model.js';
+import type { StreamPoller } from './stream-poller.js';
+import { TEMPLATE_PATH } from './template.js';
+import { definedOnly } from './optional.js';
+
+/**
+ * startLocalCloud(): the whole orchestrator on one machine. moto (with its Step Functions
+ * interpreter calling back into the gateway), the gateway, the stack from template.yaml, the
+ * functions in worker threads, and the event sources that drive them: EventBridge rules, the
+ * registry stream and the reconciler schedule. stop() ends all of it, and so does the process
+ * ending.
+ */
+
+export type { EcsResponse, EcsRoute, GatewayCounts } from './gateway.js';
+export type { FunctionStats, InvocationRecord, InvocationType, InvokeResult } from './function-host.js';
+export type { LocalStack } from './stack-model.js';
+
+export interface LocalCloudOptions {
+  /** Default: the repository's template.yaml; the functions' paths are relative to its directory. */
+  templatePath?: string;
+  /** Template parameters (ClusterNames, scaled time parameters, ...). */
+  parameters?: Record<string, string | string[]>;
+  stackName?: string;
+  /** Answers ECS API calls (the twin); without it they go to moto's ECS. */
+  ecs?: EcsRoute;
+  /** Schedule period = template rate x this factor (default 1). */
+  schedulePeriodFactor?: number;
+  /** Schedule period in real ms, for all schedules or per rule logical id; wins over the factor. */
+  schedulePeriodMs?: number | Record<string, number>;
+  /** Start the schedules (default true); tick() them by hand otherwise. */
+  startSchedules?: boolean;
+  /** First delay of EventBridge's retries when Lambda does not accept an event (default 1000 ms). */
+  deliveryRetryDelayMs?: number;
+  /** Delays before Lambda's async retries (default [1000, 2000]). */
+  asyncRetryDelaysMs?: number[];
+  /** First delay of the stream poller's retries of a failed batch (default 500 ms). */
+  streamRetryDelayMs?: number;
+  /**
+   * Scales the template's service-side durations like the scenario clock (default 1):
+   * MaximumEventAgeInSeconds, MaximumBatchingWindowInSeconds, MaximumRecordAgeInSeconds and the
+   * async retry delays.
+   */
+  timeFactor?: number;
+  maxWorkersPerFunction?: number;
+  /** Default <repo>/.local-cloud/logs: <LogicalId>.log per function, moto.log, local-cloud.log. */
+  logDir?: string;
+  /** Default <repo>/.local-cloud/build. */
+  buildDir?: string;
+  /** Echo function logs to stdout, prefixed with the function's logical id. */
+  echoLogs?: boolean;
+  motoPort?: number;
+  gatewayPort?: number;
+  region?: string;
+  accountId?: string;
+}
+
+export interface ClientConfig {
+  endpoint: string;
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+}
+
+export interface LocalCloud {
+  /** The gateway: the endpoint for every SDK client and CLI (AWS_ENDPOINT_URL). */
+  endpoint: string;
+  motoEndpoint: string;
+  moto: { pid: number; port: number };
+  stack: LocalStack;
+  functions: FunctionHost;
+  gateway: Gateway;
+  delivery: EventDelivery;
+  streams: StreamPoller;
+  scheduler: Scheduler;
+  logDir: string;
+  clientConfig: ClientConfig;
+  /** Problems of the plumbing (not of the functions): undeliverable events, poller errors. */
+  problems: string[];
+  /** PutEvents of an EventBridge envelope to a bus (default: the default bus); returns the event id. */
+  publish(event: unknown, busName?: string): Promise<string>;
+  /** Invokes a function of the stack by logical id (default synchronously). */
+  invoke(logicalId: string, payload: unknown, invocationType?: InvocationType): Promise<InvokeResult>;
+  stop(): Promise<void>;
+}
+
+const CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+
+async function enableStateMachineExecution(motoEndpoint: string): Promise<void> {
+  const response = await fetch(`${motoEndpoint}/moto-api/config`, {
+    method: 'POST',
+    body: JSON.stringify({ stepfunctions: { execute_state_machine: true } }),
+  });
+  await response.arrayBuffer();
+  if (!response.ok) throw new MotoUnavailableError(`moto refused to execute state machines (HTTP ${response.status}); moto 5.2 or later is needed`);
+}
+
+export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
+  const templatePath = options.templatePath ?? TEMPLATE_PATH;
+  const rootDir = dirname(templatePath);
+  const logDir = options.logDir ?? join(rootDir, '.local-cloud', 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const region = options.region ?? 'us-east-1';
+  const problems: string[] = [];
+  const stoppers: Array<() => Promise<void> | void> = [];
+  const stopStarted = async () => {
+    for (const stop of stoppers.splice(0).reverse()) {
+      try {
+        await stop();
+      } catch {
+        // keep stopping the rest
+      }
+    }
+  };
+
+  let resolveHost!: (host: FunctionHost) => void;
+  let rejectHost!: (error: unknown) => void;
+  const hostReady = new Promise<FunctionHost>((resolve, reject) => {
+    resolveHost = resolve;
+    rejectHost = reject;
+  });
+  hostReady.catch(() => undefined);
+  const lambda: LambdaRoute = { invoke: async (name, event, invokeOptions) => (await hostReady).invoke(name, event, invokeOptions) };
+
+  try {
+    const motoPort = options.motoPort ?? (await freePort());
+    const plumbing = { endpoint: `http://127.0.0.1:${motoPort}`, region, credentials: CREDENTIALS };
+    const sqs = new SQSClient(plumbing);
+    const eventBridge = new EventBridgeClient(plumbing);
+    const streamsClient = new DynamoDBStreamsClient(plumbing);
+    stoppers.push(() => {
+      for (const client of [sqs, eventBridge, streamsClient]) client.destroy();
+    });
+    const gateway = await Gateway.start({ motoEndpoint: plumbing.endpoint, functions: lambda, ...definedOnly({ ecs: options.ecs, port: options.gatewayPort }) });
+    stoppers.push(() => gateway.close());
+    const moto = await startMoto({ port: motoPort, serviceCallPort: gateway.port, logFile: join(logDir, 'moto.log') });
+    stoppers.push(() => moto.stop());
+    await enableStateMachineExecution(moto.endpoint);
+
+    const stack = await deployLocalStack({
+      endpoint: gateway.url,
+      region,
+      templatePath,
+      ...definedOnly({ parameters: options.parameters, stackName: options.stackName, accountId: options.accountId }),
+    });
+    const functions = await FunctionHost.start({
+      stack,
+      endpoint: gateway.url,
+      sqsEndpoint: moto.endpoint,
+      rootDir,
+      logDir,
+      ...definedOnly({
+        buildDir: options.buildDir,
+        echoLogs: options.echoLogs,
+        maxWorkersPerFunction: options.maxWorkersPerFunction,
+        asyncRetryDelaysMs: options.asyncRetryDelaysMs,
+        asyncTimeFactor: options.timeFactor,
+      }),
+    });
+    stoppers.push(() => functions.stop());
+    resolveHost(functions);
+    const onProblem = (message: string) => {
+      problems.push(message);
+      if (problems.length > 1000) problems.shift();
+      functions.logs.line('local-cloud', JSON.stringify({ time: new Date().toISOString(), level: 'WARN', message }));
+    };
+    const sources = await startEventSources({
+      stack,
+      functions,
+      clients: { sqs, eventBridge, streams: streamsClient },
+      onProblem,
+      ...definedOnly({
+        schedulePeriodFactor: options.schedulePeriodFactor,
+        schedulePeriodMs: options.schedulePeriodMs,
+        startSchedules: options.startSchedules,
+        deliveryRetryDelayMs: options.deliveryRetryDelayMs,
+        streamRetryDelayMs: options.streamRetryDelayMs,
+        timeFactor: options.timeFactor,
+      }),
+    });
+    // Event sources stop first (without waiting for a batch being invoked), so nothing new is
+    // invoked while the workers end.
+    stoppers.push(() => void sources.stop());
+
+    let stopping: Promise<void> | undefined;
+    const cloud: LocalCloud & { killNow(): void } = {
+      endpoint: gateway.url,
+      motoEndpoint: moto.endpoint,
+      moto: { pid: moto.pid, port: moto.port },
+      stack,
+      functions,
+      gateway,
+      delivery: sources.delivery,
+      streams: sources.streams,
+      scheduler: sources.scheduler,
+      logDir,
+      clientConfig: { endpoint: gateway.url, region, credentials: { ...CREDENTIALS } },
+      problems,
+      publish: (event, busName) => sources.delivery.publish(event, busName),
+      invoke: (logicalId, payload, invocationType = 'RequestResponse') => {
+        const spec = stack.functions[logicalId];
+        if (spec === undefined) return Promise.reject(new FunctionNotFoundError(logicalId));
+        return functions.invoke(spec.arn, payload, { invocationType });
+      },
+      stop: () => {
+        stopping ??= (async () => {
+          await stopStarted();
+          await sources.stop();
+          untrack(cloud);
+        })();
+        return stopping;
+      },
+      killNow: () => moto.kill(),
+    };
+    track(cloud);
+    return cloud;
+  } catch (error) {
+    rejectHost(error);
+    await stopStarted();
+    throw error;
+  }
+}

@@ -1,0 +1,165 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { MotoUnavailableError, PortInUseError } from './errors.js';
+
+/**
+ * moto_server as a child process, started through local/moto_launcher.py (which carries the
+ * StartExecution fix). moto's Step Functions interpreter sends its Lambda and DynamoDB calls to
+ * localhost:$MOTO_PORT, so the local cloud passes its gateway's port there.
+ */
+
+export const MOTO_LAUNCHER = fileURLToPath(new URL('../moto_launcher.py', import.meta.url));
+
+export interface MotoOptions {
+  /** Port moto listens on; a free one when omitted. */
+  port?: number;
+  host?: string;
+  /** Where moto sends the Lambda/DynamoDB calls of state machine executions (MOTO_PORT). */
+  serviceCallPort?: number;
+  /** Writes moto's own output (one line per request) to this file. */
+  logFile?: string;
+  env?: Record<string, string>;
+  python?: string;
+  startTimeoutMs?: number;
+}
+
+export interface MotoProcess {
+  endpoint: string;
+  port: number;
+  pid: number;
+  /** Ends moto (SIGTERM, then SIGKILL after 3 s) and resolves once it has exited. */
+  stop(): Promise<void>;
+  /** Synchronous last resort for process exit handlers. */
+  kill(): void;
+}
+
+const INSTALL_HINT = 'Install it with: pip install "moto[server]"';
+
+/**
+ * Runs the launcher with a watchdog thread that ends moto once the process that started it is
+ * gone, so that not even a SIGKILL of Node (a CI runner's timeout) leaves a moto_server behind.
+ */
+const WATCHDOG = [
+  'import os, runpy, sys, threading, time',
+  'parent = os.getppid()',
+  'def watch():',
+  '    while os.getppid() == parent:',
+  '        time.sleep(0.5)',
+  '    os._exit(0)',
+  'threading.Thread(target=watch, daemon=True).start()',
+  'sys.argv = sys.argv[1:]',
+  "runpy.run_path(sys.argv[0], run_name='__main__')",
+].join('\n');
+
+export function pythonCommand(): string {
+  return process.env.PYTHON ?? 'python3';
+}
+
+export function assertMotoInstalled(python: string = pythonCommand()): void {
+  const probe = spawnSync(python, ['-c', 'import moto, flask; print(moto.__version__)'], { encoding: 'utf8' });
+  if (probe.error !== undefined || probe.status !== 0) {
+    throw new MotoUnavailableError(
+      `the local cloud needs moto_server, but "${python} -c 'import moto, flask'" failed ` +
+        `(${probe.error?.message ?? probe.stderr.trim()}). ${INSTALL_HINT}`,
+      { cause: probe.error },
+    );
+  }
+}
+
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no free port'))));
+    });
+  });
+}
+
+/** Throws PortInUseError when something already listens on the port. */
+export async function assertPortFree(port: number, what: string, host = '127.0.0.1'): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const server = createServer();
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      reject(error.code === 'EADDRINUSE' || error.code === 'EACCES' ? new PortInUseError(port, what, { cause: error }) : error);
+    });
+    server.listen(port, host, () => server.close(() => resolve()));
+  });
+}
+
+async function waitUntilReady(endpoint: string, child: ChildProcess, port: number, output: () => string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      if (/address already in use/i.test(output())) throw new PortInUseError(port, 'moto_server');
+      throw new MotoUnavailableError(`moto_server exited (${child.exitCode ?? child.signalCode}) before it answered: ${output()}. ${INSTALL_HINT}`);
+    }
+    try {
+      const response = await fetch(`${endpoint}/moto-api/data.json`);
+      await response.arrayBuffer();
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new MotoUnavailableError(`moto_server did not answer on ${endpoint} within ${timeoutMs / 1000} s: ${output()}`);
+}
+
+export async function startMoto(options: MotoOptions = {}): Promise<MotoProcess> {
+  const python = options.python ?? pythonCommand();
+  assertMotoInstalled(python);
+  const host = options.host ?? '127.0.0.1';
+  let port = options.port;
+  if (port === undefined) port = await freePort(host);
+  else await assertPortFree(port, 'moto_server', host);
+  const endpoint = `http://${host}:${port}`;
+  const env: Record<string, string | undefined> = { ...process.env, ...options.env };
+  if (options.serviceCallPort !== undefined) env.MOTO_PORT = String(options.serviceCallPort);
+  const child = spawn(python, ['-c', WATCHDOG, MOTO_LAUNCHER, '-H', host, '-p', String(port)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const pid = child.pid;
+  if (pid === undefined) {
+    const error = await new Promise<Error>((resolve) => child.once('error', resolve));
+    throw new MotoUnavailableError(`could not start ${python}: ${error.message}. ${INSTALL_HINT}`, { cause: error });
+  }
+  let tail = '';
+  const log: WriteStream | undefined = options.logFile === undefined ? undefined : createWriteStream(options.logFile, { flags: 'w' });
+  const collect = (chunk: Buffer) => {
+    tail = (tail + chunk.toString()).slice(-4000);
+    log?.write(chunk);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  void exited.then(() => log?.end());
+
+  const kill = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  try {
+    await waitUntilReady(endpoint, child, port, () => tail, options.startTimeoutMs ?? 30_000);
+  } catch (error) {
+    kill();
+    throw error;
+  }
+  let stopping: Promise<void> | undefined;
+  return {
+    endpoint,
+    port,
+    pid,
+    kill,
+    stop: () => {
+      stopping ??= (async () => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        child.kill('SIGTERM');
+        const forced = setTimeout(kill, 3000);
+        await exited;
+        clearTimeout(forced);
+      })();
+      return stopping;
+    },
+  };
+}
