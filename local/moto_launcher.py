@@ -6,6 +6,9 @@ cannot be copied, so every StartExecution after the first fails with
 "cannot pickle '_thread.RLock'". A state machine's copy needs neither: the backend is shared, and
 a fresh copy owns no executions. This launcher teaches StateMachine to copy itself that way, then
 hands over to moto's own server entry point with the given arguments.
+
+It also installs moto_transactions (next to this file): TransactWriteItems backs up only what a
+transaction touches, so the registry's session writes stay fast as the table and stream grow.
 """
 import copy
 import sys
@@ -30,6 +33,10 @@ def _copy_without_backend_or_executions(self, memo):
 StateMachine.__deepcopy__ = _copy_without_backend_or_executions
 
 if __name__ == "__main__":
+    sys.path.insert(0, __import__("os").path.dirname(__file__))
+    import moto_transactions
+
+    moto_transactions.install()
     from moto.server import main
 
     main(sys.argv[1:])

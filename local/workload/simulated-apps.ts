@@ -67,8 +67,17 @@ export class SimulatedApps {
       if (!ok || state.terminating) return;
       state.registered = true;
       state.accepting = true;
-      const timer = setInterval(() => void this.retrying(`heartbeat of ${task.taskArn}`, () => heartbeat(this.options.writer, task.taskArn), 1), heartbeatMs);
-      state.stopHeartbeat = () => clearInterval(timer);
+      // One heartbeat at a time: a slow registry must not pile writes up behind each other.
+      let timer: NodeJS.Timeout | undefined;
+      const beat = () => {
+        timer = setTimeout(() => {
+          void this.retrying(`heartbeat of ${task.taskArn}`, () => heartbeat(this.options.writer, task.taskArn), 1).then(() => {
+            if (this.apps.get(task.taskArn) === state) beat();
+          });
+        }, heartbeatMs);
+      };
+      beat();
+      state.stopHeartbeat = () => clearTimeout(timer);
     });
   }
 

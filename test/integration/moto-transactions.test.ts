@@ -1,0 +1,41 @@
+import { DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand, DescribeStreamCommand } from '@aws-sdk/client-dynamodb-streams';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { closeSession, openSession, registerTask } from '../../functions/registry/sessions.js';
+import { taskKey } from '../../functions/registry/model.js';
+import { motoClientConfig } from '../support/aws.js';
+import { createRegistryTable } from '../support/registry-table.js';
+
+/**
+ * local/moto_transactions.py replaces moto's whole-table backup in TransactWriteItems with one of
+ * the items a transaction touches. These tests pin the semantics that must not change: a failed
+ * transaction leaves no trace (items and stream), and a stream reader keeps seeing later writes.
+ */
+describe('moto transactions with the launcher\'s backup', () => {
+  const taskArn = 'arn:aws:ecs:us-east-1:123456789012:task/sessions/aaaabbbbccccddddeeeeffff00001111';
+  const clusterArn = 'arn:aws:ecs:us-east-1:123456789012:cluster/sessions';
+
+  it('rolls a refused open back completely, and a stream reader still sees the writes after it', async () => {
+    const registry = await createRegistryTable('tx');
+    const writer = { ddb: registry.ddb, tableName: registry.tableName, now: () => new Date() };
+    await registerTask(writer, { taskArn, clusterArn });
+    await openSession(writer, taskArn, 'first');
+    const streams = new DynamoDBStreamsClient(motoClientConfig());
+    const stream = await streams.send(new DescribeStreamCommand({ StreamArn: registry.streamArn }));
+    const shardId = stream.StreamDescription?.Shards?.[0]?.ShardId;
+    const iterator = await streams.send(new GetShardIteratorCommand({ StreamArn: registry.streamArn, ShardId: shardId, ShardIteratorType: 'LATEST' }));
+    await registry.ddb.send(new PutCommand({ TableName: registry.tableName, Item: { ...taskKey(taskArn), taskArn, clusterArn, sessionCount: 1, status: 'DRAINING' } }));
+
+    const refused = await openSession(writer, taskArn, 'second');
+    await closeSession(writer, taskArn, 'first');
+
+    expect(refused).toBe('refused-not-active');
+    const session = await registry.ddb.send(new GetCommand({ TableName: registry.tableName, Key: { pk: taskArn, sk: 'SESSION#second' } }));
+    expect(session.Item).toBeUndefined();
+    const records = await streams.send(new GetRecordsCommand({ ShardIterator: iterator.ShardIterator }));
+    const changes = (records.Records ?? []).map((record) => `${record.eventName} ${record.dynamodb?.Keys?.sk?.S}`);
+    expect(changes).toEqual(['MODIFY TASK', 'REMOVE SESSION#first', 'MODIFY TASK']);
+    const task = await registry.ddb.send(new GetCommand({ TableName: registry.tableName, Key: taskKey(taskArn) }));
+    expect(task.Item).toMatchObject({ sessionCount: 0, status: 'DRAINING' });
+  });
+});
