@@ -85,6 +85,20 @@ export interface LocatedInstance {
   containerInstanceArn: string;
 }
 
+/** ARNs of the cluster's container instances that are DRAINING, across all pages. */
+export async function listDrainingContainerInstances(deps: EcsDeps, clusterArn: string): Promise<string[]> {
+  const arns: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await callEcs('ListContainerInstances', () =>
+      deps.ecs.send(new ListContainerInstancesCommand({ cluster: clusterArn, status: 'DRAINING', ...(nextToken === undefined ? {} : { nextToken }) })),
+    );
+    arns.push(...(page.containerInstanceArns ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken !== undefined);
+  return arns;
+}
+
 /**
  * EC2 events name an instance, not a cluster: ask each cluster in scope whether the instance is
  * one of its container instances. Undefined means the instance is not ours.

@@ -7,7 +7,7 @@ import { type TaskItem, TaskStatus } from '../registry/model.js';
 
 /** What DescribeTasks says about a task; MISSING is ECS's failure reason for a task it no longer knows. */
 export type EcsTaskState =
-  | { kind: 'known'; lastStatus: string; desiredStatus: string }
+  | { kind: 'known'; lastStatus: string; desiredStatus: string; containerInstanceArn?: string }
   | { kind: 'missing' };
 
 export function isRunningInEcs(state: EcsTaskState | undefined): boolean {
@@ -108,14 +108,25 @@ export function planScaleIn(
   serviceTasks: readonly TaskItem[],
   ecsStates: ReadonlyMap<string, EcsTaskState>,
   runningExecutionTasks: ReadonlySet<string>,
+  drainingInstances: ReadonlySet<string> = new Set(),
 ): ScaleInPlan {
-  const excess = scaleInExcess(service);
+  // ECS replaces the tasks of a DRAINING container instance itself, starting their replacements
+  // first: until those tasks leave, the service runs above its desired count for that reason alone.
+  const onDrainingInstance = (task: TaskItem) => {
+    const state = ecsStates.get(task.taskArn);
+    return state?.kind === 'known' && state.containerInstanceArn !== undefined && drainingInstances.has(state.containerInstanceArn);
+  };
+  const leavingWithInstance = serviceTasks.filter((task) => task.status === TaskStatus.Active && onDrainingInstance(task)).length;
+  const excess = Math.max(0, scaleInExcess(service) - leavingWithInstance);
   const openDrains = serviceTasks.filter(
     (task) => task.status === TaskStatus.Draining || (task.status === TaskStatus.Active && runningExecutionTasks.has(task.taskArn)),
   ).length;
   const candidates = serviceTasks.filter(
     (task) =>
-      task.status === TaskStatus.Active && !runningExecutionTasks.has(task.taskArn) && isRunningInEcs(ecsStates.get(task.taskArn)),
+      task.status === TaskStatus.Active &&
+      !runningExecutionTasks.has(task.taskArn) &&
+      isRunningInEcs(ecsStates.get(task.taskArn)) &&
+      !onDrainingInstance(task),
   );
   return { excess, openDrains, victims: chooseScaleInVictims(candidates, excess - openDrains) };
 }

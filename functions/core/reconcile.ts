@@ -5,6 +5,7 @@ import type { Deps } from '../shared/deps.js';
 import { DrainReason, epochSeconds, isConditionalCheckFailure, type TaskItem, taskKey, TaskStatus, WaitError, STOPPED_ITEM_TTL_SECONDS } from '../registry/model.js';
 import { listClusterTasks, readTask } from '../registry/tasks.js';
 import { releaseReplacement } from './capacity.js';
+import { listDrainingContainerInstances } from './ecs-lookups.js';
 import { asRetryable } from './ecs-errors.js';
 import { applyProtection } from './protection-records.js';
 import {
@@ -163,6 +164,22 @@ async function releaseOrphanedReplacements(
   }
 }
 
+/**
+ * The cluster's DRAINING container instances, asked only when a task runs on an instance at all
+ * (Fargate has none). Undefined when ECS could not say: no scale-in decision is made blind.
+ */
+async function drainingContainerInstances(
+  deps: Deps,
+  clusterArn: string,
+  states: ReadonlyMap<string, EcsTaskState>,
+  work: Work,
+): Promise<ReadonlySet<string> | undefined> {
+  const onInstances = [...states.values()].some((state) => state.kind === 'known' && state.containerInstanceArn !== undefined);
+  if (!onInstances) return new Set();
+  const arns = await work.run('listing draining container instances', { clusterArn }, () => listDrainingContainerInstances(deps, clusterArn));
+  return arns === undefined ? undefined : new Set(arns);
+}
+
 async function describeTaskStates(
   deps: Deps,
   clusterArn: string,
@@ -182,7 +199,12 @@ async function describeTaskStates(
     // Tasks of a failed batch stay unknown: nothing is decided about them this run.
     for (const task of response?.tasks ?? []) {
       if (task.taskArn === undefined) continue;
-      states.set(task.taskArn, { kind: 'known', lastStatus: task.lastStatus ?? 'UNKNOWN', desiredStatus: task.desiredStatus ?? 'UNKNOWN' });
+      states.set(task.taskArn, {
+        kind: 'known',
+        lastStatus: task.lastStatus ?? 'UNKNOWN',
+        desiredStatus: task.desiredStatus ?? 'UNKNOWN',
+        ...(task.containerInstanceArn === undefined ? {} : { containerInstanceArn: task.containerInstanceArn }),
+      });
     }
     for (const failure of response?.failures ?? []) {
       if (failure.reason !== 'MISSING' || failure.arn === undefined) continue;
@@ -288,8 +310,11 @@ async function drainScaleInExcess(
   summary: ReconcileSummary,
 ): Promise<void> {
   const services = await work.run('listing services', { clusterArn }, () => listServices(deps, clusterArn));
+  let drainingInstances: ReadonlySet<string> | undefined;
   for (const service of services ?? []) {
     if ((service.runningCount ?? 0) <= (service.desiredCount ?? 0)) continue;
+    drainingInstances ??= await drainingContainerInstances(deps, clusterArn, states, work);
+    if (drainingInstances === undefined) return;
     const serviceTasks = live.filter((item) => item.serviceName === service.serviceName);
     const runningExecutions = new Set<string>();
     for (const item of serviceTasks) {
@@ -298,7 +323,7 @@ async function drainScaleInExcess(
       // An unknown state counts as running: better one drain too few this minute than one too many.
       if (running !== false) runningExecutions.add(item.taskArn);
     }
-    const plan = planScaleIn(service, serviceTasks, states, runningExecutions);
+    const plan = planScaleIn(service, serviceTasks, states, runningExecutions, drainingInstances);
     if (plan.victims.length > 0) {
       deps.logger.info('draining tasks beyond the desired count', {
         clusterArn,

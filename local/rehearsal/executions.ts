@@ -38,10 +38,9 @@ export async function listDrainExecutions(sfn: SFNClient, stateMachineArn: strin
     nextToken = page.nextToken;
   } while (nextToken);
   for (const execution of executions) {
-    if (execution.status === 'RUNNING') continue;
     const described = await sfn.send(new DescribeExecutionCommand({ executionArn: execution.executionArn }));
-    const output = parseOutput(described.output);
-    Object.assign(execution, output);
+    // A running drain has no output yet; its input already names the task and the reason.
+    Object.assign(execution, parseOutput(described.input), parseOutput(described.output));
   }
   return executions;
 }

@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -29,9 +31,14 @@ export interface RehearsalOptions {
   stackName?: string;
   /** Deliver every twin event several times, delayed and reordered (default: once, in order). */
   duplicateEvents?: DuplicateDelivery;
+  /** Where function and moto logs go (default: a fresh folder per run under .local-cloud/logs). */
+  logDir?: string;
   /** Whether the twin keeps protected tasks on a DRAINING instance (AWS does not document it; see README). */
   drainingHonoursProtection?: boolean;
 }
+
+const LOG_ROOT = fileURLToPath(new URL('../../.local-cloud/logs', import.meta.url));
+let runCounter = 0;
 
 export class WaitTimeoutError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -73,6 +80,7 @@ export class Rehearsal {
         if (twin === undefined) return Promise.resolve({ status: 503, headers: {}, body: '{"__type":"ServerException","message":"twin not ready"}' });
         return ecsJsonResponse(twin, target, body);
       },
+      logDir: options.logDir ?? join(LOG_ROOT, `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}-${(runCounter += 1)}`),
       schedulePeriodMs: options.reconcilerPeriodMs ?? Math.max(2000, clock.ms(60)),
       ...(options.echoLogs ? { echoLogs: true } : {}),
     });

@@ -12,7 +12,8 @@ describe('every ECS event delivered three times and out of order', () => {
   let rehearsal: Rehearsal;
 
   beforeAll(async () => {
-    rehearsal = await Rehearsal.start({ scale: 0.02, clusterNames: ['echo'], duplicateEvents: { copies: 3, maxDelayMs: 1500, seed: 3 } });
+    // At this scale the Spot warning leaves 6 s before the kill: room for a copy delayed by 1.5 s.
+    rehearsal = await Rehearsal.start({ scale: 0.05, clusterNames: ['echo'], duplicateEvents: { copies: 3, maxDelayMs: 1500, seed: 3 } });
   }, 120_000);
 
   afterAll(async () => {
@@ -23,23 +24,30 @@ describe('every ECS event delivered three times and out of order', () => {
     const clusterArn = rehearsal.twin.createCluster('echo');
     rehearsal.twin.createService({ cluster: clusterArn, name: 'rooms', desiredCount: 4, capacityProvider: 'FARGATE_SPOT', taskDefinition: taskDefinitionArn(rehearsal, 'rooms', 1), stopTimeoutSeconds: 120 });
     await rehearsal.waitFor('4 tasks accepting', () => rehearsal.apps.acceptingTasks().length === 4);
-    for (const [index, task] of runningTasks(rehearsal.twin, 'rooms').entries()) await rehearsal.openSessions(task.taskArn, 2, (2 + index) * 60, `e${index}`);
+    for (const [index, task] of runningTasks(rehearsal.twin, 'rooms').entries()) await rehearsal.openSessions(task.taskArn, 2, (2 + index) * 40, `e${index}`);
     await rehearsal.waitFor('every task protected', () => runningTasks(rehearsal.twin, 'rooms').every((task) => task.protection.enabled));
 
     const deploymentId = rehearsal.twin.deploy(clusterArn, 'rooms', taskDefinitionArn(rehearsal, 'rooms', 2));
     await rehearsal.waitFor('the deployment to complete', () => deploymentState(rehearsal.twin, 'rooms', deploymentId) === 'COMPLETED', 90_000);
     const spotVictim = runningTasks(rehearsal.twin, 'rooms')[0]?.taskArn ?? '';
-    await rehearsal.openSessions(spotVictim, 2, 60, 'spot');
+    // Sessions that outlive the two-minute warning: the drain ends when the reclaimed task is gone.
+    await rehearsal.openSessions(spotVictim, 2, 30 * 60, 'spot');
     rehearsal.twin.interruptFargateSpot(spotVictim, 'SpotInterruption');
     await rehearsal.waitFor('the Spot task to stop', () => !runningTasks(rehearsal.twin, 'rooms').some((task) => task.taskArn === spotVictim), 30_000);
-    await rehearsal.waitFor('every drain to end', async () => (await rehearsal.drainExecutions()).every((execution) => execution.status !== 'RUNNING'), 30_000);
+    await rehearsal.waitFor('the Spot drain to have ended, with every other', async () => {
+      const executions = await rehearsal.drainExecutions();
+      return executions.some((execution) => execution.reason === 'SPOT') && executions.every((execution) => execution.status !== 'RUNNING');
+    }, 30_000);
 
     const byTask = await drainsByTask(rehearsal);
     const executions = await rehearsal.drainExecutions();
-    expect(byTask.size).toBe(5);
     expect([...byTask.values()].filter((names) => names.length !== 1)).toEqual([]);
     expect(executions.map((execution) => execution.status)).toEqual(executions.map(() => 'SUCCEEDED'));
-    expect(executions.map((execution) => execution.outcome).sort()).toEqual(['DRAINED', 'DRAINED', 'DRAINED', 'DRAINED', 'DRAINED']);
-    expect(rehearsal.ledger.dropped()).toEqual([]);
+    // A copy of the deployment event can arrive after an old task already left on its own (its
+    // sessions ended): that drain ends TASK_GONE, which is right. What may not happen is a second drain.
+    expect(executions.filter((execution) => execution.reason === 'DEPLOYMENT' && !['DRAINED', 'TASK_GONE'].includes(execution.outcome ?? ''))).toEqual([]);
+    expect(executions.filter((execution) => execution.reason === 'DEPLOYMENT')).toHaveLength(4);
+    expect(executions.filter((execution) => execution.reason === 'SPOT').map((execution) => [execution.taskArn, execution.outcome])).toEqual([[spotVictim, 'TASK_GONE']]);
+    expect(rehearsal.ledger.dropped().map((record) => record.taskArn)).toEqual([spotVictim, spotVictim]);
   });
 });

@@ -39,14 +39,23 @@ describe('a container instance set to DRAINING', () => {
     await rehearsal.waitFor('the instance to hold no task', () => !liveTasks(rehearsal.twin, 'desktops').some((task) => task.containerInstanceArn === instanceArn), 90_000);
     await rehearsal.waitFor('4 tasks running elsewhere', () => runningTasks(rehearsal.twin, 'desktops').length === 4, 30_000);
 
-    const stops = stopsVersusLastSessions(rehearsal, 'desktops', 'fleet');
+    // Replacement tasks started for the drain may be stopped again when their capacity is given back;
+    // of the tasks that held sessions, exactly those on the instance were stopped.
+    const original = new Set(tasks.map((task) => task.taskArn));
+    const stops = stopsVersusLastSessions(rehearsal, 'desktops', 'fleet').filter((stop) => original.has(stop.taskArn));
     expect(stops.map((stop) => stop.taskArn).sort()).toEqual([...onInstance].sort());
     for (const stop of stops) {
       expect(stop.stillOpenOrDropped, stop.taskArn).toBe(0);
       expect(stop.lastSessionEnded, stop.taskArn).toBeLessThanOrEqual(stop.stopRequested);
     }
     expect(onInstance.flatMap((taskArn) => sessionsOn(rehearsal, taskArn)).length).toBeGreaterThan(0);
-    expect((await rehearsal.drainExecutions()).map((execution) => [execution.reason, execution.outcome])).toEqual(onInstance.map(() => ['INSTANCE', 'DRAINED']));
+    await rehearsal.waitFor('every drain to end', async () => (await rehearsal.drainExecutions()).every((execution) => execution.status !== 'RUNNING'), 30_000);
+    const executions = await rehearsal.drainExecutions();
+    const instanceDrains = executions.filter((execution) => execution.reason === 'INSTANCE');
+    expect(instanceDrains.map((execution) => [execution.taskArn, execution.outcome]).sort()).toEqual(onInstance.map((taskArn) => [taskArn, 'DRAINED']).sort());
+    // Giving the replacement capacity back can leave the service one task over for a moment; the
+    // reconciler may drain an idle one for that, never a task that holds sessions.
+    expect(executions.filter((execution) => execution.reason !== 'INSTANCE' && (execution.sessionsAtStart ?? 0) > 0)).toEqual([]);
     expect(rehearsal.ledger.dropped()).toEqual([]);
   });
 });

@@ -37,7 +37,8 @@ describe('a Fargate Spot interruption warning', () => {
     async (variant) => {
       const victim = runningTasks(rehearsal.twin, 'voice')[0]?.taskArn ?? '';
       await rehearsal.openSessions(victim, 3, 30 * 60, variant);
-      const desiredBefore = service(rehearsal.twin, 'voice')?.desiredCount ?? 0;
+      // The previous case's replacement must be given back first, or the surge below is not this one's.
+      const desiredBefore = await rehearsal.waitFor('the service back at its base size', () => service(rehearsal.twin, 'voice')?.desiredCount === 3 && 3, 30_000);
 
       rehearsal.twin.interruptFargateSpot(victim, variant);
       const preparedAt = await rehearsal.waitFor('DRAINING and a replacement requested', async () => {

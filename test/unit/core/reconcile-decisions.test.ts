@@ -69,6 +69,25 @@ describe('planScaleIn', () => {
     expect(plan.openDrains).toBe(2);
     expect(plan.victims.map((task) => task.taskArn)).toEqual([taskArn('c')]);
   });
+
+  it('does not count or pick tasks of a DRAINING container instance, which ECS is replacing itself', () => {
+    const onInstance = (instance: string): EcsTaskState => ({ kind: 'known', lastStatus: 'RUNNING', desiredStatus: 'RUNNING', containerInstanceArn: instance });
+    const tasks = [item('a', { sessionCount: 1 }), item('b', { sessionCount: 3 }), item('c', { sessionCount: 4 }), item('d', { sessionCount: 0 })];
+    const states = new Map<string, EcsTaskState>([
+      [taskArn('a'), onInstance('draining-1')],
+      [taskArn('b'), onInstance('active-1')],
+      [taskArn('c'), onInstance('active-2')],
+      [taskArn('d'), onInstance('active-2')],
+    ]);
+    const service = { serviceName: 'web', status: 'ACTIVE', runningCount: 4, desiredCount: 3, deployments: [{ status: 'PRIMARY' }] };
+
+    const duringInstanceDrain = planScaleIn(service, tasks, states, new Set(), new Set(['draining-1']));
+    const afterItLeft = planScaleIn({ ...service, runningCount: 5, desiredCount: 3 }, tasks, states, new Set(), new Set(['draining-1']));
+
+    expect(duringInstanceDrain.excess).toBe(0);
+    expect(duringInstanceDrain.victims).toEqual([]);
+    expect(afterItLeft.victims.map((task) => task.taskArn)).toEqual([taskArn('d')]);
+  });
 });
 
 describe('isStale', () => {
