@@ -34,9 +34,12 @@ async function main(): Promise<number> {
   exitOnSignals(() => rehearsal.stop());
   log(`local cloud up at ${rehearsal.cloud.endpoint}`);
   const unsubscribe = rehearsal.twin.onChange((change) => {
-    if (change.kind === 'task' && ['RUNNING', 'STOPPED'].includes(change.task.lastStatus)) {
-      log(`task ${shortId(change.task.taskArn)} ${change.task.lastStatus}${change.task.stopCode ? ` (${change.task.stopCode})` : ''}`);
-    }
+    if (change.kind !== 'task') return;
+    const { task, previous } = change;
+    const stopping = task.desiredStatus === 'STOPPED' && task.lastStatus === 'RUNNING' && previous?.desiredStatus !== 'STOPPED';
+    const cause = task.stopCode ? ` (${task.stopCode})` : '';
+    if (stopping) log(`task ${shortId(task.taskArn)} asked to stop${cause}: SIGTERM`);
+    else if (task.lastStatus !== previous?.lastStatus && ['RUNNING', 'STOPPED'].includes(task.lastStatus)) log(`task ${shortId(task.taskArn)} ${task.lastStatus}${task.lastStatus === 'STOPPED' ? cause : ''}`);
   });
   const progress = setInterval(() => {
     const summary = rehearsal.ledger.summary();

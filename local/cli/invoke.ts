@@ -13,7 +13,8 @@ async function main(): Promise<number> {
   const [logicalId, eventFile] = process.argv.slice(2);
   if (!logicalId || !eventFile) throw new Error(USAGE);
   const event = JSON.parse(readFileSync(eventFile, 'utf8')) as unknown;
-  const rehearsal = await Rehearsal.start({ echoLogs: true });
+  // Scale 1: the function runs with the template's own parameter values, as sam local invoke would.
+  const rehearsal = await Rehearsal.start({ scale: 1, echoLogs: true });
   exitOnSignals(() => rehearsal.stop());
   try {
     if (!(logicalId in rehearsal.cloud.stack.functions)) {

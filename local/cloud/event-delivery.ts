@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { LocalStack, RuleSpec } from './stack-model.js';
@@ -44,7 +45,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 export class EventDelivery {
-  private readonly abort = new AbortController();
+  // One signal shared by every poll loop and its in-flight requests: more than Node's default 10 listeners.
+  private readonly abort = unlimitedAbortController();
   private readonly loops: Array<Promise<void>> = [];
   /** Events read from each rule's queue, by rule logical id. */
   readonly received: Record<string, number> = {};
@@ -147,4 +149,10 @@ export class EventDelivery {
     this.abort.abort();
     await Promise.allSettled(this.loops);
   }
+}
+
+function unlimitedAbortController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
 }

@@ -29,6 +29,8 @@ export type { EcsResponse, EcsRoute, GatewayCounts } from './gateway.js';
 export type { FunctionStats, InvocationRecord, InvocationType, InvokeResult } from './function-host.js';
 export type { LocalStack } from './stack-model.js';
 
+export const LOCAL_ACCOUNT_ID = '111122223333';
+
 export interface LocalCloudOptions {
   /** Default: the repository's template.yaml; the functions' paths are relative to its directory. */
   templatePath?: string;
@@ -113,6 +115,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const logDir = options.logDir ?? join(rootDir, '.local-cloud', 'logs');
   mkdirSync(logDir, { recursive: true });
   const region = options.region ?? 'us-east-1';
+  // The account of the samples in events/ (and of AWS's documentation examples), so they act on the local stack as is.
+  const accountId = options.accountId ?? LOCAL_ACCOUNT_ID;
   const problems: string[] = [];
   const stoppers: Array<() => Promise<void> | void> = [];
   const stopStarted = async () => {
@@ -145,7 +149,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     });
     const gateway = await Gateway.start({ motoEndpoint: plumbing.endpoint, functions: lambda, ...definedOnly({ ecs: options.ecs, port: options.gatewayPort }) });
     stoppers.push(() => gateway.close());
-    const moto = await startMoto({ port: motoPort, serviceCallPort: gateway.port, logFile: join(logDir, 'moto.log') });
+    // moto answers every request, its own Step Functions calls included, as this one account.
+    const moto = await startMoto({ port: motoPort, serviceCallPort: gateway.port, logFile: join(logDir, 'moto.log'), env: { MOTO_ACCOUNT_ID: accountId } });
     stoppers.push(() => moto.stop());
     await enableStateMachineExecution(moto.endpoint);
 
@@ -153,7 +158,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       endpoint: gateway.url,
       region,
       templatePath,
-      ...definedOnly({ parameters: options.parameters, stackName: options.stackName, accountId: options.accountId }),
+      accountId,
+      ...definedOnly({ parameters: options.parameters, stackName: options.stackName }),
     });
     const functions = await FunctionHost.start({
       stack,

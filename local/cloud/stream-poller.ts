@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { DescribeStreamCommand, type DynamoDBStreamsClient, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { FunctionInvoker } from './target-delivery.js';
@@ -29,7 +30,8 @@ export interface StreamPollerOptions {
 }
 
 export class StreamPoller {
-  private readonly abort = new AbortController();
+  // One signal shared by every poll loop and its in-flight requests: more than Node's default 10 listeners.
+  private readonly abort = unlimitedAbortController();
   private readonly readers = new Map<string, { reader: ShardReader; done: Promise<void> }>();
   private describeTimer: NodeJS.Timeout | undefined;
   readonly counters: StreamCounters = { batches: 0, records: 0, filteredOut: 0, failedBatches: 0, retries: 0, sentToOnFailure: 0 };
@@ -95,4 +97,10 @@ export class StreamPoller {
     if (this.describeTimer) clearInterval(this.describeTimer);
     await Promise.allSettled([...this.readers.values()].map((entry) => entry.done));
   }
+}
+
+function unlimitedAbortController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
 }

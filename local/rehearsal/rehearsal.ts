@@ -102,6 +102,8 @@ export class Rehearsal {
         : undefined;
       twin = new EcsTwin({
         clock,
+        region: cloud.stack.region,
+        accountId: cloud.stack.accountId,
         emit: async (event) => (duplicates ? duplicates.deliver(event) : void (await cloud.publish(event))),
         runtime: apps,
         ...(options.drainingHonoursProtection === undefined ? {} : { drainingHonoursProtection: options.drainingHonoursProtection }),

@@ -8,7 +8,7 @@ import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EcsResponse } from '../../../local/cloud/gateway.js';
 import type { InvocationRecord } from '../../../local/cloud/function-host.js';
-import { type LocalCloud, startLocalCloud } from '../../../local/cloud/local-cloud.js';
+import { LOCAL_ACCOUNT_ID, type LocalCloud, startLocalCloud } from '../../../local/cloud/local-cloud.js';
 import { temporaryDirectory } from './fixtures/fixture-stack.js';
 
 /*
@@ -18,12 +18,12 @@ import { temporaryDirectory } from './fixtures/fixture-stack.js';
  * a stop that leaves nothing running. ECS is answered by a fixed stub (the twin is tested on its own).
  */
 
-const ACCOUNT = '123456789012';
+const ACCOUNT = LOCAL_ACCOUNT_ID;
 const CLUSTER = `arn:aws:ecs:us-east-1:${ACCOUNT}:cluster/sessions`;
 
 /** An events/ sample, moved to the local account (the samples carry AWS's example account). */
 function sample(file: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(new URL(`../../../events/${file}`, import.meta.url), 'utf8').replaceAll('111122223333', ACCOUNT)) as Record<string, unknown>;
+  return JSON.parse(readFileSync(new URL(`../../../events/${file}`, import.meta.url), 'utf8')) as Record<string, unknown>;
 }
 
 /** The ECS stub: DescribeServices is refused (so the deployment handler fails), everything else succeeds empty. */
