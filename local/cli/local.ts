@@ -12,6 +12,7 @@ const { values } = parseArgs({
     scale: { type: 'string', default: '1' },
     logs: { type: 'boolean', default: false },
     service: { type: 'string', default: '3', short: 's' },
+    sessions: { type: 'string', default: '20' },
   },
 });
 
@@ -23,6 +24,13 @@ async function main(): Promise<void> {
   const clusterArn = rehearsal.twin.createCluster('sessions');
   if (tasks > 0) {
     rehearsal.twin.createService({ cluster: clusterArn, name: 'chat', desiredCount: tasks, taskDefinition: `arn:aws:ecs:us-east-1:${rehearsal.cloud.stack.accountId}:task-definition/chat:1` });
+    const sessions = Number(values.sessions);
+    if (sessions > 0) {
+      // Users who keep about this many sessions open, each a few minutes long, so a deployment has something to drain.
+      const durations = { medianSeconds: 180, sigma: 0.5, maxSeconds: 1200 };
+      await rehearsal.waitFor(`${tasks} tasks accepting sessions`, () => rehearsal.apps.acceptingTasks().length >= tasks);
+      rehearsal.workload({ seed: 1, arrivalsPerMinute: (sessions / (durations.medianSeconds * Math.exp(0.125))) * 60, durations }).start();
+    }
   }
   const endpoint = rehearsal.cloud.endpoint;
   console.log(`local cloud is up (Ctrl-C stops it)
@@ -31,7 +39,7 @@ async function main(): Promise<void> {
   region          ${rehearsal.cloud.stack.region}   credentials: any (e.g. AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing)
   state machine   ${rehearsal.stateMachineArn}
   registry table  ${rehearsal.cloud.stack.tableName}
-  ECS twin        cluster "sessions"${tasks > 0 ? `, service "chat" with ${tasks} tasks` : ''}
+  ECS twin        cluster "sessions"${tasks > 0 ? `, service "chat" with ${tasks} tasks and about ${values.sessions} sessions` : ''}
   function logs   ${rehearsal.cloud.logDir}
 
 try:
