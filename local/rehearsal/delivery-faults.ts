@@ -1,4 +1,4 @@
-import { SeededRandom } from '../workload/random.js';
+import { SeededRandom } from '../random.js';
 
 export interface DuplicateDelivery {
   /** How many times each event is delivered (EventBridge promises at least once). */

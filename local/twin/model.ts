@@ -1,3 +1,4 @@
+import { SeededRandom } from '../random.js';
 import { randomInt } from 'node:crypto';
 
 /*
@@ -173,35 +174,13 @@ export function taskDefinitionFamily(taskDefinitionArn: string): string {
 export const TASK_DEFINITION_ARN = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/[A-Za-z0-9_-]{1,255}:\d+$/;
 
 /** Seeded ids, so that a scenario run with a seed names its tasks the same way every time. */
-export class IdSource {
-  private state: number;
-
+export class IdSource extends SeededRandom {
   constructor(seed?: number) {
-    this.state = (seed ?? randomInt(2 ** 31)) >>> 0;
-  }
-
-  /** mulberry32: small, fast and good enough for ids and error injection. */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
-  hex(length: number): string {
-    let out = '';
-    while (out.length < length) out += Math.floor(this.next() * 16).toString(16);
-    return out;
-  }
-
-  digits(length: number): string {
-    let out = String(1 + Math.floor(this.next() * 9));
-    while (out.length < length) out += Math.floor(this.next() * 10).toString();
-    return out;
+    super(seed ?? randomInt(2 ** 31));
   }
 
   ec2InstanceId(): string {
     return `i-${this.hex(17)}`;
   }
 }
+

@@ -1,5 +1,5 @@
 import type { ScaledClock } from '../cloud/clock.js';
-import { type DurationModel, SeededRandom, sessionDuration } from './random.js';
+import { type DurationModel, SeededRandom, sessionDuration } from '../random.js';
 import type { SessionLedger } from './session-ledger.js';
 import type { AppTask, SimulatedApps } from './simulated-apps.js';
 

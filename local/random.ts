@@ -1,6 +1,6 @@
 /**
- * Seeded randomness for workloads: the same seed gives the same arrivals and durations, so a
- * scenario that drops a session can be replayed exactly.
+ * Seeded randomness for the local cloud: the same seed gives the same arrivals, durations, task
+ * ids and injected errors, so a scenario that drops a session can be replayed exactly.
  */
 export class SeededRandom {
   private state: number;
@@ -44,6 +44,13 @@ export class SeededRandom {
     let out = '';
     while (out.length < length) out += Math.floor(this.next() * 0x100000000).toString(16).padStart(8, '0');
     return out.slice(0, length);
+  }
+
+  /** A decimal number of the given length without a leading zero (deployment ids, ...). */
+  digits(length: number): string {
+    let out = String(1 + Math.floor(this.next() * 9));
+    while (out.length < length) out += Math.floor(this.next() * 10).toString();
+    return out;
   }
 }
 
