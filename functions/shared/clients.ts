@@ -9,7 +9,10 @@ import { SFNClient } from '@aws-sdk/client-sfn';
  * Endpoints come from the standard AWS_ENDPOINT_URL* variables, so the local cloud needs no
  * code path of its own.
  */
-export const ecs = new ECSClient({});
+// ECS throttles per account and API (UpdateTaskProtection and the Describe/List calls alike). A
+// drain that gives up after the default three attempts loses its event to the failure queue;
+// adaptive retries also slow this client down while ECS is throttling it.
+export const ecs = new ECSClient({ maxAttempts: 6, retryMode: 'adaptive' });
 export const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
   marshallOptions: { removeUndefinedValues: true },
 });

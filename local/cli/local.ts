@@ -41,6 +41,7 @@ async function main(): Promise<void> {
   registry table  ${rehearsal.cloud.stack.tableName}
   ECS twin        cluster "sessions"${tasks > 0 ? `, service "chat" with ${tasks} tasks and about ${values.sessions} sessions` : ''}
   function logs   ${rehearsal.cloud.logDir}
+  moto pid        ${rehearsal.cloud.moto.pid}
 
 try:
   aws --endpoint-url ${endpoint} --region us-east-1 ecs update-service --cluster sessions --service chat --task-definition chat:2

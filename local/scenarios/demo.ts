@@ -14,14 +14,14 @@ export const DEMO_SERVICE = 'chat';
 /**
  * The demo's story, in scenario time: a Fargate Spot service of 6 tasks holding about 100
  * sessions goes through a rolling deployment, then a Spot interruption of one task, then a
- * scale-in by one task. Sessions last minutes to most of an hour.
+ * scale-in by one task. Sessions last a few minutes, some up to twenty.
  */
 export async function runDemoScenario(rehearsal: Rehearsal, options: DemoOptions = {}): Promise<void> {
   const log = options.log ?? (() => undefined);
   const { twin, clock } = rehearsal;
   const taskCount = options.tasks ?? 6;
   const sessions = options.sessions ?? 100;
-  const durations = { medianSeconds: 8 * 60, sigma: 0.7, maxSeconds: 40 * 60 };
+  const durations = { medianSeconds: 5 * 60, sigma: 0.7, maxSeconds: 20 * 60 };
   const meanSeconds = durations.medianSeconds * Math.exp((durations.sigma * durations.sigma) / 2);
 
   const clusterArn = twin.createCluster(DEMO_CLUSTER);
@@ -40,14 +40,14 @@ export async function runDemoScenario(rehearsal: Rehearsal, options: DemoOptions
   const opened = await workload.burst(sessions);
   workload.start();
   log(`${opened} sessions open; users keep arriving (${((sessions / meanSeconds) * 60).toFixed(1)} per minute)`);
-  await clock.sleep(5 * 60);
+  await clock.sleep(3 * 60);
 
   log('rolling deployment to revision 2 (ECS starts new tasks; old ones drain)');
   const deploymentId = twin.deploy(clusterArn, DEMO_SERVICE, taskDefinition(rehearsal, 2));
   await rehearsal.waitFor('the deployment to complete', () => deploymentState(twin, DEMO_SERVICE, deploymentId) === 'COMPLETED', 180_000, 250);
   log('deployment completed: every old task stopped after its last session');
 
-  await clock.sleep(2 * 60);
+  await clock.sleep(60);
   const spotVictim = busiest(rehearsal);
   log(`Fargate Spot reclaims task ${shortId(spotVictim)} (${rehearsal.apps.sessionCount(spotVictim)} sessions): two-minute warning`);
   twin.interruptFargateSpot(spotVictim, 'SpotInterruption');
@@ -57,7 +57,10 @@ export async function runDemoScenario(rehearsal: Rehearsal, options: DemoOptions
   }, 120_000, 250);
   log('Spot task stopped; its replacement was already running');
 
-  await clock.sleep(2 * 60);
+  await clock.sleep(60);
+  // The stream handler protects a task about a second (real time) after its first session; a
+  // scale-in inside that second stops the task as on AWS. The demo shows the drain-aware case.
+  await rehearsal.waitFor('every task to be protected', () => runningTasks(twin, DEMO_SERVICE).every((task) => task.protection.enabled), 60_000);
   log(`scale-in: desired count ${taskCount} -> ${taskCount - 1} (every task is protected, so the lightest one is drained)`);
   twin.setDesiredCount(clusterArn, DEMO_SERVICE, taskCount - 1);
   await rehearsal.waitFor(`${taskCount - 1} tasks running`, () => liveTasks(twin, DEMO_SERVICE).length === taskCount - 1, 180_000, 250);

@@ -20,6 +20,11 @@ export interface SimulatedAppsOptions {
   heartbeatSeconds?: number;
   /** Heartbeats never come faster than this in real time, whatever the scale. */
   minHeartbeatMs?: number;
+  /**
+   * Scenario seconds before a new task gets its first session: the load balancer's health checks.
+   * Default 150, an ALB target group's defaults (5 healthy checks, 30 s apart).
+   */
+  healthCheckSeconds?: number;
   /** Apps of services the orchestrator does not manage still count sessions, but register nothing. */
   registers?: (task: AppTask) => boolean;
   onError?: (what: string, error: unknown) => void;
@@ -34,6 +39,7 @@ interface AppState {
   stopReason?: string;
   sessions: Map<string, () => void>;
   stopHeartbeat: () => void;
+  stopHealthChecks?: () => void;
 }
 
 const RETRY_DELAYS_MS = [50, 200, 500, 1000, 2000];
@@ -59,14 +65,19 @@ export class SimulatedApps {
     const heartbeatMs = Math.max(this.options.clock.ms(this.options.heartbeatSeconds ?? 30), this.options.minHeartbeatMs ?? 500);
     const state: AppState = { task, registered: false, accepting: false, terminating: false, sessions: new Map(), stopHeartbeat: () => undefined };
     this.apps.set(task.taskArn, state);
+    const passHealthChecks = () => {
+      state.stopHealthChecks = this.options.clock.after(this.options.healthCheckSeconds ?? 150, () => {
+        if (!state.terminating) state.accepting = true;
+      });
+    };
     if (!(this.options.registers?.(task) ?? true)) {
-      state.accepting = true;
+      passHealthChecks();
       return;
     }
     void this.retrying(`registering ${task.taskArn}`, () => registerTask(this.options.writer, task)).then((ok) => {
       if (!ok || state.terminating) return;
       state.registered = true;
-      state.accepting = true;
+      passHealthChecks();
       // One heartbeat at a time: a slow registry must not pile writes up behind each other.
       let timer: NodeJS.Timeout | undefined;
       const beat = () => {
@@ -99,6 +110,7 @@ export class SimulatedApps {
     }
     state.sessions.clear();
     state.stopHeartbeat();
+    state.stopHealthChecks?.();
     state.accepting = false;
     this.apps.delete(task.taskArn);
   }
