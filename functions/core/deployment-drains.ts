@@ -20,8 +20,10 @@ export interface DeploymentDrainSummary {
 
 /**
  * A deployment (or a rollback, which ECS runs as a deployment back to the earlier revision) is in
- * progress: tasks of every other revision are on their way out. Those holding sessions get a
- * drain; idle ones lose their protection so that ECS replaces them without waiting.
+ * progress: tasks of every other revision are on their way out. Each registered one gets a drain,
+ * the idle ones too: the drain marks a task DRAINING before it gives up its protection, so an idle
+ * task cannot take a session between being unprotected and being stopped. Tasks the registry does
+ * not know lose their protection so that ECS replaces them without waiting.
  *
  * The event's deployment must still be the service's PRIMARY one. If a newer deployment has
  * superseded it, that deployment's own event does the work, so a late event changes nothing.
@@ -52,7 +54,7 @@ export async function handleDeploymentEvent(deps: Deps, event: DeploymentEvent):
     clusterArn,
     taskArns: oldTaskArns,
     reason: DrainReason.Deployment,
-    releaseIdle: true,
+    releaseUnregistered: true,
     serviceName,
   });
   const summary: DeploymentDrainSummary = { serviceName, deploymentId, newTaskDefinition, oldTasks: oldTaskArns.length, ...tally };

@@ -22,13 +22,15 @@ export interface LeavingTasksTally extends DrainTally {
 }
 
 /**
- * Tasks that are on their way out (old revision, draining instance): those holding sessions get
- * a drain; with releaseIdle, idle ones and ones the registry does not know lose their protection
- * in one batch so that ECS moves them at once, and without it they are left alone.
+ * Tasks that are on their way out (old revision, draining instance): every registered one gets a
+ * drain, idle ones too. A drain marks the task DRAINING before it releases protection, so no
+ * session can open on it in between; an idle task's drain stops it at once. With
+ * releaseUnregistered, tasks the registry does not know (no sessions can be counted on them) lose
+ * their protection in one batch so that ECS moves them at once; without it they are left alone.
  */
 export async function drainOrReleaseLeavingTasks(
   deps: Deps,
-  request: { clusterArn: string; taskArns: readonly string[]; reason: DrainReason; releaseIdle: boolean; serviceName?: string },
+  request: { clusterArn: string; taskArns: readonly string[]; reason: DrainReason; releaseUnregistered: boolean; serviceName?: string },
 ): Promise<LeavingTasksTally> {
   const { clusterArn, reason, serviceName } = request;
   const tally: LeavingTasksTally = { drainsStarted: [], alreadyDraining: [], released: [], skipped: [] };
@@ -37,7 +39,7 @@ export async function drainOrReleaseLeavingTasks(
     // Consistent read per task: the ByCluster index may not show a session opened a moment ago,
     // and releasing a task that holds one would cut that user off.
     const item = await readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, taskArn);
-    const decision = decideLeavingTask(item, request.releaseIdle);
+    const decision = decideLeavingTask(item, request.releaseUnregistered);
     if (decision === 'skip') tally.skipped.push(taskArn);
     else if (decision === 'release') toRelease.push(taskArn);
     else tallyDrain(tally, taskArn, await startDrain(deps, { clusterArn, taskArn, ...(serviceName === undefined ? {} : { serviceName }), reason }));
@@ -49,9 +51,8 @@ export async function drainOrReleaseLeavingTasks(
   return tally;
 }
 
-function decideLeavingTask(item: TaskItem | undefined, releaseIdle: boolean): 'drain' | 'release' | 'skip' {
-  if (item === undefined) return releaseIdle ? 'release' : 'skip';
+function decideLeavingTask(item: TaskItem | undefined, releaseUnregistered: boolean): 'drain' | 'release' | 'skip' {
+  if (item === undefined) return releaseUnregistered ? 'release' : 'skip';
   if (item.status === TaskStatus.Stopping || item.status === TaskStatus.Stopped) return 'skip';
-  if (!releaseIdle || item.sessionCount > 0 || item.status === TaskStatus.Draining) return 'drain';
-  return 'release';
+  return 'drain';
 }

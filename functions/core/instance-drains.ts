@@ -15,15 +15,15 @@ export interface InstanceDrainSummary {
 }
 
 /**
- * What to do with the tasks of an instance that is going away.
- * - releaseIdle: tasks without sessions (or unknown to the registry) lose their protection so
- *   that ECS moves them at once; used when ECS itself drains the instance.
- * - otherwise every registered task gets a drain, which launches a replacement and stops the
- *   task when its sessions are gone; used when only EC2 hints the instance may go.
+ * What to do with the tasks of an instance that is going away: every registered task gets a drain
+ * (an idle one is stopped at once, without a window in which it could take a session).
+ * - releaseUnregistered: tasks unknown to the registry lose their protection so that ECS moves
+ *   them at once; used when ECS itself drains the instance.
+ * - otherwise they are left alone; used when only EC2 hints the instance may go.
  */
 export async function drainInstanceTasks(
   deps: Deps,
-  target: { clusterArn: string; containerInstanceArn: string; releaseIdle: boolean },
+  target: { clusterArn: string; containerInstanceArn: string; releaseUnregistered: boolean },
 ): Promise<InstanceDrainSummary> {
   const { clusterArn, containerInstanceArn } = target;
   const taskArns = await listRunningTaskArns(deps, { clusterArn, containerInstanceArn });
@@ -31,7 +31,7 @@ export async function drainInstanceTasks(
     clusterArn,
     taskArns,
     reason: DrainReason.Instance,
-    releaseIdle: target.releaseIdle,
+    releaseUnregistered: target.releaseUnregistered,
   });
   const summary: InstanceDrainSummary = { clusterArn, containerInstanceArn, tasksOnInstance: taskArns.length, ...tally };
   deps.logger.info('instance tasks handled', { ...summary });
@@ -52,7 +52,7 @@ export async function handleContainerInstanceDraining(
   if (instance.status !== 'DRAINING') {
     return ignored(`stale event: container instance ${event.containerInstanceArn} is ${instance.status ?? 'of unknown status'} now`);
   }
-  return drainInstanceTasks(deps, { ...event, releaseIdle: true });
+  return drainInstanceTasks(deps, { ...event, releaseUnregistered: true });
 }
 
 /** EC2 recommends moving off an instance: drain its tasks ahead of a possible interruption. */
@@ -62,5 +62,5 @@ export async function handleRebalanceRecommendation(
 ): Promise<InstanceDrainSummary | Ignored> {
   const located = await findContainerInstance(deps, event.instanceId);
   if (located === undefined) return ignored(`EC2 instance ${event.instanceId} is not a container instance of a cluster in scope`);
-  return drainInstanceTasks(deps, { ...located, releaseIdle: false });
+  return drainInstanceTasks(deps, { ...located, releaseUnregistered: false });
 }

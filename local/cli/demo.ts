@@ -56,7 +56,12 @@ async function main(): Promise<number> {
 
   const summary = rehearsal.ledger.summary();
   // Sessions on a reclaimed Spot task that outlive its two-minute warning cannot be saved.
-  const unexpected = rehearsal.ledger.dropped((record) => record.stopReason !== 'SpotInterruption').length;
+  const unexpectedDrops = rehearsal.ledger.dropped((record) => record.stopReason !== 'SpotInterruption');
+  const unexpected = unexpectedDrops.length;
+  for (const record of unexpectedDrops) {
+    const task = rehearsal.twin.snapshot().tasks.find((candidate) => candidate.taskArn === record.taskArn);
+    console.log(`dropped ${record.id} on task ${shortId(record.taskArn ?? '?')} (${record.stopReason ?? record.dropCause}), opened ${((task?.stoppingAt ? new Date(task.stoppingAt).getTime() : Date.now()) - record.openedAt) / 1000} s before the stop`);
+  }
   const executions = (await rehearsal.drainExecutions()).map((execution) => ({
     ...execution,
     secondsDrained: typeof execution.secondsDrained === 'number' ? execution.secondsDrained / scale : execution.secondsDrained ?? null,

@@ -51,7 +51,7 @@ function arrangeServiceTasks(t: HandlerTestDeps, primaryRevision = NEW_REVISION)
 }
 
 describe('deployment event handler', () => {
-  it('drains old-revision tasks that hold sessions and releases idle ones at once', async () => {
+  it('drains every registered old-revision task, idle ones too, so none can take a session while it is unprotected', async () => {
     const t = handlerTestDeps();
     arrangeServiceTasks(t);
 
@@ -61,15 +61,19 @@ describe('deployment event handler', () => {
     expect(t.mocks.ecs.commandCalls(ListTasksCommand)[0]!.args[0].input).toEqual({ cluster: CLUSTER_ARN, serviceName: 'chat', desiredStatus: 'RUNNING' });
     expect(t.mocks.ecs.commandCalls(DescribeTasksCommand)[0]!.args[0].input).toEqual({ cluster: CLUSTER_ARN, tasks: [busyOld, idleOld, fresh] });
     const starts = t.mocks.sfn.commandCalls(StartExecutionCommand);
-    expect(starts).toHaveLength(1);
-    expect(starts[0]!.args[0].input).toEqual({
-      stateMachineArn: STATE_MACHINE_ARN,
-      name: 'drain-0000000000000000000000000000b051-1',
-      input: JSON.stringify({ cluster: CLUSTER_ARN, taskArn: busyOld, service: 'chat', reason: 'DEPLOYMENT', deadline: '2026-11-21T11:00:00.000Z' }),
-    });
-    expect(t.mocks.ecs.commandCalls(UpdateTaskProtectionCommand).map((call) => call.args[0].input)).toEqual([
-      { cluster: CLUSTER_ARN, tasks: [idleOld], protectionEnabled: false },
+    expect(starts.map((start) => start.args[0].input)).toEqual([
+      {
+        stateMachineArn: STATE_MACHINE_ARN,
+        name: 'drain-0000000000000000000000000000b051-1',
+        input: JSON.stringify({ cluster: CLUSTER_ARN, taskArn: busyOld, service: 'chat', reason: 'DEPLOYMENT', deadline: '2026-11-21T11:00:00.000Z' }),
+      },
+      {
+        stateMachineArn: STATE_MACHINE_ARN,
+        name: 'drain-0000000000000000000000000000001d-1',
+        input: JSON.stringify({ cluster: CLUSTER_ARN, taskArn: idleOld, service: 'chat', reason: 'DEPLOYMENT', deadline: '2026-11-21T11:00:00.000Z' }),
+      },
     ]);
+    expect(t.mocks.ecs.commandCalls(UpdateTaskProtectionCommand)).toEqual([]);
     expect(outcome).toEqual({
       status: 'done',
       result: {
@@ -77,13 +81,13 @@ describe('deployment event handler', () => {
         deploymentId: DEPLOYMENT_ID,
         newTaskDefinition: NEW_REVISION,
         oldTasks: 2,
-        drainsStarted: [busyOld],
+        drainsStarted: [busyOld, idleOld],
         alreadyDraining: [],
-        released: [idleOld],
+        released: [],
         skipped: [],
       },
     });
-    expect(countedMetrics(t)).toEqual(['DrainsStarted']);
+    expect(countedMetrics(t)).toEqual(['DrainsStarted', 'DrainsStarted']);
   });
 
   it('drains the tasks of the revision a rollback moves away from', async () => {

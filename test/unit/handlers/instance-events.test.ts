@@ -34,12 +34,12 @@ function drainStart(arn: string, id: string) {
 }
 
 describe('container instance draining handler', () => {
-  it('drains tasks with sessions and releases idle and unregistered ones on a draining instance', async () => {
+  it('drains the registered tasks of a draining instance, idle ones too, and releases unregistered ones', async () => {
     const t = handlerTestDeps();
     arrangeInstanceTasks(t);
     t.mocks.ecs.on(DescribeContainerInstancesCommand).resolves({ containerInstances: [{ containerInstanceArn: CONTAINER_INSTANCE_ARN, status: 'DRAINING' }] });
     t.mocks.ecs.on(UpdateTaskProtectionCommand).resolves({
-      protectedTasks: [{ taskArn: idle, protectionEnabled: false }],
+      protectedTasks: [],
       failures: [{ arn: unregistered, reason: 'TASK_NOT_VALID' }],
     });
 
@@ -56,9 +56,10 @@ describe('container instance draining handler', () => {
     });
     expect(t.mocks.sfn.commandCalls(StartExecutionCommand).map((call) => call.args[0].input)).toEqual([
       drainStart(busy, '000000000000000000000000000000b1'),
+      drainStart(idle, '000000000000000000000000000000a1'),
     ]);
     expect(t.mocks.ecs.commandCalls(UpdateTaskProtectionCommand).map((call) => call.args[0].input)).toEqual([
-      { cluster: CLUSTER_ARN, tasks: [idle, unregistered], protectionEnabled: false },
+      { cluster: CLUSTER_ARN, tasks: [unregistered], protectionEnabled: false },
     ]);
     expect(outcome).toEqual({
       status: 'done',
@@ -66,9 +67,9 @@ describe('container instance draining handler', () => {
         clusterArn: CLUSTER_ARN,
         containerInstanceArn: CONTAINER_INSTANCE_ARN,
         tasksOnInstance: 4,
-        drainsStarted: [busy],
+        drainsStarted: [busy, idle],
         alreadyDraining: [],
-        released: [idle, unregistered],
+        released: [unregistered],
         skipped: [stopping],
       },
     });
