@@ -141,9 +141,10 @@ export class SimulatedApps {
         return false;
       }
     }
-    if (!this.apps.has(taskArn)) {
-      // Killed while the open was in flight: the user never got a session.
-      await closeSession(this.options.writer, taskArn, sessionId).catch(() => undefined);
+    if (!this.apps.has(taskArn) || state.terminating) {
+      // SIGTERM (or the kill) came while the open was in flight: a server that stopped accepting
+      // turns the user away, and the user's client tries another task.
+      if (state.registered) await closeSession(this.options.writer, taskArn, sessionId).catch(() => undefined);
       return false;
     }
     const cancel = this.options.clock.after(durationSeconds, () => void this.close(state, sessionId));
