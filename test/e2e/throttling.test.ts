@@ -23,7 +23,8 @@ describe('a deployment while the ECS API throttles', () => {
     const clusterArn = rehearsal.twin.createCluster('busy');
     rehearsal.twin.createService({ cluster: clusterArn, name: 'ws', desiredCount: 6, taskDefinition: taskDefinitionArn(rehearsal, 'ws', 1) });
     await rehearsal.waitFor('6 tasks accepting', () => rehearsal.apps.acceptingTasks().length === 6, 60_000);
-    for (const [index, task] of runningTasks(rehearsal.twin, 'ws').entries()) await rehearsal.openSessions(task.taskArn, 2, (6 + index) * 60, `w${index}`);
+    // Sessions long enough to outlast a deployment handler that spends seconds in throttled retries.
+    for (const [index, task] of runningTasks(rehearsal.twin, 'ws').entries()) await rehearsal.openSessions(task.taskArn, 2, (18 + index) * 60, `w${index}`);
     await rehearsal.waitFor('every task protected', () => runningTasks(rehearsal.twin, 'ws').every((task) => task.protection.enabled), 60_000);
 
     const deploymentId = rehearsal.twin.deploy(clusterArn, 'ws', taskDefinitionArn(rehearsal, 'ws', 2));
