@@ -7,8 +7,9 @@ cannot be copied, so every StartExecution after the first fails with
 a fresh copy owns no executions. This launcher teaches StateMachine to copy itself that way, then
 hands over to moto's own server entry point with the given arguments.
 
-It also installs moto_transactions (next to this file): TransactWriteItems backs up only what a
-transaction touches, so the registry's session writes stay fast as the table and stream grow.
+It also installs two fixes next to this file: moto_transactions (TransactWriteItems backs up only
+what a transaction touches, so the registry's session writes stay fast as the table and stream
+grow) and moto_update_records (an UpdateItem that creates its item writes one stream record).
 """
 import copy
 import sys
@@ -35,8 +36,10 @@ StateMachine.__deepcopy__ = _copy_without_backend_or_executions
 if __name__ == "__main__":
     sys.path.insert(0, __import__("os").path.dirname(__file__))
     import moto_transactions
+    import moto_update_records
 
     moto_transactions.install()
+    moto_update_records.install()
     from moto.server import main
 
     main(sys.argv[1:])

@@ -11,7 +11,7 @@ import { createRegistryTable } from '../support/registry-table.js';
  * the items a transaction touches. These tests pin the semantics that must not change: a failed
  * transaction leaves no trace (items and stream), and a stream reader keeps seeing later writes.
  */
-describe('moto transactions with the launcher\'s backup', () => {
+describe('moto DynamoDB with the launcher\'s fixes', () => {
   const taskArn = 'arn:aws:ecs:us-east-1:123456789012:task/sessions/aaaabbbbccccddddeeeeffff00001111';
   const clusterArn = 'arn:aws:ecs:us-east-1:123456789012:cluster/sessions';
 
@@ -38,4 +38,19 @@ describe('moto transactions with the launcher\'s backup', () => {
     const task = await registry.ddb.send(new GetCommand({ TableName: registry.tableName, Key: taskKey(taskArn) }));
     expect(task.Item).toMatchObject({ sessionCount: 0, status: 'DRAINING' });
   });
+
+  it('writes one INSERT record with the whole item when an update creates it, as DynamoDB does', async () => {
+    const registry = await createRegistryTable('tx-insert');
+    const writer = { ddb: registry.ddb, tableName: registry.tableName, now: () => new Date() };
+    const streams = new DynamoDBStreamsClient(motoClientConfig());
+    const stream = await streams.send(new DescribeStreamCommand({ StreamArn: registry.streamArn }));
+    const shardId = stream.StreamDescription?.Shards?.[0]?.ShardId;
+    const iterator = await streams.send(new GetShardIteratorCommand({ StreamArn: registry.streamArn, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }));
+
+    await registerTask(writer, { taskArn, clusterArn });
+
+    const records = await streams.send(new GetRecordsCommand({ ShardIterator: iterator.ShardIterator }));
+    expect((records.Records ?? []).map((record) => [record.eventName, record.dynamodb?.NewImage?.status?.S])).toEqual([['INSERT', 'ACTIVE']]);
+  });
 });
+
