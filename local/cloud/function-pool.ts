@@ -88,6 +88,9 @@ export class FunctionPool {
       AWS_EXECUTION_ENV: `AWS_Lambda_${spec.runtime}`,
       LAMBDA_TASK_ROOT: bundle.dir,
       _HANDLER: `${spec.handlerFile}.${spec.handlerExport}`,
+      // The function runs on the machine's Node here, on the template's runtime in Lambda: the
+      // SDK's warning about an old Node version says nothing about the function.
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };
   }
 
