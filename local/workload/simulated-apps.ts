@@ -1,16 +1,9 @@
-import { closeSession, heartbeat, openSession, registerTask, type RegistryWriter } from '../../functions/registry/sessions.js';
+import { closeSession, heartbeat, openSession, registerTask, type RegistryWriter, type TaskRegistration } from '../../functions/registry/sessions.js';
 import type { ScaledClock } from '../cloud/clock.js';
 import type { DropCause, SessionLedger } from './session-ledger.js';
 
-/** The parts of a twin task an application sees (what the ECS metadata endpoint would tell it). */
-export interface AppTask {
-  taskArn: string;
-  clusterArn: string;
-  serviceName?: string;
-  taskDefinitionArn?: string;
-  capacityProviderName?: string;
-  containerInstanceArn?: string;
-}
+/** The parts of a twin task an application sees (what the ECS metadata endpoint would tell it): what it registers. */
+export type AppTask = TaskRegistration;
 
 export interface SimulatedAppsOptions {
   writer: RegistryWriter;

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { isRunning } from '../support/processes.js';
 
 /**
  * The README's local commands, run as a user runs them: npm run invoke, npm run local (stopped
@@ -32,15 +33,6 @@ function npmRun(script: string, args: string[], until?: { text: RegExp; then: (c
     child.once('error', reject);
     child.once('exit', (code, signal) => resolve({ code, signal, output }));
   });
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('the local cloud commands', () => {

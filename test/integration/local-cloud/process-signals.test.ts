@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { temporaryDirectory } from './fixtures/fixture-stack.js';
+import { isRunning } from '../../support/processes.js';
 
 /*
  * A process that is told to stop (Ctrl-C, a CI runner's SIGTERM) takes its local cloud with it:
@@ -9,15 +10,6 @@ import { temporaryDirectory } from './fixtures/fixture-stack.js';
  */
 
 const SCRIPT = fileURLToPath(new URL('./fixtures/start-and-wait.ts', import.meta.url));
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function started(child: ChildProcess): Promise<{ motoPid: number; endpoint: string }> {
   let output = '';
