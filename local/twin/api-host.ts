@@ -38,3 +38,26 @@ export function paginate<T>(
   const next = offset + maxResults;
   return next < items.length ? { page, nextToken: Buffer.from(`${operation}:${next}`, 'utf8').toString('base64url') } : { page };
 }
+
+/**
+ * The shape every Describe* operation shares: a list of references (names or ARNs) of bounded
+ * length, each described or reported MISSING. Messages stay per operation, as ECS words them.
+ */
+export function describeEach<T>(
+  refs: readonly string[],
+  limits: { max: number; emptyMessage: string; tooManyMessage: string },
+  find: (ref: string) => T | undefined,
+  view: (found: T) => Record<string, unknown>,
+  missingArn: (ref: string) => string = (ref) => ref,
+): { described: Record<string, unknown>[]; failures: { arn: string; reason: string }[] } {
+  if (refs.length === 0) throw invalidParameter(limits.emptyMessage);
+  if (refs.length > limits.max) throw invalidParameter(limits.tooManyMessage);
+  const described: Record<string, unknown>[] = [];
+  const failures: { arn: string; reason: string }[] = [];
+  for (const ref of refs) {
+    const found = find(ref);
+    if (found === undefined) failures.push({ arn: missingArn(ref), reason: 'MISSING' });
+    else described.push(view(found));
+  }
+  return { described, failures };
+}

@@ -1,5 +1,5 @@
 import type { ApiHost } from './api-host.js';
-import { paginate } from './api-host.js';
+import { describeEach, paginate } from './api-host.js';
 import { asInput, invalidParameter, readString, readStringList, requireString } from './errors.js';
 import type { TwinContainerInstance } from './model.js';
 import { containerInstanceView } from './views.js';
@@ -59,17 +59,13 @@ export function listContainerInstances(host: ApiHost, rawInput: unknown): Record
 export function describeContainerInstances(host: ApiHost, rawInput: unknown): Record<string, unknown> {
   const input = asInput(rawInput);
   const cluster = host.store.resolveCluster(readString(input, 'cluster'));
-  const refs = readStringList(input, 'containerInstances') ?? [];
-  if (refs.length === 0) throw invalidParameter('containerInstances can not be null or empty.');
-  if (refs.length > DESCRIBE_MAX) throw invalidParameter(`containerInstances can have at most ${DESCRIBE_MAX} items.`);
-  const containerInstances: Record<string, unknown>[] = [];
-  const failures: { arn: string; reason: string }[] = [];
-  for (const ref of refs) {
-    const instance = host.store.findInstance(cluster, ref);
-    if (instance === undefined) failures.push({ arn: ref, reason: 'MISSING' });
-    else containerInstances.push(containerInstanceView(instance, host.store));
-  }
-  return { containerInstances, failures };
+  const { described, failures } = describeEach(
+    readStringList(input, 'containerInstances') ?? [],
+    { max: DESCRIBE_MAX, emptyMessage: 'containerInstances can not be null or empty.', tooManyMessage: `containerInstances can have at most ${DESCRIBE_MAX} items.` },
+    (ref) => host.store.findInstance(cluster, ref),
+    (instance) => containerInstanceView(instance, host.store),
+  );
+  return { containerInstances: described, failures };
 }
 
 export function updateContainerInstancesState(host: ApiHost, rawInput: unknown): Record<string, unknown> {

@@ -1,5 +1,5 @@
 import type { ApiHost } from './api-host.js';
-import { paginate } from './api-host.js';
+import { describeEach, paginate } from './api-host.js';
 import { asInput, EcsApiError, invalidParameter, readString, readStringList, requireString, serviceNotFound } from './errors.js';
 import { taskDefinitionFamily } from './model.js';
 import { taskView } from './views.js';
@@ -56,17 +56,13 @@ export function listTasks(host: ApiHost, rawInput: unknown): Record<string, unkn
 export function describeTasks(host: ApiHost, rawInput: unknown): Record<string, unknown> {
   const input = asInput(rawInput);
   const cluster = host.store.resolveCluster(readString(input, 'cluster'));
-  const refs = readStringList(input, 'tasks') ?? [];
-  if (refs.length === 0) throw invalidParameter('Tasks cannot be empty.');
-  if (refs.length > DESCRIBE_TASKS_MAX) throw invalidParameter(`Tasks cannot have more than ${DESCRIBE_TASKS_MAX} elements.`);
-  const tasks: Record<string, unknown>[] = [];
-  const failures: { arn: string; reason: string }[] = [];
-  for (const ref of refs) {
-    const task = host.store.findTask(cluster, ref);
-    if (task === undefined) failures.push({ arn: ref, reason: 'MISSING' });
-    else tasks.push(taskView(task));
-  }
-  return { tasks, failures };
+  const { described, failures } = describeEach(
+    readStringList(input, 'tasks') ?? [],
+    { max: DESCRIBE_TASKS_MAX, emptyMessage: 'Tasks cannot be empty.', tooManyMessage: `Tasks cannot have more than ${DESCRIBE_TASKS_MAX} elements.` },
+    (ref) => host.store.findTask(cluster, ref),
+    taskView,
+  );
+  return { tasks: described, failures };
 }
 
 export function stopTask(host: ApiHost, rawInput: unknown): Record<string, unknown> {

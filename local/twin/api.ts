@@ -1,5 +1,5 @@
 import type { ApiHost } from './api-host.js';
-import { paginate } from './api-host.js';
+import { describeEach, paginate } from './api-host.js';
 import { describeContainerInstances, listContainerInstances, updateContainerInstancesState } from './api-instances.js';
 import { describeTasks, listTasks, stopTask } from './api-tasks.js';
 import { asInput, invalidParameter, readBoolean, readInteger, readString, readStringList, requireString, serviceNotFound, unknownOperation } from './errors.js';
@@ -95,17 +95,14 @@ function listServices(host: ApiHost, rawInput: unknown): Record<string, unknown>
 function describeServices(host: ApiHost, rawInput: unknown): Record<string, unknown> {
   const input = asInput(rawInput);
   const cluster = host.store.resolveCluster(readString(input, 'cluster'));
-  const refs = readStringList(input, 'services') ?? [];
-  if (refs.length === 0) throw invalidParameter('Services cannot be empty.');
-  if (refs.length > DESCRIBE_SERVICES_MAX) throw invalidParameter(`Services cannot have more than ${DESCRIBE_SERVICES_MAX} elements.`);
-  const services: Record<string, unknown>[] = [];
-  const failures: { arn: string; reason: string }[] = [];
-  for (const ref of refs) {
-    const service = host.store.findService(cluster, ref);
-    if (service === undefined) failures.push({ arn: host.store.serviceArnFor(cluster, ref), reason: 'MISSING' });
-    else services.push(serviceView(service, host.store));
-  }
-  return { services, failures };
+  const { described, failures } = describeEach(
+    readStringList(input, 'services') ?? [],
+    { max: DESCRIBE_SERVICES_MAX, emptyMessage: 'Services cannot be empty.', tooManyMessage: `Services cannot have more than ${DESCRIBE_SERVICES_MAX} elements.` },
+    (ref) => host.store.findService(cluster, ref),
+    (service) => serviceView(service, host.store),
+    (ref) => host.store.serviceArnFor(cluster, ref),
+  );
+  return { services: described, failures };
 }
 
 function updateService(host: ApiHost, rawInput: unknown): Record<string, unknown> {
