@@ -64,6 +64,15 @@ export interface DurationModel {
   maxSeconds?: number;
 }
 
+/**
+ * Arrivals per scenario minute that keep about `sessions` open at once (Little's law, with the
+ * log-normal's mean, median x e^(sigma^2/2); the cut at maxSeconds is ignored).
+ */
+export function arrivalsPerMinuteFor(sessions: number, model: DurationModel): number {
+  const meanSeconds = model.medianSeconds * Math.exp((model.sigma * model.sigma) / 2);
+  return (sessions / meanSeconds) * 60;
+}
+
 export function sessionDuration(random: SeededRandom, model: DurationModel): number {
   const value = model.sigma === 0 ? model.medianSeconds : random.logNormal(model.medianSeconds, model.sigma);
   return Math.max(1, Math.min(value, model.maxSeconds ?? Number.POSITIVE_INFINITY));

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { arrivalsPerMinuteFor } from '../random.js';
 import { Rehearsal } from '../rehearsal/rehearsal.js';
 import { exitOnSignals, fail } from './cli-kit.js';
 
@@ -29,7 +30,7 @@ async function main(): Promise<void> {
       // Users who keep about this many sessions open, each a few minutes long, so a deployment has something to drain.
       const durations = { medianSeconds: 180, sigma: 0.5, maxSeconds: 1200 };
       await rehearsal.waitFor(`${tasks} tasks accepting sessions`, () => rehearsal.apps.acceptingTasks().length >= tasks);
-      rehearsal.workload({ seed: 1, arrivalsPerMinute: (sessions / (durations.medianSeconds * Math.exp(0.125))) * 60, durations }).start();
+      rehearsal.workload({ seed: 1, arrivalsPerMinute: arrivalsPerMinuteFor(sessions, durations), durations }).start();
     }
   }
   const endpoint = rehearsal.cloud.endpoint;

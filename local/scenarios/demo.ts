@@ -1,3 +1,4 @@
+import { arrivalsPerMinuteFor } from '../random.js';
 import type { Rehearsal } from '../rehearsal/rehearsal.js';
 import { deploymentState, liveTasks, runningTasks } from '../rehearsal/twin-queries.js';
 
@@ -22,7 +23,7 @@ export async function runDemoScenario(rehearsal: Rehearsal, options: DemoOptions
   const taskCount = options.tasks ?? 6;
   const sessions = options.sessions ?? 100;
   const durations = { medianSeconds: 5 * 60, sigma: 0.7, maxSeconds: 20 * 60 };
-  const meanSeconds = durations.medianSeconds * Math.exp((durations.sigma * durations.sigma) / 2);
+  const arrivalsPerMinute = arrivalsPerMinuteFor(sessions, durations);
 
   const clusterArn = twin.createCluster(DEMO_CLUSTER);
   twin.createService({
@@ -36,10 +37,10 @@ export async function runDemoScenario(rehearsal: Rehearsal, options: DemoOptions
   log(`service ${DEMO_SERVICE}: starting ${taskCount} Fargate Spot tasks`);
   await rehearsal.waitFor(`${taskCount} tasks accepting sessions`, () => rehearsal.apps.acceptingTasks().length >= taskCount);
 
-  const workload = rehearsal.workload({ seed: options.seed ?? 7, arrivalsPerMinute: (sessions / meanSeconds) * 60, durations });
+  const workload = rehearsal.workload({ seed: options.seed ?? 7, arrivalsPerMinute, durations });
   const opened = await workload.burst(sessions);
   workload.start();
-  log(`${opened} sessions open; users keep arriving (${((sessions / meanSeconds) * 60).toFixed(1)} per minute)`);
+  log(`${opened} sessions open; users keep arriving (${arrivalsPerMinute.toFixed(1)} per minute)`);
   await clock.sleep(3 * 60);
 
   log('rolling deployment to revision 2 (ECS starts new tasks; old ones drain)');

@@ -1,5 +1,6 @@
 import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import type { DrainExecution } from '../../../local/rehearsal/executions.js';
 import type { Rehearsal } from '../../../local/rehearsal/rehearsal.js';
 import type { SessionRecord } from '../../../local/workload/session-ledger.js';
 import { serviceTasks } from '../../../local/rehearsal/twin-queries.js';
@@ -37,9 +38,9 @@ export function stopsVersusLastSessions(rehearsal: Rehearsal, serviceName: strin
 }
 
 /** Drain executions grouped by the task they drained (execution names are drain-<taskId>-<attempt>). */
-export async function drainsByTask(rehearsal: Rehearsal): Promise<Map<string, string[]>> {
+export function drainsByTask(executions: readonly DrainExecution[]): Map<string, string[]> {
   const byTask = new Map<string, string[]>();
-  for (const execution of await rehearsal.drainExecutions()) {
+  for (const execution of executions) {
     const taskId = /^drain-(.+)-\d+$/.exec(execution.name)?.[1] ?? execution.name;
     byTask.set(taskId, [...(byTask.get(taskId) ?? []), execution.name]);
   }

@@ -1,6 +1,6 @@
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
-import { SeededRandom, sessionDuration } from '../../../local/random.js';
+import { arrivalsPerMinuteFor, SeededRandom, sessionDuration } from '../../../local/random.js';
 import { SessionLedger } from '../../../local/workload/session-ledger.js';
 import { scaledParameters } from '../../../local/rehearsal/parameters.js';
 import { stateByState } from '../../../local/rehearsal/executions.js';
@@ -15,6 +15,11 @@ describe('seeded randomness', () => {
 
     expect(draw(7)).toEqual(draw(7));
     expect(draw(7)).not.toEqual(draw(8));
+  });
+
+  it('sizes arrivals by the mean session length, so that about the asked number stay open', () => {
+    expect(arrivalsPerMinuteFor(100, { medianSeconds: 600, sigma: 0 })).toBe(10);
+    expect(arrivalsPerMinuteFor(100, { medianSeconds: 600, sigma: 1 })).toBeCloseTo(10 / Math.exp(0.5), 10);
   });
 
   it('gives log-normal durations around the median, cut to the maximum', () => {
