@@ -3,6 +3,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { MotoUnavailableError, PortInUseError } from './errors.js';
+import { sleep } from './timing.js';
 
 /**
  * moto_server as a child process, started through local/moto_launcher.py (which carries the
@@ -104,7 +105,7 @@ async function waitUntilReady(endpoint: string, child: ChildProcess, port: numbe
     } catch {
       // not listening yet
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
   throw new MotoUnavailableError(`moto_server did not answer on ${endpoint} within ${timeoutMs / 1000} s: ${output()}`);
 }

@@ -2,9 +2,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { taskKey, type TaskItem } from '../../functions/registry/model.js';
-import type { RegistryWriter } from '../../functions/registry/sessions.js';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { TaskItem } from '../../functions/registry/model.js';
+import { readTask, type RegistryWriter } from '../../functions/registry/sessions.js';
 import { ScaledClock } from '../cloud/clock.js';
 import { type LocalCloud, startLocalCloud } from '../cloud/local-cloud.js';
 import { loadTemplate } from '../cloud/template.js';
@@ -16,6 +16,7 @@ import { SessionWorkload, type WorkloadOptions } from '../workload/workload.js';
 import { type DrainExecution, listDrainExecutions } from './executions.js';
 import { scaledParameters } from './parameters.js';
 import { type DuplicateDelivery, duplicatingPublisher } from './delivery-faults.js';
+import { sleep } from '../cloud/timing.js';
 
 export interface RehearsalOptions {
   /** Real seconds per scenario second; 0.01 runs an hour of sessions in 36 s. */
@@ -65,7 +66,6 @@ export class Rehearsal {
     readonly apps: SimulatedApps,
     readonly writer: RegistryWriter,
     readonly sfn: SFNClient,
-    readonly ddb: DynamoDBDocumentClient,
   ) {}
 
   static async start(options: RehearsalOptions = {}): Promise<Rehearsal> {
@@ -111,7 +111,7 @@ export class Rehearsal {
       });
       const built = twin;
       apps.attach((taskArn) => built.containerExited(taskArn, 0));
-      const rehearsal = new Rehearsal(cloud, ledger, errors, twin, clock, apps, writer, new SFNClient(cloud.clientConfig), ddb);
+      const rehearsal = new Rehearsal(cloud, ledger, errors, twin, clock, apps, writer, new SFNClient(cloud.clientConfig));
       if (duplicates) rehearsal.cleanups.push(duplicates.cancel);
       return rehearsal;
     } catch (error) {
@@ -137,9 +137,8 @@ export class Rehearsal {
     }
   }
 
-  async taskItem(taskArn: string): Promise<TaskItem | undefined> {
-    const result = await this.ddb.send(new GetCommand({ TableName: this.writer.tableName, Key: taskKey(taskArn), ConsistentRead: true }));
-    return result.Item as TaskItem | undefined;
+  taskItem(taskArn: string): Promise<TaskItem | undefined> {
+    return readTask(this.writer, taskArn);
   }
 
   drainExecutions(): Promise<DrainExecution[]> {
@@ -157,7 +156,7 @@ export class Rehearsal {
       } catch (error) {
         lastError = error;
       }
-      await new Promise((resolve) => setTimeout(resolve, everyMs));
+      await sleep(everyMs);
     }
     throw new WaitTimeoutError(`timed out after ${timeoutMs} ms waiting for ${what}`, { cause: lastError });
   }

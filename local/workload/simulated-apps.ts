@@ -1,6 +1,7 @@
 import { closeSession, heartbeat, openSession, registerTask, type RegistryWriter, type TaskRegistration } from '../../functions/registry/sessions.js';
 import type { ScaledClock } from '../cloud/clock.js';
 import type { DropCause, SessionLedger } from './session-ledger.js';
+import { sleep } from '../cloud/timing.js';
 
 /** The parts of a twin task an application sees (what the ECS metadata endpoint would tell it): what it registers. */
 export type AppTask = TaskRegistration;
@@ -167,7 +168,7 @@ export class SimulatedApps {
           this.options.onError?.(what, error);
           return false;
         }
-        await new Promise((resolve) => setTimeout(resolve, RETRY_DELAYS_MS[attempt] ?? 2000));
+        await sleep(RETRY_DELAYS_MS[attempt] ?? 2000);
       }
     }
     return false;
