@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { TaskItem } from '../../functions/registry/model.js';
+import { taskIdOf, type TaskItem } from '../../functions/registry/model.js';
 import { readTask, type RegistryWriter } from '../../functions/registry/sessions.js';
 import { ScaledClock } from '../cloud/clock.js';
 import { type LocalCloud, startLocalCloud } from '../cloud/local-cloud.js';
@@ -131,7 +131,7 @@ export class Rehearsal {
   /** Opens sessions on one task directly (a scenario that needs exact counts per task). */
   async openSessions(taskArn: string, count: number, durationSeconds: number, idPrefix = 'direct'): Promise<void> {
     for (let index = 0; index < count; index += 1) {
-      const id = `${idPrefix}-${taskArn.split('/').pop()?.slice(0, 8)}-${index}`;
+      const id = `${idPrefix}-${taskIdOf(taskArn).slice(0, 8)}-${index}`;
       if (!(await this.apps.open(taskArn, id, durationSeconds))) throw new Error(`task ${taskArn} refused session ${id}`);
       this.ledger.opened({ id, taskArn, openedAt: Date.now(), plannedSeconds: durationSeconds });
     }

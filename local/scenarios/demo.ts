@@ -1,6 +1,7 @@
 import { arrivalsPerMinuteFor } from '../random.js';
 import type { Rehearsal } from '../rehearsal/rehearsal.js';
 import { deploymentState, liveTasks, runningTasks } from '../rehearsal/twin-queries.js';
+import { taskIdOf } from '../../functions/registry/model.js';
 
 export interface DemoOptions {
   seed?: number;
@@ -83,5 +84,5 @@ function busiest(rehearsal: Rehearsal): string {
 }
 
 export function shortId(taskArn: string): string {
-  return (taskArn.split('/').pop() ?? taskArn).slice(0, 8);
+  return taskIdOf(taskArn).slice(0, 8);
 }
