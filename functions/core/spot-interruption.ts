@@ -4,7 +4,6 @@ import { ignored, type Ignored } from '../shared/handler-kit.js';
 import { MetricName, MetricUnit } from '../shared/powertools.js';
 import { DrainReason, isConditionalCheckFailure, type TaskItem, taskKey, TaskStatus } from '../registry/model.js';
 import { readTask } from '../registry/tasks.js';
-import { SPOT_WARNING_LEAD_SECONDS } from '../events/ec2.js';
 import type { SpotWarning } from '../events/spot.js';
 import { launchReplacement } from './capacity.js';
 import { tallyDrain } from './drain-summary.js';
@@ -45,7 +44,7 @@ export async function handleSpotWarning(deps: Deps, warning: SpotWarning): Promi
   if (warning.kind === 'fargate-spot') {
     clusterArn = warning.clusterArn;
     taskArns = [warning.taskArn];
-    deadline = new Date(warning.time.getTime() + SPOT_WARNING_LEAD_SECONDS * 1000);
+    deadline = new Date(warning.time.getTime() + deps.config.fargateSpotWarningSeconds * 1000);
   } else {
     const located = await findContainerInstance(deps, warning.instanceId);
     if (located === undefined) return ignored(`EC2 instance ${warning.instanceId} is not a container instance of a cluster in scope`);

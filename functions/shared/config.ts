@@ -1,5 +1,8 @@
 import { ConfigurationError } from './errors.js';
 
+/** AWS warns Fargate Spot tasks two minutes before it stops them. */
+export const FARGATE_SPOT_WARNING_SECONDS = 120;
+
 /**
  * Everything a function learns from its environment, parsed once at cold start.
  * template.yaml is the single source of these variables; the local cloud reads them from there too.
@@ -16,6 +19,8 @@ export interface Config {
   protectionMinutes: number;
   /** Renew protection once less than this much of it is left. */
   protectionRenewBeforeSeconds: number;
+  /** Time between a Fargate Spot warning and the stop: two minutes on AWS, less in a rehearsal. */
+  fargateSpotWarningSeconds: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -58,6 +63,7 @@ export function loadConfig(env: Env = process.env): Config {
     heartbeatTimeoutSeconds: positiveInteger(env, 'HEARTBEAT_TIMEOUT_SECONDS', 120),
     protectionMinutes: positiveInteger(env, 'PROTECTION_MINUTES', 2880, 2880),
     protectionRenewBeforeSeconds: positiveInteger(env, 'PROTECTION_RENEW_BEFORE_SECONDS', 6 * 3600),
+    fargateSpotWarningSeconds: positiveInteger(env, 'FARGATE_SPOT_WARNING_SECONDS', FARGATE_SPOT_WARNING_SECONDS, FARGATE_SPOT_WARNING_SECONDS),
   };
 }
 

@@ -5,7 +5,7 @@ import type { Template } from '../cloud/template.js';
  * heartbeat timeout keeps its proportion to session lengths in a scaled scenario. Each value is
  * kept within the parameter's own MinValue/MaxValue, so the stack accepts it as CloudFormation would.
  */
-const TIME_PARAMETERS = ['DefaultDrainSeconds', 'MaxDrainSeconds', 'HeartbeatTimeoutSeconds', 'ProtectionRenewBeforeSeconds'] as const;
+const TIME_PARAMETERS = ['DefaultDrainSeconds', 'MaxDrainSeconds', 'HeartbeatTimeoutSeconds', 'ProtectionRenewBeforeSeconds', 'FargateSpotWarningSeconds'] as const;
 
 export function scaledParameters(template: Template, scale: number): Record<string, string> {
   const scaled: Record<string, string> = {};

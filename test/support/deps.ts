@@ -32,6 +32,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     heartbeatTimeoutSeconds: 120,
     protectionMinutes: 2880,
     protectionRenewBeforeSeconds: 6 * 3600,
+    fargateSpotWarningSeconds: 120,
     ...overrides,
   };
 }

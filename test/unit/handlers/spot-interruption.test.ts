@@ -85,6 +85,18 @@ describe('Spot interruption handler', () => {
     });
   });
 
+  it('sets a Fargate Spot drain deadline from the configured warning time (a rehearsal in compressed time)', async () => {
+    const t = handlerTestDeps({ config: { fargateSpotWarningSeconds: 6 } });
+    arrangeCommon(t);
+    arrangeMarkable(t, spotTask, 3);
+
+    await createHandler(t.getDeps)(fargateSpotWarning());
+
+    const warningTime = Date.parse(SPOT_DEADLINE) - 120_000;
+    const mark = t.mocks.ddb.commandCalls(UpdateCommand)[0]!.args[0].input;
+    expect(mark.ExpressionAttributeValues?.[':deadline']).toBe(new Date(warningTime + 6_000).toISOString());
+  });
+
   it('still drains when the early replacement request fails, leaving it to the workflow', async () => {
     const t = handlerTestDeps();
     arrangeCommon(t);

@@ -17,6 +17,7 @@ describe('loadConfig', () => {
       heartbeatTimeoutSeconds: 120,
       protectionMinutes: 2880,
       protectionRenewBeforeSeconds: 21600,
+      fargateSpotWarningSeconds: 120,
     });
   });
 
