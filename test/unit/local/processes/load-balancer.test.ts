@@ -1,0 +1,78 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ScaledClock } from '../../../../local/cloud/clock.js';
+import { LoadBalancer } from '../../../../local/processes/load-balancer.js';
+import { waitFor } from '../twin/support.js';
+
+/** A health endpoint whose answer the test flips. */
+interface FakeTarget {
+  server: Server;
+  port: number;
+  status: number;
+}
+
+const servers: Server[] = [];
+const balancers: LoadBalancer[] = [];
+afterEach(async () => {
+  for (const balancer of balancers.splice(0)) balancer.stop();
+  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+});
+
+async function fakeTarget(status: number): Promise<FakeTarget> {
+  const target = { status } as FakeTarget;
+  target.server = createServer((request, response) => {
+    response.writeHead(request.url === '/healthz' ? target.status : 404).end();
+  });
+  await new Promise<void>((resolve) => target.server.listen(0, '127.0.0.1', resolve));
+  target.port = (target.server.address() as AddressInfo).port;
+  servers.push(target.server);
+  return target;
+}
+
+function balancer(): LoadBalancer {
+  // One scenario second = 1 ms: checks every 10 ms, healthy after 2 passes, out after 2 failures.
+  const created = new LoadBalancer({ clock: new ScaledClock(0.001), intervalSeconds: 10, healthyThreshold: 2, unhealthyThreshold: 2, minIntervalMs: 10 });
+  balancers.push(created);
+  return created;
+}
+
+describe('Load balancer in front of task processes', () => {
+  it('sends new sessions only to targets that passed their health checks, fewest connections first', async () => {
+    const [a, b, sick] = [await fakeTarget(200), await fakeTarget(200), await fakeTarget(503)];
+    const lb = balancer();
+    lb.register({ taskArn: 'a', port: a.port });
+    lb.register({ taskArn: 'b', port: b.port });
+    lb.register({ taskArn: 'sick', port: sick.port });
+    await waitFor('both healthy targets', () => lb.snapshot().filter((target) => target.healthy).length === 2, 5000);
+
+    lb.connectionOpened('a');
+    const picked = lb.pick();
+
+    expect(picked?.taskArn).toBe('b');
+    expect(lb.snapshot().find((target) => target.taskArn === 'sick')?.healthy).toBe(false);
+  });
+
+  it('stops sending sessions to a target that starts failing its checks (a draining server answers 503)', async () => {
+    const target = await fakeTarget(200);
+    const lb = balancer();
+    lb.register({ taskArn: 'draining', port: target.port });
+    await waitFor('a healthy target', () => lb.pick(), 5000);
+
+    target.status = 503;
+
+    await waitFor('the target to be taken out', () => lb.pick() === undefined, 5000);
+    expect(lb.snapshot()).toHaveLength(1);
+  });
+
+  it('deregisters a target whose process is gone', async () => {
+    const target = await fakeTarget(200);
+    const lb = balancer();
+    lb.register({ taskArn: 'gone', port: target.port });
+    await waitFor('a healthy target', () => lb.pick(), 5000);
+
+    await new Promise((resolve) => target.server.close(resolve));
+
+    await waitFor('the target to be deregistered', () => lb.snapshot().length === 0, 5000);
+  });
+});
