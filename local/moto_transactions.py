@@ -9,9 +9,17 @@ stream shard, which leaves every open shard iterator reading a shard nobody writ
 The backup made here copies the item map shallowly and deep-copies only the items the
 transaction names; the stream shard is shared, and a rollback cuts it back to its length before
 the transaction. A successful transaction behaves exactly as before.
+
+moto's server handles requests on threads, and nothing in moto's DynamoDB serialises them: a
+transaction that rolls back puts back a copy of the table taken when it began, erasing every
+write another thread committed meanwhile (seen here: a session item and its count lost among 40
+concurrent opens). DynamoDB isolates transactions from all other writes, so every DynamoDB
+operation here runs under one lock; moto runs them one at a time anyway (the GIL).
 """
 import contextvars
 import copy
+import functools
+import threading
 from collections import defaultdict
 
 from moto.dynamodb.models import DynamoDBBackend
@@ -81,6 +89,27 @@ def _transact_write_items(self, transact_items):
             table.__dict__.pop("_stream_length_before_transaction", None)
 
 
+_operations_lock = threading.RLock()
+
+_SERIALISED_OPERATIONS = (
+    "put_item", "update_item", "delete_item", "get_item", "query", "scan",
+    "transact_write_items", "transact_get_items", "batch_write_item", "batch_get_item",
+)
+
+
+def _serialised(operation):
+    @functools.wraps(operation)
+    def run_alone(*args, **kwargs):
+        with _operations_lock:
+            return operation(*args, **kwargs)
+
+    return run_alone
+
+
 def install():
     Table.__deepcopy__ = _transaction_backup
     DynamoDBBackend.transact_write_items = _transact_write_items
+    for name in _SERIALISED_OPERATIONS:
+        operation = getattr(DynamoDBBackend, name, None)
+        if operation is not None:
+            setattr(DynamoDBBackend, name, _serialised(operation))

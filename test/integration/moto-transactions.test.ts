@@ -1,5 +1,5 @@
 import { DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand, DescribeStreamCommand } from '@aws-sdk/client-dynamodb-streams';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { closeSession, openSession, registerTask } from '../../functions/registry/sessions.js';
 import { taskKey } from '../../functions/registry/model.js';
@@ -37,6 +37,25 @@ describe('moto DynamoDB with the launcher\'s fixes', () => {
     expect(changes).toEqual(['MODIFY TASK', 'REMOVE SESSION#first', 'MODIFY TASK']);
     const task = await registry.ddb.send(new GetCommand({ TableName: registry.tableName, Key: taskKey(taskArn) }));
     expect(task.Item).toMatchObject({ sessionCount: 0, status: 'DRAINING' });
+  });
+
+  it('keeps a task\'s count equal to its session items under concurrent opens and refused closes, as DynamoDB\'s isolation does', async () => {
+    const registry = await createRegistryTable('tx-concurrent');
+    const writer = { ddb: registry.ddb, tableName: registry.tableName, now: () => new Date() };
+    await registerTask(writer, { taskArn, clusterArn });
+
+    // Closes of sessions that were never opened fail their condition and roll back while the
+    // opens commit: a rollback must not restore a copy of the table taken before those commits.
+    await Promise.all(
+      Array.from({ length: 40 }, (_, index) => [openSession(writer, taskArn, `open-${index}`), closeSession(writer, taskArn, `never-${index}`)]).flat(),
+    );
+
+    const task = await registry.ddb.send(new GetCommand({ TableName: registry.tableName, Key: taskKey(taskArn), ConsistentRead: true }));
+    const sessions = await registry.ddb.send(
+      new QueryCommand({ TableName: registry.tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)', ExpressionAttributeValues: { ':pk': taskArn, ':prefix': 'SESSION#' } }),
+    );
+    expect(sessions.Items).toHaveLength(40);
+    expect(task.Item?.sessionCount).toBe(40);
   });
 
   it('writes one INSERT record with the whole item when an update creates it, as DynamoDB does', async () => {
