@@ -14,7 +14,9 @@ export function scaledParameters(template: Template, scale: number): Record<stri
     if (definition === undefined || definition.Default === undefined) continue;
     const min = typeof definition.MinValue === 'number' ? definition.MinValue : 1;
     const max = typeof definition.MaxValue === 'number' ? definition.MaxValue : Number.MAX_SAFE_INTEGER;
-    const value = Math.round(Number(definition.Default) * scale);
+    // A Spot drain's deadline must not fall after the twin's SIGKILL: round that one down.
+    const exact = Number(definition.Default) * scale;
+    const value = name === 'FargateSpotWarningSeconds' ? Math.floor(exact) : Math.round(exact);
     scaled[name] = String(Math.min(max, Math.max(min, value)));
   }
   return scaled;

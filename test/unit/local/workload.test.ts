@@ -65,7 +65,10 @@ describe('scaled template parameters', () => {
       MaxDrainSeconds: '288',
       HeartbeatTimeoutSeconds: '10',
       ProtectionRenewBeforeSeconds: '216',
+      FargateSpotWarningSeconds: '1',
     });
+    // The Spot deadline never falls after the twin's kill (120 s x 0.03 = 3.6 s, not 4).
+    expect(scaledParameters(loadTemplate(), 0.03).FargateSpotWarningSeconds).toBe('3');
     expect(scaledParameters(loadTemplate(), 1)).toMatchObject({ DefaultDrainSeconds: '3600', MaxDrainSeconds: '28800' });
   });
 });
