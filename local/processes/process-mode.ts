@@ -1,0 +1,80 @@
+import { join } from 'node:path';
+import type { ScaledClock } from '../cloud/clock.js';
+import { definedOnly } from '../cloud/optional.js';
+import type { TwinTask } from '../twin/index.js';
+import { LoadBalancer, type LoadBalancerOptions } from './load-balancer.js';
+import { type ProcessCloud, ProcessTasks, type ProcessTasksOptions } from './process-tasks.js';
+import { SessionClients } from './session-clients.js';
+import { buildSessionServer } from './session-server-build.js';
+import { TaskEndpoints, type TwinForEndpoints } from './task-endpoints.js';
+
+export interface ProcessModeOptions {
+  /** Agent and server timing, in scenario seconds (see ProcessTasksOptions). */
+  heartbeatSeconds?: number;
+  drainPollSeconds?: number;
+  closeLeadSeconds?: number;
+  /** Load balancer health checks, in scenario seconds and counts. */
+  healthChecks?: Omit<LoadBalancerOptions, 'clock'>;
+  /** Clients reconnect elsewhere after a graceful 1012 close. */
+  reconnect?: boolean;
+}
+
+/** Real task processes, the load balancer in front of them, and the users' clients. */
+export interface ProcessMode {
+  tasks: ProcessTasks;
+  balancer: LoadBalancer;
+  clients: SessionClients;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts what a process-mode rehearsal needs before its twin exists: the twin is only asked for
+ * (through `twin()`) once a task starts, which is after the twin has been built with `tasks` as
+ * its runtime.
+ */
+export async function startProcessMode(context: {
+  clock: ScaledClock;
+  cloud: ProcessCloud;
+  logDir: string;
+  twin: () => TwinForEndpoints & { containerExited(taskArn: string, exitCode: number): void };
+  options: ProcessModeOptions;
+  onError: (what: string, error: unknown) => void;
+}): Promise<ProcessMode> {
+  const { clock, options } = context;
+  const build = await buildSessionServer();
+  const endpoints = await TaskEndpoints.start({
+    snapshot: () => context.twin().snapshot(),
+    api: { handle: (operation, input) => context.twin().api.handle(operation, input) },
+  });
+  const taskOptions: ProcessTasksOptions = {
+    clock,
+    cloud: context.cloud,
+    build,
+    endpoints: { environmentFor: (task: TwinTask) => endpoints.environmentFor(task) },
+    logDir: join(context.logDir, 'tasks'),
+    onError: context.onError,
+    ...definedOnly({ heartbeatSeconds: options.heartbeatSeconds, drainPollSeconds: options.drainPollSeconds, closeLeadSeconds: options.closeLeadSeconds }),
+  };
+  const tasks = new ProcessTasks(taskOptions);
+  tasks.attach((taskArn, exitCode) => {
+    try {
+      context.twin().containerExited(taskArn, exitCode);
+    } catch (error) {
+      context.onError(`exit of ${taskArn}`, error);
+    }
+  });
+  const balancer = new LoadBalancer({ clock, intervalSeconds: 10, healthyThreshold: 2, ...options.healthChecks });
+  tasks.onListening((task) => balancer.register(task));
+  const clients = new SessionClients({ balancer, clock, ...(options.reconnect ? { reconnect: true } : {}) });
+  return {
+    tasks,
+    balancer,
+    clients,
+    stop: async () => {
+      clients.terminateAll();
+      balancer.stop();
+      await tasks.stop();
+      await endpoints.close();
+    },
+  };
+}

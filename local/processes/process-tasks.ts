@@ -1,0 +1,220 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { ScaledClock } from '../cloud/clock.js';
+import { track, untrack } from '../cloud/process-cleanup.js';
+import type { KillCause, StopInfo, TaskRuntime, TwinTask } from '../twin/index.js';
+import type { SessionServerBuild } from './session-server-build.js';
+import type { TaskEnvironment } from './task-endpoints.js';
+
+/** Where a task's process can reach AWS: the local cloud's gateway, as AWS_ENDPOINT_URL. */
+export interface ProcessCloud {
+  endpoint: string;
+  region: string;
+  tableName: string;
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+}
+
+export interface ProcessTasksOptions {
+  clock: ScaledClock;
+  cloud: ProcessCloud;
+  build: SessionServerBuild;
+  endpoints: { environmentFor(task: TwinTask): TaskEnvironment };
+  logDir: string;
+  /** Scenario seconds between the agent's heartbeats (its default is 30). */
+  heartbeatSeconds?: number;
+  /** Scenario seconds between the agent's reads of its own item (its default is 5). */
+  drainPollSeconds?: number;
+  /** Scenario seconds before a hard deadline at which the server closes its sessions with 1012. */
+  closeLeadSeconds?: number;
+  /** The agent's timers never fire faster than this, in real milliseconds, whatever the scale. */
+  minIntervalMs?: number;
+  onError?: (what: string, error: unknown) => void;
+}
+
+/** One task's process, as the tests read it afterwards. */
+export interface TaskProcess {
+  taskArn: string;
+  serviceName?: string;
+  pid?: number;
+  startedAt: number;
+  /** The server accepts connections from here on (it printed its port). */
+  listeningAt?: number;
+  port?: number;
+  sigtermAt?: number;
+  /** Set when the process was killed by the twin (stopTimeout passed, crash, instance gone). */
+  killedAt?: number;
+  killCause?: KillCause;
+  exitedAt?: number;
+  exitCode?: number | null;
+  signal?: NodeJS.Signals | null;
+}
+
+export interface ListeningTask {
+  taskArn: string;
+  serviceName?: string;
+  port: number;
+}
+
+interface Running {
+  record: TaskProcess;
+  child: ChildProcess;
+  log: WriteStream;
+  exited: Promise<void>;
+}
+
+/**
+ * The ECS twin's tasks as real processes (issue 4): each task runs the example session server
+ * with the session agent, and sees what a container in ECS sees: ECS_CONTAINER_METADATA_URI_V4,
+ * ECS_AGENT_URI, and AWS through AWS_ENDPOINT_URL. StopTask and the scheduler's stops send a real
+ * SIGTERM; the twin's SIGKILL after stopTimeout is a real SIGKILL. A process that exits by itself
+ * ends its task, as an essential container that exits does.
+ */
+export class ProcessTasks implements TaskRuntime {
+  private readonly running = new Map<string, Running>();
+  private readonly history: TaskProcess[] = [];
+  private readonly listeners = new Set<(task: ListeningTask) => void>();
+  private exitContainer: (taskArn: string, exitCode: number) => void = () => undefined;
+  private stopped = false;
+  private readonly cleanable = { stop: () => this.stop(), killNow: () => this.killNow() };
+
+  constructor(private readonly options: ProcessTasksOptions) {
+    mkdirSync(options.logDir, { recursive: true });
+    track(this.cleanable);
+  }
+
+  /** The twin is built with this runtime, and this runtime ends containers through the twin. */
+  attach(exitContainer: (taskArn: string, exitCode: number) => void): void {
+    this.exitContainer = exitContainer;
+  }
+
+  /** Called once per task process that starts listening, as a load balancer registers a target. */
+  onListening(listener: (task: ListeningTask) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  started(task: TwinTask): void {
+    if (this.stopped) return;
+    const record: TaskProcess = { taskArn: task.taskArn, startedAt: Date.now(), ...(task.serviceName ? { serviceName: task.serviceName } : {}) };
+    const log = createWriteStream(join(this.options.logDir, `${task.taskId}.log`), { flags: 'a' });
+    const child = spawn(process.execPath, ['--enable-source-maps', '--import', this.options.build.parentWatch, this.options.build.server], {
+      env: this.environment(task),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    if (child.pid !== undefined) record.pid = child.pid;
+    child.stderr?.pipe(log, { end: false });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const running: Running = { record, child, log, exited };
+    this.running.set(task.taskArn, running);
+    this.history.push(record);
+    this.readStdout(running, task);
+    child.once('error', (error) => this.options.onError?.(`task process of ${task.taskArn}`, error));
+    child.once('exit', (code, signal) => this.exited(running, code, signal));
+  }
+
+  sigterm(task: TwinTask, _info: StopInfo): void {
+    const running = this.running.get(task.taskArn);
+    if (running === undefined) return this.exitContainer(task.taskArn, 0);
+    running.record.sigtermAt ??= Date.now();
+    running.child.kill('SIGTERM');
+  }
+
+  killed(task: TwinTask, cause: KillCause): void {
+    const running = this.running.get(task.taskArn);
+    if (running === undefined) return;
+    running.record.killedAt = Date.now();
+    running.record.killCause = cause;
+    running.child.kill('SIGKILL');
+  }
+
+  /** Every task process started so far, in start order (copies). */
+  processes(): TaskProcess[] {
+    return this.history.map((record) => ({ ...record }));
+  }
+
+  process(taskArn: string): TaskProcess | undefined {
+    const record = this.history.find((candidate) => candidate.taskArn === taskArn);
+    return record === undefined ? undefined : { ...record };
+  }
+
+  isRunning(taskArn: string): boolean {
+    return this.running.has(taskArn);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const all = [...this.running.values()];
+    for (const running of all) running.child.kill('SIGKILL');
+    await Promise.all(all.map((running) => running.exited));
+    untrack(this.cleanable);
+  }
+
+  private killNow(): void {
+    for (const running of this.running.values()) running.child.kill('SIGKILL');
+  }
+
+  private environment(task: TwinTask): NodeJS.ProcessEnv {
+    const { clock, cloud } = this.options;
+    const seconds = (scenarioSeconds: number) => String(Math.max(clock.ms(scenarioSeconds), this.options.minIntervalMs ?? 200) / 1000);
+    return {
+      PATH: process.env.PATH,
+      NODE_ENV: 'production',
+      PORT: '0',
+      ...this.options.endpoints.environmentFor(task),
+      AWS_ENDPOINT_URL: cloud.endpoint,
+      AWS_REGION: cloud.region,
+      AWS_ACCESS_KEY_ID: cloud.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: cloud.credentials.secretAccessKey,
+      ...(cloud.credentials.sessionToken ? { AWS_SESSION_TOKEN: cloud.credentials.sessionToken } : {}),
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      SESSION_REGISTRY_TABLE: cloud.tableName,
+      // DynamoDB answers in milliseconds; moto on a busy 2-core machine can take seconds, and a
+      // session whose open outlives the agent's budget runs uncounted until its retry lands.
+      SESSION_AGENT_REGISTRY_TIMEOUT_MS: '10000',
+      // Fargate's metadata has no ServiceName; a task definition passes it as a variable.
+      ...(task.serviceName ? { SESSION_AGENT_SERVICE_NAME: task.serviceName } : {}),
+      SESSION_AGENT_HEARTBEAT_SECONDS: seconds(this.options.heartbeatSeconds ?? 30),
+      SESSION_AGENT_DRAIN_POLL_SECONDS: seconds(this.options.drainPollSeconds ?? 5),
+      SESSION_SERVER_CLOSE_LEAD_MS: String(clock.ms(this.options.closeLeadSeconds ?? 10)),
+    };
+  }
+
+  private readStdout(running: Running, task: TwinTask): void {
+    const stdout = running.child.stdout;
+    if (stdout === null) return;
+    const lines = createInterface({ input: stdout });
+    lines.on('line', (line) => {
+      running.log.write(`${line}\n`);
+      if (running.record.port !== undefined) return;
+      const port = listeningPort(line);
+      if (port === undefined) return;
+      running.record.port = port;
+      running.record.listeningAt = Date.now();
+      const listening: ListeningTask = { taskArn: task.taskArn, port, ...(task.serviceName ? { serviceName: task.serviceName } : {}) };
+      for (const listener of this.listeners) listener(listening);
+    });
+  }
+
+  private exited(running: Running, code: number | null, signal: NodeJS.Signals | null): void {
+    running.record.exitedAt = Date.now();
+    running.record.exitCode = code;
+    running.record.signal = signal;
+    this.running.delete(running.record.taskArn);
+    running.log.end();
+    // A process the twin killed is already stopped there; one that ended by itself ends its task.
+    if (running.record.killedAt === undefined && !this.stopped) this.exitContainer(running.record.taskArn, code ?? 137);
+  }
+}
+
+/** The example server announces its port with one JSON line: {"listening":<port>}. */
+function listeningPort(line: string): number | undefined {
+  if (!line.startsWith('{')) return undefined;
+  try {
+    const parsed = JSON.parse(line) as { listening?: unknown };
+    return typeof parsed.listening === 'number' ? parsed.listening : undefined;
+  } catch {
+    return undefined;
+  }
+}
