@@ -5,24 +5,28 @@ import { drainsTable, historyTable, sessionsTable } from '../rehearsal/report.js
 import { DEMO_SERVICE, runDemoScenario, shortId } from '../scenarios/demo.js';
 import { runningTasks } from '../rehearsal/twin-queries.js';
 import { exitOnSignals, fail } from './cli-kit.js';
+import { processDemo } from './process-demo.js';
 
 /**
  * npm run demo: the local cloud, a Fargate Spot service of 6 tasks with ~100 sessions, a rolling
  * deployment, a Spot interruption and a scale-in; then what happened to every session and drain.
  * Exits non-zero if a session was dropped that the orchestrator should have kept.
+ * With --processes, the tasks are real processes and the users real WebSocket clients (process-demo.ts).
  */
 const { values } = parseArgs({
   options: {
     // 1 scenario second = 30 ms: the whole story in about two minutes, slow enough that the
     // orchestrator's own latencies (real seconds, not scaled) stay small next to the scenario's.
-    scale: { type: 'string', default: '0.03' },
+    // --processes: 1 scenario second = 50 ms, so that real processes keep up with the clock.
+    scale: { type: 'string' },
+    processes: { type: 'boolean', default: false },
     seed: { type: 'string', default: '7' },
     logs: { type: 'boolean', default: false },
   },
 });
 
 async function main(): Promise<number> {
-  const scale = Number(values.scale);
+  const scale = Number(values.scale ?? (values.processes ? '0.05' : '0.03'));
   const started = Date.now();
   const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s`;
   const scenarioClock = () => {
@@ -31,6 +35,7 @@ async function main(): Promise<number> {
   };
   const log = (line: string) => console.log(`[${elapsed()} | scenario ${scenarioClock()}] ${line}`);
 
+  if (values.processes) return processDemo(scale, log, values.logs);
   log(`starting the local cloud (moto + gateway + ECS twin), 1 scenario second = ${scale * 1000} ms`);
   const rehearsal = await Rehearsal.start({ scale, echoLogs: values.logs });
   exitOnSignals(() => rehearsal.stop());

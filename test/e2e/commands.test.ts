@@ -5,7 +5,8 @@ import { isRunning } from '../support/processes.js';
 
 /**
  * The README's local commands, run as a user runs them: npm run invoke, npm run local (stopped
- * with Ctrl-C) and npm run demo (whose exit code says whether a session was dropped).
+ * with Ctrl-C) and npm run demo, with simulated apps and with real processes (whose exit code says
+ * whether a session was dropped).
  */
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -70,5 +71,15 @@ describe('the local cloud commands', () => {
     expect(run.output).toMatch(/dropped where they should not have been\s+0/);
     expect(run.output).toMatch(/DRAINED\s+\d+\s+.*DEPLOYMENT/);
     expect(run.output).toMatch(/Wait for sessions to drain/);
+  }, 240_000);
+
+  it('npm run demo -- --processes shows real processes: none cut off with the orchestrator, some without it', async () => {
+    const run = await npmRun('demo', ['--processes']);
+
+    expect(run.code, run.output.slice(-3000)).toBe(0);
+    expect(run.output).toMatch(/\| deployment, with the orchestrator\s+\|\s+100 \|\s+0 \|\s+0 \|/);
+    expect(run.output).toMatch(/\| deployment, without it\s+\|\s+\d+ \|\s+\d+ \|\s+[1-9]\d* \|/);
+    expect(run.output).toMatch(/\| Spot interruption \(\d+ reconnected\)\s+\|\s+0 \|\s+[1-9]\d* \|\s+0 \|/);
+    expect(run.output).toMatch(/sessions\/[0-9a-f]{32}\s+pid \d+\s+exited 0/);
   }, 240_000);
 });
