@@ -13,7 +13,17 @@ export interface ProcessCloud {
   endpoint: string;
   region: string;
   tableName: string;
-  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /**
+   * The credentials of a task: a session of its task role where the local cloud enforces IAM (as
+   * ECS hands each task its role's credentials), else the local cloud's own.
+   */
+  credentialsFor(task: TwinTask): Promise<TaskCredentials>;
+}
+
+export interface TaskCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
 }
 
 export interface ProcessTasksOptions {
@@ -59,7 +69,10 @@ export interface ListeningTask {
 
 interface Running {
   record: TaskProcess;
-  child: ChildProcess;
+  /** Absent while the task's credentials are being fetched. */
+  child?: ChildProcess;
+  /** A signal that came before the process existed, sent as soon as it does. */
+  pendingSignal?: 'SIGTERM' | 'SIGKILL';
   log: WriteStream;
   exited: Promise<void>;
 }
@@ -98,27 +111,29 @@ export class ProcessTasks implements TaskRuntime {
   started(task: TwinTask): void {
     if (this.stopped) return;
     const record: TaskProcess = { taskArn: task.taskArn, startedAt: Date.now(), ...(task.serviceName ? { serviceName: task.serviceName } : {}) };
-    const log = createWriteStream(join(this.options.logDir, `${task.taskId}.log`), { flags: 'a' });
-    const child = spawn(process.execPath, ['--enable-source-maps', '--import', this.options.build.parentWatch, this.options.build.server], {
-      env: this.environment(task),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    if (child.pid !== undefined) record.pid = child.pid;
-    child.stderr?.pipe(log, { end: false });
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    const running: Running = { record, child, log, exited };
+    let markExited: () => void = () => undefined;
+    const running: Running = {
+      record,
+      log: createWriteStream(join(this.options.logDir, `${task.taskId}.log`), { flags: 'a' }),
+      exited: new Promise<void>((resolve) => (markExited = resolve)),
+    };
     this.running.set(task.taskArn, running);
     this.history.push(record);
-    this.readStdout(running, task);
-    child.once('error', (error) => this.options.onError?.(`task process of ${task.taskArn}`, error));
-    child.once('exit', (code, signal) => this.exited(running, code, signal));
+    void this.options.cloud.credentialsFor(task).then(
+      (credentials) => this.spawnProcess(task, running, credentials, markExited),
+      (error: unknown) => {
+        this.options.onError?.(`credentials of ${task.taskArn}`, error);
+        this.exited(running, 1, null);
+        markExited();
+      },
+    );
   }
 
   sigterm(task: TwinTask, _info: StopInfo): void {
     const running = this.running.get(task.taskArn);
     if (running === undefined) return this.exitContainer(task.taskArn, 0);
     running.record.sigtermAt ??= Date.now();
-    running.child.kill('SIGTERM');
+    this.signal(running, 'SIGTERM');
   }
 
   killed(task: TwinTask, cause: KillCause): void {
@@ -126,7 +141,7 @@ export class ProcessTasks implements TaskRuntime {
     if (running === undefined) return;
     running.record.killedAt = Date.now();
     running.record.killCause = cause;
-    running.child.kill('SIGKILL');
+    this.signal(running, 'SIGKILL');
   }
 
   /** Every task process started so far, in start order (copies). */
@@ -146,16 +161,42 @@ export class ProcessTasks implements TaskRuntime {
   async stop(): Promise<void> {
     this.stopped = true;
     const all = [...this.running.values()];
-    for (const running of all) running.child.kill('SIGKILL');
+    for (const running of all) this.signal(running, 'SIGKILL');
     await Promise.all(all.map((running) => running.exited));
     untrack(this.cleanable);
   }
 
   private killNow(): void {
-    for (const running of this.running.values()) running.child.kill('SIGKILL');
+    for (const running of this.running.values()) running.child?.kill('SIGKILL');
   }
 
-  private environment(task: TwinTask): NodeJS.ProcessEnv {
+  private signal(running: Running, signal: 'SIGTERM' | 'SIGKILL'): void {
+    if (running.child) running.child.kill(signal);
+    else if (running.pendingSignal !== 'SIGKILL') running.pendingSignal = signal;
+  }
+
+  private spawnProcess(task: TwinTask, running: Running, credentials: TaskCredentials, markExited: () => void): void {
+    if (running.pendingSignal === 'SIGKILL' || this.stopped) {
+      this.exited(running, null, 'SIGKILL');
+      return markExited();
+    }
+    const child = spawn(process.execPath, ['--enable-source-maps', '--import', this.options.build.parentWatch, this.options.build.server], {
+      env: this.environment(task, credentials),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    running.child = child;
+    if (child.pid !== undefined) running.record.pid = child.pid;
+    child.stderr?.pipe(running.log, { end: false });
+    this.readStdout(running, task);
+    child.once('error', (error) => this.options.onError?.(`task process of ${task.taskArn}`, error));
+    child.once('exit', (code, signal) => {
+      this.exited(running, code, signal);
+      markExited();
+    });
+    if (running.pendingSignal) child.kill(running.pendingSignal);
+  }
+
+  private environment(task: TwinTask, credentials: TaskCredentials): NodeJS.ProcessEnv {
     const { clock, cloud } = this.options;
     const seconds = (scenarioSeconds: number) => String(Math.max(clock.ms(scenarioSeconds), this.options.minIntervalMs ?? 200) / 1000);
     return {
@@ -165,9 +206,9 @@ export class ProcessTasks implements TaskRuntime {
       ...this.options.endpoints.environmentFor(task),
       AWS_ENDPOINT_URL: cloud.endpoint,
       AWS_REGION: cloud.region,
-      AWS_ACCESS_KEY_ID: cloud.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: cloud.credentials.secretAccessKey,
-      ...(cloud.credentials.sessionToken ? { AWS_SESSION_TOKEN: cloud.credentials.sessionToken } : {}),
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      ...(credentials.sessionToken ? { AWS_SESSION_TOKEN: credentials.sessionToken } : {}),
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       SESSION_REGISTRY_TABLE: cloud.tableName,
       // DynamoDB answers in milliseconds; moto on a busy 2-core machine can take seconds, and a
@@ -182,8 +223,8 @@ export class ProcessTasks implements TaskRuntime {
   }
 
   private readStdout(running: Running, task: TwinTask): void {
-    const stdout = running.child.stdout;
-    if (stdout === null) return;
+    const stdout = running.child?.stdout;
+    if (stdout === undefined || stdout === null) return;
     const lines = createInterface({ input: stdout });
     lines.on('line', (line) => {
       running.log.write(`${line}\n`);
