@@ -1,5 +1,6 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { TaskArn } from '../events/arns.js';
 import { DrainControl, isConditionalCheckFailure, type TaskItem, taskKey, TaskStatus, WaitError } from '../registry/model.js';
 import { readTask } from '../registry/tasks.js';
 import type { Deps } from '../shared/deps.js';
@@ -7,7 +8,7 @@ import { completeDrainWait, failDrainWait } from './task-tokens.js';
 
 export const armDrainWaitInputSchema = z.object({
   taskToken: z.string().min(1),
-  taskArn: z.string().startsWith('arn:'),
+  taskArn: TaskArn,
 });
 export type ArmDrainWaitInput = z.output<typeof armDrainWaitInputSchema>;
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DescribeServicesCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { ClusterArn, TaskArn } from '../events/arns.js';
 import { isConditionalCheckFailure, taskKey } from '../registry/model.js';
 import type { Deps } from '../shared/deps.js';
 import { asRetryable } from './ecs-errors.js';
@@ -34,8 +35,8 @@ export class CapacityBusyError extends Error {
 }
 
 export const capacityInputSchema = z.object({
-  cluster: z.string().startsWith('arn:'),
-  taskArn: z.string().startsWith('arn:'),
+  cluster: ClusterArn,
+  taskArn: TaskArn,
   service: z.string().min(1).optional(),
 });
 export type CapacityInput = z.output<typeof capacityInputSchema>;

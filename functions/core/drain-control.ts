@@ -1,5 +1,6 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { taskArnPattern } from '../events/arns.js';
 import type { Config } from '../shared/config.js';
 import type { Deps } from '../shared/deps.js';
 import { DrainControl, DrainReason, isConditionalCheckFailure, type TaskItem, taskKey, TaskStatus, WaitError } from '../registry/model.js';
@@ -16,19 +17,21 @@ import { failDrainWait } from './task-tokens.js';
  * and a refused request changes nothing.
  */
 
-const TASK_ARN = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task\/.+$/;
+
+// The format every event parser checks: a request for anything else could never match a task ECS runs.
+const TASK_ARN = z.string().regex(taskArnPattern, 'must be a task ARN (arn:aws:ecs:<region>:<account>:task/<cluster>/<id>)');
 
 const RequestSchema = z.discriminatedUnion('action', [
   z.strictObject({
     action: z.literal('drain'),
-    taskArn: z.string().regex(TASK_ARN, 'must be a task ARN (arn:aws:ecs:<region>:<account>:task/<cluster>/<id>)'),
+    taskArn: TASK_ARN,
     cluster: z.string().min(1).optional(),
     deadline: z.iso.datetime({ offset: true, message: 'must be an ISO-8601 date-time, e.g. 2026-01-31T18:00:00Z' }).optional(),
     drainSeconds: z.number().int().positive().optional(),
   }),
   z.strictObject({
     action: z.enum(['cancel', 'force-stop']),
-    taskArn: z.string().regex(TASK_ARN, 'must be a task ARN (arn:aws:ecs:<region>:<account>:task/<cluster>/<id>)'),
+    taskArn: TASK_ARN,
     cluster: z.string().min(1).optional(),
   }),
 ]);

@@ -7,7 +7,7 @@ import { type TaskItem, TaskStatus } from '../registry/model.js';
 
 /** What DescribeTasks says about a task; MISSING is ECS's failure reason for a task it no longer knows. */
 export type EcsTaskState =
-  | { kind: 'known'; lastStatus: string; desiredStatus: string; containerInstanceArn?: string }
+  | { kind: 'known'; lastStatus: string; desiredStatus: string; containerInstanceArn?: string; taskDefinitionArn?: string }
   | { kind: 'missing' };
 
 export function isRunningInEcs(state: EcsTaskState | undefined): boolean {
@@ -48,6 +48,18 @@ export function isHeartbeatLost(
 }
 
 /**
+ * A drain nobody is driving any more: a DRAINING task, or an ACTIVE one whose drain was recorded
+ * ("Record drain" set drainReason and cleared drainOutcome) but whose workflow ended before it marked
+ * the task DRAINING (a step that crashed, an execution stopped by hand). The caller checks that the
+ * workflow is not running; without a restart such a task would keep its sessions and its protection
+ * for good, holding up the deployment or scale-in that asked for the drain.
+ */
+export function hasUnfinishedDrain(item: Pick<TaskItem, 'status' | 'executionArn' | 'drainReason' | 'drainOutcome'>): boolean {
+  if (item.status === TaskStatus.Draining) return true;
+  return item.status === TaskStatus.Active && item.executionArn !== undefined && item.drainReason !== undefined && item.drainOutcome === undefined;
+}
+
+/**
  * Tasks holding sessions must stay protected: renew protection that lapses soon, retry BLOCKED
  * protection, and protect tasks whose protection was never recorded (the stream handler left it
  * to the reconciler after ECS refused the call).
@@ -68,7 +80,33 @@ export interface ServiceView {
   status?: string;
   runningCount?: number;
   desiredCount?: number;
-  deployments?: readonly { status?: string }[];
+  deployments?: readonly { status?: string; taskDefinition?: string; createdAt?: Date }[];
+}
+
+/**
+ * Tasks a deployment in progress is replacing that no drain has taken up since it began: its
+ * SERVICE_DEPLOYMENT_IN_PROGRESS event never arrived (EventBridge does not promise delivery, and
+ * a target that keeps failing ends in a dead-letter queue) or its handler gave up. Without a drain
+ * they keep their protection, and the deployment waits for their sessions to end by themselves.
+ * A task drained (or cancelled) since the deployment began was taken up already: an operator's
+ * cancel is not undone. Like the event's handler, idle tasks are drained too.
+ */
+export function leftBehindByDeployment(
+  service: ServiceView,
+  serviceTasks: readonly TaskItem[],
+  ecsStates: ReadonlyMap<string, EcsTaskState>,
+  runningExecutionTasks: ReadonlySet<string>,
+): TaskItem[] {
+  const deployments = service.deployments ?? [];
+  const primary = deployments.find((deployment) => deployment.status === 'PRIMARY');
+  if (service.status !== 'ACTIVE' || deployments.length < 2 || primary?.taskDefinition === undefined) return [];
+  const begunAt = primary.createdAt === undefined ? undefined : Math.floor(primary.createdAt.getTime() / 1000);
+  return serviceTasks.filter((task) => {
+    const state = ecsStates.get(task.taskArn);
+    if (task.status !== TaskStatus.Active || runningExecutionTasks.has(task.taskArn) || !isRunningInEcs(state)) return false;
+    if (state?.kind !== 'known' || state.taskDefinitionArn === undefined || state.taskDefinitionArn === primary.taskDefinition) return false;
+    return task.drainStartedAt === undefined || begunAt === undefined || task.drainStartedAt < begunAt;
+  });
 }
 
 /**

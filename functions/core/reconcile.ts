@@ -3,6 +3,7 @@ import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Deps } from '../shared/deps.js';
 import { DrainReason, epochSeconds, isConditionalCheckFailure, type TaskItem, taskKey, TaskStatus, WaitError, STOPPED_ITEM_TTL_SECONDS } from '../registry/model.js';
+import { checkTaskItem } from '../registry/item-checks.js';
 import { listClusterTasks, readTask } from '../registry/tasks.js';
 import { releaseReplacement } from './capacity.js';
 import { listDrainingContainerInstances } from './ecs-lookups.js';
@@ -10,9 +11,11 @@ import { asRetryable } from './ecs-errors.js';
 import { applyProtection } from './protection-records.js';
 import {
   type EcsTaskState,
+  hasUnfinishedDrain,
   isHeartbeatLost,
   isRunningInEcs,
   isStale,
+  leftBehindByDeployment,
   needsProtection,
   planScaleIn,
   type ServiceView,
@@ -30,6 +33,7 @@ export interface ReconcileSummary {
   restarted: number;
   protectionRenewed: number;
   scaleInDrains: number;
+  deploymentDrains: number;
   replacementsReleased: number;
   attempted: number;
   failed: number;
@@ -77,6 +81,7 @@ export async function reconcile(deps: Deps): Promise<ReconcileSummary> {
     restarted: 0,
     protectionRenewed: 0,
     scaleInDrains: 0,
+    deploymentDrains: 0,
     replacementsReleased: 0,
     attempted: 0,
     failed: 0,
@@ -94,8 +99,9 @@ export async function reconcile(deps: Deps): Promise<ReconcileSummary> {
 
 async function reconcileCluster(deps: Deps, clusterArn: string, work: Work, summary: ReconcileSummary): Promise<void> {
   const reader = { ddb: deps.ddb, tableName: deps.config.tableName };
-  const items = await work.run('listing registry tasks', { clusterArn }, () => listClusterTasks(reader, clusterArn));
-  if (items === undefined) return;
+  const listed = await work.run('listing registry tasks', { clusterArn }, () => listClusterTasks(reader, clusterArn));
+  if (listed === undefined) return;
+  const items = usableItems(deps, clusterArn, listed);
   const open = items.filter((item) => item.status !== TaskStatus.Stopped);
   const states = await describeTaskStates(deps, clusterArn, open.map((item) => item.taskArn), work);
   const nowSeconds = epochSeconds(deps.now());
@@ -111,7 +117,7 @@ async function reconcileCluster(deps: Deps, clusterArn: string, work: Work, summ
     if (marked) summary.expired += 1;
   }
 
-  for (const item of live.filter((candidate) => candidate.status === TaskStatus.Draining)) {
+  for (const item of live.filter(hasUnfinishedDrain)) {
     if (isHeartbeatLost(item, nowSeconds, heartbeatTimeoutSeconds) && item.taskToken !== undefined) {
       const token = item.taskToken;
       const result = await work.run('ending a drain whose task stopped heartbeating', { taskArn: item.taskArn }, () =>
@@ -138,6 +144,24 @@ async function reconcileCluster(deps: Deps, clusterArn: string, work: Work, summ
 
   await releaseOrphanedReplacements(deps, clusterArn, items, work, summary);
   await drainScaleInExcess(deps, clusterArn, live, states, work, summary);
+}
+
+/**
+ * Items that break the registry contract (a task can write its own item: a negative count, an
+ * unknown status, a number JavaScript cannot hold) are left out of every decision this run, each
+ * with one log line: acting on a guess could stop a busy task or drain the wrong one.
+ */
+function usableItems(deps: Pick<Deps, 'logger'>, clusterArn: string, listed: readonly unknown[]): TaskItem[] {
+  const usable: TaskItem[] = [];
+  for (const raw of listed) {
+    const checked = checkTaskItem(raw);
+    if (checked.ok && checked.item.clusterArn === clusterArn) usable.push(checked.item);
+    else {
+      const reason = checked.ok ? `clusterArn ${checked.item.clusterArn} is not the cluster listed` : checked.reason;
+      deps.logger.warn('registry item ignored: it breaks the registry contract', { taskArn: checked.ok ? checked.item.taskArn : checked.key, clusterArn, reason });
+    }
+  }
+  return usable;
 }
 
 /**
@@ -204,6 +228,7 @@ async function describeTaskStates(
         lastStatus: task.lastStatus ?? 'UNKNOWN',
         desiredStatus: task.desiredStatus ?? 'UNKNOWN',
         ...(task.containerInstanceArn === undefined ? {} : { containerInstanceArn: task.containerInstanceArn }),
+        ...(task.taskDefinitionArn === undefined ? {} : { taskDefinitionArn: task.taskDefinitionArn }),
       });
     }
     for (const failure of response?.failures ?? []) {
@@ -255,14 +280,21 @@ async function isExecutionRunning(deps: Deps, executionArn: string | undefined):
 }
 
 /**
- * A DRAINING task whose workflow is no longer running would otherwise never be stopped. The
+ * A drain whose workflow is no longer running (hasUnfinishedDrain) would otherwise never end. The
  * index may lag behind a drain that was just cancelled or finished, so the item is read again
  * before anything is started.
  */
 async function restartOrphanedDrain(deps: Deps, clusterArn: string, indexed: TaskItem): Promise<boolean> {
   if (await isExecutionRunning(deps, indexed.executionArn)) return false;
-  const item = await readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, indexed.taskArn);
-  if (item?.status !== TaskStatus.Draining || item.executionArn !== indexed.executionArn) return false;
+  const read = await readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, indexed.taskArn);
+  const checked = read === undefined ? undefined : checkTaskItem(read);
+  if (checked !== undefined && !checked.ok) {
+    deps.logger.warn('registry item ignored: it breaks the registry contract', { taskArn: indexed.taskArn, clusterArn, reason: checked.reason });
+    return false;
+  }
+  const item = checked?.item;
+  // A status that moved since the index was read (a drain cancelled meanwhile) is left to the next run.
+  if (item === undefined || item.status !== indexed.status || !hasUnfinishedDrain(item) || item.executionArn !== indexed.executionArn) return false;
   const deadline = item.drainDeadline === undefined ? undefined : new Date(item.drainDeadline);
   const result = await startDrain(deps, {
     clusterArn,
@@ -300,6 +332,34 @@ async function listServices(deps: Deps, clusterArn: string): Promise<ServiceView
   }
 }
 
+/** Tasks of an earlier revision that a deployment in progress is waiting for, and no drain took up (leftBehindByDeployment). */
+async function drainMissedDeployment(
+  deps: Deps,
+  clusterArn: string,
+  service: ServiceView,
+  live: readonly TaskItem[],
+  states: ReadonlyMap<string, EcsTaskState>,
+  work: Work,
+  summary: ReconcileSummary,
+): Promise<void> {
+  const serviceTasks = live.filter((item) => item.serviceName === service.serviceName);
+  const runningExecutions = new Set<string>();
+  for (const item of leftBehindByDeployment(service, serviceTasks, states, new Set())) {
+    if (item.executionArn === undefined) continue;
+    const running = await work.run('checking a claimed drain', { taskArn: item.taskArn }, () => isExecutionRunning(deps, item.executionArn));
+    if (running !== false) runningExecutions.add(item.taskArn);
+  }
+  for (const item of leftBehindByDeployment(service, serviceTasks, states, runningExecutions)) {
+    const result = await work.run('starting a drain a deployment is waiting for', { taskArn: item.taskArn }, () =>
+      startDrain(deps, { clusterArn, taskArn: item.taskArn, serviceName: service.serviceName, reason: DrainReason.Deployment }),
+    );
+    if (result?.status === 'started') {
+      summary.deploymentDrains += 1;
+      deps.logger.info('drain started for a deployment whose event was missed', { taskArn: item.taskArn, serviceName: service.serviceName });
+    }
+  }
+}
+
 /** Drain-aware scale-in: protected tasks keep a scaled-in service above its desired count; drain the lightest. */
 async function drainScaleInExcess(
   deps: Deps,
@@ -312,6 +372,7 @@ async function drainScaleInExcess(
   const services = await work.run('listing services', { clusterArn }, () => listServices(deps, clusterArn));
   let drainingInstances: ReadonlySet<string> | undefined;
   for (const service of services ?? []) {
+    await drainMissedDeployment(deps, clusterArn, service, live, states, work, summary);
     if ((service.runningCount ?? 0) <= (service.desiredCount ?? 0)) continue;
     drainingInstances ??= await drainingContainerInstances(deps, clusterArn, states, work);
     if (drainingInstances === undefined) return;

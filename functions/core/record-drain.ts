@@ -1,6 +1,7 @@
 import { DescribeExecutionCommand, ExecutionDoesNotExist } from '@aws-sdk/client-sfn';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { ClusterArn, ExecutionArn, TaskArn } from '../events/arns.js';
 import { DRAIN_REASONS, DrainReason, epochSeconds, isConditionalCheckFailure, type TaskItem, taskKey, TaskStatus } from '../registry/model.js';
 import { readTask } from '../registry/tasks.js';
 import type { Deps } from '../shared/deps.js';
@@ -17,10 +18,10 @@ export class DrainAlreadyRunningError extends Error {
 }
 
 export const recordDrainInputSchema = z.object({
-  executionArn: z.string().startsWith('arn:'),
+  executionArn: ExecutionArn,
   request: z.object({
-    cluster: z.string().startsWith('arn:'),
-    taskArn: z.string().startsWith('arn:'),
+    cluster: ClusterArn,
+    taskArn: TaskArn,
     service: z.string().min(1).optional(),
     reason: z.enum(DRAIN_REASONS),
     deadline: z.iso.datetime({ offset: true }).optional(),

@@ -1,6 +1,7 @@
 import { StopTaskCommand } from '@aws-sdk/client-ecs';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { ClusterArn, ExecutionArn, TaskArn } from '../events/arns.js';
 import { DrainOutcome, epochSeconds, isConditionalCheckFailure, taskKey, TaskStatus } from '../registry/model.js';
 import type { Deps } from '../shared/deps.js';
 import { asRetryable } from './ecs-errors.js';
@@ -10,9 +11,9 @@ import { setTaskProtection } from './protection.js';
 const STOPPING_OUTCOMES = [DrainOutcome.Drained, DrainOutcome.DeadlineForced, DrainOutcome.ForceStopped, DrainOutcome.HeartbeatLost] as const;
 
 export const stopDrainedTaskInputSchema = z.object({
-  cluster: z.string().startsWith('arn:'),
-  taskArn: z.string().startsWith('arn:'),
-  executionArn: z.string().startsWith('arn:'),
+  cluster: ClusterArn,
+  taskArn: TaskArn,
+  executionArn: ExecutionArn,
   outcome: z.enum(STOPPING_OUTCOMES),
 });
 export type StopDrainedTaskInput = z.output<typeof stopDrainedTaskInputSchema>;

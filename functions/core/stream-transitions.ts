@@ -1,6 +1,8 @@
 import { DynamoDBStreamChangeRecord } from '@aws-lambda-powertools/parser/schemas/dynamodb';
 import { z } from 'zod';
-import { DrainOutcome, TASK_SORT_KEY, TaskStatus } from '../registry/model.js';
+import { ClusterArn, TaskArn } from '../events/arns.js';
+import { Count, DrainOutcomeSchema, EpochSeconds, TaskStatusSchema, TaskToken } from '../registry/item-checks.js';
+import { type DrainOutcome, TASK_SORT_KEY, TaskStatus } from '../registry/model.js';
 
 /**
  * Pure decisions of the registry stream handler: from one change record's old and new task
@@ -12,17 +14,22 @@ import { DrainOutcome, TASK_SORT_KEY, TaskStatus } from '../registry/model.js';
  * which is what keeps the protection writes from calling ECS again in a loop.
  */
 
-/** The task-item attributes the decisions read; everything else on the item is ignored. */
+/**
+ * The task-item attributes the decisions read; everything else on the item is ignored. A task can
+ * write its own item, so an image that breaks the contract (a negative or missing count, an
+ * unknown status, a number no JavaScript number holds) is refused here rather than acted on: a
+ * count of -1 on a DRAINING task would otherwise complete its drain with sessions still open.
+ */
 const TaskImageSchema = z.object({
-  pk: z.string().min(1),
+  pk: TaskArn,
   sk: z.literal(TASK_SORT_KEY),
-  clusterArn: z.string().min(1).optional(),
+  clusterArn: ClusterArn.optional(),
   serviceName: z.string().min(1).optional(),
-  status: z.enum([TaskStatus.Active, TaskStatus.Draining, TaskStatus.Stopping, TaskStatus.Stopped]),
-  sessionCount: z.number().default(0),
-  taskToken: z.string().min(1).optional(),
-  drainOutcome: z.enum(Object.values(DrainOutcome) as [DrainOutcome, ...DrainOutcome[]]).optional(),
-  drainStartedAt: z.number().optional(),
+  status: TaskStatusSchema,
+  sessionCount: Count,
+  taskToken: TaskToken.optional(),
+  drainOutcome: DrainOutcomeSchema.optional(),
+  drainStartedAt: EpochSeconds.optional(),
 });
 export type TaskImage = z.infer<typeof TaskImageSchema>;
 

@@ -14,11 +14,19 @@ export async function runReconciler(deps: Deps): Promise<ReconcileSummary> {
   return summary;
 }
 
-export async function handler(_event: ScheduledEvent): Promise<ReconcileSummary> {
-  const deps = runtimeDeps();
-  try {
-    return await runReconciler(deps);
-  } finally {
-    deps.metrics.publishStoredMetrics();
-  }
+/**
+ * The schedule's event carries nothing the run needs: what to repair comes from the registry and
+ * ECS. Any event (a hand-made test invoke included) therefore runs the same reconciliation.
+ */
+export function createHandler(getDeps: () => Deps = runtimeDeps) {
+  return async (_event: unknown): Promise<ReconcileSummary> => {
+    const deps = getDeps();
+    try {
+      return await runReconciler(deps);
+    } finally {
+      deps.metrics.publishStoredMetrics();
+    }
+  };
 }
+
+export const handler: (event: ScheduledEvent) => Promise<ReconcileSummary> = createHandler();

@@ -12,8 +12,15 @@ import { type ChangeRecord, parseStreamRecord } from '../core/stream-transitions
  * skipped (a retry would read it no better); only retryable failures are reported back.
  */
 export async function handleStreamEvent(deps: Deps, event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
+  // Only the event source mapping invokes this function, but a hand-made invoke must not throw either.
+  const batch: unknown = (event as { Records?: unknown } | null | undefined)?.Records;
+  if (!Array.isArray(batch)) {
+    deps.logger.error('registry stream event skipped: not a batch of stream records', { reason: 'the event has no Records array' });
+    deps.metrics.addMetric(MetricName.EventsRejected, MetricUnit.Count, 1);
+    return { batchItemFailures: [] };
+  }
   const records: ChangeRecord[] = [];
-  for (const raw of event.Records ?? []) {
+  for (const raw of batch) {
     const parsed = parseStreamRecord(raw);
     if (parsed.kind === 'task') records.push(parsed.record);
     else if (parsed.kind === 'invalid') {
@@ -23,7 +30,7 @@ export async function handleStreamEvent(deps: Deps, event: DynamoDBStreamEvent):
   }
   const outcome = await handleRegistryChanges(deps, records);
   deps.logger.info('registry stream batch handled', {
-    records: event.Records?.length ?? 0,
+    records: batch.length,
     taskRecords: records.length,
     drainsCompleted: outcome.drainsCompleted,
     waitsFailedTaskGone: outcome.waitsFailedTaskGone,

@@ -3,6 +3,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { REGISTRY_TRANSLATE_CONFIG } from './document-client.js';
 
 /*
  * SDK clients as module singletons so that warm invocations reuse connections.
@@ -13,8 +14,6 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 // drain that gives up after the default three attempts loses its event to the failure queue;
 // adaptive retries also slow this client down while ECS is throttling it.
 export const ecs = new ECSClient({ maxAttempts: 6, retryMode: 'adaptive' });
-export const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-  marshallOptions: { removeUndefinedValues: true },
-});
+export const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({}), REGISTRY_TRANSLATE_CONFIG);
 export const sfn = new SFNClient({});
 export const eventBridge = new EventBridgeClient({});

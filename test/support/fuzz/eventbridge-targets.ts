@@ -1,0 +1,143 @@
+import { createHandler as containerInstanceDraining } from '../../../functions/handlers/container-instance-draining.js';
+import { createHandler as deploymentEvent } from '../../../functions/handlers/deployment-event.js';
+import { createHandler as rebalanceRecommendation } from '../../../functions/handlers/rebalance-recommendation.js';
+import { createHandler as spotInterruption } from '../../../functions/handlers/spot-interruption.js';
+import { createHandler as taskStopped } from '../../../functions/handlers/task-stopped.js';
+import { parseRebalanceRecommendation } from '../../../functions/events/ec2.js';
+import { parseContainerInstanceDraining, parseDeploymentEvent, parseTaskStopped } from '../../../functions/events/ecs.js';
+import type { ParseResult } from '../../../functions/events/parse.js';
+import { parseSpotWarning } from '../../../functions/events/spot.js';
+import type { Deps } from '../../../functions/shared/deps.js';
+import type { HandlerOutcome } from '../../../functions/shared/handler-kit.js';
+import { loadSample } from './foreign-events.js';
+import type { RequiredField } from './invalid-fields.js';
+
+/*
+ * The EventBridge handlers, each with its parser (the oracle for arbitrary input), its valid
+ * samples from events/, and the fields of each sample that the AWS event shape requires.
+ */
+
+export interface Sample {
+  name: string;
+  event: unknown;
+  required: RequiredField[];
+  /** Paths noise must not touch although they are not broken on purpose (they decide whether the input is looked at at all). */
+  keep?: RequiredField['path'][];
+}
+
+export interface EventBridgeTarget {
+  name: string;
+  createHandler: (getDeps: () => Deps) => (event: unknown) => Promise<HandlerOutcome<unknown>>;
+  parse: (raw: unknown) => ParseResult<unknown>;
+  samples: Sample[];
+}
+
+const OPTIONAL_STRING = { kind: 'string' } as const;
+
+function envelope(source: string, detailType: string): RequiredField[] {
+  return [
+    { path: [], field: { kind: 'object' } },
+    { path: ['version'], field: { kind: 'string' } },
+    { path: ['id'], field: { kind: 'string' } },
+    { path: ['account'], field: { kind: 'string' } },
+    { path: ['region'], field: { kind: 'string' } },
+    { path: ['time'], field: { kind: 'datetime' } },
+    { path: ['resources'], field: { kind: 'array' } },
+    { path: ['detail'], field: { kind: 'object' } },
+    { path: ['source'], field: { kind: 'literal', values: [source] } },
+    { path: ['detail-type'], field: { kind: 'literal', values: [detailType] } },
+  ];
+}
+
+function optionalStrings(...names: string[]): RequiredField[] {
+  return names.map((name) => ({ path: ['detail', name], field: OPTIONAL_STRING, optional: true }));
+}
+
+function sample(name: string, required: RequiredField[]): Sample {
+  return { name, event: loadSample(name), required };
+}
+
+const TASK_ARN = 'arn:aws:ecs:us-east-1:111122223333:task/sessions/0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c';
+const CLUSTER_ARN = 'arn:aws:ecs:us-east-1:111122223333:cluster/sessions';
+const INSTANCE_ARN = 'arn:aws:ecs:us-east-1:111122223333:container-instance/sessions/6d7a2f1e9c8b4a3d2e1f0a9b8c7d6e5f';
+const SERVICE_ARN = 'arn:aws:ecs:us-east-1:111122223333:service/sessions/chat-gateway';
+
+const taskStateFields = (lastStatus: RequiredField['field'], desiredStatus: RequiredField['field']): RequiredField[] => [
+  ...envelope('aws.ecs', 'ECS Task State Change'),
+  { path: ['detail', 'clusterArn'], field: { kind: 'arn', sample: CLUSTER_ARN, ecsResource: true } },
+  { path: ['detail', 'taskArn'], field: { kind: 'arn', sample: TASK_ARN, ecsResource: true } },
+  { path: ['detail', 'lastStatus'], field: lastStatus },
+  { path: ['detail', 'desiredStatus'], field: desiredStatus },
+  { path: ['detail', 'version'], field: { kind: 'int', min: 0 } },
+  ...optionalStrings('group', 'taskDefinitionArn', 'containerInstanceArn', 'launchType', 'stopCode', 'stoppedReason', 'stoppingAt', 'stoppedAt', 'updatedAt'),
+];
+
+const fargateSpotFields: RequiredField[] = [
+  ...taskStateFields({ kind: 'string', nonEmpty: true }, { kind: 'literal', values: ['STOPPED'] }),
+  // Present and not FARGATE_SPOT: a scale-in of a FARGATE task, never a Spot warning.
+  { path: ['detail', 'capacityProviderName'], field: { kind: 'literal', values: ['FARGATE_SPOT'] }, optional: true },
+];
+
+const ec2InstanceField: RequiredField = { path: ['detail', 'instance-id'], field: { kind: 'ec2-instance-id' } };
+
+export const EVENTBRIDGE_TARGETS: EventBridgeTarget[] = [
+  {
+    name: 'deployment-event',
+    createHandler: deploymentEvent,
+    parse: parseDeploymentEvent,
+    samples: [
+      sample('deployment-in-progress.json', [
+        ...envelope('aws.ecs', 'ECS Deployment State Change'),
+        { path: ['resources'], field: { kind: 'array', minItems: 1 } },
+        { path: ['resources', 0], field: { kind: 'arn', sample: SERVICE_ARN, ecsResource: true } },
+        { path: ['detail', 'eventName'], field: { kind: 'string', nonEmpty: true } },
+        { path: ['detail', 'deploymentId'], field: { kind: 'string', nonEmpty: true } },
+        ...optionalStrings('eventType', 'updatedAt', 'reason'),
+      ]),
+    ],
+  },
+  {
+    name: 'spot-interruption',
+    createHandler: spotInterruption,
+    parse: parseSpotWarning,
+    samples: [
+      sample('fargate-spot-warning-spot-interruption.json', fargateSpotFields),
+      sample('fargate-spot-warning-termination-notice.json', fargateSpotFields),
+      sample('fargate-spot-warning-no-stop-code.json', fargateSpotFields),
+      sample('ec2-spot-interruption-warning.json', [
+        ...envelope('aws.ec2', 'EC2 Spot Instance Interruption Warning'),
+        ec2InstanceField,
+        { path: ['detail', 'instance-action'], field: { kind: 'literal', values: ['terminate', 'stop', 'hibernate'] } },
+      ]),
+    ],
+  },
+  {
+    name: 'rebalance-recommendation',
+    createHandler: rebalanceRecommendation,
+    parse: parseRebalanceRecommendation,
+    samples: [sample('ec2-rebalance-recommendation.json', [...envelope('aws.ec2', 'EC2 Instance Rebalance Recommendation'), ec2InstanceField])],
+  },
+  {
+    name: 'container-instance-draining',
+    createHandler: containerInstanceDraining,
+    parse: parseContainerInstanceDraining,
+    samples: [
+      sample('container-instance-draining.json', [
+        ...envelope('aws.ecs', 'ECS Container Instance State Change'),
+        { path: ['detail', 'clusterArn'], field: { kind: 'arn', sample: CLUSTER_ARN, ecsResource: true } },
+        { path: ['detail', 'containerInstanceArn'], field: { kind: 'arn', sample: INSTANCE_ARN, ecsResource: true } },
+        { path: ['detail', 'status'], field: { kind: 'literal', values: ['DRAINING'] } },
+        { path: ['detail', 'version'], field: { kind: 'int', min: 0 } },
+        ...optionalStrings('ec2InstanceId', 'updatedAt'),
+      ]),
+    ],
+  },
+  {
+    name: 'task-stopped',
+    createHandler: taskStopped,
+    parse: parseTaskStopped,
+    samples: [
+      sample('task-stopped.json', taskStateFields({ kind: 'literal', values: ['STOPPED'] }, { kind: 'string', nonEmpty: true })),
+    ],
+  },
+];
