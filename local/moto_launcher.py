@@ -10,6 +10,7 @@ hands over to moto's own server entry point with the given arguments.
 It also installs two fixes next to this file: moto_transactions (TransactWriteItems backs up only
 what a transaction touches, so the registry's session writes stay fast as the table and stream
 grow) and moto_update_records (an UpdateItem that creates its item writes one stream record).
+With LOCAL_CLOUD_IAM_PRINCIPALS set, moto_iam makes moto's IAM enforcement work with scoped roles.
 """
 import copy
 import sys
@@ -35,11 +36,13 @@ StateMachine.__deepcopy__ = _copy_without_backend_or_executions
 
 if __name__ == "__main__":
     sys.path.insert(0, __import__("os").path.dirname(__file__))
+    import moto_iam
     import moto_transactions
     import moto_update_records
 
     moto_transactions.install()
     moto_update_records.install()
+    moto_iam.install()
     from moto.server import main
 
     main(sys.argv[1:])

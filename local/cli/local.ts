@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   console.log(`local cloud is up (Ctrl-C stops it)
 
   endpoint        ${endpoint}
-  region          ${rehearsal.cloud.stack.region}   credentials: any (e.g. AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing)
+  region          ${rehearsal.cloud.stack.region}   credentials: AWS_ACCESS_KEY_ID=testing (the local admin; any secret)
   state machine   ${rehearsal.stateMachineArn}
   registry table  ${rehearsal.cloud.stack.tableName}
   ECS twin        cluster "sessions"${tasks > 0 ? `, service "chat" with ${tasks} tasks and about ${values.sessions} sessions` : ''}

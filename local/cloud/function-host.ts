@@ -9,6 +9,7 @@ import { FunctionStatistics, type FunctionStats, type InvocationListener, type I
 import type { FunctionSpec, LocalStack, QueueRef } from './stack-model.js';
 import { functionByNameOrArn } from './stack-model.js';
 import { TEMPLATE_PATH } from './template.js';
+import type { InvocationFaults } from './fault-injection.js';
 
 export type { FunctionStats, InvocationListener, InvocationRecord, InvocationType } from './function-stats.js';
 
@@ -40,6 +41,10 @@ export interface FunctionHostOptions {
   asyncTimeFactor?: number;
   /** Events a function's asynchronous queue holds before Event invocations are throttled. */
   maxQueuedEvents?: number;
+  /** Told which worker runs which invocation (fault tests: fault-injection.ts). */
+  faults?: InvocationFaults;
+  /** Variables over the base ones, by function logical id: each function's role credentials (iam.ts). */
+  environmentOverrides?: Record<string, Record<string, string>>;
 }
 
 export interface InvokeResult {
@@ -101,7 +106,8 @@ export class FunctionHost {
     for (const spec of specs) {
       const bundle = bundles[spec.logicalId];
       if (bundle === undefined) continue;
-      const pool = new FunctionPool({ spec, bundle, workerFile, baseEnvironment, logs, maxWorkers: options.maxWorkersPerFunction ?? 4 });
+      const environment = { ...baseEnvironment, ...options.environmentOverrides?.[spec.logicalId] };
+      const pool = new FunctionPool({ spec, bundle, workerFile, baseEnvironment: environment, logs, maxWorkers: options.maxWorkersPerFunction ?? 4 });
       hosted.set(spec.logicalId, { spec, pool, queue: [], pumping: false });
     }
     return new FunctionHost(options, hosted, logs, buildDir);
@@ -158,7 +164,14 @@ export class FunctionHost {
 
   private async execute(fn: HostedFunction, requestId: string, event: unknown, text: string, invocationType: InvocationType, attempt: number): Promise<Execution> {
     const startedAt = Date.now();
-    const execution = await fn.pool.run(text, requestId);
+    const faults = this.options.faults;
+    let tag: string | undefined;
+    const onStart = faults === undefined ? undefined : (workerTag: string) => {
+      tag = workerTag;
+      faults.started(workerTag, { logicalId: fn.spec.logicalId, requestId, invocationType, attempt, event });
+    };
+    const execution = await fn.pool.run(text, requestId, onStart);
+    if (tag !== undefined) faults?.finished(tag);
     this.statistics.record(fn.spec.logicalId, { logicalId: fn.spec.logicalId, requestId, invocationType, attempt, startedAt, event, execution });
     return execution;
   }
@@ -255,6 +268,12 @@ export class FunctionHost {
 
   onInvocation(listener: InvocationListener): () => void {
     return this.statistics.listen(listener);
+  }
+
+  /** Ends one worker (tag <LogicalId>.<n>) as a crashed runtime would: fault injection. */
+  async crashWorker(workerTag: string): Promise<void> {
+    const logicalId = workerTag.slice(0, workerTag.lastIndexOf('.'));
+    await this.hosted.get(logicalId)?.pool.crash(workerTag);
   }
 
   /** Live worker threads across all functions. */

@@ -5,6 +5,7 @@ import type { FunctionLogs } from './function-logs.js';
 import type { InvokeMessage, LambdaError, WorkerReply, WorkerSetup } from './function-worker.js';
 import type { Bundle } from './function-build.js';
 import type { FunctionSpec } from './stack-model.js';
+import { workerTag } from './fault-injection.js';
 
 /**
  * The execution environments of one function, as Lambda keeps them: each worker thread runs one
@@ -18,6 +19,8 @@ export type Execution =
 
 interface Environment {
   worker: Worker;
+  /** <LogicalId>.<n>: the worker's AWS_SDK_UA_APP_ID, so requests name the worker that sent them. */
+  tag: string;
   ready: Promise<LambdaError | undefined>;
   /** Set while an invocation runs: what to do when the worker dies under it. */
   onDeath?: (error: LambdaError) => void;
@@ -40,6 +43,7 @@ export class FunctionPool {
   private readonly waiting: Array<() => void> = [];
   private running = 0;
   private nextId = 1;
+  private nextWorker = 1;
   private stopped = false;
 
   constructor(private readonly options: PoolOptions) {
@@ -74,7 +78,7 @@ export class FunctionPool {
     this.waiting.shift()?.();
   }
 
-  private environment(): Record<string, string> {
+  private environment(tag: string): Record<string, string> {
     const { spec, bundle } = this.options;
     return {
       ...spec.environment,
@@ -91,12 +95,15 @@ export class FunctionPool {
       // The function runs on the machine's Node here, on the template's runtime in Lambda: the
       // SDK's warning about an old Node version says nothing about the function.
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      // The SDK sends it in every User-Agent (app/<tag>): the gateway tells callers apart by it (fault-injection.ts).
+      AWS_SDK_UA_APP_ID: tag,
     };
   }
 
   private spawn(): Environment {
     const { spec, bundle, logs } = this.options;
-    const env = this.environment();
+    const tag = workerTag(spec.logicalId, this.nextWorker++);
+    const env = this.environment(tag);
     const setup: WorkerSetup = {
       bundle: bundle.file,
       handlerExport: spec.handlerExport,
@@ -116,7 +123,7 @@ export class FunctionPool {
     });
     logs.attach(spec.logicalId, worker.stdout);
     logs.attach(spec.logicalId, worker.stderr);
-    const environment: Environment = { worker, ready: Promise.resolve(undefined) };
+    const environment: Environment = { worker, tag, ready: Promise.resolve(undefined) };
     environment.ready = new Promise((resolve) => {
       worker.once('message', (reply: WorkerReply) => resolve(reply.type === 'init-error' ? reply.error : undefined));
       worker.once('error', (error) => resolve({ errorType: 'Runtime.ExitError', errorMessage: `Runtime exited during init: ${error.message}`, trace: [] }));
@@ -138,8 +145,11 @@ export class FunctionPool {
     if (index >= 0) this.idle.splice(index, 1);
   }
 
-  /** Runs one invocation; the caller holds a slot (acquire / tryAcquire) until it returns. */
-  async run(payload: string, requestId: string): Promise<Execution> {
+  /**
+   * Runs one invocation; the caller holds a slot (acquire / tryAcquire) until it returns.
+   * onStart learns which worker runs it, just before the handler is called.
+   */
+  async run(payload: string, requestId: string, onStart?: (workerTag: string) => void): Promise<Execution> {
     const started = Date.now();
     const { spec, logs } = this.options;
     let environment = this.idle.pop();
@@ -179,12 +189,19 @@ export class FunctionPool {
       }, timeoutMs);
       current.onDeath = (error) => finish({ ok: false, error, kind: 'crash', durationMs: Date.now() - started, coldStart });
       current.worker.on('message', onMessage);
+      onStart?.(current.tag);
       current.worker.postMessage({ type: 'invoke', id, requestId, payload, deadline: Date.now() + timeoutMs } satisfies InvokeMessage);
     });
     if (this.all.has(current) && !this.stopped) this.idle.push(current);
     const status = execution.ok ? 'success' : execution.kind === 'timeout' ? 'timeout' : 'error';
     logs.platform(spec.logicalId, 'platform.report', { requestId, status, coldStart, metrics: { durationMs: execution.durationMs } });
     return execution;
+  }
+
+  /** Ends a worker as a crashed runtime would end (fault injection); its invocation fails with Runtime.ExitError. */
+  async crash(tag: string): Promise<void> {
+    const environment = [...this.all].find((candidate) => candidate.tag === tag);
+    if (environment !== undefined) await environment.worker.terminate();
   }
 
   async stop(): Promise<void> {

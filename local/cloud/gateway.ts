@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Agent, createServer, type IncomingHttpHeaders, type IncomingMessage, request as httpRequest, type Server, type ServerResponse } from 'node:http';
 import { LambdaApiError, PortInUseError } from './errors.js';
+import type { RequestFaults } from './fault-injection.js';
 import type { InvocationType, InvokeResult } from './function-host.js';
 
 /**
@@ -23,6 +24,23 @@ export interface LambdaRoute {
   invoke(nameOrArn: string, event: unknown, options: { invocationType?: InvocationType }): Promise<InvokeResult>;
 }
 
+/** A request as the gateway's IAM check sees it (local/cloud/iam-authorizer.ts). */
+export interface GatewayRequest {
+  route: 'lambda' | 'ecs' | 'moto';
+  headers: IncomingHttpHeaders;
+  body: string;
+  functionName?: string;
+  qualifier?: string;
+}
+
+/** IAM checks the gateway makes for what moto cannot judge (ECS, Lambda, DynamoDB conditions). */
+export interface GatewayAuthorizer {
+  /** Whether a request bound for moto must be read whole and checked here first. */
+  inspects(headers: IncomingHttpHeaders): boolean;
+  /** The refusal to answer with (the service's AccessDeniedException), or undefined. */
+  check(request: GatewayRequest): EcsResponse | undefined;
+}
+
 export interface GatewayOptions {
   motoEndpoint: string;
   functions: LambdaRoute;
@@ -31,6 +49,10 @@ export interface GatewayOptions {
   /** A free port when omitted. */
   port?: number;
   host?: string;
+  /** Fault tests: may crash the function that sent a request once it was answered (fault-injection.ts). */
+  faults?: RequestFaults;
+  /** IAM enforcement for the credentials the local cloud issued (iam: 'enforce'). */
+  authorizer?: GatewayAuthorizer;
 }
 
 export interface GatewayCounts {
@@ -121,6 +143,12 @@ export class Gateway {
       if (invoke) return await this.invoke(request, response, decodeURIComponent(invoke[1] as string), new URLSearchParams(invoke[2] ?? ''));
       const target = request.headers['x-amz-target'];
       if (this.options.ecs && typeof target === 'string' && target.startsWith(ECS_TARGET_PREFIX)) return await this.ecs(request, response, target);
+      if (this.options.authorizer?.inspects(request.headers)) {
+        const body = await readBody(request);
+        const refused = this.options.authorizer.check({ route: 'moto', headers: request.headers, body: body.toString('utf8') });
+        if (refused) return void response.writeHead(refused.status, refused.headers).end(refused.body);
+        return this.forward(request, response, body);
+      }
       this.forward(request, response);
     } catch (error) {
       if (!response.headersSent) {
@@ -140,6 +168,8 @@ export class Gateway {
     const { name, qualifier = query.get('Qualifier') ?? undefined } = parseFunctionName(rawName);
     this.count('lambda', name.split(':').pop() ?? name);
     const body = await readBody(request);
+    const refused = this.options.authorizer?.check({ route: 'lambda', headers: request.headers, body: '', functionName: name, ...(qualifier ? { qualifier } : {}) });
+    if (refused) return void response.writeHead(refused.status, refused.headers).end(refused.body);
     if (qualifier !== undefined && qualifier !== '$LATEST') return fail(new LambdaApiError('ResourceNotFoundException', 404, `Function not found: ${rawName} (the local cloud runs $LATEST only)`));
     let event: unknown = {};
     if (body.length > 0) {
@@ -169,18 +199,41 @@ export class Gateway {
 
   private async ecs(request: IncomingMessage, response: ServerResponse, target: string): Promise<void> {
     this.count('ecs', target.slice(ECS_TARGET_PREFIX.length));
+    const fault = this.options.faults?.intercept(request.headers, `ecs.${target.slice(ECS_TARGET_PREFIX.length)}`);
     const body = await readBody(request);
-    const answer = await (this.options.ecs as EcsRoute)(target, body.toString('utf8'));
+    const refused = this.options.authorizer?.check({ route: 'ecs', headers: request.headers, body: body.toString('utf8') });
+    const answer = refused ?? (await (this.options.ecs as EcsRoute)(target, body.toString('utf8')));
+    if (fault !== undefined && (await fault(answer.status))) {
+      response.destroy();
+      return;
+    }
     response.writeHead(answer.status, answer.headers).end(answer.body);
   }
 
-  private forward(request: IncomingMessage, response: ServerResponse): void {
-    this.count('moto', motoKey(request.headers));
+  /** Passes a request to moto; `body` when it was already read (an IAM check). */
+  private forward(request: IncomingMessage, response: ServerResponse, body?: Buffer): void {
+    const operation = motoKey(request.headers);
+    this.count('moto', operation);
+    const fault = this.options.faults?.intercept(request.headers, operation);
     const headers: IncomingHttpHeaders = {};
     for (const [key, value] of Object.entries(request.headers)) if (!HOP_BY_HOP.has(key)) headers[key] = value;
     const upstream = httpRequest(
       { protocol: this.moto.protocol, hostname: this.moto.hostname, port: this.moto.port, method: request.method, path: request.url, headers, agent: this.agent },
       (answer) => {
+        if (fault !== undefined) {
+          // Hold the answer until the fault decided: a crashed caller must never see it.
+          const chunks: Buffer[] = [];
+          answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+          answer.on('end', () => {
+            void fault(answer.statusCode ?? 502).then((crashed) => {
+              if (crashed) return void response.destroy();
+              const held: Record<string, string | string[]> = {};
+              for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) held[name] = value;
+              response.writeHead(answer.statusCode ?? 502, held).end(Buffer.concat(chunks));
+            });
+          });
+          return;
+        }
         const answerHeaders: Record<string, string | string[]> = {};
         for (const [key, value] of Object.entries(answer.headers)) if (value !== undefined && !HOP_BY_HOP.has(key)) answerHeaders[key] = value;
         response.writeHead(answer.statusCode ?? 502, answerHeaders);
@@ -191,7 +244,8 @@ export class Gateway {
       if (!response.headersSent) response.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `moto is unreachable: ${error.message}` }));
       else response.destroy(error);
     });
-    request.pipe(upstream);
+    if (body !== undefined) upstream.end(body);
+    else request.pipe(upstream);
   }
 
   async close(): Promise<void> {

@@ -16,6 +16,10 @@ import type { LocalStack } from './stack-model.js';
 import type { StreamPoller } from './stream-poller.js';
 import { TEMPLATE_PATH } from './template.js';
 import { definedOnly } from './optional.js';
+import { IamAuthorizer } from './iam-authorizer.js';
+import { type IamMode, LocalIam, motoIamEnvironment } from './iam.js';
+import { translateTemplate } from './iam-roles.js';
+import type { FaultInjector } from './fault-injection.js';
 
 /**
  * startLocalCloud(): the whole orchestrator on one machine. moto (with its Step Functions
@@ -68,6 +72,13 @@ export interface LocalCloudOptions {
   gatewayPort?: number;
   region?: string;
   accountId?: string;
+  /** Fault tests: handler invocations that crash mid-way (fault-injection.ts). */
+  faults?: FaultInjector;
+  /**
+   * 'enforce' (default): every function runs under its template role and moto enforces IAM
+   * (iam.ts); 'off': every caller may do anything. Default: 'off' when LOCAL_CLOUD_IAM=off.
+   */
+  iam?: IamMode;
 }
 
 export interface ClientConfig {
@@ -89,6 +100,8 @@ export interface LocalCloud {
   scheduler: Scheduler;
   logDir: string;
   clientConfig: ClientConfig;
+  /** The stack's roles and sessions when IAM is enforced (iam: 'enforce'). */
+  iam: LocalIam | undefined;
   /** Problems of the plumbing (not of the functions): undeliverable events, poller errors. */
   problems: string[];
   /** PutEvents of an EventBridge envelope to a bus (default: the default bus); returns the event id. */
@@ -147,10 +160,14 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     stoppers.push(() => {
       for (const client of [sqs, eventBridge, streamsClient]) client.destroy();
     });
-    const gateway = await Gateway.start({ motoEndpoint: plumbing.endpoint, functions: lambda, ...definedOnly({ ecs: options.ecs, port: options.gatewayPort }) });
+    const enforceIam = (options.iam ?? (process.env.LOCAL_CLOUD_IAM === 'off' ? 'off' : 'enforce')) === 'enforce';
+    const translation = enforceIam ? translateTemplate(templatePath, region) : undefined;
+    translation?.catch(() => undefined);
+    const authorizer = enforceIam ? new IamAuthorizer(LocalIam.scope({ region, accountId })) : undefined;
+    const gateway = await Gateway.start({ motoEndpoint: plumbing.endpoint, functions: lambda, ...definedOnly({ ecs: options.ecs, port: options.gatewayPort, faults: options.faults, authorizer }) });
     stoppers.push(() => gateway.close());
     // moto answers every request, its own Step Functions calls included, as this one account.
-    const moto = await startMoto({ port: motoPort, serviceCallPort: gateway.port, logFile: join(logDir, 'moto.log'), env: { MOTO_ACCOUNT_ID: accountId } });
+    const moto = await startMoto({ port: motoPort, serviceCallPort: gateway.port, logFile: join(logDir, 'moto.log'), env: { MOTO_ACCOUNT_ID: accountId, ...(enforceIam ? motoIamEnvironment(templatePath, options.stackName ?? 'ecs-session-drain') : {}) } });
     stoppers.push(() => moto.stop());
     await enableStateMachineExecution(moto.endpoint);
 
@@ -161,6 +178,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       accountId,
       ...definedOnly({ parameters: options.parameters, stackName: options.stackName }),
     });
+    const iam = authorizer ? await LocalIam.deploy({ stack, templatePath, motoEndpoint: moto.endpoint, authorizer, ...definedOnly({ translation }) }) : undefined;
     const functions = await FunctionHost.start({
       stack,
       endpoint: gateway.url,
@@ -173,8 +191,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         maxWorkersPerFunction: options.maxWorkersPerFunction,
         asyncRetryDelaysMs: options.asyncRetryDelaysMs,
         asyncTimeFactor: options.timeFactor,
+        faults: options.faults,
+        environmentOverrides: iam?.functionEnvironments(),
       }),
     });
+    options.faults?.connect((workerTag) => functions.crashWorker(workerTag));
     stoppers.push(() => functions.stop());
     resolveHost(functions);
     const onProblem = (message: string) => {
@@ -199,6 +220,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     // Event sources stop first (without waiting for a batch being invoked), so nothing new is
     // invoked while the workers end.
     stoppers.push(() => void sources.stop());
+    await iam?.enforce();
 
     let stopping: Promise<void> | undefined;
     const cloud: LocalCloud & { killNow(): void } = {
@@ -213,6 +235,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       scheduler: sources.scheduler,
       logDir,
       clientConfig: { endpoint: gateway.url, region, credentials: { ...CREDENTIALS } },
+      iam,
       problems,
       publish: (event, busName) => sources.delivery.publish(event, busName),
       invoke: (logicalId, payload, invocationType = 'RequestResponse') => {

@@ -147,7 +147,8 @@ const DOCUMENT_CLIENT_ACTIONS: Record<string, string> = {
 function actionsCalledBy(bundle: string): string[] {
   const actions = new Set<string>();
   for (const segment of bundle.split(/^\/\/ (?=\S+\.(?:ts|js|mjs|cjs|json)$)/m)) {
-    if (!segment.startsWith('functions/')) continue;
+    // The task-side registry code (agent/src) is bundled into the functions that read task items.
+    if (!segment.startsWith('functions/') && !segment.startsWith('agent/src/')) continue;
     for (const match of segment.matchAll(/new ([\w$]+)\.(\w+?)Command\d*\(/g)) {
       const [, namespace, command] = match as unknown as [string, string, string];
       const service = SDK_NAMESPACES.find(([pattern]) => pattern.test(namespace))?.[1];
@@ -337,6 +338,8 @@ describe('template.yaml', () => {
         Effect: 'Allow',
         Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
         Resource: '<RegistryTable.Arn>',
+        // Items of tasks in the in-scope clusters only (test/unit/iam/task-policy.test.ts).
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': CLUSTER_ARNS.map((arn) => `${arn.replace(':cluster/', ':task/')}/*`) } },
       },
     ]);
   });
@@ -485,7 +488,7 @@ describe('template.yaml', () => {
     expect(stepFunctions).toEqual(['ArmDrainWaitFunction', 'LaunchReplacementFunction', 'RecordDrainFunction', 'ReleaseReplacementFunction', 'StopDrainedTaskFunction']);
     expect(invoked).toEqual(stepFunctions);
     expect(registry).toEqual([
-      { Sid: 'RegistryStateWrites', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Resource: '<RegistryTable.Arn>' },
+      { Sid: 'RegistryStateWrites', Effect: 'Allow', Action: ['dynamodb:UpdateItem'], Resource: '<RegistryTable.Arn>' },
     ]);
   });
 

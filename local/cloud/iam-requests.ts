@@ -1,0 +1,155 @@
+import type { AuthorizationRequest } from './iam-policy.js';
+
+/**
+ * What IAM authorises for one API request the gateway serves or inspects: the action, each
+ * resource ARN and the condition keys the service supplies. One API call can need several
+ * authorisations (DescribeTasks of three tasks; a TransactWriteItems of a Put and an Update).
+ */
+
+export interface ArnScope {
+  partition: string;
+  region: string;
+  accountId: string;
+}
+
+export class UnauthorizableRequestError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'UnauthorizableRequestError';
+  }
+}
+
+type Body = Record<string, unknown>;
+
+function strings(value: unknown): string[] {
+  if (value === undefined || value === null) return [];
+  return (Array.isArray(value) ? value : [value]).map(String);
+}
+
+// ------------------------------------------------------------------ ECS
+
+function clusterArn(scope: ArnScope, cluster: unknown): string {
+  const name = cluster === undefined || cluster === null || cluster === '' ? 'default' : String(cluster);
+  return name.startsWith('arn:') ? name : `arn:${scope.partition}:ecs:${scope.region}:${scope.accountId}:cluster/${name}`;
+}
+
+/** A task, service or container instance of a cluster as its long-format ARN. */
+function clusterResourceArn(scope: ArnScope, kind: string, cluster: string, idOrArn: string): string {
+  if (idOrArn.startsWith('arn:')) return idOrArn;
+  const clusterName = cluster.split('/').pop() ?? cluster;
+  return `arn:${scope.partition}:ecs:${scope.region}:${scope.accountId}:${kind}/${clusterName}/${idOrArn}`;
+}
+
+/**
+ * ECS's resource per action (Service Authorization Reference): ListTasks and ListServices have no
+ * resource type and are scoped by the ecs:cluster key, which every cluster-bound action carries.
+ */
+export function ecsAuthorizations(scope: ArnScope, operation: string, body: Body): AuthorizationRequest[] {
+  const action = `ecs:${operation}`;
+  const cluster = clusterArn(scope, body.cluster);
+  const context = { 'ecs:cluster': cluster };
+  const each = (kind: string, ids: unknown) => {
+    const list = strings(ids);
+    if (list.length === 0) throw new UnauthorizableRequestError(`${operation} names no ${kind}`);
+    return list.map((id) => ({ action, resource: clusterResourceArn(scope, kind, cluster, id), context }));
+  };
+  switch (operation) {
+    case 'ListTasks':
+    case 'ListServices':
+    case 'ListServicesByNamespace':
+      return [{ action, resource: '*', context }];
+    case 'ListContainerInstances':
+    case 'DescribeClusters':
+      return [{ action, resource: cluster, context }];
+    case 'DescribeTasks':
+    case 'UpdateTaskProtection':
+    case 'GetTaskProtection':
+      return each('task', body.tasks);
+    case 'StopTask':
+      return each('task', body.task);
+    case 'DescribeServices':
+      return each('service', body.services);
+    case 'UpdateService':
+      return each('service', body.service);
+    case 'DescribeContainerInstances':
+      return each('container-instance', body.containerInstances);
+    default:
+      // Operations the orchestrator never calls are judged on the cluster.
+      return [{ action, resource: cluster, context }];
+  }
+}
+
+// ------------------------------------------------------------------ Lambda
+
+export function lambdaInvokeAuthorization(scope: ArnScope, functionName: string, qualifier: string | undefined): AuthorizationRequest {
+  const base = functionName.startsWith('arn:') ? functionName : `arn:${scope.partition}:lambda:${scope.region}:${scope.accountId}:function:${functionName}`;
+  return { action: 'lambda:InvokeFunction', resource: qualifier === undefined ? base : `${base}:${qualifier}` };
+}
+
+// ------------------------------------------------------------------ DynamoDB
+
+const TRANSACT_ACTIONS: Record<string, string> = {
+  Put: 'PutItem',
+  Update: 'UpdateItem',
+  Delete: 'DeleteItem',
+  ConditionCheck: 'ConditionCheckItem',
+  Get: 'GetItem',
+};
+
+/** Partition key attribute name by table name. */
+export type PartitionKeys = ReadonlyMap<string, string>;
+
+function tableArn(scope: ArnScope, name: string, index?: unknown): string {
+  const arn = name.startsWith('arn:') ? name : `arn:${scope.partition}:dynamodb:${scope.region}:${scope.accountId}:table/${name}`;
+  return typeof index === 'string' && index !== '' ? `${arn}/index/${index}` : arn;
+}
+
+/** The partition key value of an item or key in DynamoDB JSON (S, N or B). */
+function leadingKey(partitionKeys: PartitionKeys, table: string, item: unknown): string | undefined {
+  const name = partitionKeys.get(table.startsWith('arn:') ? (table.split('/')[1] ?? table) : table);
+  if (name === undefined || item === null || typeof item !== 'object') return undefined;
+  const attribute = (item as Record<string, Record<string, unknown>>)[name];
+  const value = attribute?.S ?? attribute?.N ?? attribute?.B;
+  return value === undefined ? undefined : String(value);
+}
+
+function itemAuthorization(scope: ArnScope, keys: PartitionKeys, action: string, request: Body): AuthorizationRequest {
+  const table = String(request.TableName ?? '');
+  const key = leadingKey(keys, table, request.Key ?? request.Item);
+  return {
+    action: `dynamodb:${action}`,
+    resource: tableArn(scope, table, request.IndexName),
+    context: key === undefined ? {} : { 'dynamodb:LeadingKeys': [key] },
+  };
+}
+
+/**
+ * DynamoDB data-plane requests. Transactions are authorised per item action, as IAM does; a
+ * Query carries no leading keys here (its key condition is not parsed), so a ForAllValues
+ * condition on them holds vacuously, as it would for any request without them.
+ */
+export function dynamodbAuthorizations(scope: ArnScope, keys: PartitionKeys, operation: string, body: Body): AuthorizationRequest[] {
+  switch (operation) {
+    case 'GetItem':
+    case 'PutItem':
+    case 'UpdateItem':
+    case 'DeleteItem':
+      return [itemAuthorization(scope, keys, operation, body)];
+    case 'TransactWriteItems':
+    case 'TransactGetItems':
+      return ((body.TransactItems ?? []) as Array<Record<string, Body>>).flatMap((item) =>
+        Object.entries(item).map(([kind, request]) => {
+          const action = TRANSACT_ACTIONS[kind];
+          if (action === undefined) throw new UnauthorizableRequestError(`${operation} item of kind ${kind}`);
+          return itemAuthorization(scope, keys, action, request);
+        }),
+      );
+    case 'BatchGetItem':
+    case 'BatchWriteItem':
+      return Object.keys((body.RequestItems ?? {}) as Body).map((table) => ({ action: `dynamodb:${operation}`, resource: tableArn(scope, table) }));
+    default: {
+      const table = body.TableName;
+      return [{ action: `dynamodb:${operation}`, resource: typeof table === 'string' ? tableArn(scope, table, body.IndexName) : '*' }];
+    }
+  }
+}
