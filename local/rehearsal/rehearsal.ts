@@ -7,6 +7,7 @@ import { taskIdOf, type TaskItem } from '../../functions/registry/model.js';
 import { readTask, type RegistryWriter } from '../../functions/registry/sessions.js';
 import { ScaledClock } from '../cloud/clock.js';
 import { type LocalCloud, startLocalCloud } from '../cloud/local-cloud.js';
+import type { IamMode } from '../cloud/iam.js';
 import { loadTemplate } from '../cloud/template.js';
 import { ecsJsonResponse } from '../twin/http.js';
 import { EcsTwin, type ThrottlingOptions } from '../twin/index.js';
@@ -15,8 +16,11 @@ import { SimulatedApps } from '../workload/simulated-apps.js';
 import { SessionWorkload, type WorkloadOptions } from '../workload/workload.js';
 import { type DrainExecution, listDrainExecutions } from './executions.js';
 import { scaledParameters } from './parameters.js';
-import { type DuplicateDelivery, duplicatingPublisher } from './delivery-faults.js';
+import { type DeliveryStats, type DuplicateDelivery, faultyPublisher, type LostEvent } from './delivery-faults.js';
+import { FaultInjector } from '../cloud/fault-injection.js';
+import type { EventBridgeEnvelope } from '../twin/model.js';
 import { sleep } from '../cloud/timing.js';
+import { type ProcessMode, type ProcessModeOptions, startProcessMode } from '../processes/process-mode.js';
 
 export interface RehearsalOptions {
   /** Real seconds per scenario second; 0.01 runs an hour of sessions in 36 s. */
@@ -36,6 +40,21 @@ export interface RehearsalOptions {
   logDir?: string;
   /** Whether the twin keeps protected tasks on a DRAINING instance (AWS does not document it; see README). */
   drainingHonoursProtection?: boolean;
+  /** Twin events this returns true for are never delivered (lost-event scenarios); see `deliveryFaults`. */
+  loseEvents?: (event: EventBridgeEnvelope) => boolean;
+  /** Seeds the twin's ids and its injected API errors (default: random). */
+  twinSeed?: number;
+  /**
+   * Run every task as a real process of the example session server with the session agent, behind
+   * a health-checked load balancer, with WebSocket clients as users (default: simulated apps).
+   */
+  processes?: ProcessModeOptions;
+  /** Real milliseconds between a simulated task's heartbeats, at least (default 500; benchmarks at a fast scale raise it). */
+  minHeartbeatMs?: number;
+  /** Scenario seconds between the twin scheduler's periodic passes (default 1). */
+  twinTickSeconds?: number;
+  /** The local cloud's IAM enforcement (default: the local cloud's, 'enforce' unless LOCAL_CLOUD_IAM=off). */
+  iam?: IamMode;
 }
 
 const LOG_ROOT = fileURLToPath(new URL('../../.local-cloud/logs', import.meta.url));
@@ -55,6 +74,10 @@ export class WaitTimeoutError extends Error {
  */
 export class Rehearsal {
   private readonly cleanups: Array<() => void> = [];
+  /** Handler invocations that crash mid-way, armed by fault tests (local/cloud/fault-injection.ts). */
+  faults = new FaultInjector();
+  /** With duplicateEvents or loseEvents: what the faulty delivery did, and the events it lost. */
+  deliveryFaults: { stats: DeliveryStats; lost: Array<LostEvent<EventBridgeEnvelope>> } | undefined;
 
   private constructor(
     readonly cloud: LocalCloud,
@@ -66,6 +89,8 @@ export class Rehearsal {
     readonly apps: SimulatedApps,
     readonly writer: RegistryWriter,
     readonly sfn: SFNClient,
+    /** Set in process mode: the task processes, their load balancer and the users' clients. */
+    readonly processes: ProcessMode | undefined,
   ) {}
 
   static async start(options: RehearsalOptions = {}): Promise<Rehearsal> {
@@ -73,6 +98,8 @@ export class Rehearsal {
     const clusterNames = options.clusterNames ?? ['sessions'];
     const parameters = { ...scaledParameters(loadTemplate(), clock.scale), ClusterNames: clusterNames.join(','), ...options.parameters };
     let twin: EcsTwin | undefined;
+    const faults = new FaultInjector();
+    const logDir = options.logDir ?? join(LOG_ROOT, `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}-${(runCounter += 1)}`);
     const cloud = await startLocalCloud({
       parameters,
       ...(options.stackName ? { stackName: options.stackName } : {}),
@@ -80,10 +107,13 @@ export class Rehearsal {
         if (twin === undefined) return Promise.resolve({ status: 503, headers: {}, body: '{"__type":"ServerException","message":"twin not ready"}' });
         return ecsJsonResponse(twin, target, body);
       },
-      logDir: options.logDir ?? join(LOG_ROOT, `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}-${(runCounter += 1)}`),
+      logDir,
       schedulePeriodMs: options.reconcilerPeriodMs ?? Math.max(2000, clock.ms(60)),
       ...(options.echoLogs ? { echoLogs: true } : {}),
+      faults,
+      ...(options.iam ? { iam: options.iam } : {}),
     });
+    let processes: ProcessMode | undefined;
     try {
       const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(cloud.clientConfig), { marshallOptions: { removeUndefinedValues: true } });
       const writer: RegistryWriter = { ddb, tableName: cloud.stack.tableName, now: () => new Date() };
@@ -96,25 +126,54 @@ export class Rehearsal {
         ledger,
         registers: (task) => inScope.has(task.clusterArn.split('/').pop() ?? ''),
         onError: (what, error) => errors.push(`${what}: ${(error as Error).message}`),
+        ...(options.minHeartbeatMs === undefined ? {} : { minHeartbeatMs: options.minHeartbeatMs }),
       });
-      const duplicates = options.duplicateEvents
-        ? duplicatingPublisher(async (event: unknown) => void (await cloud.publish(event)), options.duplicateEvents, (error) => errors.push(`event delivery: ${(error as Error).message}`))
+      processes = options.processes
+        ? await startProcessMode({
+            clock,
+            cloud: {
+              endpoint: cloud.endpoint,
+              region: cloud.stack.region,
+              tableName: cloud.stack.tableName,
+              credentialsFor: (task) => (cloud.iam ? cloud.iam.assumeTaskRole(task.taskArn) : Promise.resolve(cloud.clientConfig.credentials)),
+            },
+            logDir,
+            twin: () => {
+              if (twin === undefined) throw new Error('the twin is not built yet');
+              return twin;
+            },
+            options: options.processes,
+            onError: (what, error) => errors.push(`${what}: ${(error as Error).message}`),
+          })
         : undefined;
+      const duplicates =
+        options.duplicateEvents || options.loseEvents
+          ? faultyPublisher(
+              async (event: EventBridgeEnvelope) => void (await cloud.publish(event)),
+              { ...(options.duplicateEvents ? { duplicate: options.duplicateEvents } : {}), ...(options.loseEvents ? { lose: options.loseEvents } : {}) },
+              (error) => errors.push(`event delivery: ${(error as Error).message}`),
+            )
+          : undefined;
       twin = new EcsTwin({
         clock,
         region: cloud.stack.region,
         accountId: cloud.stack.accountId,
         emit: async (event) => (duplicates ? duplicates.deliver(event) : void (await cloud.publish(event))),
-        runtime: apps,
+        runtime: processes?.tasks ?? apps,
         ...(options.drainingHonoursProtection === undefined ? {} : { drainingHonoursProtection: options.drainingHonoursProtection }),
         ...(options.throttling ? { throttling: options.throttling } : {}),
+        ...(options.twinSeed === undefined ? {} : { seed: options.twinSeed }),
+        ...(options.twinTickSeconds === undefined ? {} : { tickSeconds: options.twinTickSeconds }),
       });
       const built = twin;
       apps.attach((taskArn) => built.containerExited(taskArn, 0));
-      const rehearsal = new Rehearsal(cloud, ledger, errors, twin, clock, apps, writer, new SFNClient(cloud.clientConfig));
+      const rehearsal = new Rehearsal(cloud, ledger, errors, twin, clock, apps, writer, new SFNClient(cloud.clientConfig), processes);
       if (duplicates) rehearsal.cleanups.push(duplicates.cancel);
+      rehearsal.faults = faults;
+      rehearsal.deliveryFaults = duplicates ? { stats: duplicates.stats, lost: duplicates.lost } : undefined;
       return rehearsal;
     } catch (error) {
+      await processes?.stop();
       await cloud.stop();
       throw error;
     }
@@ -164,6 +223,7 @@ export class Rehearsal {
   async stop(): Promise<void> {
     for (const cleanup of this.cleanups) cleanup();
     this.apps.stop();
+    await this.processes?.stop();
     this.twin.stop();
     this.clock.cancelAll();
     await this.cloud.stop();

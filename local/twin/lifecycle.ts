@@ -98,9 +98,38 @@ export class TaskLifecycle {
       this.finish(task);
       return;
     }
-    const killAt = new Date(this.host.clock.now().getTime() + this.host.clock.ms(request.graceSeconds));
-    this.after(task, request.graceSeconds, () => this.kill(task, 'SIGKILL'));
-    this.callRuntime('sigterm', () => this.host.runtime.sigterm(copyTask(task), { reason: request.sigterm, killAt }));
+    this.sigterm(task, request);
+  }
+
+  /**
+   * A service task behind a load balancer: ECS deregisters it from the target group first
+   * (DEACTIVATING), the load balancer sends it no new connection and waits for the open ones for
+   * its deregistration delay, completing early once none is left; then it breaks what is still
+   * open and ECS goes on as for any stop: SIGTERM, SIGKILL after the stop timeout.
+   * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/load-balancer-connection-draining.html
+   * The twin reports the task RUNNING with desiredStatus STOPPED meanwhile (ECS: DEACTIVATING).
+   */
+  deregisterThenStop(task: TwinTask, request: StopRequest, delaySeconds: number): void {
+    if (task.desiredStatus === 'STOPPED' || task.lastStatus === 'STOPPED') return;
+    if (task.lastStatus !== 'RUNNING' || !(delaySeconds > 0)) return this.requestStop(task, request);
+    this.transition(task, () => {
+      this.markStopping(task, request.stopCode, request.stoppedReason);
+      delete task.stoppingAt;
+    });
+    let done = false;
+    const complete = (cut: boolean) => {
+      if (done || task.lastStatus !== 'RUNNING') return;
+      done = true;
+      this.cancelTimers(task);
+      if (cut) this.callRuntime('deregistered', () => this.host.runtime.deregistered?.(copyTask(task)));
+      this.transition(task, () => {
+        task.stoppingAt = this.host.clock.now();
+      });
+      this.sigterm(task, request);
+    };
+    const until = new Date(this.host.clock.now().getTime() + this.host.clock.ms(delaySeconds));
+    this.after(task, delaySeconds, () => complete(true));
+    this.callRuntime('deregistering', () => this.host.runtime.deregistering?.(copyTask(task), { reason: request.sigterm, until, drained: () => complete(false) }));
   }
 
   /** The essential container ended by itself (exit code given), whether asked to or not. */
@@ -140,6 +169,12 @@ export class TaskLifecycle {
   cancelAll(): void {
     for (const cancels of this.timers.values()) for (const cancel of cancels) cancel();
     this.timers.clear();
+  }
+
+  private sigterm(task: TwinTask, request: StopRequest): void {
+    const killAt = new Date(this.host.clock.now().getTime() + this.host.clock.ms(request.graceSeconds));
+    this.after(task, request.graceSeconds, () => this.kill(task, 'SIGKILL'));
+    this.callRuntime('sigterm', () => this.host.runtime.sigterm(copyTask(task), { reason: request.sigterm, killAt }));
   }
 
   private becomeRunning(task: TwinTask): void {

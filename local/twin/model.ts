@@ -67,6 +67,8 @@ export interface TwinService {
   maximumPercent: number;
   stopTimeoutSeconds: number;
   startupSeconds: number;
+  /** Behind a load balancer: scenario seconds of the target group's deregistration delay (absent or 0: none). */
+  deregistrationDelaySeconds?: number;
   /** PRIMARY first. */
   deployments: TwinDeployment[];
   createdAt: Date;
@@ -107,11 +109,24 @@ export interface StopInfo {
   killAt: Date;
 }
 
+/** A service task leaving its load balancer's target group (see TaskLifecycle.deregisterThenStop). */
+export interface DeregistrationInfo {
+  reason: SigtermReason;
+  /** When the load balancer breaks the connections still open, unless they close before. */
+  until: Date;
+  /** The app calls this once its last connection closed: the load balancer completes deregistration early. */
+  drained: () => void;
+}
+
 /** What runs inside the tasks: simulated applications or real processes. */
 export interface TaskRuntime {
   started(task: TwinTask): void;
   sigterm(task: TwinTask, info: StopInfo): void;
   killed(task: TwinTask, cause: KillCause): void;
+  /** The load balancer stops sending new connections; existing ones go on until `info.until`. */
+  deregistering?(task: TwinTask, info: DeregistrationInfo): void;
+  /** The deregistration delay ran out: the load balancer broke the connections still open. */
+  deregistered?(task: TwinTask): void;
 }
 
 export interface ThrottlingOptions {

@@ -18,11 +18,15 @@ export interface ServiceSpec {
   stopTimeoutSeconds?: number;
   /** Scenario seconds from PROVISIONING to RUNNING (5). */
   startupSeconds?: number;
+  /** Behind a load balancer: the target group's deregistration delay in scenario seconds (0 to 3600; default none). */
+  deregistrationDelaySeconds?: number;
 }
 
 export const NAME = /^[A-Za-z0-9_-]{1,255}$/;
 export const DEFAULT_STOP_TIMEOUT_SECONDS = 30;
 export const DEFAULT_STARTUP_SECONDS = 5;
+/** Elastic Load Balancing allows a target group deregistration delay of 0 to 3600 s (default 300). */
+export const MAX_DEREGISTRATION_DELAY_SECONDS = 3600;
 
 /** Fargate caps ContainerDefinition.stopTimeout at 120 s; EC2 has no cap the twin models. */
 export function validateStopTimeout(launchType: LaunchType, seconds: number): void {
@@ -52,6 +56,10 @@ export function buildService(store: TwinStore, spec: ServiceSpec, now: Date): Tw
   if (minimumHealthyPercent < 0 || minimumHealthyPercent > 100 || maximumPercent < 100) {
     throw invalidParameter('deploymentConfiguration needs 0 <= minimumHealthyPercent <= 100 and maximumPercent >= 100.');
   }
+  const delay = spec.deregistrationDelaySeconds;
+  if (delay !== undefined && !(delay >= 0 && delay <= MAX_DEREGISTRATION_DELAY_SECONDS)) {
+    throw invalidParameter(`deregistration_delay.timeout_seconds must be between 0 and ${MAX_DEREGISTRATION_DELAY_SECONDS}, got ${delay}.`);
+  }
   store.rememberTaskDefinition(spec.taskDefinition);
   return {
     serviceArn,
@@ -65,6 +73,7 @@ export function buildService(store: TwinStore, spec: ServiceSpec, now: Date): Tw
     maximumPercent,
     stopTimeoutSeconds,
     startupSeconds: spec.startupSeconds ?? DEFAULT_STARTUP_SECONDS,
+    ...(delay ? { deregistrationDelaySeconds: delay } : {}),
     deployments: [],
     createdAt: now,
   };

@@ -77,7 +77,12 @@ export class ServiceScheduler {
       isOnDrainingInstance: (task) => task.containerInstanceArn !== undefined && store.instances.get(task.containerInstanceArn)?.status === 'DRAINING',
       drainingHonoursProtection: this.host.drainingHonoursProtection,
     });
-    for (const { task, why } of plan.stop) lifecycle.requestStop(task, this.stopRequest(service, task, why));
+    for (const { task, why } of plan.stop) {
+      const request = this.stopRequest(service, task, why);
+      // Stops the scheduler decides go through the load balancer first (StopTask does not model it).
+      if (service.deregistrationDelaySeconds) lifecycle.deregisterThenStop(task, request, service.deregistrationDelaySeconds);
+      else lifecycle.requestStop(task, request);
+    }
     for (let started = 0; started < plan.start; started += 1) {
       if (!this.launch(service)) break;
     }

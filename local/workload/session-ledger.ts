@@ -5,7 +5,8 @@
  * (a crash, a Spot reclaim) from the ones the orchestrator should have prevented.
  */
 export type SessionEnd = 'user' | 'dropped' | 'rejected';
-export type DropCause = 'SIGKILL' | 'CRASH' | 'INSTANCE_TERMINATED';
+/** LB_DEREGISTERED: the load balancer broke the connection at the end of its deregistration delay. */
+export type DropCause = 'SIGKILL' | 'CRASH' | 'INSTANCE_TERMINATED' | 'LB_DEREGISTERED';
 
 export interface SessionRecord {
   id: string;

@@ -34,6 +34,10 @@ interface AppState {
   sessions: Map<string, () => void>;
   stopHeartbeat: () => void;
   stopHealthChecks?: () => void;
+  /** The agent is silent: no heartbeat is sent (muteHeartbeats). */
+  muted?: boolean;
+  /** Set while the load balancer deregisters the task: tells it that the last connection closed. */
+  lbDrained?: () => void;
 }
 
 const RETRY_DELAYS_MS = [50, 200, 500, 1000, 2000];
@@ -76,8 +80,9 @@ export class SimulatedApps {
       let timer: NodeJS.Timeout | undefined;
       const beat = () => {
         timer = setTimeout(() => {
+          if (state.muted === true) return;
           void this.retrying(`heartbeat of ${task.taskArn}`, () => heartbeat(this.options.writer, task.taskArn), 1).then(() => {
-            if (this.apps.get(task.taskArn) === state) beat();
+            if (this.apps.get(task.taskArn) === state && state.muted !== true) beat();
           });
         }, heartbeatMs);
       };
@@ -107,6 +112,40 @@ export class SimulatedApps {
     state.stopHealthChecks?.();
     state.accepting = false;
     this.apps.delete(task.taskArn);
+  }
+
+  /** The load balancer deregisters the task: no new session; it waits for the open ones until it gives up. */
+  deregistering(task: AppTask, info: { reason: string; drained: () => void }): void {
+    const state = this.apps.get(task.taskArn);
+    if (state === undefined) return info.drained();
+    state.accepting = false;
+    state.stopReason = info.reason;
+    state.lbDrained = info.drained;
+    if (state.sessions.size === 0) this.lbDrained(state);
+  }
+
+  /** The deregistration delay ran out: the load balancer breaks the sessions still open. */
+  deregistered(task: AppTask): void {
+    const state = this.apps.get(task.taskArn);
+    if (state === undefined) return;
+    state.lbDrained = undefined;
+    for (const [sessionId, cancelClose] of state.sessions) {
+      cancelClose();
+      this.options.ledger.ended(sessionId, 'dropped', { dropCause: 'LB_DEREGISTERED', ...(state.stopReason ? { stopReason: state.stopReason } : {}) });
+    }
+    state.sessions.clear();
+  }
+
+  /**
+   * The task's agent goes silent (fault tests): no heartbeat from now on, while the app keeps
+   * serving and counting sessions. Returns false when the task runs no app here.
+   */
+  muteHeartbeats(taskArn: string): boolean {
+    const state = this.apps.get(taskArn);
+    if (state === undefined) return false;
+    state.stopHeartbeat();
+    state.muted = true;
+    return true;
   }
 
   /** Tasks a load balancer would send a new session to, fewest sessions first. */
@@ -151,6 +190,13 @@ export class SimulatedApps {
     this.options.ledger.ended(sessionId, 'user');
     if (state.registered) await this.retrying(`closing ${sessionId}`, () => closeSession(this.options.writer, state.task.taskArn, sessionId));
     if (state.terminating && state.sessions.size === 0) this.exit(state);
+    if (state.sessions.size === 0) this.lbDrained(state);
+  }
+
+  private lbDrained(state: AppState): void {
+    const drained = state.lbDrained;
+    state.lbDrained = undefined;
+    drained?.();
   }
 
   private exit(state: AppState): void {
