@@ -52,7 +52,11 @@ describe('a container instance set to DRAINING', () => {
     await rehearsal.waitFor('every drain to end', async () => (await rehearsal.drainExecutions()).every((execution) => execution.status !== 'RUNNING'), 30_000);
     const executions = await rehearsal.drainExecutions();
     const instanceDrains = executions.filter((execution) => execution.reason === 'INSTANCE');
-    expect(instanceDrains.map((execution) => [execution.taskArn, execution.outcome]).sort()).toEqual(onInstance.map((taskArn) => [taskArn, 'DRAINED']).sort());
+    // Once a task's last session closed, its drain stops it (DRAINED); if ECS stops the unprotected,
+    // empty task on the DRAINING instance first, the drain ends TASK_GONE. Either way after the last
+    // session (asserted above), which is what matters; on a busy machine the second happens too.
+    expect(instanceDrains.map((execution) => execution.taskArn).sort()).toEqual([...onInstance].sort());
+    for (const execution of instanceDrains) expect(['DRAINED', 'TASK_GONE'], execution.taskArn).toContain(execution.outcome);
     // Giving the replacement capacity back can leave the service one task over for a moment; the
     // reconciler may drain an idle one for that, never a task that holds sessions.
     expect(executions.filter((execution) => execution.reason !== 'INSTANCE' && (execution.sessionsAtStart ?? 0) > 0)).toEqual([]);
