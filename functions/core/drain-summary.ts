@@ -1,3 +1,4 @@
+import { mapWithConcurrency } from '../shared/concurrency.js';
 import type { Deps } from '../shared/deps.js';
 import { type DrainReason, type TaskItem, TaskStatus } from '../registry/model.js';
 import { readTask } from '../registry/tasks.js';
@@ -17,6 +18,11 @@ export function tallyDrain(tally: DrainTally, taskArn: string, result: StartDrai
   else tally.skipped.push(taskArn);
 }
 
+/** Leaving tasks read and drained at once; each drain start is a few DynamoDB and Step Functions calls. */
+const LEAVING_TASK_CONCURRENCY = 10;
+
+type LeavingTaskOutcome = { taskArn: string; decision: 'skip' | 'release' } | { taskArn: string; decision: 'drain'; started: StartDrainResult };
+
 export interface LeavingTasksTally extends DrainTally {
   released: string[];
 }
@@ -35,14 +41,20 @@ export async function drainOrReleaseLeavingTasks(
   const { clusterArn, reason, serviceName } = request;
   const tally: LeavingTasksTally = { drainsStarted: [], alreadyDraining: [], released: [], skipped: [] };
   const toRelease: string[] = [];
-  for (const taskArn of request.taskArns) {
+  // A deployment of hundreds of tasks must start its drains within one invocation: one at a time,
+  // the handler timed out after ~110 of 1,000 in the bench's scale run (bench/results/scale.md).
+  const outcomes = await mapWithConcurrency(request.taskArns, LEAVING_TASK_CONCURRENCY, async (taskArn): Promise<LeavingTaskOutcome> => {
     // Consistent read per task: the ByCluster index may not show a session opened a moment ago,
     // and releasing a task that holds one would cut that user off.
     const item = await readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, taskArn);
     const decision = decideLeavingTask(item, request.releaseUnregistered);
-    if (decision === 'skip') tally.skipped.push(taskArn);
-    else if (decision === 'release') toRelease.push(taskArn);
-    else tallyDrain(tally, taskArn, await startDrain(deps, { clusterArn, taskArn, ...(serviceName === undefined ? {} : { serviceName }), reason }));
+    if (decision !== 'drain') return { taskArn, decision };
+    return { taskArn, decision, started: await startDrain(deps, { clusterArn, taskArn, ...(serviceName === undefined ? {} : { serviceName }), reason }) };
+  });
+  for (const outcome of outcomes) {
+    if (outcome.decision === 'drain') tallyDrain(tally, outcome.taskArn, outcome.started);
+    else if (outcome.decision === 'release') toRelease.push(outcome.taskArn);
+    else tally.skipped.push(outcome.taskArn);
   }
   if (toRelease.length > 0) {
     const released = await setTaskProtection(deps, { clusterArn, taskArns: toRelease, enabled: false });
