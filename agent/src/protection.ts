@@ -64,7 +64,12 @@ export class ProtectionKeeper {
     // A pending retry owns the next call: updates meanwhile must not bypass its backoff.
     if (this.busy || this.stopped || this.disabled || this.retryTimer !== undefined) return;
     const renewing = this.wanted && this.confirmed && Date.now() >= this.renewAt;
-    if (this.wanted === this.confirmed && !renewing) return;
+    if (this.wanted === this.confirmed && !renewing) {
+      // A timer can fire a millisecond before Date.now() reaches renewAt: arm it again for the rest,
+      // or the renewals would stop and the protection lapse while sessions are held.
+      if (this.wanted) this.armRenewal(this.renewAt - Date.now());
+      return;
+    }
     const enable = this.wanted;
     this.busy = true;
     try {
@@ -74,7 +79,7 @@ export class ProtectionKeeper {
       clearTimeout(this.renewTimer);
       if (enable) {
         this.renewAt = Date.now() + this.renewAfterMs;
-        this.renewTimer = unrefTimer(() => void this.sync(), this.renewAfterMs);
+        this.armRenewal(this.renewAfterMs);
       }
       this.deps.logger.info(enable ? 'scale-in protection set' : 'scale-in protection released', enable ? { expiresInMinutes: this.deps.minutes } : {});
     } catch (error) {
@@ -97,6 +102,11 @@ export class ProtectionKeeper {
       this.busy = false;
     }
     void this.sync();
+  }
+
+  private armRenewal(inMs: number): void {
+    clearTimeout(this.renewTimer);
+    this.renewTimer = unrefTimer(() => void this.sync(), Math.max(1, inMs));
   }
 
   private async put(enable: boolean): Promise<void> {

@@ -105,7 +105,7 @@ describe('ProtectionKeeper', () => {
     const requests = world.endpoints.protectionRequests();
     expect(requests.slice(0, -1).every((body) => body.ProtectionEnabled === true && body.ExpiresInMinutes === 1)).toBe(true);
     expect(protection.protected).toBe(false);
-  });
+  }, 15_000);
 
   it('ends up in the wanted state when the count flips while a call is in flight', async () => {
     world = await agentWorld();
