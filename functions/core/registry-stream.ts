@@ -3,6 +3,7 @@ import { isClusterInScope } from '../shared/config.js';
 import { RetryableEcsError } from '../shared/errors.js';
 import { epochSeconds, WaitError } from '../registry/model.js';
 import { MetricName, MetricUnit } from '../shared/powertools.js';
+import { readTask } from '../registry/tasks.js';
 import { applyProtection } from './protection-records.js';
 import { type ChangeRecord, collapseProtection, decideActions } from './stream-transitions.js';
 import { completeDrainWait, failDrainWait } from './task-tokens.js';
@@ -109,9 +110,11 @@ async function applyProtectionChanges(
     ] as const) {
       if (taskArns.length === 0) continue;
       try {
-        const outcomes = await applyProtection(deps, clusterArn, taskArns, enabled);
-        if (enabled) outcome.protectionCalls.protect += taskArns.length;
-        else outcome.protectionCalls.unprotect += taskArns.length;
+        const release = enabled ? taskArns : await stillIdle(deps, taskArns);
+        if (release.length === 0) continue;
+        const outcomes = await applyProtection(deps, clusterArn, release, enabled);
+        if (enabled) outcome.protectionCalls.protect += release.length;
+        else outcome.protectionCalls.unprotect += release.length;
         for (const [taskArn, result] of outcomes) if (result === 'record-failed') failTask(taskArn);
         deps.logger.info('protection updated', { clusterArn, enabled, outcomes: Object.fromEntries(outcomes) });
       } catch (error) {
@@ -125,6 +128,19 @@ async function applyProtectionChanges(
       }
     }
   }
+}
+
+/**
+ * The tasks whose count is still 0 now. A record that says a task emptied can be a while old by
+ * the time its release goes out, and a least-sessions load balancer sends the next user to exactly
+ * that empty task: releasing it then would leave a session on an unprotected task until its next
+ * 0 -> 1 record protects it again. A task whose item is gone or unreadable is released as asked.
+ */
+async function stillIdle(deps: Deps, taskArns: readonly string[]): Promise<string[]> {
+  const counts = await Promise.all(taskArns.map(async (taskArn) => (await readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, taskArn))?.sessionCount));
+  const busy = taskArns.filter((_, index) => typeof counts[index] === 'number' && (counts[index] as number) > 0);
+  if (busy.length > 0) deps.logger.info('protection kept: a session opened since the count reached 0', { taskArns: busy });
+  return taskArns.filter((taskArn) => !busy.includes(taskArn));
 }
 
 /** Drain outcome metrics live here because only the registry sees every outcome path end. */

@@ -1,6 +1,6 @@
 import { UpdateTaskProtectionCommand } from '@aws-sdk/client-ecs';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, TaskTimedOut } from '@aws-sdk/client-sfn';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
@@ -58,6 +58,8 @@ function event(...records: DynamoDBRecord[]): DynamoDBStreamEvent {
 function protectAll(mocks: ReturnType<typeof makeTestDeps>['mocks']) {
   grantEveryProtection(mocks.ecs, PROTECTED_UNTIL);
   mocks.ddb.on(UpdateCommand).resolves({});
+  // Before a release the handler re-reads the count; by default every task is still empty.
+  mocks.ddb.on(GetCommand).resolves({ Item: { sessionCount: 0 } });
 }
 
 function throttled(): Error {
@@ -184,6 +186,21 @@ describe('RegistryStreamFunction: scale-in protection', () => {
       ConditionExpression: 'attribute_exists(pk) AND sessionCount <= :zero',
       ExpressionAttributeValues: { ':state': 'UNPROTECTED', ':zero': 0 },
     });
+  });
+
+  it('keeps protection when a session opened after the count reached 0 and before the release went out', async () => {
+    const { deps, mocks } = makeTestDeps();
+    protectAll(mocks);
+    mocks.ddb.on(GetCommand, { Key: { pk: TASK_A, sk: 'TASK' } }).resolves({ Item: task(TASK_A, { sessionCount: 1, protectionState: 'PROTECTED' }) });
+
+    await handleStreamEvent(
+      deps,
+      event(record('1', task(TASK_A, { sessionCount: 1, protectionState: 'PROTECTED' }), task(TASK_A, { protectionState: 'PROTECTED' }))),
+    );
+
+    expect(mocks.ddb.commandCalls(GetCommand)[0]?.args[0].input).toEqual({ TableName: TABLE_NAME, Key: { pk: TASK_A, sk: 'TASK' }, ConsistentRead: true });
+    expect(mocks.ecs.commandCalls(UpdateTaskProtectionCommand)).toEqual([]);
+    expect(mocks.ddb.commandCalls(UpdateCommand)).toEqual([]);
   });
 
   it('decides nothing from its own protection writes, so they cannot loop', async () => {
