@@ -266,6 +266,8 @@ export class EcsTwin {
     if (expiresAt === undefined) return;
     this.schedule(key, this.clock.scenarioSeconds(expiresAt.getTime() - Date.now()), () => {
       if (task.protection.expiresAt !== expiresAt) return;
+      // Timers may fire a millisecond early (rounding): protection lapses at its expiry, not before.
+      if (Date.now() < expiresAt.getTime()) return this.armExpiry(task);
       task.protection = { enabled: false };
       this.scheduler.reconcile();
     });
