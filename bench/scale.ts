@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DescribeExecutionCommand, ListExecutionsCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { closeSession, openSession } from '../functions/registry/sessions.js';
+import { sleep } from '../local/cloud/timing.js';
 import { Rehearsal } from '../local/rehearsal/rehearsal.js';
 import type { ThrottlingOptions } from '../local/twin/index.js';
 import { BENCH_IAM, CLUSTER, taskDefinitionArn } from './config.js';
@@ -100,7 +101,7 @@ export async function untilStalled(done: () => boolean, progress: () => number, 
       lastChange = now;
     }
     if (now - lastChange > stallMs || now - startedAt > budgetMs) return false;
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
+    await sleep(everyMs);
   }
   return true;
 }

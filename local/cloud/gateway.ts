@@ -65,7 +65,7 @@ const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/?]+)\/invocations(?:\?(.*))?$
 const ECS_TARGET_PREFIX = 'AmazonEC2ContainerServiceV20141113.';
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'upgrade']);
 
-function readBody(request: IncomingMessage): Promise<Buffer> {
+export function readBody(request: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -220,6 +220,8 @@ export class Gateway {
     const upstream = httpRequest(
       { protocol: this.moto.protocol, hostname: this.moto.hostname, port: this.moto.port, method: request.method, path: request.url, headers, agent: this.agent },
       (answer) => {
+        const answerHeaders: Record<string, string | string[]> = {};
+        for (const [key, value] of Object.entries(answer.headers)) if (value !== undefined && !HOP_BY_HOP.has(key)) answerHeaders[key] = value;
         if (fault !== undefined) {
           // Hold the answer until the fault decided: a crashed caller must never see it.
           const chunks: Buffer[] = [];
@@ -227,15 +229,11 @@ export class Gateway {
           answer.on('end', () => {
             void fault(answer.statusCode ?? 502).then((crashed) => {
               if (crashed) return void response.destroy();
-              const held: Record<string, string | string[]> = {};
-              for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) held[name] = value;
-              response.writeHead(answer.statusCode ?? 502, held).end(Buffer.concat(chunks));
+              response.writeHead(answer.statusCode ?? 502, answerHeaders).end(Buffer.concat(chunks));
             });
           });
           return;
         }
-        const answerHeaders: Record<string, string | string[]> = {};
-        for (const [key, value] of Object.entries(answer.headers)) if (value !== undefined && !HOP_BY_HOP.has(key)) answerHeaders[key] = value;
         response.writeHead(answer.statusCode ?? 502, answerHeaders);
         answer.pipe(response);
       },

@@ -1,5 +1,6 @@
 import WebSocket from 'ws';
 import type { ScaledClock } from '../cloud/clock.js';
+import { sleep } from '../cloud/timing.js';
 import type { LoadBalancer, Target } from './load-balancer.js';
 
 /**
@@ -61,7 +62,7 @@ export class SessionClients {
     for (let attempt = 1; attempt <= attempts; attempt += 1) {
       const target = this.options.balancer.pick(filter);
       if (target === undefined) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        await sleep(100);
         continue;
       }
       const session = await this.connect(id, target, plannedSeconds);
@@ -146,7 +147,7 @@ export class SessionClients {
   }
 
   private reconnect(session: ClientSession): void {
-    const remainingSeconds = session.plannedSeconds - (Date.now() - session.openedAt) / this.options.clock.ms(1);
+    const remainingSeconds = session.plannedSeconds - this.options.clock.scenarioSeconds(Date.now() - session.openedAt);
     if (remainingSeconds <= 0) return;
     const id = `${session.id}-r`;
     void this.open(id, remainingSeconds, (target) => target.taskArn !== session.taskArn)

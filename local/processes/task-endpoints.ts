@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readBody } from '../cloud/gateway.js';
 import { EcsApiError } from '../twin/errors.js';
 import type { TwinSnapshot, TwinTask } from '../twin/index.js';
 
@@ -114,7 +115,7 @@ async function serveAgent(twin: TwinForEndpoints, rest: string, request: Incomin
   if (request.method !== 'PUT') return send(response, 405, { error: `method ${request.method ?? ''} not allowed` });
   let body: { ProtectionEnabled?: unknown; ExpiresInMinutes?: unknown };
   try {
-    body = JSON.parse(await readBody(request)) as typeof body;
+    body = JSON.parse((await readBody(request)).toString('utf8')) as typeof body;
   } catch {
     return sendError(response, 400, task, 'InvalidRequest', 'Request body is not valid JSON');
   }
@@ -178,13 +179,4 @@ function send(response: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   response.end(text);
-}
-
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
 }
