@@ -74,10 +74,6 @@ export class WaitTimeoutError extends Error {
  */
 export class Rehearsal {
   private readonly cleanups: Array<() => void> = [];
-  /** Handler invocations that crash mid-way, armed by fault tests (local/cloud/fault-injection.ts). */
-  faults = new FaultInjector();
-  /** With duplicateEvents or loseEvents: what the faulty delivery did, and the events it lost. */
-  deliveryFaults: { stats: DeliveryStats; lost: Array<LostEvent<EventBridgeEnvelope>> } | undefined;
 
   private constructor(
     readonly cloud: LocalCloud,
@@ -91,6 +87,10 @@ export class Rehearsal {
     readonly sfn: SFNClient,
     /** Set in process mode: the task processes, their load balancer and the users' clients. */
     readonly processes: ProcessMode | undefined,
+    /** Handler invocations that crash mid-way, armed by fault tests (local/cloud/fault-injection.ts). */
+    readonly faults: FaultInjector,
+    /** With duplicateEvents or loseEvents: what the faulty delivery did, and the events it lost. */
+    readonly deliveryFaults: { stats: DeliveryStats; lost: Array<LostEvent<EventBridgeEnvelope>> } | undefined,
   ) {}
 
   static async start(options: RehearsalOptions = {}): Promise<Rehearsal> {
@@ -146,7 +146,7 @@ export class Rehearsal {
             onError: (what, error) => errors.push(`${what}: ${(error as Error).message}`),
           })
         : undefined;
-      const duplicates =
+      const faultyDelivery =
         options.duplicateEvents || options.loseEvents
           ? faultyPublisher(
               async (event: EventBridgeEnvelope) => void (await cloud.publish(event)),
@@ -158,7 +158,7 @@ export class Rehearsal {
         clock,
         region: cloud.stack.region,
         accountId: cloud.stack.accountId,
-        emit: async (event) => (duplicates ? duplicates.deliver(event) : void (await cloud.publish(event))),
+        emit: async (event) => (faultyDelivery ? faultyDelivery.deliver(event) : void (await cloud.publish(event))),
         runtime: processes?.tasks ?? apps,
         ...(options.drainingHonoursProtection === undefined ? {} : { drainingHonoursProtection: options.drainingHonoursProtection }),
         ...(options.throttling ? { throttling: options.throttling } : {}),
@@ -167,10 +167,9 @@ export class Rehearsal {
       });
       const built = twin;
       apps.attach((taskArn) => built.containerExited(taskArn, 0));
-      const rehearsal = new Rehearsal(cloud, ledger, errors, twin, clock, apps, writer, new SFNClient(cloud.clientConfig), processes);
-      if (duplicates) rehearsal.cleanups.push(duplicates.cancel);
-      rehearsal.faults = faults;
-      rehearsal.deliveryFaults = duplicates ? { stats: duplicates.stats, lost: duplicates.lost } : undefined;
+      const deliveryFaults = faultyDelivery ? { stats: faultyDelivery.stats, lost: faultyDelivery.lost } : undefined;
+      const rehearsal = new Rehearsal(cloud, ledger, errors, twin, clock, apps, writer, new SFNClient(cloud.clientConfig), processes, faults, deliveryFaults);
+      if (faultyDelivery) rehearsal.cleanups.push(faultyDelivery.cancel);
       return rehearsal;
     } catch (error) {
       await processes?.stop();

@@ -28,19 +28,7 @@ export interface ProcessDemoResult {
  * go through the same rolling deployment; then a Fargate Spot interruption hits the managed one.
  */
 export async function runProcessDemo(rehearsal: Rehearsal, log: (line: string) => void, sessionsPerTask = 25): Promise<ProcessDemoResult> {
-  log(`starting ${MANAGED.tasks} task processes on cluster "${MANAGED.cluster}" (drained by the orchestrator) and ${UNMANAGED.tasks} on "${UNMANAGED.cluster}" (not)`);
-  await Promise.all([startProcessService(rehearsal, MANAGED), startProcessService(rehearsal, UNMANAGED)]);
-  log('all task processes pass their load balancer health checks');
-
-  await Promise.all(
-    [MANAGED, UNMANAGED].map((spec) =>
-      openClientSessions(rehearsal, { count: spec.tasks * sessionsPerTask, prefix: spec.cluster, minSeconds: 100, maxSeconds: 500, filter: inService(spec) }),
-    ),
-  );
-  log(`${2 * MANAGED.tasks * sessionsPerTask} WebSocket sessions open, lasting 100..500 scenario seconds (stopTimeout is 120)`);
-
-  log('rolling deployment of both services to revision 2');
-  await Promise.all([deployAndWait(rehearsal, { ...MANAGED, revision: 2 }), deployAndWait(rehearsal, { ...UNMANAGED, revision: 2 })]);
+  await deploySideBySide(rehearsal, sessionsPerTask, log);
   const deployment = {
     managed: endings(taskOutcomes(rehearsal, MANAGED, 1).flatMap((task) => task.sessions)),
     unmanaged: endings(taskOutcomes(rehearsal, UNMANAGED, 1).flatMap((task) => task.sessions)),
@@ -62,6 +50,26 @@ export async function runProcessDemo(rehearsal: Rehearsal, log: (line: string) =
   log(`Spot task's process ended: ${describe(spot.endings)}; ${spot.reconnected} clients reconnected to another task`);
   clients.closeAll();
   return { deployment, spot };
+}
+
+/**
+ * The same service on the managed and the unmanaged cluster, each task holding sessionsPerTask
+ * sessions of 100..500 scenario seconds (longer than stopTimeout), rolled to revision 2 at once.
+ */
+export async function deploySideBySide(rehearsal: Rehearsal, sessionsPerTask: number, log: (line: string) => void = () => undefined): Promise<void> {
+  log(`starting ${MANAGED.tasks} task processes on cluster "${MANAGED.cluster}" (drained by the orchestrator) and ${UNMANAGED.tasks} on "${UNMANAGED.cluster}" (not)`);
+  await Promise.all([startProcessService(rehearsal, MANAGED), startProcessService(rehearsal, UNMANAGED)]);
+  log('all task processes pass their load balancer health checks');
+
+  await Promise.all(
+    [MANAGED, UNMANAGED].map((spec) =>
+      openClientSessions(rehearsal, { count: spec.tasks * sessionsPerTask, prefix: spec.cluster, minSeconds: 100, maxSeconds: 500, filter: inService(spec) }),
+    ),
+  );
+  log(`${2 * MANAGED.tasks * sessionsPerTask} WebSocket sessions open, lasting 100..500 scenario seconds (stopTimeout is 120)`);
+
+  log('rolling deployment of both services to revision 2');
+  await Promise.all([deployAndWait(rehearsal, { ...MANAGED, revision: 2 }), deployAndWait(rehearsal, { ...UNMANAGED, revision: 2 })]);
 }
 
 function describe(counts: Record<string, number>): string {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rehearsal } from '../../local/rehearsal/rehearsal.js';
 import { runningTasks } from '../../local/rehearsal/twin-queries.js';
+import { deploySideBySide, MANAGED, UNMANAGED } from '../../local/scenarios/process-demo.js';
 import {
-  deployAndWait,
   endings,
   inService,
   openClientSessions,
@@ -22,14 +22,12 @@ import {
  * "unmanaged" is not, which is the orchestrator disabled for that service (the agent still runs).
  */
 const SCALE = 0.05;
-const managed: ProcessServiceSpec = { cluster: 'sessions', service: 'chat', tasks: 4 };
-const unmanaged: ProcessServiceSpec = { cluster: 'unmanaged', service: 'chat', tasks: 4 };
 const SESSIONS_PER_TASK = 25;
 
 let rehearsal: Rehearsal;
 
 beforeAll(async () => {
-  rehearsal = await Rehearsal.start({ scale: SCALE, clusterNames: [managed.cluster], processes: {} });
+  rehearsal = await Rehearsal.start({ scale: SCALE, clusterNames: [MANAGED.cluster], processes: {} });
 }, 120_000);
 
 afterAll(async () => {
@@ -38,16 +36,9 @@ afterAll(async () => {
 
 describe('Tasks as real processes with the session agent', () => {
   it('drains a rolling deployment of 4 processes with ~25 WebSocket sessions each without one abnormal closure; without the orchestrator the same deployment kills sessions', async () => {
-    await Promise.all([startProcessService(rehearsal, managed), startProcessService(rehearsal, unmanaged)]);
-    await Promise.all(
-      [managed, unmanaged].map((spec) =>
-        openClientSessions(rehearsal, { count: spec.tasks * SESSIONS_PER_TASK, prefix: spec.cluster, minSeconds: 100, maxSeconds: 500, filter: inService(spec) }),
-      ),
-    );
+    await deploySideBySide(rehearsal, SESSIONS_PER_TASK);
 
-    await Promise.all([deployAndWait(rehearsal, { ...managed, revision: 2 }), deployAndWait(rehearsal, { ...unmanaged, revision: 2 })]);
-
-    const drained = taskOutcomes(rehearsal, managed, 1);
+    const drained = taskOutcomes(rehearsal, MANAGED, 1);
     const drainedSessions = drained.flatMap((task) => task.sessions);
     expect(drained).toHaveLength(4);
     expect(drainedSessions.length).toBeGreaterThanOrEqual(4 * SESSIONS_PER_TASK * 0.8);
@@ -59,7 +50,7 @@ describe('Tasks as real processes with the session agent', () => {
       expect(task.process!.exitedAt!, `process of ${task.taskArn} exited after its last session ended`).toBeGreaterThanOrEqual(task.lastSessionEndedAt);
     }
 
-    const killed = taskOutcomes(rehearsal, unmanaged, 1);
+    const killed = taskOutcomes(rehearsal, UNMANAGED, 1);
     const killedEndings = endings(killed.flatMap((task) => task.sessions));
     expect(killedEndings.abnormal, 'abnormal closures without the orchestrator').toBeGreaterThan(0);
     expect(killed.some((task) => task.process?.killCause === 'SIGKILL')).toBe(true);
