@@ -67,6 +67,11 @@ export async function deploySideBySide(rehearsal: Rehearsal, sessionsPerTask: nu
     ),
   );
   log(`${2 * MANAGED.tasks * sessionsPerTask} WebSocket sessions open, lasting 100..500 scenario seconds (stopTimeout is 120)`);
+  // The stream handler protects a task about a second (real time) after its first session, which
+  // is 20 scenario seconds here: a deployment inside that window stops the task as ECS would on
+  // AWS (README, Limits). The scenario shows the drain, so it deploys once every task is protected.
+  await rehearsal.waitFor('every managed task to be protected', () =>
+    runningTasks(rehearsal.twin, MANAGED.service, MANAGED.cluster).every((task) => task.protection.enabled), 60_000, 50);
 
   log('rolling deployment of both services to revision 2');
   await Promise.all([deployAndWait(rehearsal, { ...MANAGED, revision: 2 }), deployAndWait(rehearsal, { ...UNMANAGED, revision: 2 })]);
