@@ -1,7 +1,8 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { TaskArn } from '../events/arns.js';
-import { DrainControl, isConditionalCheckFailure, type TaskItem, taskKey, TaskStatus, WaitError } from '../registry/model.js';
+import { unlessConditionFails } from '../registry/conditional-write.js';
+import { DrainControl, type TaskItem, taskKey, TaskStatus, WaitError } from '../registry/model.js';
 import { readTask } from '../registry/tasks.js';
 import type { Deps } from '../shared/deps.js';
 import { completeDrainWait, failDrainWait } from './task-tokens.js';
@@ -50,8 +51,8 @@ export async function armDrainWait(
   input: ArmDrainWaitInput,
 ): Promise<ArmDrainWaitResult> {
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
-    try {
-      await deps.ddb.send(
+    const armed = await unlessConditionFails(
+      deps.ddb.send(
         new UpdateCommand({
           TableName: deps.config.tableName,
           Key: taskKey(input.taskArn),
@@ -60,11 +61,11 @@ export async function armDrainWait(
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':token': input.taskToken, ':draining': TaskStatus.Draining, ':zero': 0 },
         }),
-      );
+      ),
+    );
+    if (armed !== undefined) {
       deps.logger.info('waiting for sessions to drain', { taskArn: input.taskArn });
       return { status: 'armed' };
-    } catch (error) {
-      if (!(isConditionalCheckFailure(error))) throw error;
     }
     const task = await readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, input.taskArn);
     const verdict = waitVerdict(task);

@@ -3,7 +3,8 @@ import { DescribeServicesCommand, UpdateServiceCommand } from '@aws-sdk/client-e
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { ClusterArn, TaskArn } from '../events/arns.js';
-import { isConditionalCheckFailure, taskKey } from '../registry/model.js';
+import { unlessConditionFails } from '../registry/conditional-write.js';
+import { taskKey } from '../registry/model.js';
 import type { Deps } from '../shared/deps.js';
 import { asRetryable } from './ecs-errors.js';
 
@@ -94,8 +95,8 @@ async function finish(deps: CapacityDeps, ref: ServiceRef, taskArn: string, chan
 }
 
 async function changeSurge(deps: CapacityDeps, ref: ServiceRef, taskArn: string, change: 'add' | 'remove'): Promise<{ changed: boolean; version: number }> {
-  try {
-    const result = await deps.ddb.send(
+  const result = await unlessConditionFails(
+    deps.ddb.send(
       new UpdateCommand({
         TableName: deps.config.tableName,
         Key: capacityKey(ref.clusterArn, ref.serviceName),
@@ -112,14 +113,12 @@ async function changeSurge(deps: CapacityDeps, ref: ServiceRef, taskArn: string,
         },
         ReturnValues: 'UPDATED_NEW',
       }),
-    );
-    return { changed: true, version: Number(result.Attributes?.version ?? 0) };
-  } catch (error) {
-    if (!isConditionalCheckFailure(error)) throw error;
-    // Already done by an earlier try of this step: only the convergence may still be missing.
-    const item = await readCapacity(deps, ref);
-    return { changed: false, version: item?.version ?? 0 };
-  }
+    ),
+  );
+  if (result !== undefined) return { changed: true, version: Number(result.Attributes?.version ?? 0) };
+  // Already done by an earlier try of this step: only the convergence may still be missing.
+  const item = await readCapacity(deps, ref);
+  return { changed: false, version: item?.version ?? 0 };
 }
 
 /** Waits until ECS reflects a version of the set at least as new as `version`. */
@@ -232,8 +231,8 @@ async function writeApplied(
       values[`:${field}`] = value;
     }
   }
-  try {
-    await deps.ddb.send(
+  const written = await unlessConditionFails(
+    deps.ddb.send(
       new UpdateCommand({
         TableName: deps.config.tableName,
         Key: capacityKey(ref.clusterArn, ref.serviceName),
@@ -241,18 +240,15 @@ async function writeApplied(
         ConditionExpression: 'version = :version AND lockOwner = :owner',
         ExpressionAttributeValues: values,
       }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionalCheckFailure(error)) return false;
-    throw error;
-  }
+    ),
+  );
+  return written !== undefined;
 }
 
 async function tryLock(deps: CapacityDeps, ref: ServiceRef, owner: string): Promise<boolean> {
   const now = deps.now().getTime();
-  try {
-    await deps.ddb.send(
+  const written = await unlessConditionFails(
+    deps.ddb.send(
       new UpdateCommand({
         TableName: deps.config.tableName,
         Key: capacityKey(ref.clusterArn, ref.serviceName),
@@ -260,17 +256,15 @@ async function tryLock(deps: CapacityDeps, ref: ServiceRef, owner: string): Prom
         ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(lockOwner) OR lockExpiresAt < :now)',
         ExpressionAttributeValues: { ':owner': owner, ':expires': now + LOCK_TTL_MS, ':now': now },
       }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionalCheckFailure(error)) return false;
-    throw error;
-  }
+    ),
+  );
+  return written !== undefined;
 }
 
 async function unlock(deps: CapacityDeps, ref: ServiceRef, owner: string): Promise<void> {
-  try {
-    await deps.ddb.send(
+  // A lock that expired and was taken by another converger is theirs to release.
+  await unlessConditionFails(
+    deps.ddb.send(
       new UpdateCommand({
         TableName: deps.config.tableName,
         Key: capacityKey(ref.clusterArn, ref.serviceName),
@@ -278,11 +272,8 @@ async function unlock(deps: CapacityDeps, ref: ServiceRef, owner: string): Promi
         ConditionExpression: 'lockOwner = :owner',
         ExpressionAttributeValues: { ':owner': owner },
       }),
-    );
-  } catch (error) {
-    // Expired and taken by another converger: theirs to release.
-    if (!isConditionalCheckFailure(error)) throw error;
-  }
+    ),
+  );
 }
 
 async function readCapacity(deps: CapacityDeps, ref: ServiceRef): Promise<CapacityItem | undefined> {
@@ -293,8 +284,9 @@ async function readCapacity(deps: CapacityDeps, ref: ServiceRef): Promise<Capaci
 }
 
 async function setReplacementRequested(deps: CapacityDeps, taskArn: string, requested: boolean): Promise<void> {
-  try {
-    await deps.ddb.send(
+  // A task item that is gone (the task stopped and its item expired) needs no flag.
+  await unlessConditionFails(
+    deps.ddb.send(
       new UpdateCommand({
         TableName: deps.config.tableName,
         Key: taskKey(taskArn),
@@ -302,11 +294,8 @@ async function setReplacementRequested(deps: CapacityDeps, taskArn: string, requ
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeValues: { ':requested': requested },
       }),
-    );
-  } catch (error) {
-    // The task item is gone (task stopped and expired): nothing to flag.
-    if (!isConditionalCheckFailure(error)) throw error;
-  }
+    ),
+  );
 }
 
 

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { taskArnPattern } from '../events/arns.js';
 import type { Config } from '../shared/config.js';
 import type { Deps } from '../shared/deps.js';
-import { DrainControl, DrainReason, isConditionalCheckFailure, type TaskItem, taskKey, TaskStatus, WaitError } from '../registry/model.js';
+import { unlessConditionFails } from '../registry/conditional-write.js';
+import { DrainControl, DrainReason, type TaskItem, taskKey, TaskStatus, WaitError } from '../registry/model.js';
 import { readTask } from '../registry/tasks.js';
 import { startDrain } from './start-drain.js';
 import { failDrainWait } from './task-tokens.js';
@@ -152,9 +153,8 @@ const CONTROL_ACTIONS = {
  */
 async function requestControl(deps: Deps, item: TaskItem, control: DrainControl): Promise<DrainControlResponse> {
   const { action, waitError, effect } = CONTROL_ACTIONS[control];
-  let updated: TaskItem;
-  try {
-    const response = await deps.ddb.send(
+  const response = await unlessConditionFails(
+    deps.ddb.send(
       new UpdateCommand({
         TableName: deps.config.tableName,
         Key: taskKey(item.taskArn),
@@ -164,10 +164,9 @@ async function requestControl(deps: Deps, item: TaskItem, control: DrainControl)
         ExpressionAttributeValues: { ':control': control, ':draining': TaskStatus.Draining },
         ReturnValues: 'ALL_NEW',
       }),
-    );
-    updated = response.Attributes as TaskItem;
-  } catch (error) {
-    if (!(isConditionalCheckFailure(error))) throw error;
+    ),
+  );
+  if (response === undefined) {
     const current = await readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, item.taskArn);
     const reason =
       current === undefined
@@ -177,6 +176,7 @@ async function requestControl(deps: Deps, item: TaskItem, control: DrainControl)
           : `${current.drainControl} was already requested for this drain`;
     return { ok: false, action, taskArn: item.taskArn, error: `${action} refused: ${reason}; nothing changed` };
   }
+  const updated = response.Attributes as TaskItem;
 
   const base = { ok: true as const, action, taskArn: item.taskArn, clusterArn: item.clusterArn };
   const executionArn = updated.executionArn === undefined ? {} : { executionArn: updated.executionArn };

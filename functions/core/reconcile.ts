@@ -2,7 +2,8 @@ import { DescribeServicesCommand, DescribeTasksCommand, ListServicesCommand } fr
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Deps } from '../shared/deps.js';
-import { DrainReason, epochSeconds, isConditionalCheckFailure, type TaskItem, taskKey, TaskStatus, WaitError, STOPPED_ITEM_TTL_SECONDS } from '../registry/model.js';
+import { unlessConditionFails } from '../registry/conditional-write.js';
+import { DrainReason, epochSeconds, type TaskItem, taskKey, TaskStatus, WaitError, STOPPED_ITEM_TTL_SECONDS } from '../registry/model.js';
 import { checkTaskItem } from '../registry/item-checks.js';
 import { listClusterTasks, readTask } from '../registry/tasks.js';
 import { releaseReplacement } from './capacity.js';
@@ -243,8 +244,8 @@ async function describeTaskStates(
 
 /** STOPPED is the last status: the condition only keeps a write from landing on a deleted item. */
 async function markStopped(deps: Deps, taskArn: string): Promise<boolean> {
-  try {
-    await deps.ddb.send(
+  const written = await unlessConditionFails(
+    deps.ddb.send(
       new UpdateCommand({
         TableName: deps.config.tableName,
         Key: taskKey(taskArn),
@@ -259,13 +260,11 @@ async function markStopped(deps: Deps, taskArn: string): Promise<boolean> {
           ':stopping': TaskStatus.Stopping,
         },
       }),
-    );
-    deps.logger.info('registry item of a stopped task expired', { taskArn });
-    return true;
-  } catch (error) {
-    if (isConditionalCheckFailure(error)) return false;
-    throw error;
-  }
+    ),
+  );
+  if (written === undefined) return false;
+  deps.logger.info('registry item of a stopped task expired', { taskArn });
+  return true;
 }
 
 async function isExecutionRunning(deps: Deps, executionArn: string | undefined): Promise<boolean> {

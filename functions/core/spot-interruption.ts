@@ -2,7 +2,8 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Deps } from '../shared/deps.js';
 import { ignored, type Ignored } from '../shared/handler-kit.js';
 import { MetricName, MetricUnit } from '../shared/powertools.js';
-import { DrainReason, isConditionalCheckFailure, type TaskItem, taskKey, TaskStatus } from '../registry/model.js';
+import { unlessConditionFails } from '../registry/conditional-write.js';
+import { DrainReason, type TaskItem, taskKey, TaskStatus } from '../registry/model.js';
 import { readTask } from '../registry/tasks.js';
 import type { SpotWarning } from '../events/spot.js';
 import { launchReplacement } from './capacity.js';
@@ -103,8 +104,8 @@ export async function handleSpotWarning(deps: Deps, warning: SpotWarning): Promi
  * undefined when the registry does not know the task.
  */
 export async function markSpotDraining(deps: Pick<Deps, 'ddb' | 'config' | 'logger'>, taskArn: string, deadline: Date): Promise<TaskItem | undefined> {
-  try {
-    const result = await deps.ddb.send(
+  const result = await unlessConditionFails(
+    deps.ddb.send(
       new UpdateCommand({
         TableName: deps.config.tableName,
         Key: taskKey(taskArn),
@@ -119,14 +120,12 @@ export async function markSpotDraining(deps: Pick<Deps, 'ddb' | 'config' | 'logg
         },
         ReturnValues: 'ALL_NEW',
       }),
-    );
-    return result.Attributes as TaskItem | undefined;
-  } catch (error) {
-    if (!(isConditionalCheckFailure(error))) throw error;
-    const item = await readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, taskArn);
-    deps.logger.info('task was not ACTIVE; left as it is', { taskArn, status: item?.status ?? 'not registered' });
-    return item;
-  }
+    ),
+  );
+  if (result !== undefined) return result.Attributes as TaskItem | undefined;
+  const item = await readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, taskArn);
+  deps.logger.info('task was not ACTIVE; left as it is', { taskArn, status: item?.status ?? 'not registered' });
+  return item;
 }
 
 async function requestReplacementEarly(

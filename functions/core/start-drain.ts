@@ -3,7 +3,8 @@ import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist
 import type { Deps } from '../shared/deps.js';
 import { ConfigurationError } from '../shared/errors.js';
 import { MetricName, MetricUnit } from '../shared/powertools.js';
-import { drainExecutionName, type DrainReason, isConditionalCheckFailure, taskKey, TaskStatus } from '../registry/model.js';
+import { unlessConditionFails } from '../registry/conditional-write.js';
+import { drainExecutionName, type DrainReason, taskKey, TaskStatus } from '../registry/model.js';
 import { readTask } from '../registry/tasks.js';
 
 export interface DrainRequest {
@@ -83,8 +84,8 @@ export async function startDrain(deps: Deps, request: DrainRequest): Promise<Sta
   const executionName = drainExecutionName(request.taskArn, attempt);
   const executionArn = executionArnFor(config.stateMachineArn, executionName);
   if (attempt !== previousAttempt) {
-    try {
-      await deps.ddb.send(
+    const claimed = await unlessConditionFails(
+      deps.ddb.send(
         new UpdateCommand({
           TableName: config.tableName,
           Key: taskKey(request.taskArn),
@@ -100,14 +101,12 @@ export async function startDrain(deps: Deps, request: DrainRequest): Promise<Sta
             ':draining': TaskStatus.Draining,
           },
         }),
-      );
-    } catch (error) {
-      if (isConditionalCheckFailure(error)) {
-        // Another invocation claimed this attempt first, or the task stopped meanwhile.
-        logger.info('drain already claimed by a concurrent start', { taskArn: request.taskArn, attempt });
-        return { status: 'already-draining' };
-      }
-      throw error;
+      ),
+    );
+    if (claimed === undefined) {
+      // Another invocation claimed this attempt first, or the task stopped meanwhile.
+      logger.info('drain already claimed by a concurrent start', { taskArn: request.taskArn, attempt });
+      return { status: 'already-draining' };
     }
   }
 

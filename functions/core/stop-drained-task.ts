@@ -2,7 +2,8 @@ import { StopTaskCommand } from '@aws-sdk/client-ecs';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { ClusterArn, ExecutionArn, TaskArn } from '../events/arns.js';
-import { DrainOutcome, epochSeconds, isConditionalCheckFailure, taskKey, TaskStatus } from '../registry/model.js';
+import { unlessConditionFails } from '../registry/conditional-write.js';
+import { DrainOutcome, epochSeconds, taskKey, TaskStatus } from '../registry/model.js';
 import type { Deps } from '../shared/deps.js';
 import { asRetryable } from './ecs-errors.js';
 import { setTaskProtection } from './protection.js';
@@ -75,8 +76,8 @@ async function markStopping(
     ExpressionAttributeValues: { ':outcome': outcome, ':me': input.executionArn } as Record<string, unknown>,
     ReturnValues: 'ALL_NEW' as const,
   };
-  try {
-    const updated = await deps.ddb.send(
+  const stopping = await unlessConditionFails(
+    deps.ddb.send(
       new UpdateCommand({
         ...base,
         UpdateExpression: 'SET #status = :stopping, drainOutcome = :outcome REMOVE taskToken',
@@ -89,24 +90,15 @@ async function markStopping(
           ':draining': TaskStatus.Draining,
         },
       }),
-    );
-    return updated.Attributes as { drainStartedAt?: number } | undefined;
-  } catch (error) {
-    if (!isConditionalCheckFailure(error)) throw error;
-  }
-  try {
-    const updated = await deps.ddb.send(
-      new UpdateCommand({
-        ...base,
-        UpdateExpression: 'SET drainOutcome = :outcome REMOVE taskToken',
-        ConditionExpression: 'executionArn = :me',
-      }),
-    );
-    return updated.Attributes as { drainStartedAt?: number } | undefined;
-  } catch (error) {
-    if (!isConditionalCheckFailure(error)) throw error;
-    // Another drain owns the item now: its start time is not ours to report.
-    return undefined;
-  }
+    ),
+  );
+  // Already STOPPED (or STOPPING): record the outcome only, if the item is still ours.
+  const recorded =
+    stopping ??
+    (await unlessConditionFails(
+      deps.ddb.send(new UpdateCommand({ ...base, UpdateExpression: 'SET drainOutcome = :outcome REMOVE taskToken', ConditionExpression: 'executionArn = :me' })),
+    ));
+  // Undefined when another drain owns the item now: its start time is not ours to report.
+  return recorded?.Attributes as { drainStartedAt?: number } | undefined;
 }
 

@@ -1,7 +1,8 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Deps } from '../shared/deps.js';
 import { ignored, type Ignored } from '../shared/handler-kit.js';
-import { epochSeconds, isConditionalCheckFailure, type TaskItem, taskKey, TaskStatus, WaitError, STOPPED_ITEM_TTL_SECONDS } from '../registry/model.js';
+import { unlessConditionFails } from '../registry/conditional-write.js';
+import { epochSeconds, type TaskItem, taskKey, TaskStatus, WaitError, STOPPED_ITEM_TTL_SECONDS } from '../registry/model.js';
 import { readTask } from '../registry/tasks.js';
 import { failDrainWait, type SignalResult } from './task-tokens.js';
 
@@ -25,10 +26,8 @@ export async function closeStoppedTask(
   event: { taskArn: string; version: number; stoppedReason?: string },
 ): Promise<TaskStoppedSummary | Ignored> {
   const { taskArn, version } = event;
-  let item: TaskItem | undefined;
-  let closed = false;
-  try {
-    const result = await deps.ddb.send(
+  const result = await unlessConditionFails(
+    deps.ddb.send(
       new UpdateCommand({
         TableName: deps.config.tableName,
         Key: taskKey(taskArn),
@@ -42,11 +41,11 @@ export async function closeStoppedTask(
         },
         ReturnValues: 'ALL_NEW',
       }),
-    );
-    item = result.Attributes as TaskItem | undefined;
-    closed = true;
-  } catch (error) {
-    if (!(isConditionalCheckFailure(error))) throw error;
+    ),
+  );
+  const closed = result !== undefined;
+  let item = result?.Attributes as TaskItem | undefined;
+  if (!closed) {
     item = await readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, taskArn);
     if (item === undefined) return ignored(`task ${taskArn} is not in the registry`);
     if (item.status !== TaskStatus.Stopped) {
