@@ -1,5 +1,4 @@
-import { DescribeServicesCommand, DescribeTasksCommand, ListServicesCommand } from '@aws-sdk/client-ecs';
-import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeTasksCommand } from '@aws-sdk/client-ecs';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Deps } from '../shared/deps.js';
 import { unlessConditionFails } from '../registry/conditional-write.js';
@@ -7,69 +6,22 @@ import { DrainReason, epochSeconds, type TaskItem, taskKey, TaskStatus, WaitErro
 import { checkTaskItem } from '../registry/item-checks.js';
 import { listClusterTasks, readTask } from '../registry/tasks.js';
 import { releaseReplacement } from './capacity.js';
-import { listDrainingContainerInstances } from './ecs-lookups.js';
 import { asRetryable } from './ecs-errors.js';
 import { applyProtection } from './protection-records.js';
-import {
-  type EcsTaskState,
-  hasUnfinishedDrain,
-  isHeartbeatLost,
-  isRunningInEcs,
-  isStale,
-  leftBehindByDeployment,
-  needsProtection,
-  planScaleIn,
-  type ServiceView,
-} from './reconcile-decisions.js';
+import { type EcsTaskState, hasUnfinishedDrain, isHeartbeatLost, isRunningInEcs, isStale, needsProtection } from './reconcile-decisions.js';
+import { reconcileServices } from './reconcile-services.js';
+import { isExecutionRunning, type ReconcileSummary, Work } from './reconcile-work.js';
 import { startDrain } from './start-drain.js';
 import { failDrainWait } from './task-tokens.js';
 
-const DESCRIBE_TASKS_BATCH = 100;
-const DESCRIBE_SERVICES_BATCH = 10;
+export type { ReconcileSummary } from './reconcile-work.js';
 
-export interface ReconcileSummary {
-  clusters: number;
-  expired: number;
-  heartbeatLost: number;
-  restarted: number;
-  protectionRenewed: number;
-  scaleInDrains: number;
-  deploymentDrains: number;
-  replacementsReleased: number;
-  attempted: number;
-  failed: number;
-}
+const DESCRIBE_TASKS_BATCH = 100;
 
 export class ReconcileFailedError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'ReconcileFailedError';
-  }
-}
-
-/**
- * Every unit of work (one cluster listing, one task's repair) runs through here: a failure is
- * logged and counted and the run goes on, because one bad task must not keep the others from
- * being reconciled. The run fails only when every unit failed, which points at something
- * systemic (throttling, permissions, an outage) rather than at one task.
- */
-class Work {
-  attempted = 0;
-  failed = 0;
-  lastError: unknown;
-
-  constructor(private readonly deps: Pick<Deps, 'logger'>) {}
-
-  async run<T>(what: string, context: Record<string, unknown>, action: () => Promise<T>): Promise<T | undefined> {
-    this.attempted += 1;
-    try {
-      return await action();
-    } catch (error) {
-      this.failed += 1;
-      this.lastError = error;
-      this.deps.logger.error(`reconciler: ${what} failed`, { ...context, error });
-      return undefined;
-    }
   }
 }
 
@@ -144,7 +96,7 @@ async function reconcileCluster(deps: Deps, clusterArn: string, work: Work, summ
   }
 
   await releaseOrphanedReplacements(deps, clusterArn, items, work, summary);
-  await drainScaleInExcess(deps, clusterArn, live, states, work, summary);
+  await reconcileServices(deps, clusterArn, live, states, work, summary);
 }
 
 /**
@@ -187,22 +139,6 @@ async function releaseOrphanedReplacements(
     });
     if (released) summary.replacementsReleased += 1;
   }
-}
-
-/**
- * The cluster's DRAINING container instances, asked only when a task runs on an instance at all
- * (Fargate has none). Undefined when ECS could not say: no scale-in decision is made blind.
- */
-async function drainingContainerInstances(
-  deps: Deps,
-  clusterArn: string,
-  states: ReadonlyMap<string, EcsTaskState>,
-  work: Work,
-): Promise<ReadonlySet<string> | undefined> {
-  const onInstances = [...states.values()].some((state) => state.kind === 'known' && state.containerInstanceArn !== undefined);
-  if (!onInstances) return new Set();
-  const arns = await work.run('listing draining container instances', { clusterArn }, () => listDrainingContainerInstances(deps, clusterArn));
-  return arns === undefined ? undefined : new Set(arns);
 }
 
 async function describeTaskStates(
@@ -267,17 +203,6 @@ async function markStopped(deps: Deps, taskArn: string): Promise<boolean> {
   return true;
 }
 
-async function isExecutionRunning(deps: Deps, executionArn: string | undefined): Promise<boolean> {
-  if (executionArn === undefined) return false;
-  try {
-    const execution = await deps.sfn.send(new DescribeExecutionCommand({ executionArn }));
-    return execution.status === 'RUNNING';
-  } catch (error) {
-    if ((error as Error).name === 'ExecutionDoesNotExist') return false;
-    throw error;
-  }
-}
-
 /**
  * A drain whose workflow is no longer running (hasUnfinishedDrain) would otherwise never end. The
  * index may lag behind a drain that was just cancelled or finished, so the item is read again
@@ -306,98 +231,3 @@ async function restartOrphanedDrain(deps: Deps, clusterArn: string, indexed: Tas
   return result.status === 'started';
 }
 
-async function listServices(deps: Deps, clusterArn: string): Promise<ServiceView[]> {
-  const arns: string[] = [];
-  let nextToken: string | undefined;
-  try {
-    do {
-      const page = await deps.ecs.send(new ListServicesCommand({ cluster: clusterArn, maxResults: 100, nextToken }));
-      arns.push(...(page.serviceArns ?? []));
-      nextToken = page.nextToken;
-    } while (nextToken !== undefined);
-    const services: ServiceView[] = [];
-    for (let start = 0; start < arns.length; start += DESCRIBE_SERVICES_BATCH) {
-      const response = await deps.ecs.send(
-        new DescribeServicesCommand({ cluster: clusterArn, services: arns.slice(start, start + DESCRIBE_SERVICES_BATCH) }),
-      );
-      for (const service of response.services ?? []) {
-        if (service.serviceName === undefined) continue;
-        services.push({ ...service, serviceName: service.serviceName });
-      }
-    }
-    return services;
-  } catch (error) {
-    throw asRetryable(error, 'ListServices/DescribeServices');
-  }
-}
-
-/** Tasks of an earlier revision that a deployment in progress is waiting for, and no drain took up (leftBehindByDeployment). */
-async function drainMissedDeployment(
-  deps: Deps,
-  clusterArn: string,
-  service: ServiceView,
-  live: readonly TaskItem[],
-  states: ReadonlyMap<string, EcsTaskState>,
-  work: Work,
-  summary: ReconcileSummary,
-): Promise<void> {
-  const serviceTasks = live.filter((item) => item.serviceName === service.serviceName);
-  const runningExecutions = new Set<string>();
-  for (const item of leftBehindByDeployment(service, serviceTasks, states, new Set())) {
-    if (item.executionArn === undefined) continue;
-    const running = await work.run('checking a claimed drain', { taskArn: item.taskArn }, () => isExecutionRunning(deps, item.executionArn));
-    if (running !== false) runningExecutions.add(item.taskArn);
-  }
-  for (const item of leftBehindByDeployment(service, serviceTasks, states, runningExecutions)) {
-    const result = await work.run('starting a drain a deployment is waiting for', { taskArn: item.taskArn }, () =>
-      startDrain(deps, { clusterArn, taskArn: item.taskArn, serviceName: service.serviceName, reason: DrainReason.Deployment }),
-    );
-    if (result?.status === 'started') {
-      summary.deploymentDrains += 1;
-      deps.logger.info('drain started for a deployment whose event was missed', { taskArn: item.taskArn, serviceName: service.serviceName });
-    }
-  }
-}
-
-/** Drain-aware scale-in: protected tasks keep a scaled-in service above its desired count; drain the lightest. */
-async function drainScaleInExcess(
-  deps: Deps,
-  clusterArn: string,
-  live: readonly TaskItem[],
-  states: ReadonlyMap<string, EcsTaskState>,
-  work: Work,
-  summary: ReconcileSummary,
-): Promise<void> {
-  const services = await work.run('listing services', { clusterArn }, () => listServices(deps, clusterArn));
-  let drainingInstances: ReadonlySet<string> | undefined;
-  for (const service of services ?? []) {
-    await drainMissedDeployment(deps, clusterArn, service, live, states, work, summary);
-    if ((service.runningCount ?? 0) <= (service.desiredCount ?? 0)) continue;
-    drainingInstances ??= await drainingContainerInstances(deps, clusterArn, states, work);
-    if (drainingInstances === undefined) return;
-    const serviceTasks = live.filter((item) => item.serviceName === service.serviceName);
-    const runningExecutions = new Set<string>();
-    for (const item of serviceTasks) {
-      if (item.status !== TaskStatus.Active || item.executionArn === undefined) continue;
-      const running = await work.run('checking a claimed drain', { taskArn: item.taskArn }, () => isExecutionRunning(deps, item.executionArn));
-      // An unknown state counts as running: better one drain too few this minute than one too many.
-      if (running !== false) runningExecutions.add(item.taskArn);
-    }
-    const plan = planScaleIn(service, serviceTasks, states, runningExecutions, drainingInstances);
-    if (plan.victims.length > 0) {
-      deps.logger.info('draining tasks beyond the desired count', {
-        clusterArn,
-        serviceName: service.serviceName,
-        excess: plan.excess,
-        openDrains: plan.openDrains,
-        victims: plan.victims.map((victim) => victim.taskArn),
-      });
-    }
-    for (const victim of plan.victims) {
-      const result = await work.run('starting a scale-in drain', { taskArn: victim.taskArn }, () =>
-        startDrain(deps, { clusterArn, taskArn: victim.taskArn, serviceName: service.serviceName, reason: DrainReason.ScaleIn }),
-      );
-      if (result?.status === 'started') summary.scaleInDrains += 1;
-    }
-  }
-}

@@ -1,0 +1,126 @@
+import { DescribeServicesCommand, ListServicesCommand } from '@aws-sdk/client-ecs';
+import type { Deps } from '../shared/deps.js';
+import { DrainReason, type TaskItem, TaskStatus } from '../registry/model.js';
+import { listDrainingContainerInstances } from './ecs-lookups.js';
+import { asRetryable } from './ecs-errors.js';
+import { type EcsTaskState, leftBehindByDeployment, planScaleIn, type ServiceView } from './reconcile-decisions.js';
+import { isExecutionRunning, type ReconcileSummary, type Work } from './reconcile-work.js';
+import { startDrain } from './start-drain.js';
+
+const DESCRIBE_SERVICES_BATCH = 10;
+
+/**
+ * The cluster's DRAINING container instances, asked only when a task runs on an instance at all
+ * (Fargate has none). Undefined when ECS could not say: no scale-in decision is made blind.
+ */
+async function drainingContainerInstances(
+  deps: Deps,
+  clusterArn: string,
+  states: ReadonlyMap<string, EcsTaskState>,
+  work: Work,
+): Promise<ReadonlySet<string> | undefined> {
+  const onInstances = [...states.values()].some((state) => state.kind === 'known' && state.containerInstanceArn !== undefined);
+  if (!onInstances) return new Set();
+  const arns = await work.run('listing draining container instances', { clusterArn }, () => listDrainingContainerInstances(deps, clusterArn));
+  return arns === undefined ? undefined : new Set(arns);
+}
+
+async function listServices(deps: Deps, clusterArn: string): Promise<ServiceView[]> {
+  const arns: string[] = [];
+  let nextToken: string | undefined;
+  try {
+    do {
+      const page = await deps.ecs.send(new ListServicesCommand({ cluster: clusterArn, maxResults: 100, nextToken }));
+      arns.push(...(page.serviceArns ?? []));
+      nextToken = page.nextToken;
+    } while (nextToken !== undefined);
+    const services: ServiceView[] = [];
+    for (let start = 0; start < arns.length; start += DESCRIBE_SERVICES_BATCH) {
+      const response = await deps.ecs.send(
+        new DescribeServicesCommand({ cluster: clusterArn, services: arns.slice(start, start + DESCRIBE_SERVICES_BATCH) }),
+      );
+      for (const service of response.services ?? []) {
+        if (service.serviceName === undefined) continue;
+        services.push({ ...service, serviceName: service.serviceName });
+      }
+    }
+    return services;
+  } catch (error) {
+    throw asRetryable(error, 'ListServices/DescribeServices');
+  }
+}
+
+/** Tasks of an earlier revision that a deployment in progress is waiting for, and no drain took up (leftBehindByDeployment). */
+async function drainMissedDeployment(
+  deps: Deps,
+  clusterArn: string,
+  service: ServiceView,
+  live: readonly TaskItem[],
+  states: ReadonlyMap<string, EcsTaskState>,
+  work: Work,
+  summary: ReconcileSummary,
+): Promise<void> {
+  const serviceTasks = live.filter((item) => item.serviceName === service.serviceName);
+  const runningExecutions = new Set<string>();
+  for (const item of leftBehindByDeployment(service, serviceTasks, states, new Set())) {
+    if (item.executionArn === undefined) continue;
+    const running = await work.run('checking a claimed drain', { taskArn: item.taskArn }, () => isExecutionRunning(deps, item.executionArn));
+    if (running !== false) runningExecutions.add(item.taskArn);
+  }
+  for (const item of leftBehindByDeployment(service, serviceTasks, states, runningExecutions)) {
+    const result = await work.run('starting a drain a deployment is waiting for', { taskArn: item.taskArn }, () =>
+      startDrain(deps, { clusterArn, taskArn: item.taskArn, serviceName: service.serviceName, reason: DrainReason.Deployment }),
+    );
+    if (result?.status === 'started') {
+      summary.deploymentDrains += 1;
+      deps.logger.info('drain started for a deployment whose event was missed', { taskArn: item.taskArn, serviceName: service.serviceName });
+    }
+  }
+}
+
+/**
+ * The repairs that need the cluster's services: drains a deployment is waiting for that its lost
+ * event never started, and drain-aware scale-in (protected tasks keep a scaled-in service above its
+ * desired count; the lightest are drained).
+ */
+export async function reconcileServices(
+  deps: Deps,
+  clusterArn: string,
+  live: readonly TaskItem[],
+  states: ReadonlyMap<string, EcsTaskState>,
+  work: Work,
+  summary: ReconcileSummary,
+): Promise<void> {
+  const services = await work.run('listing services', { clusterArn }, () => listServices(deps, clusterArn));
+  let drainingInstances: ReadonlySet<string> | undefined;
+  for (const service of services ?? []) {
+    await drainMissedDeployment(deps, clusterArn, service, live, states, work, summary);
+    if ((service.runningCount ?? 0) <= (service.desiredCount ?? 0)) continue;
+    drainingInstances ??= await drainingContainerInstances(deps, clusterArn, states, work);
+    if (drainingInstances === undefined) return;
+    const serviceTasks = live.filter((item) => item.serviceName === service.serviceName);
+    const runningExecutions = new Set<string>();
+    for (const item of serviceTasks) {
+      if (item.status !== TaskStatus.Active || item.executionArn === undefined) continue;
+      const running = await work.run('checking a claimed drain', { taskArn: item.taskArn }, () => isExecutionRunning(deps, item.executionArn));
+      // An unknown state counts as running: better one drain too few this minute than one too many.
+      if (running !== false) runningExecutions.add(item.taskArn);
+    }
+    const plan = planScaleIn(service, serviceTasks, states, runningExecutions, drainingInstances);
+    if (plan.victims.length > 0) {
+      deps.logger.info('draining tasks beyond the desired count', {
+        clusterArn,
+        serviceName: service.serviceName,
+        excess: plan.excess,
+        openDrains: plan.openDrains,
+        victims: plan.victims.map((victim) => victim.taskArn),
+      });
+    }
+    for (const victim of plan.victims) {
+      const result = await work.run('starting a scale-in drain', { taskArn: victim.taskArn }, () =>
+        startDrain(deps, { clusterArn, taskArn: victim.taskArn, serviceName: service.serviceName, reason: DrainReason.ScaleIn }),
+      );
+      if (result?.status === 'started') summary.scaleInDrains += 1;
+    }
+  }
+}

@@ -1,0 +1,53 @@
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import type { Deps } from '../shared/deps.js';
+
+export interface ReconcileSummary {
+  clusters: number;
+  expired: number;
+  heartbeatLost: number;
+  restarted: number;
+  protectionRenewed: number;
+  scaleInDrains: number;
+  deploymentDrains: number;
+  replacementsReleased: number;
+  attempted: number;
+  failed: number;
+}
+
+/**
+ * Every unit of work (one cluster listing, one task's repair) runs through here: a failure is
+ * logged and counted and the run goes on, because one bad task must not keep the others from
+ * being reconciled. The run fails only when every unit failed, which points at something
+ * systemic (throttling, permissions, an outage) rather than at one task.
+ */
+export class Work {
+  attempted = 0;
+  failed = 0;
+  lastError: unknown;
+
+  constructor(private readonly deps: Pick<Deps, 'logger'>) {}
+
+  async run<T>(what: string, context: Record<string, unknown>, action: () => Promise<T>): Promise<T | undefined> {
+    this.attempted += 1;
+    try {
+      return await action();
+    } catch (error) {
+      this.failed += 1;
+      this.lastError = error;
+      this.deps.logger.error(`reconciler: ${what} failed`, { ...context, error });
+      return undefined;
+    }
+  }
+}
+
+/** Whether a drain's execution still runs; one that ended or never started answers false. */
+export async function isExecutionRunning(deps: Deps, executionArn: string | undefined): Promise<boolean> {
+  if (executionArn === undefined) return false;
+  try {
+    const execution = await deps.sfn.send(new DescribeExecutionCommand({ executionArn }));
+    return execution.status === 'RUNNING';
+  } catch (error) {
+    if ((error as Error).name === 'ExecutionDoesNotExist') return false;
+    throw error;
+  }
+}
