@@ -1,3 +1,4 @@
+import { LEAVING_TASK_CONCURRENCY } from '../functions/core/drain-summary.js';
 import type { MachineInfo } from './machine.js';
 import { markdownTable } from './report.js';
 import type { ScaleResult } from './scale.js';
@@ -112,12 +113,12 @@ export function renderScaleReport(report: ScaleReport): string {
     ...report.runs.flatMap((run) => [runSection(run), '']),
     '## What bounds a real AWS run',
     '',
-    '- **Starting the drains.** The deployment handler starts them one after another in one invocation (timeout 30 s, two asynchronous retries); ' +
+    `- **Starting the drains.** The deployment handler starts them ${LEAVING_TASK_CONCURRENCY} at a time in one invocation (timeout 30 s, two asynchronous retries); ` +
       'each start is a consistent GetItem, a conditional UpdateItem (the claim) and a StartExecution. Old tasks it does not reach, the reconciler starts on its next runs ' +
       '(every minute, one at a time, timeout 120 s) as tasks a deployment left behind.' +
       (largest === undefined ? '' : ` In the ${largest.tasks}-task run: ${startedBy(largest)}` + (perDrainMs === undefined ? '.' : `, about ${perDrainMs.toFixed(0)} ms of deployment-handler time per drain it started, almost all of it waiting for moto.`)) +
-      ' On AWS the three calls take a few tens of milliseconds, so one 30 s invocation starts several hundred drains and the retries and the reconciler the rest within a few minutes; ' +
-      'starting drains with bounded concurrency, or fanning out through a queue, would make that seconds.',
+      ' On AWS the three calls take a few tens of milliseconds, so one 30 s invocation starts several thousand drains, and its retries and the reconciler start any rest within minutes; ' +
+      'fanning the starts out through a queue would take a deployment of many thousand tasks past that.',
     '- **Step Functions**: StartExecution and state transitions are throttled per account and Region with token buckets (in the large Regions, hundreds of StartExecution per second; see the Step Functions quotas page). ' +
       'A drain takes about 10 transitions whatever its length, so 1,000 drains are about 10,000 transitions spread over the drain time: far below the limits.',
     '- **ECS API**: the workflow makes one StopTask per task (each an UpdateTaskProtection too, batched up to 10 tasks by the stream handler), and the handlers list and describe tasks in pages of 100. ' +

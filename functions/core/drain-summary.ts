@@ -19,7 +19,7 @@ export function tallyDrain(tally: DrainTally, taskArn: string, result: StartDrai
 }
 
 /** Leaving tasks read and drained at once; each drain start is a few DynamoDB and Step Functions calls. */
-const LEAVING_TASK_CONCURRENCY = 10;
+export const LEAVING_TASK_CONCURRENCY = 10;
 
 type LeavingTaskOutcome = { taskArn: string; decision: 'skip' | 'release' } | { taskArn: string; decision: 'drain'; started: StartDrainResult };
 
