@@ -1,9 +1,9 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { DeadlineNotice, DrainNotice, SessionAgent, TerminationNotice } from '../../../agent/src/index.js';
 import { TASK_ARN } from './support/fake-ecs-endpoints.js';
-import { agentWorld, nextEvent, type AgentWorld } from './support/harness.js';
+import { agentWorldPerTest, nextEvent } from './support/harness.js';
 
 /** What a load balancer's health check sees, through a real HTTP request. */
 async function healthOf(handler: ReturnType<SessionAgent['healthHandler']>): Promise<{ status: number; body: unknown }> {
@@ -19,14 +19,10 @@ async function healthOf(handler: ReturnType<SessionAgent['healthHandler']>): Pro
 }
 
 describe('drain notice', () => {
-  let world: AgentWorld | undefined;
-  afterEach(async () => {
-    await world?.cleanup();
-    world = undefined;
-  });
+  const newAgentWorld = agentWorldPerTest();
 
   it('stops accepting within one poll interval of the item leaving ACTIVE; open sessions go on', async () => {
-    world = await agentWorld();
+    const world = await newAgentWorld();
     const pollMs = 100;
     const agent = await world.start({ drainPollSeconds: pollMs / 1000 });
     await agent.sessionOpened('s-1');
@@ -54,7 +50,7 @@ describe('drain notice', () => {
   });
 
   it("emits 'draining' once, and 'deadline' for a known drainDeadline, again only when it moves earlier", async () => {
-    world = await agentWorld();
+    const world = await newAgentWorld();
     const agent = await world.start({ drainPollSeconds: 0.02 });
     const drainings: DrainNotice[] = [];
     const deadlines: DeadlineNotice[] = [];
@@ -77,7 +73,7 @@ describe('drain notice', () => {
   });
 
   it('gives a Spot drain without drainDeadline the two-minute warning as its deadline', async () => {
-    world = await agentWorld();
+    const world = await newAgentWorld();
     const agent = await world.start({ drainPollSeconds: 0.02 });
     const before = Date.now();
 
@@ -92,7 +88,7 @@ describe('drain notice', () => {
   });
 
   it('accepts again, with a fresh drainSignal, when an operator cancels the drain before SIGTERM', async () => {
-    world = await agentWorld();
+    const world = await newAgentWorld();
     const agent = await world.start({ drainPollSeconds: 0.02 });
     world.registry.setTask(TASK_ARN, { status: 'DRAINING', drainReason: 'MANUAL' });
     await nextEvent(agent, 'draining');
@@ -110,14 +106,10 @@ describe('drain notice', () => {
 });
 
 describe('SIGTERM', () => {
-  let world: AgentWorld | undefined;
-  afterEach(async () => {
-    await world?.cleanup();
-    world = undefined;
-  });
+  const newAgentWorld = agentWorldPerTest();
 
   it('stops accepting at once, keeps serving, and reports an orchestrated stop with the drain deadline', async () => {
-    world = await agentWorld();
+    const world = await newAgentWorld();
     const agent = await world.start();
     await agent.sessionOpened('s-1');
     world.registry.setTask(TASK_ARN, { status: 'DRAINING', drainReason: 'SPOT', drainDeadline: '2026-03-01T12:02:00Z' });
@@ -139,7 +131,7 @@ describe('SIGTERM', () => {
   });
 
   it("emits 'idle' when the last session closes after SIGTERM, and not before", async () => {
-    world = await agentWorld();
+    const world = await newAgentWorld();
     const agent = await world.start();
     await agent.sessionOpened('s-1');
     await agent.sessionOpened('s-2');
@@ -159,7 +151,7 @@ describe('SIGTERM', () => {
   });
 
   it("emits 'idle' right after 'terminating' when SIGTERM finds no session", async () => {
-    world = await agentWorld();
+    const world = await newAgentWorld();
     const agent = await world.start();
     const order: string[] = [];
     agent.on('terminating', () => order.push('terminating'));
@@ -170,7 +162,7 @@ describe('SIGTERM', () => {
   });
 
   it('keeps polling after SIGTERM, so a Spot drain marked after the signal still raises its deadline', async () => {
-    world = await agentWorld();
+    const world = await newAgentWorld();
     const agent = await world.start({ drainPollSeconds: 0.05 });
     await agent.sessionOpened('s-1');
     world.signals.emit('SIGTERM');
@@ -186,7 +178,7 @@ describe('SIGTERM', () => {
   });
 
   it('turns a configured stopTimeout into a deadline when no drain gives one', async () => {
-    world = await agentWorld();
+    const world = await newAgentWorld();
     const agent = await world.start({ stopTimeoutSeconds: 30 });
     await agent.sessionOpened('s-1');
     const before = Date.now();
@@ -199,7 +191,7 @@ describe('SIGTERM', () => {
   });
 
   it('installs a real process SIGTERM handler only with handleSignals, and removes it on stop', async () => {
-    world = await agentWorld();
+    const world = await newAgentWorld();
     const before = process.listeners('SIGTERM');
 
     const quiet = await world.start({ handleSignals: false, signalSource: undefined });

@@ -1,18 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { identityFromMetadata, readTaskMetadata } from '../../../agent/src/metadata.js';
 import { SessionAgent, SessionAgentConfigError, TaskMetadataError } from '../../../agent/src/index.js';
 import { CLUSTER_ARN, fargateTaskMetadata, TASK_ARN } from './support/fake-ecs-endpoints.js';
-import { agentWorld, recordingLogger, type AgentWorld } from './support/harness.js';
+import { agentWorldPerTest, recordingLogger } from './support/harness.js';
 
 describe('task discovery from the ECS task metadata endpoint v4', () => {
-  let world: AgentWorld | undefined;
-  afterEach(async () => {
-    await world?.cleanup();
-    world = undefined;
-  });
+  const newAgentWorld = agentWorldPerTest();
 
   it('reads the task ARN, cluster, task definition, zone and launch type of a Fargate task', async () => {
-    world = await agentWorld();
+    const world = await newAgentWorld();
 
     const agent = await world.start({ serviceName: 'chat' });
 
@@ -43,7 +39,7 @@ describe('task discovery from the ECS task metadata endpoint v4', () => {
   });
 
   it('uses SESSION_AGENT_SERVICE_NAME from the environment when the metadata has no ServiceName', async () => {
-    world = await agentWorld();
+    const world = await newAgentWorld();
 
     const agent = await world.start({ env: { SESSION_AGENT_SERVICE_NAME: 'chat-env' } });
 
@@ -52,7 +48,7 @@ describe('task discovery from the ECS task metadata endpoint v4', () => {
   });
 
   it('retries a metadata endpoint that is not ready yet', async () => {
-    world = await agentWorld();
+    const world = await newAgentWorld();
     let calls = 0;
     world.endpoints.respondToMetadata(() => {
       calls += 1;
@@ -66,7 +62,7 @@ describe('task discovery from the ECS task metadata endpoint v4', () => {
   });
 
   it('gives up with TaskMetadataError when the endpoint never answers with a task', async () => {
-    world = await agentWorld();
+    const world = await newAgentWorld();
     world.endpoints.respondToMetadata(() => ({ status: 503, body: 'unavailable' }));
 
     const reading = readTaskMetadata({ metadataUri: world.endpoints.metadataUri, fetch, timeoutMs: 500, attempts: 2, backoff: { initialMs: 10, maxMs: 20 } });
@@ -75,7 +71,7 @@ describe('task discovery from the ECS task metadata endpoint v4', () => {
   });
 
   it('refuses a metadata document without a task ARN', async () => {
-    world = await agentWorld();
+    const world = await newAgentWorld();
     world.endpoints.respondToMetadata(() => ({ status: 200, body: { Cluster: 'sessions' } }));
 
     await expect(world.start()).rejects.toMatchObject({ name: 'TaskMetadataError' });

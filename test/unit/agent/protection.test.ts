@@ -1,16 +1,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ProtectionKeeper } from '../../../agent/src/protection.js';
-import { agentWorld, recordingLogger, type AgentWorld } from './support/harness.js';
+import { agentWorld, agentWorldPerTest, recordingLogger, type AgentWorld } from './support/harness.js';
 
 describe('scale-in protection in agent mode', () => {
-  let world: AgentWorld | undefined;
-  afterEach(async () => {
-    await world?.cleanup();
-    world = undefined;
-  });
+  const newAgentWorld = agentWorldPerTest();
 
   it('protects the task with its first session and releases it when the last one closes', async () => {
-    world = await agentWorld();
+    const world = await newAgentWorld();
     const agent = await world.start({ protection: 'agent', agentUri: world.endpoints.agentUri, protectionMinutes: 90 });
 
     await agent.sessionOpened('s-1');
@@ -26,7 +22,7 @@ describe('scale-in protection in agent mode', () => {
   });
 
   it('retries a failing endpoint with backoff, never throwing into session handling', async () => {
-    world = await agentWorld();
+    const world = await newAgentWorld();
     let calls = 0;
     world.endpoints.respondToProtection(() => {
       calls += 1;
@@ -46,7 +42,7 @@ describe('scale-in protection in agent mode', () => {
   });
 
   it('treats an ECS failure in a 200 answer as a failure', async () => {
-    world = await agentWorld();
+    const world = await newAgentWorld();
     world.endpoints.respondToProtection(() => ({ status: 200, body: { failure: { Arn: 'arn:t', Reason: 'DEPLOYMENT_BLOCKED', Detail: null } } }));
     const agent = await world.start({ protection: 'agent', agentUri: world.endpoints.agentUri });
     const errors: unknown[] = [];
@@ -59,7 +55,7 @@ describe('scale-in protection in agent mode', () => {
   });
 
   it('never calls the ECS agent endpoint in orchestrator mode (the default)', async () => {
-    world = await agentWorld();
+    const world = await newAgentWorld();
     const agent = await world.start({ agentUri: world.endpoints.agentUri });
 
     await agent.sessionOpened('s-1');

@@ -1,21 +1,17 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { InvalidSessionIdError } from '../../../agent/src/index.js';
 import { CLUSTER_ARN, TASK_ARN } from './support/fake-ecs-endpoints.js';
 import { TABLE } from './support/fake-registry.js';
-import { agentWorld, type AgentWorld } from './support/harness.js';
+import { agentWorldPerTest } from './support/harness.js';
 
 const FIXED_NOW = new Date('2026-03-01T12:00:00Z');
 const NOW_SECONDS = FIXED_NOW.getTime() / 1000;
 
 describe('registry writes of the session agent', () => {
-  let world: AgentWorld | undefined;
-  afterEach(async () => {
-    await world?.cleanup();
-    world = undefined;
-  });
+  const newAgentWorld = agentWorldPerTest();
 
   it('registers the task on start with the contract\'s UpdateItem', async () => {
-    world = await agentWorld();
+    const world = await newAgentWorld();
 
     await world.start({ serviceName: 'chat', now: () => FIXED_NOW });
 
@@ -46,7 +42,7 @@ describe('registry writes of the session agent', () => {
   });
 
   it('counts a session in and out with one TransactWriteItems each', async () => {
-    world = await agentWorld();
+    const world = await newAgentWorld();
     const agent = await world.start({ now: () => FIXED_NOW });
 
     const opened = await agent.sessionOpened('s-1');
@@ -97,7 +93,7 @@ describe('registry writes of the session agent', () => {
   });
 
   it('counts a session opened twice once, and a second close writes nothing', async () => {
-    world = await agentWorld();
+    const world = await newAgentWorld();
     const agent = await world.start();
 
     const outcomes = await Promise.all([agent.sessionOpened('s-1'), agent.sessionOpened('s-1')]);
@@ -113,7 +109,7 @@ describe('registry writes of the session agent', () => {
   });
 
   it('treats a session the registry already counted (a retry after a lost answer) as opened', async () => {
-    world = await agentWorld();
+    const world = await newAgentWorld();
     const agent = await world.start();
     world.registry.items.set(`${TASK_ARN}|SESSION#s-1`, { pk: TASK_ARN, sk: 'SESSION#s-1', sessionId: 's-1' });
 
@@ -124,7 +120,7 @@ describe('registry writes of the session agent', () => {
   });
 
   it('rejects session ids the registry cannot key, with InvalidSessionIdError and no write', async () => {
-    world = await agentWorld();
+    const world = await newAgentWorld();
     const agent = await world.start();
 
     await expect(agent.sessionOpened('')).rejects.toBeInstanceOf(InvalidSessionIdError);
@@ -133,7 +129,7 @@ describe('registry writes of the session agent', () => {
   });
 
   it('refuses a session once the registry says the task is draining, without counting it', async () => {
-    world = await agentWorld();
+    const world = await newAgentWorld();
     const agent = await world.start();
     world.registry.setTask(TASK_ARN, { status: 'DRAINING', drainReason: 'DEPLOYMENT' });
 
@@ -146,7 +142,7 @@ describe('registry writes of the session agent', () => {
   });
 
   it('refuses without a registry call when it already knows the task drains', async () => {
-    world = await agentWorld();
+    const world = await newAgentWorld();
     const agent = await world.start({ drainPollSeconds: 0.02 });
     world.registry.setTask(TASK_ARN, { status: 'DRAINING' });
     await vi.waitFor(() => expect(agent.accepting).toBe(false), { timeout: 2_000 });
@@ -160,14 +156,10 @@ describe('registry writes of the session agent', () => {
 });
 
 describe('heartbeats', () => {
-  let world: AgentWorld | undefined;
-  afterEach(async () => {
-    await world?.cleanup();
-    world = undefined;
-  });
+  const newAgentWorld = agentWorldPerTest();
 
   it('writes heartbeatAt about once per interval, never more', async () => {
-    world = await agentWorld();
+    const world = await newAgentWorld();
     const intervalMs = 100;
     const startedAt = Date.now();
     await world.start({ heartbeatSeconds: intervalMs / 1000 });
@@ -188,7 +180,7 @@ describe('heartbeats', () => {
   });
 
   it('lets session writes stand in for heartbeats on a busy task', async () => {
-    world = await agentWorld();
+    const world = await newAgentWorld();
     const intervalMs = 300;
     const agent = await world.start({ heartbeatSeconds: intervalMs / 1000 });
     const startedAt = Date.now();
@@ -207,7 +199,7 @@ describe('heartbeats', () => {
   });
 
   it('registers again when a heartbeat finds its item gone', async () => {
-    world = await agentWorld();
+    const world = await newAgentWorld();
     await world.start({ heartbeatSeconds: 0.05 });
     world.registry.items.delete(`${TASK_ARN}|TASK`);
 

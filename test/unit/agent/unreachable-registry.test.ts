@@ -1,19 +1,15 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { RegistryCallError } from '../../../agent/src/index.js';
 import { TASK_ARN } from './support/fake-ecs-endpoints.js';
-import { agentWorld, type AgentWorld } from './support/harness.js';
+import { agentWorldPerTest } from './support/harness.js';
 
 const BUDGET_MS = 300;
 
 describe('an unreachable registry', () => {
-  let world: AgentWorld | undefined;
-  afterEach(async () => {
-    await world?.cleanup();
-    world = undefined;
-  });
+  const newAgentWorld = agentWorldPerTest();
 
   it('lets start() resolve after one bounded register attempt, then registers in the background', async () => {
-    world = await agentWorld();
+    const world = await newAgentWorld();
     world.registry.mode = 'hang';
     const startedAt = Date.now();
 
@@ -27,7 +23,7 @@ describe('an unreachable registry', () => {
   });
 
   it('allows a session within one call budget when the registry hangs, and counts it once the registry is back', async () => {
-    world = await agentWorld();
+    const world = await newAgentWorld();
     const agent = await world.start({ registryTimeoutMs: BUDGET_MS });
     const errors: RegistryCallError[] = [];
     agent.on('registry-error', (error) => errors.push(error));
@@ -47,7 +43,7 @@ describe('an unreachable registry', () => {
   });
 
   it('never blocks a close on a refusing registry, and writes it once the registry is back', async () => {
-    world = await agentWorld();
+    const world = await newAgentWorld();
     const agent = await world.start({ registryTimeoutMs: BUDGET_MS });
     await agent.sessionOpened('s-1');
     world.registry.mode = 'down';
@@ -65,7 +61,7 @@ describe('an unreachable registry', () => {
   });
 
   it('writes a close even when it cannot know whether the failed open landed', async () => {
-    world = await agentWorld();
+    const world = await newAgentWorld();
     const agent = await world.start({ registryTimeoutMs: BUDGET_MS });
     world.registry.mode = 'down';
     await agent.sessionOpened('s-1');
@@ -80,7 +76,7 @@ describe('an unreachable registry', () => {
   });
 
   it('counts a session opened before the task item exists once registration lands', async () => {
-    world = await agentWorld();
+    const world = await newAgentWorld();
     world.registry.mode = 'down';
     const agent = await world.start({ registryTimeoutMs: BUDGET_MS });
     world.registry.mode = 'up';
@@ -92,7 +88,7 @@ describe('an unreachable registry', () => {
   });
 
   it('never lets a failed background write surface as an unhandled rejection', async () => {
-    world = await agentWorld();
+    const world = await newAgentWorld();
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
     process.on('unhandledRejection', onUnhandled);

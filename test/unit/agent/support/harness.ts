@@ -1,3 +1,4 @@
+import { afterEach } from 'vitest';
 import { EventEmitter } from 'node:events';
 import { SessionAgent, type AgentLogger, type SessionAgentOptions } from '../../../../agent/src/index.js';
 import { startFakeEcsEndpoints, type FakeEcsEndpoints } from './fake-ecs-endpoints.js';
@@ -59,6 +60,19 @@ export async function agentWorld(): Promise<AgentWorld> {
       await endpoints.close();
     },
   };
+}
+
+/**
+ * For a describe block whose tests each build one world: registers the cleanup that ends the
+ * world's agents and fakes after every test, and returns what builds it.
+ */
+export function agentWorldPerTest(): () => Promise<AgentWorld> {
+  let world: AgentWorld | undefined;
+  afterEach(async () => {
+    await world?.cleanup();
+    world = undefined;
+  });
+  return async () => (world = await agentWorld());
 }
 
 /** Resolves with the arguments of the next `event`, or rejects after timeoutMs. */
