@@ -4,7 +4,8 @@ import { DrainReason, type TaskItem, TaskStatus } from '../registry/model.js';
 import { listDrainingContainerInstances } from './ecs-lookups.js';
 import { asRetryable } from './ecs-errors.js';
 import { type EcsTaskState, leftBehindByDeployment, planScaleIn, type ServiceView } from './reconcile-decisions.js';
-import { isExecutionRunning, type ReconcileSummary, type Work } from './reconcile-work.js';
+import { isExecutionRunning } from './executions.js';
+import { type ReconcileSummary, type Work } from './reconcile-work.js';
 import { startDrain } from './start-drain.js';
 
 const DESCRIBE_SERVICES_BATCH = 10;

@@ -1,4 +1,3 @@
-import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Deps } from '../shared/deps.js';
 
 export interface ReconcileSummary {
@@ -40,14 +39,3 @@ export class Work {
   }
 }
 
-/** Whether a drain's execution still runs; one that ended or never started answers false. */
-export async function isExecutionRunning(deps: Deps, executionArn: string | undefined): Promise<boolean> {
-  if (executionArn === undefined) return false;
-  try {
-    const execution = await deps.sfn.send(new DescribeExecutionCommand({ executionArn }));
-    return execution.status === 'RUNNING';
-  } catch (error) {
-    if ((error as Error).name === 'ExecutionDoesNotExist') return false;
-    throw error;
-  }
-}

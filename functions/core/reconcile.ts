@@ -10,7 +10,8 @@ import { asRetryable } from './ecs-errors.js';
 import { applyProtection } from './protection-records.js';
 import { type EcsTaskState, hasUnfinishedDrain, isHeartbeatLost, isRunningInEcs, isStale, needsProtection } from './reconcile-decisions.js';
 import { reconcileServices } from './reconcile-services.js';
-import { isExecutionRunning, type ReconcileSummary, Work } from './reconcile-work.js';
+import { isExecutionRunning } from './executions.js';
+import { type ReconcileSummary, Work } from './reconcile-work.js';
 import { startDrain } from './start-drain.js';
 import { failDrainWait } from './task-tokens.js';
 

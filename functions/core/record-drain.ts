@@ -1,4 +1,3 @@
-import { DescribeExecutionCommand, ExecutionDoesNotExist } from '@aws-sdk/client-sfn';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { ClusterArn, ExecutionArn, TaskArn } from '../events/arns.js';
@@ -7,6 +6,7 @@ import { readTask } from '../registry/tasks.js';
 import type { Deps } from '../shared/deps.js';
 import { InvalidInputError, TaskGoneError } from '../shared/errors.js';
 import { MetricName, MetricUnit } from '../shared/powertools.js';
+import { isExecutionRunning } from './executions.js';
 import { resolveDeadline } from './start-drain.js';
 
 /** Another execution that is still running owns this task's drain; this one must not interfere. */
@@ -53,16 +53,6 @@ function isGone(task: TaskItem | undefined): task is undefined {
   return task === undefined || task.status === TaskStatus.Stopping || task.status === TaskStatus.Stopped;
 }
 
-async function isRunning(deps: Pick<Deps, 'sfn'>, executionArn: string): Promise<boolean> {
-  try {
-    const execution = await deps.sfn.send(new DescribeExecutionCommand({ executionArn }));
-    return execution.status === 'RUNNING';
-  } catch (error) {
-    if (error instanceof ExecutionDoesNotExist || (error as Error).name === 'ExecutionDoesNotExist') return false;
-    throw error;
-  }
-}
-
 /**
  * First workflow step. Executions normally arrive with the drain claimed by startDrain
  * (item.executionArn is this execution); one started by hand from the console takes over only
@@ -81,7 +71,7 @@ export async function recordDrain(
     throw new InvalidInputError(`task ${request.taskArn} belongs to cluster ${task.clusterArn}, not ${request.cluster}`);
   }
   const previousOwner = task.executionArn;
-  if (previousOwner !== undefined && previousOwner !== executionArn && (await isRunning(deps, previousOwner))) {
+  if (previousOwner !== undefined && previousOwner !== executionArn && (await isExecutionRunning(deps, previousOwner))) {
     throw new DrainAlreadyRunningError(`execution ${previousOwner} is already draining task ${request.taskArn}`);
   }
 

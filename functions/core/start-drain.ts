@@ -1,11 +1,12 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Deps } from '../shared/deps.js';
 import { ConfigurationError } from '../shared/errors.js';
 import { MetricName, MetricUnit } from '../shared/powertools.js';
 import { unlessConditionFails } from '../registry/conditional-write.js';
 import { drainExecutionName, type DrainReason, taskKey, TaskStatus } from '../registry/model.js';
 import { readTask } from '../registry/tasks.js';
+import { executionState } from './executions.js';
 
 export interface DrainRequest {
   clusterArn: string;
@@ -31,8 +32,6 @@ export interface DrainWorkflowInput {
   deadline: string;
 }
 
-type ExecutionState = 'RUNNING' | 'CLOSED' | 'MISSING';
-
 export function executionArnFor(stateMachineArn: string, executionName: string): string {
   const parts = stateMachineArn.split(':');
   if (parts.length !== 7 || parts[5] !== 'stateMachine') {
@@ -46,16 +45,6 @@ export function resolveDeadline(deps: Pick<Deps, 'config' | 'now'>, requested?: 
   const latest = now + deps.config.maxDrainSeconds * 1000;
   const wanted = requested?.getTime() ?? now + deps.config.defaultDrainSeconds * 1000;
   return new Date(Math.min(Math.max(wanted, now), latest));
-}
-
-async function executionState(deps: Pick<Deps, 'sfn'>, executionArn: string): Promise<ExecutionState> {
-  try {
-    const execution = await deps.sfn.send(new DescribeExecutionCommand({ executionArn }));
-    return execution.status === 'RUNNING' ? 'RUNNING' : 'CLOSED';
-  } catch (error) {
-    if (error instanceof ExecutionDoesNotExist || (error as Error).name === 'ExecutionDoesNotExist') return 'MISSING';
-    throw error;
-  }
 }
 
 /**
