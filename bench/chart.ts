@@ -1,7 +1,10 @@
 import { Resvg } from '@resvg/resvg-js';
 import type { StrategyResult } from './results.js';
 
-/** The chart a person looks at first: dropped sessions, Step Functions cost and surge per strategy. */
+/**
+ * The chart a person looks at first, two panels by two: what users got (sessions dropped, sessions
+ * refused) above what it cost (Step Functions, surge capacity), one bar per strategy in each.
+ */
 
 export interface Bar {
   label: string;
@@ -11,7 +14,9 @@ export interface Bar {
 }
 
 const WIDTH = 1260;
-const HEIGHT = 390;
+/** One row of panels: title, subtitle and five bars. */
+const ROW_HEIGHT = 345;
+const HEIGHT = 2 * ROW_HEIGHT + 45;
 const FONT = 'DejaVu Sans';
 const COLORS: Record<StrategyResult['strategy']['waits'], string> = { none: '#d1603d', polling: '#e0a526', event: '#2a8c82' };
 
@@ -43,7 +48,7 @@ export function barPanel(x: number, y: number, width: number, title: string, sub
 }
 
 export function chartSvg(results: readonly StrategyResult[], footnote: string): string {
-  const panelWidth = WIDTH / 3 - 20;
+  const panelWidth = WIDTH / 2 - 20;
   const color = (result: StrategyResult) => COLORS[result.strategy.waits];
   const label = (result: StrategyResult) => result.strategy.short;
   const dropped = results.map((result) => ({ label: label(result), value: result.outcome.dropped, text: `${result.outcome.dropped} (${(result.outcome.droppedShare * 100).toFixed(0)}%)`, color: color(result) }));
@@ -51,13 +56,19 @@ export function chartSvg(results: readonly StrategyResult[], footnote: string): 
     const value = result.strategy.waits === 'none' ? 0 : (result.costPerDrainUsd ?? 0) * 1000;
     return { label: label(result), value, text: result.strategy.waits === 'none' ? 'none' : `$${value.toFixed(2)}`, color: color(result) };
   });
+  const refused = results.map((result) => {
+    // A latest.json from before the metric has no refusals: no bar, "n/a".
+    const value = result.outcome.refused;
+    return { label: label(result), value: value ?? 0, text: value === undefined ? 'n/a' : String(value), color: color(result) };
+  });
   const surge = results.map((result) => ({ label: label(result), value: result.surgeTaskHours, text: result.surgeTaskHours.toFixed(1), color: color(result) }));
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="${FONT}">`,
     `<rect width="${WIDTH}" height="${HEIGHT}" fill="#ffffff"/>`,
     barPanel(20, 15, panelWidth, 'Sessions dropped', 'count (% of the sessions on the replaced tasks)', dropped),
-    barPanel(20 + WIDTH / 3, 15, panelWidth, 'Step Functions cost', 'USD per 1,000 drains, list price', cost),
-    barPanel(20 + (2 * WIDTH) / 3, 15, panelWidth, 'Surge capacity', 'extra task-hours during the deployment', surge),
+    barPanel(20 + WIDTH / 2, 15, panelWidth, 'Sessions refused', 'users who arrived and no task would take', refused),
+    barPanel(20, 15 + ROW_HEIGHT, panelWidth, 'Step Functions cost', 'USD per 1,000 drains, list price', cost),
+    barPanel(20 + WIDTH / 2, 15 + ROW_HEIGHT, panelWidth, 'Surge capacity', 'extra task-hours during the deployment', surge),
     `<text x="20" y="${HEIGHT - 14}" font-size="12" fill="#666">${escapeXml(footnote)}</text>`,
     '</svg>',
   ].join('\n');

@@ -15,6 +15,12 @@ export interface BenchConfig {
   durations: DurationModel;
   /** From the warm-up burst to the deployment. */
   warmupSeconds: number;
+  /**
+   * Scenario seconds from a new task's launch to RUNNING (the twin's ServiceSpec.startupSeconds,
+   * set explicitly so the bench does not follow the twin's default). The load balancer's health
+   * check comes on top: a task takes no session before it is RUNNING and healthy.
+   */
+  startupSeconds: number;
   stopTimeoutSeconds: number;
   /** The drain workflows' deadline (DefaultDrainSeconds and MaxDrainSeconds), scenario seconds. */
   drainDeadlineSeconds: number;
@@ -39,6 +45,8 @@ export const DEFAULT_CONFIG: BenchConfig = {
   sessionsPerTask: 10,
   durations: SESSION_DURATIONS,
   warmupSeconds: 15 * 60,
+  // A Fargate task's image pull and container start: a minute, often more.
+  startupSeconds: 60,
   stopTimeoutSeconds: 120,
   drainDeadlineSeconds: 8 * 3600,
   pollSeconds: 30,

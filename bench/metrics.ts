@@ -30,6 +30,17 @@ export interface SessionOutcome {
   dropped: number;
   /** dropped / atRisk, 0..1. */
   droppedShare: number;
+  /**
+   * Users who arrived and were turned away: no task would take their session (the ledger's
+   * 'rejected' end). Every refusal of the run counts, whenever it came (warm-up burst, before,
+   * during and after the deployment, until the arrivals stop) and whatever task it was tried on.
+   */
+  refused: number;
+}
+
+/** A lane's sessions among all of a run's: each lane's workload prefixes its session ids with the strategy's id. */
+export function laneSessions(records: readonly SessionRecord[], strategyId: string): SessionRecord[] {
+  return records.filter((record) => record.id.startsWith(`${strategyId}-`));
 }
 
 export function sessionOutcome(lane: Pick<LaneObservation, 'sessions' | 'tasks' | 'oldTaskDefinition'>): SessionOutcome {
@@ -37,7 +48,8 @@ export function sessionOutcome(lane: Pick<LaneObservation, 'sessions' | 'tasks' 
   const started = lane.sessions.filter((record) => record.end !== 'rejected');
   const atRisk = started.filter((record) => record.taskArn !== undefined && oldTasks.has(record.taskArn)).length;
   const dropped = started.filter((record) => record.end === 'dropped').length;
-  return { sessions: started.length, atRisk, dropped, droppedShare: atRisk === 0 ? 0 : dropped / atRisk };
+  const refused = lane.sessions.length - started.length;
+  return { sessions: started.length, atRisk, dropped, droppedShare: atRisk === 0 ? 0 : dropped / atRisk, refused };
 }
 
 /**

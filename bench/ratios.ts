@@ -25,6 +25,8 @@ export function formatDuration(seconds: number): string {
 export const METRICS: readonly Metric[] = [
   { key: 'dropped', label: 'dropped sessions', value: (r) => r.outcome.dropped, format: fixed(0) },
   { key: 'droppedShare', label: 'dropped, % of sessions on replaced tasks', value: (r) => r.outcome.droppedShare * 100, format: (v) => `${v.toFixed(1)}%` },
+  // Undefined (n/a) only when rendering a latest.json from before the metric existed.
+  { key: 'refused', label: 'sessions refused', value: (r) => r.outcome.refused, format: fixed(0) },
   { key: 'latencyP50', label: 'last session closed -> StopTask, p50 (s)', value: (r) => r.latency?.p50, format: fixed(1) },
   { key: 'latencyP99', label: 'last session closed -> StopTask, p99 (s)', value: (r) => r.latency?.p99, format: fixed(1) },
   { key: 'transitions', label: 'Step Functions state transitions per drain', value: (r) => (workflow(r) ? r.transitions?.awsMean : 0), format: fixed(1) },

@@ -84,7 +84,8 @@ function detailsSection(results: readonly StrategyResult[]): string {
       ? ` (${result.droppedWithoutDrain} of them on tasks ECS stopped before any drain began; see "Sessions cut before a drain began" below)`
       : '';
     const parts = [
-      `sessions ${result.outcome.sessions}, on replaced tasks ${result.outcome.atRisk}, dropped ${result.outcome.dropped}${undrained}`,
+      `sessions ${result.outcome.sessions}, on replaced tasks ${result.outcome.atRisk}, dropped ${result.outcome.dropped}${undrained}` +
+        (result.outcome.refused === undefined ? '' : `, refused ${result.outcome.refused} of ${result.outcome.sessions + result.outcome.refused} arrivals`),
       result.drains > 0 ? `drains ${result.drains} (${Object.entries(result.outcomes).map(([outcome, count]) => `${outcome} ${count}`).join(', ')})` : 'no drain workflow',
     ];
     if (result.latency) parts.push(`latency samples ${result.latency.samples}`);
@@ -111,6 +112,15 @@ function detailsSection(results: readonly StrategyResult[]): string {
   return lines.join('\n');
 }
 
+/** The task start-up sentence of the scenario; empty for a latest.json written before the bench set startupSeconds. */
+function startupNote(config: BenchConfig): string {
+  if (config.startupSeconds === undefined) return '';
+  return (
+    `A new task takes ${config.startupSeconds} s from launch to RUNNING and must then pass the load balancer's health check before it takes a session; ` +
+    'users keep arriving throughout the deployment, and one who arrives while no task takes sessions is refused. '
+  );
+}
+
 export function renderReport(report: BenchReport): string {
   const { config, machine } = report;
   const pollsNote =
@@ -127,13 +137,14 @@ export function renderReport(report: BenchReport): string {
     `Machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}; Node ${machine.node}; moto ${machine.moto}. ` +
       `Load average (1 min) ${machine.loadAtStart} at the start, ${report.loadAtEnd} at the end: other work on the machine slows moto, and with it the orchestrator's real-time path.`,
     '',
-    `![sessions dropped, Step Functions cost and surge per strategy](${report.chartFile})`,
+    `![sessions dropped and refused, Step Functions cost and surge per strategy](${report.chartFile})`,
     '',
     '## The scenario',
     '',
     `A Fargate service of ${config.tasks} tasks with about ${config.tasks * config.sessionsPerTask} open sessions: Poisson arrivals, log-normal durations ` +
       `(median ${config.durations.medianSeconds / 60} min, sigma ${config.durations.sigma}, cut at ${(config.durations.maxSeconds ?? 0) / 3600} h: one session in ten lasts over 2.4 h). ` +
       `After ${config.warmupSeconds / 60} min a rolling deployment (minimumHealthyPercent 100, maximumPercent 200, stopTimeout ${config.stopTimeoutSeconds} s) replaces every task. ` +
+      startupNote(config) +
       `Each strategy runs the same seeded workload in the local cloud (moto, the ECS twin, the real handlers and state machine) until its deployment completes. ` +
       `The drain workflows' deadline is ${config.drainDeadlineSeconds / 3600} h (DefaultDrainSeconds = MaxDrainSeconds), so no session is cut by a deadline; with the template's default of 1 h, sessions with more than an hour left would be cut, as with a 3600 s deregistration delay.`,
     '',
@@ -173,6 +184,9 @@ export function renderReport(report: BenchReport): string {
     '',
     '- **Dropped sessions**: sessions still open when their task was killed (SIGKILL after stopTimeout) or when the load balancer broke them at the end of its deregistration delay. ' +
       'The percentage is of the sessions that ran on a task the deployment replaced.',
+    '- **Sessions refused**: users who arrived and were turned away because no task would take their session (the ledger\'s rejected end). ' +
+      'Every refusal of the run counts, none is filtered out: the warm-up burst, the deployment and the time after it until the arrivals stop. ' +
+      'A task takes no new session while it is starting or not yet healthy, nor once it is stopping, deregistering or draining; a user who arrives when no task is left taking sessions is refused.',
     '- **Last session closed -> StopTask**: for each replaced task whose sessions all ended with their users, from the later of the last close and the deployment to the stop. ' +
       'The event-driven path (DynamoDB stream, Lambda, Step Functions) runs on real time, so it is as measured; ECS-only strategies stop on a timer, not on the last session (n/a). ' +
       pollsNote,

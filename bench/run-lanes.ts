@@ -6,6 +6,7 @@ import type { TwinTask } from '../local/twin/index.js';
 import type { SessionRecord } from '../local/workload/session-ledger.js';
 import type { SessionWorkload } from '../local/workload/workload.js';
 import { BENCH_IAM, type BenchConfig, CLUSTER, SERVICE, taskDefinitionArn } from './config.js';
+import { laneSessions } from './metrics.js';
 import { countsDelta, countTaskWrites, cpuDelta, type CpuSample, recordDeployments, sampleCpu, type TaskWriteCounts } from './observe.js';
 import type { Strategy } from './strategies.js';
 import { BenchRunError, type ExecutionObservation, failedDrain, observeExecutions, pollRealSeconds, usePollingWorkflow } from './workflow.js';
@@ -123,6 +124,7 @@ export async function runLanes(options: LaneRunOptions): Promise<RunObservation>
         desiredCount: config.tasks,
         taskDefinition: taskDefinitionArn(region, accountId, 1),
         stopTimeoutSeconds: config.stopTimeoutSeconds,
+        startupSeconds: config.startupSeconds,
         ...(strategy.deregistrationDelaySeconds > 0 ? { deregistrationDelaySeconds: strategy.deregistrationDelaySeconds } : {}),
       });
       return { strategy, cluster, clusterArn };
@@ -196,7 +198,7 @@ export async function runLanes(options: LaneRunOptions): Promise<RunObservation>
         deployStartedAt,
         ...(completedAt(index) === undefined ? {} : { deploymentCompletedAt: completedAt(index) as number }),
         tasks: snapshot.tasks.filter((task) => task.clusterArn === lane.clusterArn),
-        sessions: records.filter((record) => record.id.startsWith(`${lane.strategy.id}-`)),
+        sessions: laneSessions(records, lane.strategy.id),
         executions: lane.strategy.waits === 'none' ? [] : executions,
       })),
       windowMs: endedAt - deployStartedAt,

@@ -40,5 +40,9 @@ describe('benchmark run', () => {
     expect(result.transitions?.awsMean).toBeGreaterThan(9);
     expect(result.latency?.samples).toBe(2);
     expect(run.taskWrites.open).toBeGreaterThan(0);
+    // Users keep arriving while the deployment runs (new tasks start for 60 s, then pass health checks), and every refusal is counted.
+    const arrivedDuring = (lane?.sessions ?? []).filter((record) => record.openedAt >= (lane?.deployStartedAt ?? 0) && record.openedAt <= (lane?.deploymentCompletedAt ?? 0));
+    expect(arrivedDuring.length).toBeGreaterThan(0);
+    expect(result.outcome.refused).toBe((lane?.sessions ?? []).filter((record) => record.end === 'rejected').length);
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   deploymentSeconds,
   drainTransitions,
+  laneSessions,
   percentile,
   pollsFor,
   readyAt,
@@ -78,7 +79,41 @@ describe('session outcome', () => {
       sessions: [session('a', 'old', 'dropped'), session('b', 'old', 'user'), session('c', 'old', 'user'), session('d', 'new', undefined), session('e', undefined, 'rejected')],
     });
 
-    expect(sessionOutcome(observed)).toEqual({ sessions: 4, atRisk: 3, dropped: 1, droppedShare: 1 / 3 });
+    expect(sessionOutcome(observed)).toEqual({ sessions: 4, atRisk: 3, dropped: 1, droppedShare: 1 / 3, refused: 1 });
+  });
+
+  it('counts every refusal of the run, whenever it came and whether or not a task was tried, and none as a started session', () => {
+    const refusal = (id: string, openedAt: number, taskId?: string): SessionRecord => ({ ...session(id, taskId, 'rejected', openedAt), openedAt });
+    const observed = lane({
+      tasks: [task('old', OLD, T0 - 1000), task('new', NEW, T0 + 1000)],
+      sessions: [
+        session('a', 'old', 'user'),
+        refusal('burst', T0 - 900_000),
+        refusal('during', T0 + 5000),
+        refusal('tried-old', T0 + 6000, 'old'),
+        refusal('after', T0 + 9_000_000),
+      ],
+    });
+
+    expect(sessionOutcome(observed)).toMatchObject({ sessions: 1, atRisk: 1, dropped: 0, refused: 4 });
+    expect(sessionOutcome(lane({}))).toMatchObject({ sessions: 0, refused: 0, droppedShare: 0 });
+  });
+
+  it('counts refusals per strategy: each lane keeps the sessions its own workload opened or had refused', () => {
+    const records = [
+      session('native-000001', 'n1', 'dropped'),
+      session('native-000002', undefined, 'rejected'),
+      session('dereg-300-000001', undefined, 'rejected'),
+      session('dereg-300-000002', undefined, 'rejected'),
+      session('dereg-3600-000001', undefined, 'rejected'),
+      session('dereg-3600-000002', undefined, 'rejected'),
+      session('dereg-3600-000003', undefined, 'rejected'),
+      session('ours-000001', 'o1', 'user'),
+    ];
+    const refused = (id: string) => sessionOutcome(lane({ sessions: laneSessions(records, id) })).refused;
+
+    expect(laneSessions(records, 'dereg-300').map((record) => record.id)).toEqual(['dereg-300-000001', 'dereg-300-000002']);
+    expect(['native', 'dereg-300', 'dereg-3600', 'polling', 'ours'].map(refused)).toEqual([1, 2, 3, 0, 0]);
   });
 });
 

@@ -7,11 +7,11 @@ import { formatDuration, ratio, ratioLines } from '../../../bench/ratios.js';
 import { type StrategyResult, writesPerSession } from '../../../bench/results.js';
 import { STRATEGIES, type StrategyId, strategy } from '../../../bench/strategies.js';
 
-function result(id: StrategyId, values: { dropped: number; atRisk?: number; p50?: number; transitions?: number; surge?: number; deployment?: number }): StrategyResult {
+function result(id: StrategyId, values: { dropped: number; refused?: number; atRisk?: number; p50?: number; transitions?: number; surge?: number; deployment?: number }): StrategyResult {
   const workflow = strategy(id).waits !== 'none';
   return {
     strategy: strategy(id),
-    outcome: { sessions: 400, atRisk: values.atRisk ?? 200, dropped: values.dropped, droppedShare: values.dropped / (values.atRisk ?? 200) },
+    outcome: { sessions: 400, atRisk: values.atRisk ?? 200, dropped: values.dropped, droppedShare: values.dropped / (values.atRisk ?? 200), refused: values.refused ?? 0 },
     ...(workflow ? { latency: { samples: 20, ...(values.p50 === undefined ? {} : { p50: values.p50, p99: values.p50 * 2 }) } } : {}),
     drains: workflow ? 20 : 0,
     outcomes: workflow ? { DRAINED: 20 } : {},
@@ -26,11 +26,11 @@ function result(id: StrategyId, values: { dropped: number; atRisk?: number; p50?
 }
 
 const RESULTS = [
-  result('native', { dropped: 200, deployment: 100 }),
-  result('dereg-300', { dropped: 180, deployment: 400 }),
-  result('dereg-3600', { dropped: 60, deployment: 3700 }),
-  result('polling', { dropped: 0, p50: 20, transitions: 900, surge: 80, deployment: 30_000 }),
-  result('ours', { dropped: 0, p50: 1, transitions: 10, surge: 60, deployment: 28_000 }),
+  result('native', { dropped: 200, refused: 3, deployment: 100 }),
+  result('dereg-300', { dropped: 180, refused: 0, deployment: 400 }),
+  result('dereg-3600', { dropped: 60, refused: 5, deployment: 3700 }),
+  result('polling', { dropped: 0, refused: 12, p50: 20, transitions: 900, surge: 80, deployment: 30_000 }),
+  result('ours', { dropped: 0, refused: 11, p50: 1, transitions: 10, surge: 60, deployment: 28_000 }),
 ];
 
 describe('ratios', () => {
@@ -51,7 +51,10 @@ describe('ratios', () => {
       'last session closed -> StopTask, p50 (s): ours 1.0 vs native n/a (n/a), vs dereg 300 s n/a (n/a), vs dereg 3600 s n/a (n/a), vs polling 20.0 (0.05x)',
     );
     expect(lines.find((line) => line.startsWith('Step Functions state transitions'))).toContain('vs native 0.0 (—)');
-    expect(lines).toHaveLength(10);
+    expect(lines.find((line) => line.startsWith('sessions refused'))).toBe(
+      'sessions refused: ours 11 vs native 3 (3.67x), vs dereg 300 s 0 (—), vs dereg 3600 s 5 (2.20x), vs polling 12 (0.92x)',
+    );
+    expect(lines).toHaveLength(11);
   });
 
   it('prints nothing without the event-driven strategy', () => {
@@ -80,6 +83,9 @@ describe('report', () => {
 
     expect(table[0]).toBe(`| metric | ${STRATEGIES.map((candidate) => candidate.label).join(' | ')} |`);
     expect(table.find((row) => row.startsWith('| dropped sessions |'))).toBe('| dropped sessions | 200 | 180 | 60 | 0 | 0 |');
+    expect(table.find((row) => row.startsWith('| sessions refused |'))).toBe('| sessions refused | 3 | 0 | 5 | 12 | 11 |');
+    // Next to the dropped sessions: right after the dropped rows.
+    expect(table.findIndex((row) => row.startsWith('| sessions refused |'))).toBe(table.findIndex((row) => row.startsWith('| dropped, %')) + 1);
     expect(table.find((row) => row.startsWith('| deployment duration |'))).toBe('| deployment duration | 100 s | 6.7 min | 61.7 min | 8.33 h | 7.78 h |');
   });
 
@@ -108,6 +114,33 @@ describe('report', () => {
     expect(text).toContain('| ours | 120 s | 100 s | 50.0 | 10.0 | 9.0 |');
     expect(text).toContain('[scale.md](scale.md)');
     expect(text).toContain('handler failures (retried): DeploymentEvent 1 timed out');
+    expect(text).toContain('| sessions refused | 3 | 0 | 5 | 12 | 11 |');
+    expect(text).toContain('sessions refused: ours 11 vs native 3 (3.67x)');
+    expect(text).toContain('dropped 0, refused 11 of 411 arrivals');
+    expect(text).toContain('- **Sessions refused**: ');
+    expect(text).toContain('A new task takes 60 s from launch to RUNNING');
+  });
+});
+
+describe('latest.json', () => {
+  it('keeps the refusals of every strategy, and --render prints the same row from it', () => {
+    const saved = JSON.parse(JSON.stringify({ results: RESULTS })) as { results: StrategyResult[] };
+
+    expect(saved.results.map((candidate) => [candidate.strategy.id, candidate.outcome.refused])).toEqual([
+      ['native', 3],
+      ['dereg-300', 0],
+      ['dereg-3600', 5],
+      ['polling', 12],
+      ['ours', 11],
+    ]);
+    expect(comparisonTable(saved.results)).toBe(comparisonTable(RESULTS));
+  });
+
+  it('renders a latest.json from before the metric with n/a, not with zero refusals', () => {
+    const old = JSON.parse(JSON.stringify(RESULTS, (key, value: unknown) => (key === 'refused' ? undefined : value))) as StrategyResult[];
+
+    expect(comparisonTable(old).split('\n').find((row) => row.startsWith('| sessions refused |'))).toBe('| sessions refused | n/a | n/a | n/a | n/a | n/a |');
+    expect(chartSvg(old, 'footnote')).toContain('>n/a<');
   });
 });
 
@@ -115,8 +148,10 @@ describe('chart', () => {
   it('draws a labelled bar per strategy in each panel and renders a PNG', () => {
     const svg = chartSvg(RESULTS, 'footnote');
 
-    expect(svg.match(/>ours</g)).toHaveLength(3);
+    expect(svg.match(/>ours</g)).toHaveLength(4);
     expect(svg).toContain('200 (100%)');
+    expect(svg).toContain('>Sessions refused<');
+    expect(svg).toContain('>11<');
     expect(svg).toContain('$0.25');
     expect(svg).toContain('>none<');
     const png = renderPng(svg);
