@@ -6,8 +6,9 @@ import type { InvocationType, InvokeResult } from './function-host.js';
 
 /**
  * The local cloud's one endpoint (every function's AWS_ENDPOINT_URL, and moto's MOTO_PORT):
- * Lambda's Invoke API goes to the function host, ECS's JSON API to the twin, and everything
- * else to moto unchanged. The Host header is passed on too, so the URLs moto hands out (queue
+ * Lambda's Invoke API goes to the function host, ECS's JSON API to the twin, Elastic Load
+ * Balancing v2 requests the twin answers (DescribeTargetHealth of its target groups) to the twin,
+ * and everything else to moto unchanged. The Host header is passed on too, so the URLs moto hands out (queue
  * URLs) point at the gateway.
  */
 
@@ -20,13 +21,19 @@ export interface EcsResponse {
 /** Answers one ECS JSON 1.1 request (X-Amz-Target AmazonEC2ContainerServiceV20141113.<Op>). */
 export type EcsRoute = (target: string, body: string) => Promise<EcsResponse>;
 
+/**
+ * Answers one Elastic Load Balancing Query request (form-encoded body; the SDK signs it for
+ * service "elasticloadbalancing"), or returns undefined to leave it to moto.
+ */
+export type ElbRoute = (body: string) => Promise<EcsResponse | undefined>;
+
 export interface LambdaRoute {
   invoke(nameOrArn: string, event: unknown, options: { invocationType?: InvocationType }): Promise<InvokeResult>;
 }
 
 /** A request as the gateway's IAM check sees it (local/cloud/iam-authorizer.ts). */
 export interface GatewayRequest {
-  route: 'lambda' | 'ecs' | 'moto';
+  route: 'lambda' | 'ecs' | 'elb' | 'moto';
   headers: IncomingHttpHeaders;
   body: string;
   functionName?: string;
@@ -46,6 +53,8 @@ export interface GatewayOptions {
   functions: LambdaRoute;
   /** Without one, ECS requests go to moto's ECS like everything else. */
   ecs?: EcsRoute;
+  /** Without one, Elastic Load Balancing requests go to moto like everything else. */
+  elb?: ElbRoute;
   /** A free port when omitted. */
   port?: number;
   host?: string;
@@ -58,6 +67,8 @@ export interface GatewayOptions {
 export interface GatewayCounts {
   lambda: Record<string, number>;
   ecs: Record<string, number>;
+  /** Elastic Load Balancing requests the twin answered. */
+  elb: Record<string, number>;
   moto: Record<string, number>;
 }
 
@@ -82,15 +93,20 @@ export function parseFunctionName(raw: string): { name: string; qualifier?: stri
   return { name: parts[0] ?? '', ...(parts[1] ? { qualifier: parts[1] } : {}) };
 }
 
+/** The service a request is signed for (SigV4 credential scope), e.g. "elasticloadbalancing". */
+export function signingService(headers: IncomingHttpHeaders): string | undefined {
+  return /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(String(headers.authorization ?? ''))?.[1];
+}
+
 /** The service a request is for (SigV4 credential scope) and its operation, for counting. */
 function motoKey(headers: IncomingHttpHeaders): string {
-  const service = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(String(headers.authorization ?? ''))?.[1] ?? 'unknown';
+  const service = signingService(headers) ?? 'unknown';
   const target = headers['x-amz-target'];
   return typeof target === 'string' ? `${service}.${target.split('.').pop()}` : service;
 }
 
 export class Gateway {
-  private readonly counters: GatewayCounts = { lambda: {}, ecs: {}, moto: {} };
+  private readonly counters: GatewayCounts = { lambda: {}, ecs: {}, elb: {}, moto: {} };
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 });
   private readonly moto: URL;
 
@@ -125,7 +141,7 @@ export class Gateway {
   }
 
   counts(): GatewayCounts {
-    return { lambda: { ...this.counters.lambda }, ecs: { ...this.counters.ecs }, moto: { ...this.counters.moto } };
+    return { lambda: { ...this.counters.lambda }, ecs: { ...this.counters.ecs }, elb: { ...this.counters.elb }, moto: { ...this.counters.moto } };
   }
 
   resetCounts(): void {
@@ -143,6 +159,7 @@ export class Gateway {
       if (invoke) return await this.invoke(request, response, decodeURIComponent(invoke[1] as string), new URLSearchParams(invoke[2] ?? ''));
       const target = request.headers['x-amz-target'];
       if (this.options.ecs && typeof target === 'string' && target.startsWith(ECS_TARGET_PREFIX)) return await this.ecs(request, response, target);
+      if (this.options.elb && target === undefined && request.method === 'POST' && signingService(request.headers) === 'elasticloadbalancing') return await this.elb(request, response);
       if (this.options.authorizer?.inspects(request.headers)) {
         const body = await readBody(request);
         const refused = this.options.authorizer.check({ route: 'moto', headers: request.headers, body: body.toString('utf8') });
@@ -208,6 +225,18 @@ export class Gateway {
       return;
     }
     response.writeHead(answer.status, answer.headers).end(answer.body);
+  }
+
+  /** An Elastic Load Balancing Query request: the twin's answer (after the IAM check), or moto's. */
+  private async elb(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const body = await readBody(request);
+    const text = body.toString('utf8');
+    const answer = await (this.options.elb as ElbRoute)(text);
+    if (answer === undefined) return this.forward(request, response, body);
+    this.count('elb', new URLSearchParams(text).get('Action') ?? 'unknown');
+    const refused = this.options.authorizer?.check({ route: 'elb', headers: request.headers, body: text });
+    const sent = refused ?? answer;
+    response.writeHead(sent.status, sent.headers).end(sent.body);
   }
 
   /** Passes a request to moto; `body` when it was already read (an IAM check). */

@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { EcsResponse, GatewayAuthorizer, GatewayRequest } from './gateway.js';
 import { type AuthorizationRequest, denialMessage, evaluate, type PolicyStatement, type RequestContext } from './iam-policy.js';
-import { type ArnScope, dynamodbAuthorizations, ecsAuthorizations, lambdaInvokeAuthorization } from './iam-requests.js';
+import { type ArnScope, dynamodbAuthorizations, ecsAuthorizations, elbAuthorizations, lambdaInvokeAuthorization } from './iam-requests.js';
 
 /**
  * The gateway's half of IAM enforcement: for credentials the local cloud issued (a function's
  * role session, the state machine's role, a task's role session) it judges what moto cannot:
- * ECS calls (the twin), Lambda Invoke (the function host) and DynamoDB requests whose allowing
- * statements carry conditions. A refusal is answered in the service's own error shape, so the
+ * ECS calls (the twin), Elastic Load Balancing calls the twin answers, Lambda Invoke (the function
+ * host) and DynamoDB requests whose allowing statements carry conditions. A refusal is answered in the service's own error shape, so the
  * caller's SDK throws AccessDeniedException as on AWS. Credentials it did not issue (the
  * harness's) pass; moto still authenticates everything that reaches it.
  */
@@ -60,6 +60,15 @@ function refusal(route: GatewayRequest['route'], message: string): EcsResponse {
       status: 403,
       headers: { 'content-type': 'application/json', 'x-amzn-errortype': 'AccessDeniedException', 'x-amzn-requestid': requestId },
       body: JSON.stringify({ Type: 'User', message }),
+    };
+  }
+  if (route === 'elb') {
+    // The Query protocol's error shape (as Elastic Load Balancing answers AccessDenied).
+    const escaped = message.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    return {
+      status: 403,
+      headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
+      body: `<ErrorResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>${escaped}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
     };
   }
   const json = route === 'ecs' ? '1.1' : '1.0';
@@ -127,6 +136,7 @@ export class IamAuthorizer implements GatewayAuthorizer {
 
   private authorizations(request: GatewayRequest): AuthorizationRequest[] {
     if (request.route === 'lambda') return [lambdaInvokeAuthorization(this.scope, request.functionName ?? '', request.qualifier)];
+    if (request.route === 'elb') return elbAuthorizations(request.body);
     const target = header(request.headers, 'x-amz-target');
     const body = JSON.parse(request.body || '{}') as Record<string, unknown>;
     if (request.route === 'ecs') return ecsAuthorizations(this.scope, target.slice(ECS_TARGET.length), body);

@@ -73,10 +73,30 @@ export function ecsAuthorizations(scope: ArnScope, operation: string, body: Body
       return each('service', body.service);
     case 'DescribeContainerInstances':
       return each('container-instance', body.containerInstances);
+    case 'ContinueServiceDeployment': {
+      // The request names no cluster: the service deployment's ARN (service-deployment/<cluster>/<service>/<id>) does.
+      const [deploymentArn] = strings(body.serviceDeploymentArn);
+      if (deploymentArn === undefined) throw new UnauthorizableRequestError(`${operation} names no service deployment`);
+      const clusterName = deploymentArn.split(':service-deployment/')[1]?.split('/')[0] ?? '';
+      return [{ action, resource: deploymentArn, context: { 'ecs:cluster': clusterArn(scope, clusterName) } }];
+    }
     default:
       // Operations the orchestrator never calls are judged on the cluster.
       return [{ action, resource: cluster, context }];
   }
+}
+
+// ------------------------------------------------------------------ Elastic Load Balancing
+
+/**
+ * Elastic Load Balancing v2 Query requests the gateway answers from the twin (DescribeTargetHealth;
+ * the Action of the form-encoded body). DescribeTargetHealth supports no resource-level permission
+ * (Service Authorization Reference, Elastic Load Balancing V2): it is authorised against `*`.
+ */
+export function elbAuthorizations(body: string): AuthorizationRequest[] {
+  const action = new URLSearchParams(body).get('Action');
+  if (action === null || action === '') throw new UnauthorizableRequestError('an Elastic Load Balancing request without an Action');
+  return [{ action: `elasticloadbalancing:${action}`, resource: '*' }];
 }
 
 // ------------------------------------------------------------------ Lambda

@@ -7,7 +7,7 @@ import { FunctionNotFoundError, MotoUnavailableError } from './errors.js';
 import type { EventDelivery } from './event-delivery.js';
 import { startEventSources } from './event-sources.js';
 import { FunctionHost, type InvocationType, type InvokeResult } from './function-host.js';
-import { type EcsRoute, Gateway, type LambdaRoute } from './gateway.js';
+import { type EcsRoute, type ElbRoute, Gateway, type LambdaRoute } from './gateway.js';
 import { freePort, startMoto } from './moto.js';
 import { track, untrack } from './process-cleanup.js';
 import type { Scheduler } from './scheduler.js';
@@ -29,7 +29,7 @@ import type { FaultInjector } from './fault-injection.js';
  * ending.
  */
 
-export type { EcsResponse, EcsRoute, GatewayCounts } from './gateway.js';
+export type { EcsResponse, EcsRoute, ElbRoute, GatewayCounts } from './gateway.js';
 export type { FunctionStats, InvocationRecord, InvocationType, InvokeResult } from './function-host.js';
 export type { LocalStack } from './stack-model.js';
 
@@ -43,6 +43,8 @@ export interface LocalCloudOptions {
   stackName?: string;
   /** Answers ECS API calls (the twin); without it they go to moto's ECS. */
   ecs?: EcsRoute;
+  /** Answers Elastic Load Balancing calls it knows (the twin's DescribeTargetHealth); the rest, and all without it, go to moto. */
+  elb?: ElbRoute;
   /** Schedule period = template rate x this factor (default 1). */
   schedulePeriodFactor?: number;
   /** Schedule period in real ms, for all schedules or per rule logical id; wins over the factor. */
@@ -164,7 +166,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const translation = enforceIam ? translateTemplate(templatePath, region) : undefined;
     translation?.catch(() => undefined);
     const authorizer = enforceIam ? new IamAuthorizer(LocalIam.scope({ region, accountId })) : undefined;
-    const gateway = await Gateway.start({ motoEndpoint: plumbing.endpoint, functions: lambda, ...definedOnly({ ecs: options.ecs, port: options.gatewayPort, faults: options.faults, authorizer }) });
+    const gateway = await Gateway.start({ motoEndpoint: plumbing.endpoint, functions: lambda, ...definedOnly({ ecs: options.ecs, elb: options.elb, port: options.gatewayPort, faults: options.faults, authorizer }) });
     stoppers.push(() => gateway.close());
     // moto answers every request, its own Step Functions calls included, as this one account.
     const moto = await startMoto({ port: motoPort, serviceCallPort: gateway.port, logFile: join(logDir, 'moto.log'), env: { MOTO_ACCOUNT_ID: accountId, ...(enforceIam ? motoIamEnvironment(templatePath, options.stackName ?? 'ecs-session-drain') : {}) } });

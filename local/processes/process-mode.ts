@@ -36,7 +36,11 @@ export async function startProcessMode(context: {
   clock: ScaledClock;
   cloud: ProcessCloud;
   logDir: string;
-  twin: () => TwinForEndpoints & { containerExited(taskArn: string, exitCode: number): void };
+  twin: () => TwinForEndpoints & {
+    containerExited(taskArn: string, exitCode: number): void;
+    trafficTarget?(taskArn: string): { group: string; weight: number };
+    targetHealthState?(taskArn: string): string | undefined;
+  };
   options: ProcessModeOptions;
   onError: (what: string, error: unknown) => void;
 }): Promise<ProcessMode> {
@@ -63,7 +67,14 @@ export async function startProcessMode(context: {
       context.onError(`exit of ${taskArn}`, error);
     }
   });
-  const balancer = new LoadBalancer({ clock, intervalSeconds: 10, healthyThreshold: 2, ...options.healthChecks });
+  const balancer = new LoadBalancer({
+    clock,
+    intervalSeconds: 10,
+    healthyThreshold: 2,
+    ...options.healthChecks,
+    route: (taskArn) => context.twin().trafficTarget?.(taskArn) ?? { group: 'default', weight: 100 },
+    targetHealth: (taskArn) => context.twin().targetHealthState?.(taskArn),
+  });
   tasks.onListening((task) => balancer.register(task));
   const clients = new SessionClients({ balancer, clock, ...(options.reconnect ? { reconnect: true } : {}) });
   return {

@@ -5,7 +5,7 @@ import type { Template } from '../cloud/template.js';
  * heartbeat timeout keeps its proportion to session lengths in a scaled scenario. Each value is
  * kept within the parameter's own MinValue/MaxValue, so the stack accepts it as CloudFormation would.
  */
-const TIME_PARAMETERS = ['DefaultDrainSeconds', 'MaxDrainSeconds', 'HeartbeatTimeoutSeconds', 'ProtectionRenewBeforeSeconds', 'FargateSpotWarningSeconds'] as const;
+const TIME_PARAMETERS = ['DefaultDrainSeconds', 'MaxDrainSeconds', 'HeartbeatTimeoutSeconds', 'ProtectionRenewBeforeSeconds', 'FargateSpotWarningSeconds', 'TargetHealthRecheckSeconds'] as const;
 
 export function scaledParameters(template: Template, scale: number): Record<string, string> {
   const scaled: Record<string, string> = {};
@@ -16,7 +16,8 @@ export function scaledParameters(template: Template, scale: number): Record<stri
     const max = typeof definition.MaxValue === 'number' ? definition.MaxValue : Number.MAX_SAFE_INTEGER;
     // A Spot drain's deadline must not fall after the twin's SIGKILL: round that one down.
     const exact = Number(definition.Default) * scale;
-    const value = name === 'FargateSpotWarningSeconds' ? Math.floor(exact) : Math.round(exact);
+    // A fractional parameter keeps its precision; the others are whole seconds.
+    const value = name === 'FargateSpotWarningSeconds' ? Math.floor(exact) : name === 'TargetHealthRecheckSeconds' ? Number(exact.toFixed(2)) : Math.round(exact);
     scaled[name] = String(Math.min(max, Math.max(min, value)));
   }
   return scaled;

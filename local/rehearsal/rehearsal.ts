@@ -10,12 +10,14 @@ import { type LocalCloud, startLocalCloud } from '../cloud/local-cloud.js';
 import type { IamMode } from '../cloud/iam.js';
 import { loadTemplate } from '../cloud/template.js';
 import { ecsJsonResponse } from '../twin/http.js';
-import { EcsTwin, type ThrottlingOptions } from '../twin/index.js';
+import { answersQuery, elbQueryResponse } from '../twin/elb.js';
+import { EcsTwin, type EcsTwinOptions, type ThrottlingOptions } from '../twin/index.js';
 import { SessionLedger } from '../workload/session-ledger.js';
-import { SimulatedApps } from '../workload/simulated-apps.js';
+import { type AppTask, SimulatedApps } from '../workload/simulated-apps.js';
 import { SessionWorkload, type WorkloadOptions } from '../workload/workload.js';
 import { type DrainExecution, listDrainExecutions } from './executions.js';
 import { scaledParameters } from './parameters.js';
+import { hookInvoker } from './lifecycle-hooks.js';
 import { type DeliveryStats, type DuplicateDelivery, faultyPublisher, type LostEvent } from './delivery-faults.js';
 import { FaultInjector } from '../cloud/fault-injection.js';
 import type { EventBridgeEnvelope } from '../twin/model.js';
@@ -40,6 +42,8 @@ export interface RehearsalOptions {
   logDir?: string;
   /** Whether the twin keeps protected tasks on a DRAINING instance (AWS does not document it; see README). */
   drainingHonoursProtection?: boolean;
+  /** Whether protection keeps the tasks a BLUE_GREEN / LINEAR / CANARY deployment scales down (EcsTwinOptions.blueGreenHonoursProtection; default false). */
+  blueGreenHonoursProtection?: boolean;
   /** Twin events this returns true for are never delivered (lost-event scenarios); see `deliveryFaults`. */
   loseEvents?: (event: EventBridgeEnvelope) => boolean;
   /** Seeds the twin's ids and its injected API errors (default: random). */
@@ -53,6 +57,10 @@ export interface RehearsalOptions {
   minHeartbeatMs?: number;
   /** Scenario seconds between the twin scheduler's periodic passes (default 1). */
   twinTickSeconds?: number;
+  /** How the twin rolls back a failed deployment (EcsTwinOptions.rollbackMode; default 'new-deployment'). */
+  rollbackMode?: EcsTwinOptions['rollbackMode'];
+  /** Whether the twin reports healthStatus changes as task state change events (EcsTwinOptions.healthEvents; default 'none'). */
+  healthEvents?: EcsTwinOptions['healthEvents'];
   /** The local cloud's IAM enforcement (default: the local cloud's, 'enforce' unless LOCAL_CLOUD_IAM=off). */
   iam?: IamMode;
 }
@@ -107,6 +115,8 @@ export class Rehearsal {
         if (twin === undefined) return Promise.resolve({ status: 503, headers: {}, body: '{"__type":"ServerException","message":"twin not ready"}' });
         return ecsJsonResponse(twin, target, body);
       },
+      // DescribeTargetHealth of the twin's target groups; other load balancing calls go to moto.
+      elb: (body) => Promise.resolve(twin !== undefined && answersQuery(twin, body) ? elbQueryResponse(twin, body) : undefined),
       logDir,
       schedulePeriodMs: options.reconcilerPeriodMs ?? Math.max(2000, clock.ms(60)),
       ...(options.echoLogs ? { echoLogs: true } : {}),
@@ -114,6 +124,7 @@ export class Rehearsal {
       ...(options.iam ? { iam: options.iam } : {}),
     });
     let processes: ProcessMode | undefined;
+    const cleanups: Array<() => void> = [];
     try {
       const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(cloud.clientConfig), { marshallOptions: { removeUndefinedValues: true } });
       const writer: RegistryWriter = { ddb, tableName: cloud.stack.tableName, now: () => new Date() };
@@ -125,6 +136,8 @@ export class Rehearsal {
         clock,
         ledger,
         registers: (task) => inScope.has(task.clusterArn.split('/').pop() ?? ''),
+        // Behind a load balancer, new sessions go only to healthy targets, as the twin reports them.
+        targetHealth: (task) => twin?.targetHealthState(task.taskArn),
         onError: (what, error) => errors.push(`${what}: ${(error as Error).message}`),
         ...(options.minHeartbeatMs === undefined ? {} : { minHeartbeatMs: options.minHeartbeatMs }),
       });
@@ -154,7 +167,11 @@ export class Rehearsal {
               (error) => errors.push(`event delivery: ${(error as Error).message}`),
             )
           : undefined;
+      const hooks = hookInvoker(cloud.clientConfig);
+      cleanups.push(() => hooks.destroy());
       twin = new EcsTwin({
+        invokeHook: (functionArn, payload) => hooks.invoke(functionArn, payload),
+        ...(options.blueGreenHonoursProtection === undefined ? {} : { blueGreenHonoursProtection: options.blueGreenHonoursProtection }),
         clock,
         region: cloud.stack.region,
         accountId: cloud.stack.accountId,
@@ -164,14 +181,18 @@ export class Rehearsal {
         ...(options.throttling ? { throttling: options.throttling } : {}),
         ...(options.twinSeed === undefined ? {} : { seed: options.twinSeed }),
         ...(options.twinTickSeconds === undefined ? {} : { tickSeconds: options.twinTickSeconds }),
+        ...(options.rollbackMode === undefined ? {} : { rollbackMode: options.rollbackMode }),
+        ...(options.healthEvents === undefined ? {} : { healthEvents: options.healthEvents }),
       });
       const built = twin;
       apps.attach((taskArn) => built.containerExited(taskArn, 0));
       const deliveryFaults = faultyDelivery ? { stats: faultyDelivery.stats, lost: faultyDelivery.lost } : undefined;
       const rehearsal = new Rehearsal(cloud, ledger, errors, twin, clock, apps, writer, new SFNClient(cloud.clientConfig), processes, faults, deliveryFaults);
       if (faultyDelivery) rehearsal.cleanups.push(faultyDelivery.cancel);
+      rehearsal.cleanups.push(...cleanups);
       return rehearsal;
     } catch (error) {
+      for (const cleanup of cleanups) cleanup();
       await processes?.stop();
       await cloud.stop();
       throw error;
@@ -183,7 +204,9 @@ export class Rehearsal {
   }
 
   workload(options: Omit<WorkloadOptions, 'apps' | 'ledger' | 'clock'>): SessionWorkload {
-    return new SessionWorkload({ ...options, apps: this.apps, ledger: this.ledger, clock: this.clock });
+    // New sessions follow the twin's production traffic weights (blue/green, linear, canary shifts).
+    const route = (task: AppTask) => this.twin.trafficTarget(task.taskArn);
+    return new SessionWorkload({ route, ...options, apps: this.apps, ledger: this.ledger, clock: this.clock });
   }
 
   /** Opens sessions on one task directly (a scenario that needs exact counts per task). */

@@ -1,15 +1,19 @@
 import { invalidParameter, readInteger } from './errors.js';
 import type { TwinContainerInstance, TwinService, TwinTask } from './model.js';
 import type { ProtectionHost } from './protection.js';
+import type { StrategyApiHost } from './strategies/api.js';
+import type { RollingServiceChange } from './rolling-settings.js';
 
 /** What the API handlers need from the twin: its records plus the changes only the twin makes. */
 export interface ApiHost extends ProtectionHost {
   updateService(
     service: TwinService,
-    change: { desiredCount?: number; taskDefinitionArn?: string; forceNewDeployment?: boolean; minimumHealthyPercent?: number; maximumPercent?: number },
+    change: { desiredCount?: number; taskDefinitionArn?: string; forceNewDeployment?: boolean; minimumHealthyPercent?: number; maximumPercent?: number } & RollingServiceChange,
   ): void;
   stopTask(task: TwinTask, reason: string): void;
   setInstanceStatus(instance: TwinContainerInstance, status: 'ACTIVE' | 'DRAINING'): void;
+  /** Strategy deployments and task sets (strategies/api.ts). */
+  strategies: StrategyApiHost;
 }
 
 /**

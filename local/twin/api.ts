@@ -1,9 +1,12 @@
 import type { ApiHost } from './api-host.js';
 import { describeEach, paginate } from './api-host.js';
 import { describeContainerInstances, listContainerInstances, updateContainerInstancesState } from './api-instances.js';
+import { readRollingChange } from './api-rolling.js';
 import { describeTasks, listTasks, stopTask } from './api-tasks.js';
 import { asInput, invalidParameter, readBoolean, readInteger, readString, readStringList, requireString, serviceNotFound, unknownOperation } from './errors.js';
 import { getTaskProtection, updateTaskProtection } from './protection.js';
+import { STRATEGY_HANDLERS } from './strategies/api.js';
+import { applyServiceUpdate } from './strategies/setup.js';
 import type { ApiThrottle } from './throttle.js';
 import { serviceView } from './views.js';
 
@@ -29,6 +32,7 @@ const HANDLERS: Record<string, Handler> = {
   ListContainerInstances: listContainerInstances,
   DescribeContainerInstances: describeContainerInstances,
   UpdateContainerInstancesState: updateContainerInstancesState,
+  ...STRATEGY_HANDLERS,
 };
 
 export const SUPPORTED_OPERATIONS = Object.keys(HANDLERS);
@@ -121,12 +125,14 @@ function updateService(host: ApiHost, rawInput: unknown): Record<string, unknown
     throw invalidParameter('minimumHealthyPercent must be between 0 and 100.');
   }
   if (maximumPercent !== undefined && maximumPercent < 100) throw invalidParameter('maximumPercent must be at least 100.');
+  applyServiceUpdate(service, input);
   host.updateService(service, {
     ...(desiredCount === undefined ? {} : { desiredCount }),
     ...(taskDefinitionArn === undefined ? {} : { taskDefinitionArn }),
     forceNewDeployment: readBoolean(input, 'forceNewDeployment') ?? false,
     ...(minimumHealthyPercent === undefined ? {} : { minimumHealthyPercent }),
     ...(maximumPercent === undefined ? {} : { maximumPercent }),
+    ...readRollingChange(input),
   });
   return { service: serviceView(service, host.store) };
 }

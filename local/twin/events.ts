@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EventBridgeEnvelope, TwinContainerInstance, TwinDeployment, TwinTask } from './model.js';
 import { taskDefinitionFamily } from './model.js';
+import { containerNetworkInterfaces, taskAttachments } from './network.js';
 
 /*
  * EventBridge events in the shapes of AWS's samples:
@@ -64,10 +65,12 @@ export function containerStatus(task: TwinTask): string {
   return task.lastStatus === 'RUNNING' ? 'RUNNING' : 'PENDING';
 }
 
-export function taskStateChangeEvent(context: EventContext, task: TwinTask): EventBridgeEnvelope {
+/** `withHealth`: carry healthStatus (EcsTwinOptions.healthEvents); AWS's sample event has none. */
+export function taskStateChangeEvent(context: EventContext, task: TwinTask, withHealth = false): EventBridgeEnvelope {
   const fargate = task.launchType === 'FARGATE';
+  const healthStatus = withHealth ? (task.healthStatus ?? 'UNKNOWN') : undefined;
   const detail = defined({
-    attachments: [],
+    attachments: taskAttachments(task, 'eni'),
     availabilityZone: task.availabilityZone,
     clusterArn: task.clusterArn,
     containerInstanceArn: task.containerInstanceArn,
@@ -77,13 +80,16 @@ export function taskStateChangeEvent(context: EventContext, task: TwinTask): Eve
         lastStatus: containerStatus(task),
         name: CONTAINER_NAME,
         taskArn: task.taskArn,
+        networkInterfaces: containerNetworkInterfaces(task),
         exitCode: task.exitCode,
+        healthStatus,
         cpu: '0',
       }),
     ],
     cpu: '1024',
     memory: '2048',
     createdAt: iso(task.createdAt),
+    healthStatus,
     desiredStatus: task.desiredStatus,
     enableExecuteCommand: false,
     group: task.group,
@@ -114,9 +120,10 @@ export function deploymentStateChangeEvent(
   serviceArn: string,
   deployment: TwinDeployment,
 ): EventBridgeEnvelope {
-  const eventName = deployment.rolloutState === 'COMPLETED' ? 'SERVICE_DEPLOYMENT_COMPLETED' : 'SERVICE_DEPLOYMENT_IN_PROGRESS';
+  // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_service_deployment_events.html
+  const eventName = { IN_PROGRESS: 'SERVICE_DEPLOYMENT_IN_PROGRESS', COMPLETED: 'SERVICE_DEPLOYMENT_COMPLETED', FAILED: 'SERVICE_DEPLOYMENT_FAILED' }[deployment.rolloutState];
   return envelope(context, 'aws.ecs', 'ECS Deployment State Change', [serviceArn], {
-    eventType: 'INFO',
+    eventType: deployment.rolloutState === 'FAILED' ? 'ERROR' : 'INFO',
     eventName,
     deploymentId: deployment.id,
     updatedAt: context.now.toISOString(),
@@ -125,6 +132,7 @@ export function deploymentStateChangeEvent(
 }
 
 export function rolloutReason(deployment: TwinDeployment): string {
+  if (deployment.rolloutStateReason !== undefined) return deployment.rolloutStateReason;
   return `ECS deployment ${deployment.id} ${deployment.rolloutState === 'COMPLETED' ? 'completed' : 'in progress'}.`;
 }
 

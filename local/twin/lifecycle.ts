@@ -2,6 +2,7 @@ import type { ScaledClock } from '../cloud/clock.js';
 import { availabilityZoneOf } from './events.js';
 import type { FargateCapacityProvider, KillCause, LaunchType, SigtermReason, StopCode, TaskRuntime, TwinTask } from './model.js';
 import { copyTask } from './model.js';
+import { addressesInUse, allocateNetworkInterface } from './network.js';
 import type { TwinStore } from './store.js';
 
 /*
@@ -36,6 +37,8 @@ export interface LaunchSpec {
   startupSeconds: number;
   deploymentId?: string;
   startedBy?: string;
+  /** The task stops after its image pull instead of running (task-definitions.ts). */
+  failsToStart?: { stoppedReason: string };
 }
 
 export interface StopRequest {
@@ -76,6 +79,9 @@ export class TaskLifecycle {
       ...(spec.deploymentId === undefined ? {} : { deploymentId: spec.deploymentId }),
       availabilityZone: availabilityZoneOf(taskId, this.host.store.region),
     };
+    if (spec.launchType === 'FARGATE') {
+      task.networkInterface = allocateNetworkInterface(taskId, task.availabilityZone, this.host.store.region, addressesInUse(this.host.store.tasks.values()));
+    }
     this.host.store.tasks.set(task.taskArn, task);
     this.host.publish(task, { lastStatus: 'PROVISIONING', desiredStatus: 'RUNNING' });
     const half = Math.max(0, spec.startupSeconds) / 2;
@@ -84,9 +90,20 @@ export class TaskLifecycle {
         task.lastStatus = 'PENDING';
         task.pullStartedAt = this.host.clock.now();
       });
-      this.after(task, half, () => this.becomeRunning(task));
+      const failsToStart = spec.failsToStart;
+      this.after(task, half, () => (failsToStart === undefined ? this.becomeRunning(task) : this.failToStart(task, failsToStart.stoppedReason)));
     });
     return task;
+  }
+
+  /**
+   * The task never reaches RUNNING: ECS stops it with stopCode TaskFailedToStart
+   * (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stopped-task-error-codes.html).
+   */
+  private failToStart(task: TwinTask, stoppedReason: string): void {
+    if (task.desiredStatus !== 'RUNNING' || task.lastStatus !== 'PENDING') return;
+    this.markStopping(task, 'TaskFailedToStart', stoppedReason);
+    this.finish(task);
   }
 
   /** StopTask, the scheduler, a Spot warning or instance draining asks the task to stop. */

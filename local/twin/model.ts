@@ -1,5 +1,10 @@
 import { SeededRandom } from '../random.js';
 import { randomInt } from 'node:crypto';
+import type { CircuitBreakerSettings } from './circuit-breaker.js';
+import type { TaskHealthStatus } from './health.js';
+import type { TaskNetworkInterface } from './network.js';
+import type { DeploymentRevisionConfig } from './rolling-settings.js';
+import type { DeploymentControllerType, StrategyConfig, TwinTaskSet } from './strategies/config.js';
 
 /*
  * The twin's state, as plain data. Timestamps are real Dates (the orchestrator and the tasks
@@ -10,7 +15,7 @@ export type TaskLastStatus = 'PROVISIONING' | 'PENDING' | 'RUNNING' | 'DEPROVISI
 export type TaskDesiredStatus = 'RUNNING' | 'STOPPED';
 export type LaunchType = 'FARGATE' | 'EC2';
 export type FargateCapacityProvider = 'FARGATE' | 'FARGATE_SPOT';
-export type StopCode = 'UserInitiated' | 'ServiceSchedulerInitiated' | 'SpotInterruption' | 'TerminationNotice' | 'EssentialContainerExited';
+export type StopCode = 'UserInitiated' | 'ServiceSchedulerInitiated' | 'SpotInterruption' | 'TerminationNotice' | 'EssentialContainerExited' | 'TaskFailedToStart';
 export type SigtermReason = 'StopTask' | 'ServiceScheduler' | 'SpotInterruption' | 'InstanceDraining';
 export type KillCause = 'SIGKILL' | 'CRASH' | 'INSTANCE_TERMINATED';
 
@@ -22,8 +27,13 @@ export interface TwinTask {
   taskDefinitionArn: string;
   /** "service:<name>" for service tasks, "family:<family>" for standalone ones. */
   group: string;
+  /** The deployment id (ecs-svc/...) for service tasks, as ECS sets it. */
   startedBy?: string;
   lastStatus: TaskLastStatus;
+  /** Container health (health.ts); absent: UNKNOWN. */
+  healthStatus?: TaskHealthStatus;
+  /** awsvpc (Fargate) tasks: the elastic network interface (network.ts); EC2 tasks use bridge networking. */
+  networkInterface?: TaskNetworkInterface;
   desiredStatus: TaskDesiredStatus;
   capacityProviderName?: FargateCapacityProvider;
   launchType: LaunchType;
@@ -50,7 +60,13 @@ export interface TwinDeployment {
   id: string;
   status: 'PRIMARY' | 'ACTIVE';
   taskDefinitionArn: string;
-  rolloutState: 'IN_PROGRESS' | 'COMPLETED';
+  rolloutState: 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
+  /** Set when it differs from "ECS deployment <id> in progress/completed." (circuit breaker, rollback). */
+  rolloutStateReason?: string;
+  /** Consecutive failed tasks the circuit breaker counted (circuit-breaker.ts). */
+  failedTasks?: number;
+  /** The revision's settings besides its task definition (rolling-settings.ts). */
+  configuration?: DeploymentRevisionConfig;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -69,8 +85,21 @@ export interface TwinService {
   startupSeconds: number;
   /** Behind a load balancer: scenario seconds of the target group's deregistration delay (absent or 0: none). */
   deregistrationDelaySeconds?: number;
+  /** Rolling update settings (rolling-settings.ts); absent: the defaults there. */
+  healthCheckSeconds?: number | false;
+  targetHealthCheckSeconds?: number;
+  healthCheckGracePeriodSeconds?: number;
+  deploymentCircuitBreaker?: CircuitBreakerSettings;
+  /** The revision settings the next deployment takes (network configuration, load balancers, ...). */
+  configuration?: DeploymentRevisionConfig;
   /** PRIMARY first. */
   deployments: TwinDeployment[];
+  /** deploymentController.type; absent: ECS. */
+  deploymentController?: DeploymentControllerType;
+  /** BLUE_GREEN / LINEAR / CANARY (strategies/config.ts); absent: ROLLING. */
+  deploymentStrategy?: StrategyConfig;
+  /** EXTERNAL and CODE_DEPLOY services: their task sets (strategies/task-sets.ts). */
+  taskSets?: TwinTaskSet[];
   createdAt: Date;
 }
 
@@ -139,7 +168,7 @@ export interface ThrottlingOptions {
 
 export type TwinChange =
   | { kind: 'task'; task: TwinTask; previous?: { lastStatus: TaskLastStatus; desiredStatus: TaskDesiredStatus } }
-  | { kind: 'deployment'; serviceArn: string; deploymentId: string; rolloutState: 'IN_PROGRESS' | 'COMPLETED' }
+  | { kind: 'deployment'; serviceArn: string; deploymentId: string; rolloutState: TwinDeployment['rolloutState'] }
   | { kind: 'container-instance'; instance: TwinContainerInstance };
 
 export interface TwinServiceSnapshot extends Omit<TwinService, 'deployments'> {

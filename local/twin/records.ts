@@ -1,11 +1,13 @@
 import { clientException, invalidParameter } from './errors.js';
 import type { FargateCapacityProvider, IdSource, LaunchType, TwinContainerInstance, TwinService } from './model.js';
 import { FARGATE_MAX_STOP_TIMEOUT_SECONDS } from './model.js';
+import type { RollingServiceSpec } from './rolling-settings.js';
+import { rollingFieldsOf } from './rolling-settings.js';
 import type { TwinStore } from './store.js';
 
 /** New services and container instances, validated as CreateService / RegisterContainerInstance would. */
 
-export interface ServiceSpec {
+export interface ServiceSpec extends RollingServiceSpec {
   cluster: string;
   name: string;
   desiredCount: number;
@@ -16,7 +18,7 @@ export interface ServiceSpec {
   maximumPercent?: number;
   /** Scenario seconds from SIGTERM to SIGKILL (30; at most 120 on Fargate). */
   stopTimeoutSeconds?: number;
-  /** Scenario seconds from PROVISIONING to RUNNING (5). */
+  /** Scenario seconds from PROVISIONING to RUNNING (60). */
   startupSeconds?: number;
   /** Behind a load balancer: the target group's deregistration delay in scenario seconds (0 to 3600; default none). */
   deregistrationDelaySeconds?: number;
@@ -24,7 +26,8 @@ export interface ServiceSpec {
 
 export const NAME = /^[A-Za-z0-9_-]{1,255}$/;
 export const DEFAULT_STOP_TIMEOUT_SECONDS = 30;
-export const DEFAULT_STARTUP_SECONDS = 5;
+/** Fargate tasks take about a minute from PROVISIONING (ENI, image pull) to RUNNING; half of it is spent PENDING. */
+export const DEFAULT_STARTUP_SECONDS = 60;
 /** Elastic Load Balancing allows a target group deregistration delay of 0 to 3600 s (default 300). */
 export const MAX_DEREGISTRATION_DELAY_SECONDS = 3600;
 
@@ -74,6 +77,7 @@ export function buildService(store: TwinStore, spec: ServiceSpec, now: Date): Tw
     stopTimeoutSeconds,
     startupSeconds: spec.startupSeconds ?? DEFAULT_STARTUP_SECONDS,
     ...(delay ? { deregistrationDelaySeconds: delay } : {}),
+    ...rollingFieldsOf(spec),
     deployments: [],
     createdAt: now,
   };

@@ -4,13 +4,17 @@ import { isInService, isProtected } from './model.js';
 /*
  * The replica service scheduler's decisions, as pure functions of a service and its tasks.
  * Rolling update rules: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-ecs.html
- * - minimumHealthyPercent: RUNNING tasks that must remain, desiredCount * percent rounded UP;
- * - maximumPercent: tasks allowed in RUNNING or PENDING, desiredCount * percent rounded DOWN.
+ * - minimumHealthyPercent: healthy tasks that must remain, desiredCount * percent rounded UP; a
+ *   task counts once it is RUNNING and passes its health checks (see health.ts);
+ * - maximumPercent: tasks allowed in RUNNING or PENDING, desiredCount * percent rounded DOWN;
+ * - a task that failed its health checks is stopped and replaced (API_HealthCheck.html);
+ * - "A deployment in a FAILED state won't launch any new tasks" (deployment-circuit-breaker.html):
+ *   the twin then also stops no more tasks for it (AWS documents nothing further).
  * Task scale-in protection holds a task against deployments and scale-in:
  * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-scale-in-protection.html
  */
 
-export type StopWhy = 'deployment' | 'scale-in' | 'instance-draining';
+export type StopWhy = 'deployment' | 'scale-in' | 'instance-draining' | 'unhealthy';
 
 export interface PlanInput {
   service: Pick<TwinService, 'desiredCount' | 'minimumHealthyPercent' | 'maximumPercent' | 'deployments'>;
@@ -20,6 +24,10 @@ export interface PlanInput {
   isOnDrainingInstance: (task: TwinTask) => boolean;
   /** Whether protection holds a task on a DRAINING container instance (see twin options). */
   drainingHonoursProtection: boolean;
+  /** Counts toward minimumHealthyPercent and the steady state (default: RUNNING). */
+  isHealthy?: (task: TwinTask) => boolean;
+  /** Failed its health checks after the grace period: the scheduler stops and replaces it. */
+  isFailing?: (task: TwinTask) => boolean;
 }
 
 export interface ServicePlan {
@@ -37,28 +45,32 @@ export function taskLimits(desiredCount: number, minimumHealthyPercent: number, 
 export function planService(input: PlanInput): ServicePlan {
   const { service, now } = input;
   const primaryId = service.deployments[0]?.id;
+  const failed = service.deployments[0]?.rolloutState === 'FAILED';
   const desired = service.desiredCount;
   const { minHealthy, maxTotal } = taskLimits(desired, service.minimumHealthyPercent, service.maximumPercent);
+  const isHealthy = input.isHealthy ?? ((task: TwinTask) => task.lastStatus === 'RUNNING');
+  const isFailing = input.isFailing ?? (() => false);
 
   const inService = input.tasks.filter(isInService);
   const leaving = (task: TwinTask): StopWhy | undefined => {
-    if (task.deploymentId !== primaryId) return 'deployment';
+    if (isFailing(task)) return 'unhealthy';
+    if (task.deploymentId !== primaryId) return failed ? undefined : 'deployment';
     return input.isOnDrainingInstance(task) ? 'instance-draining' : undefined;
   };
   const keepers = inService.filter((task) => leaving(task) === undefined);
   const leavers = inService.filter((task) => leaving(task) !== undefined);
 
-  const start = Math.max(0, Math.min(desired - keepers.length, maxTotal - inService.length));
+  const start = failed ? 0 : Math.max(0, Math.min(desired - keepers.length, maxTotal - inService.length));
 
   const stop: ServicePlan['stop'] = [];
-  let healthy = inService.filter((task) => task.lastStatus === 'RUNNING').length;
-  // Tasks that never ran are given up first: stopping them costs no healthy capacity.
-  const byReadiness = [...leavers].sort((a, b) => Number(a.lastStatus === 'RUNNING') - Number(b.lastStatus === 'RUNNING'));
+  let healthy = inService.filter(isHealthy).length;
+  // Tasks that are not healthy (yet) are given up first: stopping them costs no healthy capacity.
+  const byReadiness = [...leavers].sort((a, b) => Number(isHealthy(a)) - Number(isHealthy(b)));
   for (const task of byReadiness) {
     const why = leaving(task) as StopWhy;
     const held = isProtected(task, now) && (why === 'deployment' || input.drainingHonoursProtection);
     if (held) continue;
-    if (task.lastStatus !== 'RUNNING') {
+    if (!isHealthy(task)) {
       stop.push({ task, why });
     } else if (healthy - 1 >= minHealthy) {
       stop.push({ task, why });
@@ -66,12 +78,12 @@ export function planService(input: PlanInput): ServicePlan {
     }
   }
 
-  const excess = keepers.length - desired;
+  const excess = failed ? 0 : keepers.length - desired;
   if (excess > 0) {
-    // Scale-in takes tasks that are not running yet first, then the newest; never protected ones.
+    // Scale-in takes tasks that are not healthy yet first, then the newest; never protected ones.
     const candidates = keepers
       .filter((task) => !isProtected(task, now))
-      .sort((a, b) => Number(a.lastStatus === 'RUNNING') - Number(b.lastStatus === 'RUNNING') || b.createdAt.getTime() - a.createdAt.getTime());
+      .sort((a, b) => Number(isHealthy(a)) - Number(isHealthy(b)) || b.createdAt.getTime() - a.createdAt.getTime());
     for (const task of candidates.slice(0, excess)) stop.push({ task, why: 'scale-in' });
   }
   return { start, stop };
@@ -84,15 +96,20 @@ export interface DeploymentProgress {
   primaryCompleted: boolean;
 }
 
-export function deploymentProgress(service: TwinService, tasks: readonly TwinTask[]): DeploymentProgress {
+/** Steady state: no other deployment has tasks left and the PRIMARY's desired count of tasks is healthy. */
+export function deploymentProgress(
+  service: TwinService,
+  tasks: readonly TwinTask[],
+  isHealthy: (task: TwinTask) => boolean = (task) => task.lastStatus === 'RUNNING',
+): DeploymentProgress {
   const [primary, ...older] = service.deployments;
   const alive = tasks.filter((task) => task.lastStatus !== 'STOPPED');
   const finished = older.filter((deployment) => !alive.some((task) => task.deploymentId === deployment.id)).map((deployment) => deployment.id);
-  if (primary === undefined || primary.rolloutState === 'COMPLETED') return { finished, primaryCompleted: false };
+  if (primary === undefined || primary.rolloutState !== 'IN_PROGRESS') return { finished, primaryCompleted: false };
   const othersRemain = older.length > finished.length;
   const primaryTasks = tasks.filter((task) => task.deploymentId === primary.id && isInService(task));
-  const running = primaryTasks.filter((task) => task.lastStatus === 'RUNNING').length;
-  const primaryCompleted = !othersRemain && running === service.desiredCount && primaryTasks.length === running;
+  const healthy = primaryTasks.filter(isHealthy).length;
+  const primaryCompleted = !othersRemain && healthy === service.desiredCount && primaryTasks.length === healthy;
   return { finished, primaryCompleted };
 }
 

@@ -1,6 +1,7 @@
 import type { ScaledClock } from '../cloud/clock.js';
 import type { StopRequest, TaskLifecycle } from './lifecycle.js';
 import type { IdSource, TwinDeployment, TwinService, TwinTask } from './model.js';
+import type { NewDeploymentOptions, Rollouts } from './rollout.js';
 import type { StopWhy } from './scheduler.js';
 import { deploymentProgress, planService } from './scheduler.js';
 import type { TwinStore } from './store.js';
@@ -11,8 +12,12 @@ export interface SchedulerHost {
   lifecycle: TaskLifecycle;
   ids: IdSource;
   drainingHonoursProtection: boolean;
+  /** Task health, the circuit breaker and rollbacks of rolling deployments. */
+  rollouts: Rollouts;
   /** Emits the deployment state change event and tells listeners. */
   deploymentChanged(service: TwinService, deployment: TwinDeployment): void;
+  /** True when another scheduler runs the service this pass (strategies/engine.ts: BLUE_GREEN, LINEAR, CANARY, task sets). */
+  delegate?: (service: TwinService) => boolean;
 }
 
 /** Bounds one reconciliation, in case stops and starts kept feeding each other. */
@@ -46,8 +51,12 @@ export class ServiceScheduler {
     }
   }
 
-  /** A new PRIMARY deployment; the previous ones become ACTIVE and are rolled away. */
-  newDeployment(service: TwinService, taskDefinitionArn: string): TwinDeployment {
+  /**
+   * A new PRIMARY deployment; the previous ones become ACTIVE and are rolled away, by deployment:
+   * tasks of the same task definition are replaced too (forceNewDeployment, configuration changes).
+   * Its tasks run the service's current configuration unless the options name another (rollback).
+   */
+  newDeployment(service: TwinService, taskDefinitionArn: string, options: NewDeploymentOptions = {}): TwinDeployment {
     const now = this.host.clock.now();
     for (const deployment of service.deployments) {
       if (deployment.status === 'PRIMARY') {
@@ -55,30 +64,39 @@ export class ServiceScheduler {
         deployment.updatedAt = now;
       }
     }
+    const configuration = options.configuration ?? service.configuration;
     const deployment: TwinDeployment = {
-      id: `ecs-svc/${this.host.ids.digits(19)}`,
+      id: options.reuse?.id ?? `ecs-svc/${this.host.ids.digits(19)}`,
       status: 'PRIMARY',
       taskDefinitionArn,
       rolloutState: 'IN_PROGRESS',
-      createdAt: now,
+      ...(options.rolloutStateReason === undefined ? {} : { rolloutStateReason: options.rolloutStateReason }),
+      failedTasks: 0,
+      ...(configuration === undefined ? {} : { configuration }),
+      createdAt: options.reuse?.createdAt ?? now,
       updatedAt: now,
     };
+    if (options.reuse !== undefined) service.deployments = service.deployments.filter((earlier) => earlier.id !== deployment.id);
     service.deployments.unshift(deployment);
     this.host.deploymentChanged(service, deployment);
     return deployment;
   }
 
   private runService(service: TwinService): void {
-    const { store, lifecycle } = this.host;
+    if (this.host.delegate?.(service) === true) return;
+    const { store, lifecycle, rollouts } = this.host;
     const plan = planService({
       service,
       tasks: store.tasksOfService(service),
       now: this.host.clock.now(),
       isOnDrainingInstance: (task) => task.containerInstanceArn !== undefined && store.instances.get(task.containerInstanceArn)?.status === 'DRAINING',
       drainingHonoursProtection: this.host.drainingHonoursProtection,
+      isHealthy: (task) => rollouts.countsAsHealthy(task),
+      isFailing: (task) => rollouts.failedCheck(task) !== undefined,
     });
     for (const { task, why } of plan.stop) {
       const request = this.stopRequest(service, task, why);
+      if (why === 'unhealthy') rollouts.stoppedForHealth(task);
       // Stops the scheduler decides go through the load balancer first (StopTask does not model it).
       if (service.deregistrationDelaySeconds) lifecycle.deregisterThenStop(task, request, service.deregistrationDelaySeconds);
       else lifecycle.requestStop(task, request);
@@ -94,7 +112,11 @@ export class ServiceScheduler {
     const stoppedReason =
       why === 'instance-draining'
         ? `Container instance ${task.containerInstanceArn ?? ''} is DRAINING: task stopped by the service scheduler`
-        : `Scaling activity initiated by (deployment ${primary})`;
+        : why === 'unhealthy'
+          ? this.host.rollouts.failedCheck(task) === 'target'
+            ? 'Task failed ELB health checks'
+            : 'Task failed container health checks'
+          : `Scaling activity initiated by (deployment ${primary})`;
     return {
       stopCode: 'ServiceSchedulerInitiated',
       stoppedReason,
@@ -106,7 +128,7 @@ export class ServiceScheduler {
   /** Starts one task of the PRIMARY deployment; false when an EC2 service has nowhere to place it. */
   private launch(service: TwinService): boolean {
     const primary = service.deployments[0];
-    if (primary === undefined) return false;
+    if (primary === undefined || primary.rolloutState === 'FAILED') return false;
     let containerInstanceArn: string | undefined;
     if (service.launchType === 'EC2') {
       containerInstanceArn = this.host.store.placeOnInstance(service.clusterArn)?.containerInstanceArn;
@@ -120,7 +142,7 @@ export class ServiceScheduler {
       launchType: service.launchType,
       ...(service.capacityProvider === undefined ? {} : { capacityProviderName: service.capacityProvider }),
       ...(containerInstanceArn === undefined ? {} : { containerInstanceArn }),
-      startupSeconds: service.startupSeconds,
+      ...this.host.rollouts.launchOptions(service, primary.taskDefinitionArn),
       deploymentId: primary.id,
       startedBy: primary.id,
     });
@@ -128,7 +150,7 @@ export class ServiceScheduler {
   }
 
   private progressDeployments(service: TwinService): void {
-    const progress = deploymentProgress(service, this.host.store.tasksOfService(service));
+    const progress = deploymentProgress(service, this.host.store.tasksOfService(service), (task) => this.host.rollouts.countsAsHealthy(task));
     if (progress.finished.length > 0) {
       service.deployments = service.deployments.filter((deployment) => deployment.status === 'PRIMARY' || !progress.finished.includes(deployment.id));
     }
@@ -136,6 +158,7 @@ export class ServiceScheduler {
     if (progress.primaryCompleted && primary !== undefined) {
       primary.rolloutState = 'COMPLETED';
       primary.updatedAt = this.host.clock.now();
+      this.host.rollouts.completed(service, primary);
       this.host.deploymentChanged(service, primary);
     }
   }

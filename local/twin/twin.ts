@@ -10,12 +10,23 @@ import { copyTask, IdSource, SPOT_WARNING_SECONDS } from './model.js';
 import { Outbox } from './outbox.js';
 import type { ServiceSpec } from './records.js';
 import { buildContainerInstance, buildService, DEFAULT_STARTUP_SECONDS, DEFAULT_STOP_TIMEOUT_SECONDS, NAME, validateStopTimeout } from './records.js';
+import type { RollingServiceChange } from './rolling-settings.js';
+import { applyRollingChange } from './rolling-settings.js';
+import type { RollbackMode } from './rollout.js';
+import { Rollouts } from './rollout.js';
 import { ServiceScheduler } from './service-scheduler.js';
+import type { TaskDefinitionBehaviour } from './task-definitions.js';
 import { snapshotOf } from './snapshot.js';
+import { StrategyEngine, type TrafficTarget } from './strategies/engine.js';
+import { TargetHealthBook, type TargetHealthDescription, type TargetHealthState, type TargetRequest } from './target-health.js';
+import { configureNewService, NO_TASK_DEFINITION, type StrategyServiceSpec } from './strategies/setup.js';
 import { TwinStore } from './store.js';
 import { ApiThrottle } from './throttle.js';
 
 export type { ServiceSpec } from './records.js';
+export type { StrategyServiceSpec } from './strategies/setup.js';
+export type { TrafficTarget } from './strategies/engine.js';
+export type { TargetHealthDescription, TargetHealthState, TargetRequest } from './target-health.js';
 
 export interface EcsTwinOptions {
   clock: ScaledClock;
@@ -36,6 +47,29 @@ export interface EcsTwinOptions {
   drainingHonoursProtection?: boolean;
   /** Scenario seconds between scheduler ticks (1). */
   tickSeconds?: number;
+  /** How a failed deployment rolls back (rollout.ts): a new deployment of the earlier revision (default) or the earlier deployment again. */
+  rollbackMode?: RollbackMode;
+  /**
+   * Whether a task's healthStatus change is reported as a task state change event. AWS documents
+   * no such event (ecs_cwe_events.html; an open containers-roadmap request, #1019, asks for one)
+   * and its sample task event carries no healthStatus: 'none' by default; 'task-state-change'
+   * emits one (new version, healthStatus in the detail).
+   */
+  healthEvents?: 'none' | 'task-state-change';
+  /**
+   * Lambda Invoke (RequestResponse) for BLUE_GREEN / LINEAR / CANARY lifecycle hooks: resolves
+   * with the function's result, rejects when the invocation or the function fails (which rolls the
+   * deployment back). Without it a Lambda hook fails. See docs/ecs-deployment-strategies.md.
+   */
+  invokeHook?: (functionArn: string, payload: unknown) => Promise<unknown>;
+  /**
+   * Whether task scale-in protection keeps the tasks a BLUE_GREEN / LINEAR / CANARY deployment
+   * scales down (blue at CLEAN_UP, green on rollback) and those an EXTERNAL task set scales down.
+   * task-scale-in-protection.html says a "blue/green update" keeps protected blue tasks until
+   * protection ends, in text written for CodeDeploy; the 2025 native strategies' pages say nothing
+   * of it: so false (protection ignored) by default.
+   */
+  blueGreenHonoursProtection?: boolean;
   onError?: (error: unknown, where: string) => void;
 }
 
@@ -51,6 +85,10 @@ export class EcsTwin {
   private readonly outbox: Outbox;
   private readonly lifecycle: TaskLifecycle;
   private readonly scheduler: ServiceScheduler;
+  private readonly rollouts: Rollouts;
+  private readonly strategies: StrategyEngine;
+  private readonly targets: TargetHealthBook;
+  private readonly healthEvents: boolean;
   private readonly timers = new Map<string, () => void>();
   private readonly standaloneStopTimeouts = new Map<string, number>();
   private readonly stopTick: () => void;
@@ -70,12 +108,45 @@ export class EcsTwin {
       changed: () => this.scheduler.reconcile(),
       reportError: (error, where) => this.outbox.reportError(error, where),
     });
+    this.healthEvents = options.healthEvents === 'task-state-change';
+    this.targets = new TargetHealthBook(this.clock, this.store);
+    this.rollouts = new Rollouts({
+      clock: this.clock,
+      store: this.store,
+      rollbackMode: options.rollbackMode ?? 'new-deployment',
+      newDeployment: (service, taskDefinitionArn, deploymentOptions) => this.scheduler.newDeployment(service, taskDefinitionArn, deploymentOptions),
+      deploymentChanged: (service, deployment) => this.deploymentChanged(service, deployment),
+      healthStatusChanged: (task) => {
+        if (this.healthEvents) this.publishTask(task, { lastStatus: task.lastStatus, desiredStatus: task.desiredStatus });
+      },
+      targetHealthChanged: (task, healthy) => (healthy ? this.targets.passed(task) : this.targets.failed(task)),
+      changed: () => this.scheduler.reconcile(),
+      reportError: (error, where) => this.outbox.reportError(error, where),
+    });
+    this.strategies = new StrategyEngine(
+      {
+        clock: this.clock,
+        store: this.store,
+        lifecycle: this.lifecycle,
+        ids: this.ids,
+        honoursProtection: options.blueGreenHonoursProtection ?? false,
+        invokeHook: options.invokeHook,
+        emit: (event) => this.outbox.emit(event),
+        publishDeployment: (service, deployment) => this.deploymentChanged(service, deployment),
+        reconcile: () => this.scheduler.reconcile(),
+        reportError: (error, where) => this.outbox.reportError(error, where),
+      },
+      this.store.region,
+      this.store.accountId,
+    );
     this.scheduler = new ServiceScheduler({
+      delegate: (service) => this.strategies.handles(service),
       clock: this.clock,
       store: this.store,
       lifecycle: this.lifecycle,
       ids: this.ids,
       drainingHonoursProtection: options.drainingHonoursProtection ?? false,
+      rollouts: this.rollouts,
       deploymentChanged: (service, deployment) => this.deploymentChanged(service, deployment),
     });
     const host: ApiHost = {
@@ -86,6 +157,7 @@ export class EcsTwin {
       stopTask: (task, reason) =>
         this.lifecycle.requestStop(task, { stopCode: 'UserInitiated', stoppedReason: reason, sigterm: 'StopTask', graceSeconds: this.stopTimeoutOf(task) }),
       setInstanceStatus: (instance, status) => this.setInstanceStatus(instance, status),
+      strategies: { engine: this.strategies, ids: this.ids, createService: (spec) => this.addService(spec) },
     };
     this.api = new EcsJsonApi(host, this.throttle, () => this.scheduler.reconcile());
     this.stopTick = this.clock.every(options.tickSeconds ?? 1, () => this.outbox.guarded('scheduler tick', () => this.scheduler.reconcile()));
@@ -98,12 +170,20 @@ export class EcsTwin {
     return clusterArn;
   }
 
-  createService(spec: ServiceSpec): string {
-    const service = buildService(this.store, spec, this.clock.now());
-    this.store.services.set(service.serviceArn, service);
-    this.scheduler.newDeployment(service, spec.taskDefinition);
+  /** Also BLUE_GREEN / LINEAR / CANARY (deploymentConfiguration.strategy) and EXTERNAL / CODE_DEPLOY services (deploymentController). */
+  createService(spec: StrategyServiceSpec): string {
+    const service = this.addService(spec);
     this.scheduler.reconcile();
     return service.serviceArn;
+  }
+
+  private addService(spec: StrategyServiceSpec): TwinService {
+    const now = this.clock.now();
+    const service = buildService(this.store, { ...spec, taskDefinition: spec.taskDefinition ?? NO_TASK_DEFINITION }, now);
+    const firstDeployment = configureNewService(this.store, this.ids, service, spec, now);
+    this.store.services.set(service.serviceArn, service);
+    if (firstDeployment !== undefined) this.scheduler.newDeployment(service, firstDeployment);
+    return service;
   }
 
   /** A task outside any service (RunTask): protection does not apply to it. */
@@ -142,10 +222,99 @@ export class EcsTwin {
 
   deploy(cluster: string, service: string, taskDefinitionArn: string): string {
     const found = this.findService(cluster, service);
+    if (found.deploymentController === 'EXTERNAL' || found.deploymentController === 'CODE_DEPLOY') {
+      throw new TwinUsageError(`service ${service} uses the ${found.deploymentController} deployment controller: deploy through task sets`);
+    }
     this.store.rememberTaskDefinition(taskDefinitionArn);
     const deployment = this.scheduler.newDeployment(found, taskDefinitionArn);
     this.scheduler.reconcile();
     return deployment.id;
+  }
+
+  /**
+   * UpdateService as an operator calls it: a new task definition, forceNewDeployment or a changed
+   * revision setting (networkConfiguration, platformVersion, loadBalancers, ...) starts a
+   * deployment that replaces every task, also those of the same task definition; the circuit
+   * breaker, grace period and capacity provider change without one. Returns the new deployment's id.
+   */
+  updateServiceConfiguration(
+    cluster: string,
+    service: string,
+    update: RollingServiceChange & { taskDefinition?: string; desiredCount?: number; forceNewDeployment?: boolean; minimumHealthyPercent?: number; maximumPercent?: number },
+  ): string | undefined {
+    const found = this.findService(cluster, service);
+    const { taskDefinition, ...change } = update;
+    if (change.desiredCount !== undefined && !(Number.isInteger(change.desiredCount) && change.desiredCount >= 0)) throw invalidParameter('desiredCount must be a non-negative integer.');
+    const before = found.deployments[0];
+    this.updateService(found, { ...change, ...(taskDefinition === undefined ? {} : { taskDefinitionArn: this.store.resolveTaskDefinition(taskDefinition) }) });
+    this.scheduler.reconcile();
+    const after = found.deployments[0];
+    return after !== before ? after?.id : undefined;
+  }
+
+  /** Makes tasks of a revision fail to start or fail their health checks, so that a scenario can deploy a broken revision. */
+  setTaskDefinitionBehaviour(taskDefinitionArn: string, behaviour: TaskDefinitionBehaviour): void {
+    this.rollouts.behaviours.set(taskDefinitionArn, behaviour);
+  }
+
+  /** StopServiceDeployment (stopType ROLLBACK) of the service's PRIMARY deployment; returns the rollback deployment's id. */
+  rollBackDeployment(cluster: string, service: string): string {
+    const found = this.findService(cluster, service);
+    const primary = found.deployments[0];
+    if (primary === undefined) throw new TwinUsageError(`service ${service} has no deployment`);
+    const id = this.rollouts.stop(found, primary);
+    this.scheduler.reconcile();
+    return id;
+  }
+
+  /** The load balancer's view of a task: its target group and the share (percent) of new production sessions the group gets. */
+  trafficTarget(taskArn: string): TrafficTarget {
+    return this.strategies.trafficTarget(this.taskOrThrow(taskArn));
+  }
+
+  /**
+   * Elastic Load Balancing's DescribeTargetHealth for a target group a service of the twin names
+   * in its loadBalancers: every registered target (or the ones named; `unused` when not
+   * registered). Throws TwinUsageError for a target group no service names (knowsTargetGroup).
+   */
+  targetHealth(targetGroupArn: string, targets?: readonly TargetRequest[]): TargetHealthDescription[] {
+    if (!this.targets.knows(targetGroupArn)) throw new TwinUsageError(`no service of the twin names target group ${targetGroupArn}`);
+    return this.targets.describe(targetGroupArn, targets);
+  }
+
+  knowsTargetGroup(targetGroupArn: string): boolean {
+    return this.targets.knows(targetGroupArn);
+  }
+
+  /**
+   * A task's target state, for load balancers that route by it (the simulated workload, the
+   * process-mode balancer): undefined when its service has no load balancer (or the task is
+   * unknown), `unused` while it is not registered.
+   */
+  targetHealthState(taskArn: string): TargetHealthState | undefined {
+    return this.targets.stateOf(taskArn);
+  }
+
+  /** The service's current BLUE_GREEN / LINEAR / CANARY deployment (DescribeServiceDeployments has the rest), or undefined. */
+  serviceDeployment(cluster: string, service: string): { serviceDeploymentArn: string; status: string; lifecycleStage?: string; productionWeights: Record<string, number> } | undefined {
+    const run = this.strategies.current(this.findService(cluster, service));
+    if (run === undefined) return undefined;
+    const { serviceDeploymentArn, status, lifecycleStage } = run.record;
+    return { serviceDeploymentArn, status, ...(lifecycleStage ? { lifecycleStage } : {}), productionWeights: Object.fromEntries(run.production) };
+  }
+
+  /** An operator's rollback of the current BLUE_GREEN / LINEAR / CANARY deployment (StopServiceDeployment ROLLBACK); returns its ARN. */
+  rollBackServiceDeployment(cluster: string, service: string): string {
+    const run = this.strategies.current(this.findService(cluster, service));
+    if (run === undefined) throw new TwinUsageError(`service ${service} has no BLUE_GREEN / LINEAR / CANARY deployment in progress`);
+    this.strategies.rollback(run.record.serviceDeploymentArn);
+    this.scheduler.reconcile();
+    return run.record.serviceDeploymentArn;
+  }
+
+  /** ContinueServiceDeployment: CONTINUE or ROLLBACK a pause hook that is AWAITING_ACTION. */
+  continueServiceDeployment(hookId: string, action: 'CONTINUE' | 'ROLLBACK'): void {
+    this.strategies.continueHook(hookId, action);
   }
 
   setDesiredCount(cluster: string, service: string, desiredCount: number): void {
@@ -214,6 +383,7 @@ export class EcsTwin {
   stop(): void {
     this.stopTick();
     this.lifecycle.cancelAll();
+    this.rollouts.cancelAll();
     for (const cancel of this.timers.values()) cancel();
     this.timers.clear();
   }
@@ -222,12 +392,13 @@ export class EcsTwin {
     if (change.minimumHealthyPercent !== undefined) service.minimumHealthyPercent = change.minimumHealthyPercent;
     if (change.maximumPercent !== undefined) service.maximumPercent = change.maximumPercent;
     if (change.desiredCount !== undefined) service.desiredCount = change.desiredCount;
+    const revisionChanged = applyRollingChange(service, change);
     const primary = service.deployments[0];
     const taskDefinitionArn = change.taskDefinitionArn ?? primary?.taskDefinitionArn;
     if (taskDefinitionArn === undefined) return;
     if (change.taskDefinitionArn !== undefined) this.store.rememberTaskDefinition(taskDefinitionArn);
-    // A desiredCount change alone is no deployment; a new task definition (or a forced one) is.
-    if (change.forceNewDeployment === true || taskDefinitionArn !== primary?.taskDefinitionArn) this.scheduler.newDeployment(service, taskDefinitionArn);
+    // A desiredCount change alone is no deployment; a new task definition, revision setting (or a forced one) is.
+    if (change.forceNewDeployment === true || revisionChanged || taskDefinitionArn !== primary?.taskDefinitionArn) this.scheduler.newDeployment(service, taskDefinitionArn);
   }
 
   private setInstanceStatus(instance: TwinContainerInstance, status: 'ACTIVE' | 'DRAINING'): void {
@@ -284,7 +455,9 @@ export class EcsTwin {
   private publishTask(task: TwinTask, previous: { lastStatus: TwinTask['lastStatus']; desiredStatus: TwinTask['desiredStatus'] }): void {
     task.version += 1;
     task.updatedAt = this.clock.now();
-    this.outbox.emit(taskStateChangeEvent(this.eventContext(), task));
+    this.targets.taskChanged(task, previous);
+    this.rollouts.taskChanged(task, previous);
+    this.outbox.emit(taskStateChangeEvent(this.eventContext(), task, this.healthEvents));
     this.outbox.notify({ kind: 'task', task: copyTask(task), previous });
   }
 

@@ -1,6 +1,9 @@
+import { deploymentConfigurationView, rollingDeploymentView, rollingServiceView } from './api-rolling.js';
 import { AGENT_VERSION_INFO, CONTAINER_NAME, containerArn, containerInstanceAttributes, containerStatus, REGISTERED_RESOURCES, rolloutReason } from './events.js';
 import type { TwinContainerInstance, TwinService, TwinTask } from './model.js';
 import { isProtected } from './model.js';
+import { containerNetworkInterfaces, taskAttachments } from './network.js';
+import { strategyServiceView } from './strategies/views.js';
 import { taskCounts } from './scheduler.js';
 import type { TwinStore } from './store.js';
 
@@ -51,9 +54,9 @@ export function taskView(task: TwinTask): Record<string, unknown> {
     stoppedAt: epoch(task.stoppedAt),
     stopCode: task.stopCode,
     stoppedReason: task.stoppedReason,
-    healthStatus: 'UNKNOWN',
+    healthStatus: task.healthStatus ?? 'UNKNOWN',
     enableExecuteCommand: false,
-    attachments: [],
+    attachments: taskAttachments(task, 'ElasticNetworkInterface'),
     attributes: [],
     containers: [
       defined({
@@ -62,7 +65,8 @@ export function taskView(task: TwinTask): Record<string, unknown> {
         name: CONTAINER_NAME,
         lastStatus: containerStatus(task),
         exitCode: task.exitCode,
-        healthStatus: 'UNKNOWN',
+        networkInterfaces: containerNetworkInterfaces(task),
+        healthStatus: task.healthStatus ?? 'UNKNOWN',
         cpu: '0',
       }),
     ],
@@ -93,7 +97,7 @@ function placement(service: TwinService): Record<string, unknown> {
 export function serviceView(service: TwinService, store: TwinStore): Record<string, unknown> {
   const tasks = store.tasksOfService(service);
   const counts = taskCounts(tasks);
-  return {
+  return strategyServiceView(service, store, {
     serviceArn: service.serviceArn,
     serviceName: service.serviceName,
     clusterArn: service.clusterArn,
@@ -103,11 +107,8 @@ export function serviceView(service: TwinService, store: TwinStore): Record<stri
     pendingCount: counts.pendingCount,
     ...placement(service),
     taskDefinition: service.deployments[0]?.taskDefinitionArn,
-    deploymentConfiguration: {
-      deploymentCircuitBreaker: { enable: false, rollback: false },
-      maximumPercent: service.maximumPercent,
-      minimumHealthyPercent: service.minimumHealthyPercent,
-    },
+    deploymentConfiguration: deploymentConfigurationView(service),
+    ...rollingServiceView(service),
     deployments: service.deployments.map((deployment) => {
       const own = taskCounts(tasks.filter((task) => task.deploymentId === deployment.id));
       return {
@@ -117,10 +118,10 @@ export function serviceView(service: TwinService, store: TwinStore): Record<stri
         desiredCount: deployment.status === 'PRIMARY' ? service.desiredCount : own.desiredCount,
         pendingCount: own.pendingCount,
         runningCount: own.runningCount,
-        failedTasks: 0,
         createdAt: epochSeconds(deployment.createdAt),
         updatedAt: epochSeconds(deployment.updatedAt),
         ...placement(service),
+        ...rollingDeploymentView(deployment),
         rolloutState: deployment.rolloutState,
         rolloutStateReason: rolloutReason(deployment),
       };
@@ -135,7 +136,7 @@ export function serviceView(service: TwinService, store: TwinStore): Record<stri
     propagateTags: 'NONE',
     enableExecuteCommand: false,
     availabilityZoneRebalancing: 'DISABLED',
-  };
+  });
 }
 
 export function containerInstanceView(instance: TwinContainerInstance, store: TwinStore): Record<string, unknown> {

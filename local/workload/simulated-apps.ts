@@ -1,4 +1,4 @@
-import { closeSession, heartbeat, openSession, registerTask, type RegistryWriter, type TaskRegistration } from '../../functions/registry/sessions.js';
+import { closeSession, heartbeat, openSession, readTask, registerTask, type RegistryWriter, type TaskRegistration } from '../../functions/registry/sessions.js';
 import type { ScaledClock } from '../cloud/clock.js';
 import type { DropCause, SessionLedger } from './session-ledger.js';
 import { sleep } from '../cloud/timing.js';
@@ -15,10 +15,11 @@ export interface SimulatedAppsOptions {
   /** Heartbeats never come faster than this in real time, whatever the scale. */
   minHeartbeatMs?: number;
   /**
-   * Scenario seconds before a new task gets its first session: the load balancer's health checks.
-   * Default 150, an ALB target group's defaults (5 healthy checks, 30 s apart).
+   * The load balancer's view of a task (the ECS twin's targetHealthState): a task of a service
+   * behind a load balancer gets new sessions only while its target is `healthy`; undefined (no
+   * load balancer, or no twin) lets a task take sessions as soon as it runs and is registered.
    */
-  healthCheckSeconds?: number;
+  targetHealth?: (task: AppTask) => string | undefined;
   /** Apps of services the orchestrator does not manage still count sessions, but register nothing. */
   registers?: (task: AppTask) => boolean;
   onError?: (what: string, error: unknown) => void;
@@ -33,11 +34,12 @@ interface AppState {
   stopReason?: string;
   sessions: Map<string, () => void>;
   stopHeartbeat: () => void;
-  stopHealthChecks?: () => void;
   /** The agent is silent: no heartbeat is sent (muteHeartbeats). */
   muted?: boolean;
   /** Set while the load balancer deregisters the task: tells it that the last connection closed. */
   lbDrained?: () => void;
+  /** Set while the registry refuses sessions (a drain marked the task DRAINING): the app watches its item. */
+  stopWatch?: () => void;
 }
 
 const RETRY_DELAYS_MS = [50, 200, 500, 1000, 2000];
@@ -63,19 +65,16 @@ export class SimulatedApps {
     const heartbeatMs = Math.max(this.options.clock.ms(this.options.heartbeatSeconds ?? 30), this.options.minHeartbeatMs ?? 500);
     const state: AppState = { task, registered: false, accepting: false, terminating: false, sessions: new Map(), stopHeartbeat: () => undefined };
     this.apps.set(task.taskArn, state);
-    const passHealthChecks = () => {
-      state.stopHealthChecks = this.options.clock.after(this.options.healthCheckSeconds ?? 150, () => {
-        if (!state.terminating) state.accepting = true;
-      });
-    };
+    // The server accepts sessions once it runs and (managed) registered its task; whether the load
+    // balancer sends it any is the target's health (targetHealth), checked per session.
     if (!(this.options.registers?.(task) ?? true)) {
-      passHealthChecks();
+      state.accepting = true;
       return;
     }
     void this.retrying(`registering ${task.taskArn}`, () => registerTask(this.options.writer, task)).then((ok) => {
       if (!ok || state.terminating) return;
       state.registered = true;
-      passHealthChecks();
+      state.accepting = true;
       // One heartbeat at a time: a slow registry must not pile writes up behind each other.
       let timer: NodeJS.Timeout | undefined;
       const beat = () => {
@@ -96,6 +95,7 @@ export class SimulatedApps {
     if (state === undefined) return this.exitContainer(task.taskArn);
     state.accepting = false;
     state.terminating = true;
+    state.stopWatch?.();
     state.stopReason = info.reason;
     if (state.sessions.size === 0) this.exit(state);
   }
@@ -109,7 +109,7 @@ export class SimulatedApps {
     }
     state.sessions.clear();
     state.stopHeartbeat();
-    state.stopHealthChecks?.();
+    state.stopWatch?.();
     state.accepting = false;
     this.apps.delete(task.taskArn);
   }
@@ -148,10 +148,10 @@ export class SimulatedApps {
     return true;
   }
 
-  /** Tasks a load balancer would send a new session to, fewest sessions first. */
+  /** Tasks a load balancer would send a new session to (accepting, and healthy behind a load balancer), fewest sessions first. */
   acceptingTasks(filter: (task: AppTask) => boolean = () => true): AppTask[] {
     return [...this.apps.values()]
-      .filter((state) => state.accepting && filter(state.task))
+      .filter((state) => this.routable(state) && filter(state.task))
       .sort((a, b) => a.sessions.size - b.sessions.size)
       .map((state) => state.task);
   }
@@ -166,11 +166,12 @@ export class SimulatedApps {
    */
   async open(taskArn: string, sessionId: string, durationSeconds: number): Promise<boolean> {
     const state = this.apps.get(taskArn);
-    if (state === undefined || !state.accepting) return false;
+    if (state === undefined || !this.routable(state)) return false;
     if (state.registered) {
       const result = await openSession(this.options.writer, taskArn, sessionId);
       if (result !== 'opened' && result !== 'already-open') {
         state.accepting = false;
+        if (result === 'refused-not-active') this.watchForResume(state);
         return false;
       }
     }
@@ -183,6 +184,42 @@ export class SimulatedApps {
     const cancel = this.options.clock.after(durationSeconds, () => void this.close(state, sessionId));
     state.sessions.set(sessionId, cancel);
     return true;
+  }
+
+  /**
+   * As the agent's drain watch does (agent/src/agent.ts, "resumed"): while the registry refuses
+   * sessions the app polls its item (the agent's drainPollSeconds, 5), and takes sessions again once
+   * the item is ACTIVE again before SIGTERM (a drain cancelled by an operator or by a rollback).
+   */
+  private watchForResume(state: AppState): void {
+    if (state.stopWatch !== undefined || state.terminating) return;
+    const pollMs = Math.max(this.options.clock.ms(5), 500);
+    let timer: NodeJS.Timeout | undefined;
+    const poll = () => {
+      timer = setTimeout(() => {
+        void readTask(this.options.writer, state.task.taskArn)
+          .then((item) => {
+            if (state.terminating || this.apps.get(state.task.taskArn) !== state) return;
+            if (item?.status === 'ACTIVE') {
+              state.stopWatch = undefined;
+              state.accepting = true;
+              return;
+            }
+            if (item !== undefined && item.status !== 'DRAINING') return;
+            poll();
+          })
+          .catch(() => poll());
+      }, pollMs);
+    };
+    poll();
+    state.stopWatch = () => clearTimeout(timer);
+  }
+
+  /** Accepting, and behind a load balancer a healthy target: the balancer sends it new sessions. */
+  private routable(state: AppState): boolean {
+    if (!state.accepting) return false;
+    const health = this.options.targetHealth?.(state.task);
+    return health === undefined || health === 'healthy';
   }
 
   private async close(state: AppState, sessionId: string): Promise<void> {
@@ -223,6 +260,7 @@ export class SimulatedApps {
   stop(): void {
     for (const state of this.apps.values()) {
       state.stopHeartbeat();
+      state.stopWatch?.();
       for (const cancel of state.sessions.values()) cancel();
     }
     this.apps.clear();

@@ -1,6 +1,7 @@
 import type { ScaledClock } from '../cloud/clock.js';
 import { type DurationModel, SeededRandom, sessionDuration } from '../random.js';
 import type { SessionLedger } from './session-ledger.js';
+import { type RouteTarget, routeOrder } from './routing.js';
 import type { AppTask, SimulatedApps } from './simulated-apps.js';
 
 export interface WorkloadOptions {
@@ -15,6 +16,12 @@ export interface WorkloadOptions {
   targets?: (task: AppTask) => boolean;
   /** Prefix of session ids, so that two workloads in one registry never collide. */
   idPrefix?: string;
+  /**
+   * The load balancer's target groups and their weights (the twin's trafficTarget): a new session
+   * goes to a group picked by weight, so blue/green, linear and canary shifts reach the workload.
+   * Absent: every accepting task is one group.
+   */
+  route?: (task: AppTask) => RouteTarget;
 }
 
 /**
@@ -67,7 +74,8 @@ export class SessionWorkload {
     this.sequence += 1;
     const id = `${this.options.idPrefix ?? 'session'}-${String(this.sequence).padStart(6, '0')}`;
     const plannedSeconds = sessionDuration(this.random, this.options.durations);
-    for (const task of this.options.apps.acceptingTasks(this.options.targets)) {
+    const accepting = this.options.apps.acceptingTasks(this.options.targets);
+    for (const task of this.options.route ? routeOrder(accepting, this.options.route, this.random) : accepting) {
       try {
         if (await this.options.apps.open(task.taskArn, id, plannedSeconds)) {
           // Recorded before the close timer can fire: open() only arms it, it never runs it.

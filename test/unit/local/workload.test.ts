@@ -66,6 +66,7 @@ describe('scaled template parameters', () => {
       HeartbeatTimeoutSeconds: '10',
       ProtectionRenewBeforeSeconds: '216',
       FargateSpotWarningSeconds: '1',
+      TargetHealthRecheckSeconds: '0.1',
     });
     // The Spot deadline never falls after the twin's kill (120 s x 0.03 = 3.6 s, not 4).
     expect(scaledParameters(loadTemplate(), 0.03).FargateSpotWarningSeconds).toBe('3');

@@ -30,9 +30,9 @@ async function fakeTarget(status: number): Promise<FakeTarget> {
   return target;
 }
 
-function balancer(): LoadBalancer {
+function balancer(targetHealth?: (taskArn: string) => string | undefined): LoadBalancer {
   // One scenario second = 1 ms: checks every 10 ms, healthy after 2 passes, out after 2 failures.
-  const created = new LoadBalancer({ clock: new ScaledClock(0.001), intervalSeconds: 10, healthyThreshold: 2, unhealthyThreshold: 2, minIntervalMs: 10 });
+  const created = new LoadBalancer({ clock: new ScaledClock(0.001), intervalSeconds: 10, healthyThreshold: 2, unhealthyThreshold: 2, minIntervalMs: 10, ...(targetHealth ? { targetHealth } : {}) });
   balancers.push(created);
   return created;
 }
@@ -74,5 +74,36 @@ describe('Load balancer in front of task processes', () => {
     await new Promise((resolve) => target.server.close(resolve));
 
     await waitFor('the target to be deregistered', () => lb.snapshot().length === 0, 5000);
+  });
+
+  it('behind a twin load balancer, sends sessions to a target only once the twin reports it healthy, and not while its own probes fail', async () => {
+    // prepare
+    const [behind, plain] = [await fakeTarget(200), await fakeTarget(200)];
+    const twinStates = new Map<string, string | undefined>([['behind', 'initial'], ['plain', undefined]]);
+    const lb = balancer((taskArn) => twinStates.get(taskArn));
+    lb.register({ taskArn: 'behind', port: behind.port });
+    lb.register({ taskArn: 'plain', port: plain.port });
+    await waitFor('the plain target healthy by its own checks', () => lb.pick()?.taskArn === 'plain', 5000);
+    lb.connectionOpened('plain');
+
+    // act
+    const whileInitial = lb.pick((target) => target.taskArn === 'behind');
+    twinStates.set('behind', 'healthy');
+    const onceHealthy = lb.pick();
+    behind.status = 503;
+    await waitFor('the failing target out', () => lb.pick((target) => target.taskArn === 'behind') === undefined, 5000);
+    behind.status = 200;
+    await waitFor('the target back', () => lb.pick((target) => target.taskArn === 'behind'), 5000);
+    twinStates.set('behind', 'draining');
+    const whileDraining = lb.pick((target) => target.taskArn === 'behind');
+
+    // assert
+    expect(whileInitial).toBeUndefined();
+    expect(onceHealthy?.taskArn).toBe('behind');
+    expect(whileDraining).toBeUndefined();
+    expect(lb.snapshot().map((target) => [target.taskArn, target.healthy])).toEqual([
+      ['behind', false],
+      ['plain', true],
+    ]);
   });
 });

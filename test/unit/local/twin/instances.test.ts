@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseContainerInstanceDraining } from '../../../../functions/events/ecs.js';
 import type { EcsTwinOptions, TwinTask } from '../../../../local/twin/index.js';
-import { apiError, CLUSTER, runningOf, startTwin, taskDefinition, tasksOf, waitFor } from './support.js';
+import { apiError, CLUSTER, runningOf, serviceSnapshot, startTwin, taskDefinition, tasksOf, waitFor } from './support.js';
 
 const FIRST = 'i-0a1b2c3d4e5f60001';
 const SECOND = 'i-0a1b2c3d4e5f60002';
@@ -13,6 +13,8 @@ async function fleet(options: Partial<EcsTwinOptions> = {}) {
   const otherArn = harness.twin.registerContainerInstance(CLUSTER, { ec2InstanceId: SECOND });
   harness.twin.createService({ cluster: CLUSTER, name: 'desk', desiredCount: 2, taskDefinition: taskDefinition(1), launchType: 'EC2' });
   await waitFor('two tasks', () => runningOf(harness.twin, 'desk').length === 2);
+  // A steady service: tasks that have not passed their health checks yet would go at once.
+  await waitFor('a steady state', () => serviceSnapshot(harness.twin, 'desk').deployments[0]?.rolloutState === 'COMPLETED');
   const onDraining = runningOf(harness.twin, 'desk').find((task) => task.containerInstanceArn === drainingArn) as TwinTask;
   return { harness, drainingArn, otherArn, onDraining };
 }
@@ -66,7 +68,11 @@ describe('container instance draining', () => {
   it('places no new task on a DRAINING instance, and places again once it is ACTIVE', async () => {
     const { harness, drainingArn, otherArn } = await fleet();
     await harness.twin.api.handle('UpdateContainerInstancesState', { cluster: CLUSTER, containerInstances: [drainingArn], status: 'DRAINING' });
-    await waitFor('both tasks on the other instance', () => runningOf(harness.twin, 'desk').filter((task) => task.containerInstanceArn === otherArn).length === 2);
+    // The drained task goes once its replacement on the other instance passed its health checks.
+    await waitFor(
+      'both tasks on the other instance',
+      () => runningOf(harness.twin, 'desk').filter((task) => task.containerInstanceArn === otherArn).length === 2 && runningOf(harness.twin, 'desk').length === 2,
+    );
 
     await harness.twin.api.handle('UpdateContainerInstancesState', { cluster: CLUSTER, containerInstances: [drainingArn], status: 'ACTIVE' });
     harness.twin.setDesiredCount(CLUSTER, 'desk', 3);

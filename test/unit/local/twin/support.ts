@@ -4,7 +4,7 @@ import { EcsApiError, EcsTwin, type EcsTwinOptions, type EventBridgeEnvelope, ty
 
 /*
  * A twin on a fast clock, with every event and every runtime call recorded. 0.002 real seconds
- * per scenario second: a 5 s start-up lasts 10 ms, a 120 s Spot warning 240 ms.
+ * per scenario second: the default 60 s start-up lasts 120 ms, a 120 s Spot warning 240 ms.
  */
 
 export const SCALE = 0.002;
@@ -99,14 +99,21 @@ export function taskEvents(events: EventBridgeEnvelope[], taskArn?: string): Rec
     .map((event) => event.detail);
 }
 
-/** Starts a Fargate service and waits until its tasks run. */
+/** Starts a Fargate service and waits for its steady state: its tasks run and pass their health checks (the first deployment COMPLETED). */
 export async function startService(
   harness: TwinHarness,
   spec: Partial<Parameters<EcsTwin['createService']>[0]> & { name: string; desiredCount: number },
 ): Promise<string> {
   const serviceArn = harness.twin.createService({ cluster: CLUSTER, taskDefinition: taskDefinition(1), ...spec });
   await waitFor(`${spec.desiredCount} running tasks of ${spec.name}`, () => runningOf(harness.twin, spec.name).length === spec.desiredCount);
+  await waitFor(`${spec.name} in a steady state`, () => serviceSnapshot(harness.twin, spec.name).deployments.every((deployment) => deployment.rolloutState === 'COMPLETED'));
   return serviceArn;
+}
+
+export function serviceSnapshot(twin: EcsTwin, name: string): ReturnType<EcsTwin['snapshot']>['services'][number] {
+  const service = twin.snapshot().services.find((candidate) => candidate.serviceName === name);
+  if (service === undefined) throw new Error(`no service ${name}`);
+  return service;
 }
 
 /** The EcsApiError a call fails with. */
