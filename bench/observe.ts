@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { RegistryWriter } from '../functions/registry/sessions.js';
 import type { EcsTwin } from '../local/twin/index.js';
+import type { TwinDeployment } from '../local/twin/model.js';
 
 /**
  * Recorders the benchmark attaches to a running rehearsal. They only watch: the twin's change
@@ -11,7 +12,7 @@ import type { EcsTwin } from '../local/twin/index.js';
 export interface DeploymentRecord {
   serviceArn: string;
   deploymentId: string;
-  rolloutState: 'IN_PROGRESS' | 'COMPLETED';
+  rolloutState: TwinDeployment['rolloutState'];
   /** Real epoch ms. */
   at: number;
 }

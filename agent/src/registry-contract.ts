@@ -90,6 +90,8 @@ export interface TaskItem {
   drainStartedAt?: number;
   drainControl?: DrainControl;
   drainOutcome?: DrainOutcome;
+  /** Set when the orchestrator itself cancelled the drain because the service keeps the task (a rollback); absent for an operator's cancel. */
+  cancelledBy?: 'DEPLOYMENT';
   replacementRequested?: boolean;
   protectionState?: ProtectionState;
   /** Epoch seconds at which ECS scale-in protection lapses. */

@@ -55,7 +55,8 @@ export function isHeartbeatLost(
  * for good, holding up the deployment or scale-in that asked for the drain.
  */
 export function hasUnfinishedDrain(item: Pick<TaskItem, 'status' | 'executionArn' | 'drainReason' | 'drainOutcome'>): boolean {
-  if (item.status === TaskStatus.Draining) return true;
+  // A DRAINING task whose drain recorded its outcome is a blue/green blue task left for ECS's clean-up.
+  if (item.status === TaskStatus.Draining) return item.drainOutcome === undefined;
   return item.status === TaskStatus.Active && item.executionArn !== undefined && item.drainReason !== undefined && item.drainOutcome === undefined;
 }
 
@@ -81,32 +82,6 @@ export interface ServiceView {
   runningCount?: number;
   desiredCount?: number;
   deployments?: readonly { status?: string; taskDefinition?: string; createdAt?: Date }[];
-}
-
-/**
- * Tasks a deployment in progress is replacing that no drain has taken up since it began: its
- * SERVICE_DEPLOYMENT_IN_PROGRESS event never arrived (EventBridge does not promise delivery, and
- * a target that keeps failing ends in a dead-letter queue) or its handler gave up. Without a drain
- * they keep their protection, and the deployment waits for their sessions to end by themselves.
- * A task drained (or cancelled) since the deployment began was taken up already: an operator's
- * cancel is not undone. Like the event's handler, idle tasks are drained too.
- */
-export function leftBehindByDeployment(
-  service: ServiceView,
-  serviceTasks: readonly TaskItem[],
-  ecsStates: ReadonlyMap<string, EcsTaskState>,
-  runningExecutionTasks: ReadonlySet<string>,
-): TaskItem[] {
-  const deployments = service.deployments ?? [];
-  const primary = deployments.find((deployment) => deployment.status === 'PRIMARY');
-  if (service.status !== 'ACTIVE' || deployments.length < 2 || primary?.taskDefinition === undefined) return [];
-  const begunAt = primary.createdAt === undefined ? undefined : Math.floor(primary.createdAt.getTime() / 1000);
-  return serviceTasks.filter((task) => {
-    const state = ecsStates.get(task.taskArn);
-    if (task.status !== TaskStatus.Active || runningExecutionTasks.has(task.taskArn) || !isRunningInEcs(state)) return false;
-    if (state?.kind !== 'known' || state.taskDefinitionArn === undefined || state.taskDefinitionArn === primary.taskDefinition) return false;
-    return task.drainStartedAt === undefined || begunAt === undefined || task.drainStartedAt < begunAt;
-  });
 }
 
 /**

@@ -1,9 +1,11 @@
-import { DescribeServicesCommand, ListServicesCommand } from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand, ListServicesCommand, type Service } from '@aws-sdk/client-ecs';
 import type { Deps } from '../shared/deps.js';
 import { DrainReason, type TaskItem, TaskStatus } from '../registry/model.js';
 import { listDrainingContainerInstances } from './ecs-lookups.js';
 import { asRetryable } from './ecs-errors.js';
-import { type EcsTaskState, leftBehindByDeployment, planScaleIn, type ServiceView } from './reconcile-decisions.js';
+import { type EcsTaskState, planScaleIn, type ServiceView } from './reconcile-decisions.js';
+import { continueIfBlueDrained } from './deployments/blue-green.js';
+import { pacingMode, paceService, unmanagedDeployment } from './deployments/pace-service.js';
 import { isExecutionRunning } from './executions.js';
 import { type ReconcileSummary, type Work } from './reconcile-work.js';
 import { startDrain } from './start-drain.js';
@@ -26,7 +28,7 @@ async function drainingContainerInstances(
   return arns === undefined ? undefined : new Set(arns);
 }
 
-async function listServices(deps: Deps, clusterArn: string): Promise<ServiceView[]> {
+async function listServices(deps: Deps, clusterArn: string): Promise<(ServiceView & Service)[]> {
   const arns: string[] = [];
   let nextToken: string | undefined;
   try {
@@ -35,7 +37,7 @@ async function listServices(deps: Deps, clusterArn: string): Promise<ServiceView
       arns.push(...(page.serviceArns ?? []));
       nextToken = page.nextToken;
     } while (nextToken !== undefined);
-    const services: ServiceView[] = [];
+    const services: (ServiceView & Service)[] = [];
     for (let start = 0; start < arns.length; start += DESCRIBE_SERVICES_BATCH) {
       const response = await deps.ecs.send(
         new DescribeServicesCommand({ cluster: clusterArn, services: arns.slice(start, start + DESCRIBE_SERVICES_BATCH) }),
@@ -51,31 +53,30 @@ async function listServices(deps: Deps, clusterArn: string): Promise<ServiceView
   }
 }
 
-/** Tasks of an earlier revision that a deployment in progress is waiting for, and no drain took up (leftBehindByDeployment). */
-async function drainMissedDeployment(
-  deps: Deps,
-  clusterArn: string,
-  service: ServiceView,
-  live: readonly TaskItem[],
-  states: ReadonlyMap<string, EcsTaskState>,
-  work: Work,
-  summary: ReconcileSummary,
-): Promise<void> {
-  const serviceTasks = live.filter((item) => item.serviceName === service.serviceName);
-  const runningExecutions = new Set<string>();
-  for (const item of leftBehindByDeployment(service, serviceTasks, states, new Set())) {
-    if (item.executionArn === undefined) continue;
-    const running = await work.run('checking a claimed drain', { taskArn: item.taskArn }, () => isExecutionRunning(deps, item.executionArn));
-    if (running !== false) runningExecutions.add(item.taskArn);
-  }
-  for (const item of leftBehindByDeployment(service, serviceTasks, states, runningExecutions)) {
-    const result = await work.run('starting a drain a deployment is waiting for', { taskArn: item.taskArn }, () =>
-      startDrain(deps, { clusterArn, taskArn: item.taskArn, serviceName: service.serviceName, reason: DrainReason.Deployment }),
+/**
+ * A rolling deployment in progress (or failed) is paced again: should its event, or the events of
+ * its new tasks, have been lost (EventBridge does not promise delivery), the drains it waits for
+ * still start, at ECS's pace, and drains a rollback keeps are still cancelled.
+ */
+async function paceDeployment(deps: Deps, clusterArn: string, service: ServiceView & Service, work: Work, summary: ReconcileSummary): Promise<void> {
+  const deployments = service.deployments ?? [];
+  // ECS reports no rolloutState behind a Classic Load Balancer: one deployment is settled then.
+  const settled = deployments.length === 1 && (deployments[0]?.rolloutState ?? 'COMPLETED') === 'COMPLETED';
+  if (settled || service.status !== 'ACTIVE' || unmanagedDeployment(service) !== undefined) return;
+  if (pacingMode(service) === 'traffic-shift') {
+    // A blue drain that ended without reaching the stop step (its task stopped first) did not continue the hook.
+    const continued = await work.run('continuing a drained blue/green deployment', { clusterArn, serviceName: service.serviceName }, () =>
+      continueIfBlueDrained(deps, { clusterArn, serviceName: service.serviceName }),
     );
-    if (result?.status === 'started') {
-      summary.deploymentDrains += 1;
-      deps.logger.info('drain started for a deployment whose event was missed', { taskArn: item.taskArn, serviceName: service.serviceName });
-    }
+    if (continued === 'continued') deps.logger.info('blue/green deployment continued by the reconciler', { serviceName: service.serviceName });
+  }
+  const paced = await work.run('pacing a deployment', { clusterArn, serviceName: service.serviceName }, () =>
+    paceService(deps, { clusterArn, service: service.serviceName }, service),
+  );
+  if (paced === undefined || 'ignored' in paced) return;
+  summary.deploymentDrains += paced.drainsStarted.length;
+  if (paced.drainsStarted.length > 0 || paced.cancelled.length > 0) {
+    deps.logger.info('deployment paced by the reconciler', { serviceName: service.serviceName, drainsStarted: paced.drainsStarted, cancelled: paced.cancelled });
   }
 }
 
@@ -95,7 +96,7 @@ export async function reconcileServices(
   const services = await work.run('listing services', { clusterArn }, () => listServices(deps, clusterArn));
   let drainingInstances: ReadonlySet<string> | undefined;
   for (const service of services ?? []) {
-    await drainMissedDeployment(deps, clusterArn, service, live, states, work, summary);
+    await paceDeployment(deps, clusterArn, service, work, summary);
     if ((service.runningCount ?? 0) <= (service.desiredCount ?? 0)) continue;
     drainingInstances ??= await drainingContainerInstances(deps, clusterArn, states, work);
     if (drainingInstances === undefined) return;

@@ -25,6 +25,8 @@ export const recordDrainInputSchema = z.object({
     service: z.string().min(1).optional(),
     reason: z.enum(DRAIN_REASONS),
     deadline: z.iso.datetime({ offset: true }).optional(),
+    /** ECS stops the task itself once the drain ends (a blue/green deployment's clean-up): release protection only. */
+    ecsStopsTask: z.boolean().optional(),
   }),
 });
 export type RecordDrainInput = z.output<typeof recordDrainInputSchema>;
@@ -40,6 +42,7 @@ export interface RecordedDrain {
   sessionsAtStart: number;
   replacementNeeded: boolean;
   drainStartedAt: number;
+  ecsStopsTask: boolean;
 }
 
 /** Reasons where the task goes away whether or not the service wants it: keep capacity by surging. */
@@ -124,6 +127,7 @@ export async function recordDrain(
     sessionsAtStart: task.sessionCount ?? 0,
     replacementNeeded: needsReplacement(service, request.reason),
     drainStartedAt: epochSeconds(now),
+    ecsStopsTask: request.ecsStopsTask === true,
   };
   deps.metrics.addMetric(MetricName.SessionsAtDrainStart, MetricUnit.Count, recorded.sessionsAtStart);
   deps.logger.info('drain recorded', { ...recorded, executionArn, takenOverFrom: takingOver ? previousOwner : undefined });

@@ -15,6 +15,8 @@ export interface DrainRequest {
   reason: DrainReason;
   /** Absolute deadline; defaults to DEFAULT_DRAIN_SECONDS from now, never later than MAX_DRAIN_SECONDS. */
   deadline?: Date;
+  /** ECS removes the task itself when the drain ends (blue/green clean-up): the workflow only releases protection. */
+  ecsStopsTask?: boolean;
 }
 
 export type StartDrainResult =
@@ -30,6 +32,7 @@ export interface DrainWorkflowInput {
   service?: string;
   reason: DrainReason;
   deadline: string;
+  ecsStopsTask?: true;
 }
 
 export function executionArnFor(stateMachineArn: string, executionName: string): string {
@@ -78,7 +81,9 @@ export async function startDrain(deps: Deps, request: DrainRequest): Promise<Sta
         new UpdateCommand({
           TableName: config.tableName,
           Key: taskKey(request.taskArn),
-          UpdateExpression: 'SET drainAttempt = :attempt, executionArn = :executionArn',
+          // The reason and the cleared outcome make the claim an open drain at once (hasUnfinishedDrain):
+          // pacing counts it, and the reconciler restarts it should this invocation die before StartExecution.
+          UpdateExpression: 'SET drainAttempt = :attempt, executionArn = :executionArn, drainReason = :reason REMOVE drainOutcome, cancelledBy',
           ConditionExpression:
             '(attribute_not_exists(drainAttempt) OR drainAttempt = :previous) AND #status IN (:active, :draining)',
           ExpressionAttributeNames: { '#status': 'status' },
@@ -86,6 +91,7 @@ export async function startDrain(deps: Deps, request: DrainRequest): Promise<Sta
             ':attempt': attempt,
             ':previous': previousAttempt,
             ':executionArn': executionArn,
+            ':reason': request.reason,
             ':active': TaskStatus.Active,
             ':draining': TaskStatus.Draining,
           },
@@ -99,14 +105,30 @@ export async function startDrain(deps: Deps, request: DrainRequest): Promise<Sta
     }
   }
 
-  const deadline = resolveDeadline(deps, request.deadline);
   const serviceName = request.serviceName ?? task.serviceName;
+  const claimed: DrainRequest = { ...request, clusterArn: task.clusterArn ?? request.clusterArn, ...(serviceName === undefined ? {} : { serviceName }) };
+  return startClaimedDrain(deps, claimed, { executionName, executionArn, attempt });
+}
+
+/**
+ * Starts the execution of a drain whose attempt is already claimed on the task item (by startDrain
+ * or by the deployment pacer's transaction). The name makes a repeated start harmless.
+ */
+export async function startClaimedDrain(
+  deps: Deps,
+  request: DrainRequest,
+  claim: { executionName: string; executionArn: string; attempt: number },
+): Promise<StartDrainResult> {
+  const { config, logger } = deps;
+  const { executionName, executionArn, attempt } = claim;
+  const deadline = resolveDeadline(deps, request.deadline);
   const input: DrainWorkflowInput = {
-    cluster: task.clusterArn ?? request.clusterArn,
+    cluster: request.clusterArn,
     taskArn: request.taskArn,
-    ...(serviceName === undefined ? {} : { service: serviceName }),
+    ...(request.serviceName === undefined ? {} : { service: request.serviceName }),
     reason: request.reason,
     deadline: deadline.toISOString(),
+    ...(request.ecsStopsTask === true ? { ecsStopsTask: true as const } : {}),
   };
   try {
     await deps.sfn.send(

@@ -7,6 +7,7 @@ import { DrainOutcome, epochSeconds, taskKey, TaskStatus } from '../registry/mod
 import type { Deps } from '../shared/deps.js';
 import { asRetryable } from './ecs-errors.js';
 import { setTaskProtection } from './protection.js';
+import { continueIfBlueDrained } from './deployments/blue-green.js';
 
 /** Outcomes that end with this step stopping the task. */
 const STOPPING_OUTCOMES = [DrainOutcome.Drained, DrainOutcome.DeadlineForced, DrainOutcome.ForceStopped, DrainOutcome.HeartbeatLost] as const;
@@ -16,6 +17,8 @@ export const stopDrainedTaskInputSchema = z.object({
   taskArn: TaskArn,
   executionArn: ExecutionArn,
   outcome: z.enum(STOPPING_OUTCOMES),
+  /** ECS stops the task itself (blue/green clean-up): release protection and record the outcome, no StopTask. */
+  ecsStopsTask: z.boolean().optional(),
 });
 export type StopDrainedTaskInput = z.output<typeof stopDrainedTaskInputSchema>;
 
@@ -45,6 +48,7 @@ export async function stopDrainedTask(
   input: StopDrainedTaskInput,
 ): Promise<StopDrainedTaskResult> {
   await setTaskProtection(deps, { clusterArn: input.cluster, taskArns: [input.taskArn], enabled: false });
+  if (input.ecsStopsTask === true) return leaveToEcs(deps, input);
 
   let outcome: DrainOutcome = input.outcome;
   try {
@@ -59,6 +63,60 @@ export async function stopDrainedTask(
   const secondsDrained = task?.drainStartedAt === undefined ? null : Math.max(0, epochSeconds(deps.now()) - task.drainStartedAt);
   deps.logger.info('drained task stopped', { taskArn: input.taskArn, outcome, secondsDrained });
   return { outcome, secondsDrained };
+}
+
+/**
+ * A blue/green deployment's blue task: ECS removes it at clean-up, which the deployment lifecycle
+ * hook holds until the drains end. The task stays DRAINING (it takes no new session meanwhile,
+ * and a rollback returns it to service); only the outcome is recorded.
+ */
+async function leaveToEcs(deps: Pick<Deps, 'ecs' | 'ddb' | 'config' | 'logger' | 'now'>, input: StopDrainedTaskInput): Promise<StopDrainedTaskResult> {
+  // An empty blue task takes sessions again: it carries no production traffic, and should the
+  // deployment roll back during bake time, it is ready for the traffic that comes back at once.
+  // One still holding sessions at the deadline stays DRAINING until ECS removes it.
+  const emptied = input.outcome === DrainOutcome.Drained;
+  const recorded = await unlessConditionFails(
+    deps.ddb.send(
+      new UpdateCommand({
+        TableName: deps.config.tableName,
+        Key: taskKey(input.taskArn),
+        UpdateExpression: emptied ? 'SET drainOutcome = :outcome, #status = :active REMOVE taskToken' : 'SET drainOutcome = :outcome REMOVE taskToken',
+        ConditionExpression: emptied ? 'executionArn = :me AND #status = :draining' : 'executionArn = :me',
+        ...(emptied ? { ExpressionAttributeNames: { '#status': 'status' } } : {}),
+        ExpressionAttributeValues: {
+          ':outcome': input.outcome,
+          ':me': input.executionArn,
+          ...(emptied ? { ':active': TaskStatus.Active, ':draining': TaskStatus.Draining } : {}),
+        },
+        ReturnValues: 'ALL_NEW',
+      }),
+    ),
+  );
+  // A task that is no longer DRAINING (stopped meanwhile) still gets its outcome, if the item is ours.
+  const written =
+    recorded ??
+    (emptied
+      ? await unlessConditionFails(
+          deps.ddb.send(
+            new UpdateCommand({
+              TableName: deps.config.tableName,
+              Key: taskKey(input.taskArn),
+              UpdateExpression: 'SET drainOutcome = :outcome REMOVE taskToken',
+              ConditionExpression: 'executionArn = :me',
+              ExpressionAttributeValues: { ':outcome': input.outcome, ':me': input.executionArn },
+              ReturnValues: 'ALL_NEW',
+            }),
+          ),
+        )
+      : undefined);
+  const item = written?.Attributes as { drainStartedAt?: number; serviceName?: string } | undefined;
+  const secondsDrained = item?.drainStartedAt === undefined ? null : Math.max(0, epochSeconds(deps.now()) - item.drainStartedAt);
+  deps.logger.info('drained task left for ECS to stop', { taskArn: input.taskArn, outcome: input.outcome, secondsDrained });
+  if (item?.serviceName !== undefined) {
+    const continued = await continueIfBlueDrained(deps, { clusterArn: input.cluster, serviceName: item.serviceName });
+    deps.logger.info('blue deployment hook checked', { taskArn: input.taskArn, continued });
+  }
+  return { outcome: input.outcome, secondsDrained };
 }
 
 /**

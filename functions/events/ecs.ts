@@ -72,6 +72,7 @@ export const TaskStateChangeSchema = EventBridgeSchema.extend({
     stoppingAt: z.string().optional(),
     stoppedAt: z.string().optional(),
     updatedAt: z.string().optional(),
+    healthStatus: z.string().optional(),
   }),
 });
 
@@ -186,5 +187,84 @@ export function parseContainerInstanceDraining(raw: unknown): ParseResult<Contai
     ...(detail.ec2InstanceId === undefined ? {} : { ec2InstanceId: detail.ec2InstanceId }),
     version: detail.version,
     time: new Date(time),
+  });
+}
+
+export interface ServiceTaskRunning {
+  clusterArn: string;
+  serviceName: string;
+  taskArn: string;
+  healthStatus?: string;
+}
+
+/**
+ * A service's task is RUNNING (just started, or its health status changed): the service may now
+ * spare one of the tasks a deployment is replacing. Tasks outside a service are not paced.
+ */
+export function parseServiceTaskRunning(raw: unknown): ParseResult<ServiceTaskRunning> {
+  const parsed = parseTaskStateChange(raw);
+  if (!parsed.ok) return parsed;
+  const { detail } = parsed.event;
+  if (detail.lastStatus !== 'RUNNING' || detail.desiredStatus !== 'RUNNING') {
+    return rejected(`ECS Task State Change: the task is ${detail.lastStatus} towards ${detail.desiredStatus}, not RUNNING`);
+  }
+  const serviceName = detail.group?.startsWith('service:') ? detail.group.slice('service:'.length) : '';
+  if (serviceName === '') return rejected(`ECS Task State Change: group "${detail.group ?? ''}" is not a service's`);
+  const { healthStatus } = detail;
+  return accepted({
+    clusterArn: detail.clusterArn,
+    serviceName,
+    taskArn: detail.taskArn,
+    ...(healthStatus === undefined ? {} : { healthStatus }),
+  });
+}
+
+export const HookStateChangeSchema = EventBridgeSchema.extend({
+  source: z.literal('aws.ecs'),
+  'detail-type': z.literal('ECS Hook State Change'),
+  detail: z.object({
+    eventName: z.string().min(1),
+    hookId: z.string().min(1).max(256),
+    hookType: z.string().optional(),
+    lifecycleStage: z.string().min(1),
+    clusterArn: ClusterArn,
+    serviceArn: ServiceArn,
+    serviceDeploymentArn: z.string().regex(/^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:service-deployment\/[A-Za-z0-9_-]+\/[A-Za-z0-9_-]+\/[A-Za-z0-9_-]+$/, 'must be a service deployment ARN'),
+    expiresAt: z.string().optional(),
+  }),
+});
+
+export interface PauseHookAwaiting {
+  hookId: string;
+  lifecycleStage: string;
+  clusterArn: string;
+  serviceArn: string;
+  serviceDeploymentArn: string;
+}
+
+/** The stage at which a blue/green, linear or canary deployment's blue tasks carry no production traffic any more. */
+export const DRAIN_STAGE = 'POST_PRODUCTION_TRAFFIC_SHIFT';
+
+/**
+ * A pause lifecycle hook waits (pause-lifecycle-hooks.html): ECS holds the deployment until
+ * ContinueServiceDeployment names this hookId, or the hook times out.
+ */
+export function parsePauseHookAwaiting(raw: unknown): ParseResult<PauseHookAwaiting> {
+  const parsed = safeParse(HookStateChangeSchema, raw, 'ECS Hook State Change');
+  if (!parsed.ok) return parsed;
+  const { detail } = parsed.event;
+  if (detail.eventName !== 'HOOK_AWAITING_ACTION') return rejected(`ECS Hook State Change: ${detail.eventName} needs no action (only HOOK_AWAITING_ACTION)`);
+  if (detail.lifecycleStage !== DRAIN_STAGE) {
+    return rejected(`ECS Hook State Change: the hook pauses ${detail.lifecycleStage}; blue tasks are drained at ${DRAIN_STAGE}`);
+  }
+  if (clusterArnOfService(detail.serviceArn) !== detail.clusterArn) {
+    return rejected(`ECS Hook State Change: service ${detail.serviceArn} is not in cluster ${detail.clusterArn}`);
+  }
+  return accepted({
+    hookId: detail.hookId,
+    lifecycleStage: detail.lifecycleStage,
+    clusterArn: detail.clusterArn,
+    serviceArn: detail.serviceArn,
+    serviceDeploymentArn: detail.serviceDeploymentArn,
   });
 }

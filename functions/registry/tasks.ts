@@ -1,5 +1,5 @@
-import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { BY_CLUSTER_INDEX, type TaskItem } from './model.js';
+import { BatchGetCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BY_CLUSTER_INDEX, type TaskItem, taskKey } from './model.js';
 
 export { readTask } from './sessions.js';
 
@@ -31,5 +31,28 @@ export async function listClusterTasks(
     items.push(...((page.Items ?? []) as TaskItem[]));
     startKey = page.LastEvaluatedKey;
   } while (startKey !== undefined);
+  return items;
+}
+
+/** BatchGetItem reads at most 100 items per call. */
+const BATCH_GET_SIZE = 100;
+/** Unprocessed keys (throttling) are asked again this many times before the read fails. */
+const BATCH_GET_ROUNDS = 5;
+
+/**
+ * The task items of the given tasks, read consistently (the index may not show a drain claimed a
+ * moment ago). Tasks without an item are left out.
+ */
+export async function readTasksConsistently(reader: { ddb: DynamoDBDocumentClient; tableName: string }, taskArns: readonly string[]): Promise<TaskItem[]> {
+  const items: TaskItem[] = [];
+  for (let start = 0; start < taskArns.length; start += BATCH_GET_SIZE) {
+    let keys: Record<string, unknown>[] | undefined = taskArns.slice(start, start + BATCH_GET_SIZE).map((taskArn) => taskKey(taskArn));
+    for (let round = 1; keys !== undefined && keys.length > 0; round += 1) {
+      if (round > BATCH_GET_ROUNDS) throw new Error(`BatchGetItem left ${keys.length} registry items unread after ${BATCH_GET_ROUNDS} rounds`);
+      const page: BatchGetCommandOutput = await reader.ddb.send(new BatchGetCommand({ RequestItems: { [reader.tableName]: { Keys: keys, ConsistentRead: true } } }));
+      items.push(...((page.Responses?.[reader.tableName] ?? []) as TaskItem[]));
+      keys = page.UnprocessedKeys?.[reader.tableName]?.Keys;
+    }
+  }
   return items;
 }

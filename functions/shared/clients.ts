@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { REGISTRY_TRANSLATE_CONFIG } from './document-client.js';
@@ -17,3 +18,4 @@ export const ecs = new ECSClient({ maxAttempts: 6, retryMode: 'adaptive' });
 export const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({}), REGISTRY_TRANSLATE_CONFIG);
 export const sfn = new SFNClient({});
 export const eventBridge = new EventBridgeClient({});
+export const elb = new ElasticLoadBalancingV2Client({});

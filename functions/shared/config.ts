@@ -21,6 +21,8 @@ export interface Config {
   protectionRenewBeforeSeconds: number;
   /** Time between a Fargate Spot warning and the stop: two minutes on AWS, less in a rehearsal. */
   fargateSpotWarningSeconds: number;
+  /** While new tasks wait for healthy load balancer targets, the deployment pacer looks again this often (fractions allowed for rehearsals). */
+  targetHealthRecheckSeconds: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -39,6 +41,16 @@ function positiveInteger(env: Env, name: string, fallback: number, max = Number.
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 1 || value > max) {
     throw new ConfigurationError(`environment variable ${name} must be an integer from 1 to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function positiveNumber(env: Env, name: string, fallback: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0 || value > max) {
+    throw new ConfigurationError(`environment variable ${name} must be a number above 0 and at most ${max}, got "${raw}"`);
   }
   return value;
 }
@@ -64,6 +76,7 @@ export function loadConfig(env: Env = process.env): Config {
     protectionMinutes: positiveInteger(env, 'PROTECTION_MINUTES', 2880, 2880),
     protectionRenewBeforeSeconds: positiveInteger(env, 'PROTECTION_RENEW_BEFORE_SECONDS', 6 * 3600),
     fargateSpotWarningSeconds: positiveInteger(env, 'FARGATE_SPOT_WARNING_SECONDS', FARGATE_SPOT_WARNING_SECONDS, FARGATE_SPOT_WARNING_SECONDS),
+    targetHealthRecheckSeconds: positiveNumber(env, 'TARGET_HEALTH_RECHECK_SECONDS', 10, 60),
   };
 }
 

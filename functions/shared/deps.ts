@@ -1,5 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { Logger } from '@aws-lambda-powertools/logger';
@@ -15,6 +16,8 @@ export interface Deps {
   ddb: DynamoDBDocumentClient;
   sfn: SFNClient;
   eventBridge: EventBridgeClient;
+  /** Target health of a service's load balancers (the deployment pacer). */
+  elb: ElasticLoadBalancingV2Client;
   logger: Logger;
   metrics: Metrics;
   config: Config;

@@ -20,4 +20,6 @@ export const MetricName = {
   SpotInterruptions: 'SpotInterruptions',
   EventsRejected: 'EventsRejected',
   ProtectionBlocked: 'ProtectionBlocked',
+  /** A deployment the pacer leaves alone: another deployment controller, or a strategy the lifecycle hook drains. */
+  DeploymentsNotPaced: 'DeploymentsNotPaced',
 } as const;

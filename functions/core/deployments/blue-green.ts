@@ -1,0 +1,140 @@
+/*
+ * Blue/green, linear and canary deployments: a pause lifecycle hook at POST_PRODUCTION_TRAFFIC_SHIFT
+ * holds the deployment while the blue tasks drain, and the end of the last blue drain continues it.
+ * The contract: docs/ecs-deployment-strategies.md.
+ */
+import { ContinueServiceDeploymentCommand } from '@aws-sdk/client-ecs';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { PauseHookAwaiting } from '../../events/ecs.js';
+import { mapWithConcurrency } from '../../shared/concurrency.js';
+import type { Deps } from '../../shared/deps.js';
+import { ignored, type Ignored } from '../../shared/handler-kit.js';
+import { unlessConditionFails } from '../../registry/conditional-write.js';
+import { DrainReason, type TaskItem, TaskStatus } from '../../registry/model.js';
+import { readTask } from '../../registry/tasks.js';
+import { asRetryable } from '../ecs-errors.js';
+import { describeService, describeTasks, listRunningTaskArns } from '../ecs-lookups.js';
+import { startDrain } from '../start-drain.js';
+import { isLeaving } from './pacing.js';
+import { pacingMode, unmanagedDeployment } from './pace-service.js';
+
+export const HOOK_SORT_KEY = 'BLUE_GREEN_HOOK';
+
+/** The service's paused hook and the blue tasks it waits for. */
+interface HookItem {
+  hookId: string;
+  serviceDeploymentArn: string;
+  blueTaskArns: string[];
+  continuedAt?: string;
+}
+
+export function hookKey(clusterArn: string, serviceName: string): { pk: string; sk: typeof HOOK_SORT_KEY } {
+  return { pk: `SERVICE#${clusterArn}#${serviceName}`, sk: HOOK_SORT_KEY };
+}
+
+export interface BlueDrainSummary {
+  serviceName: string;
+  hookId: string;
+  blueTasks: string[];
+  drainsStarted: string[];
+  continued: ContinueResult;
+}
+
+export type ContinueResult = 'continued' | 'waiting' | 'nothing-paused';
+
+const CONCURRENCY = 10;
+
+/**
+ * The production traffic has moved to green; blue tasks keep only the sessions they hold. Each
+ * registered blue task gets a DEPLOYMENT drain that ECS, not the workflow, ends with a stop: the
+ * task refuses new sessions, its users are told (drain notice, agent), and the hook holds the
+ * clean-up until its sessions reach zero or the drain deadline passes.
+ */
+export async function drainBlueTasks(deps: Deps, hook: PauseHookAwaiting): Promise<BlueDrainSummary | Ignored> {
+  const { clusterArn } = hook;
+  const service = await describeService(deps, clusterArn, hook.serviceArn);
+  if (service?.serviceName === undefined) return ignored(`service ${hook.serviceArn} is unknown to ECS`);
+  const unmanaged = unmanagedDeployment(service);
+  if (unmanaged !== undefined) return ignored(unmanaged);
+  if (pacingMode(service) === 'rolling') return ignored(`service ${service.serviceName} deploys with ROLLING: its drains are paced, not held at a hook`);
+  const primary = service.deployments?.find((deployment) => deployment.status === 'PRIMARY');
+  if (primary?.id === undefined) return ignored(`service ${service.serviceName} has no PRIMARY deployment`);
+  const serviceName = service.serviceName;
+  const green = { id: primary.id };
+
+  const tasks = await describeTasks(deps, clusterArn, await listRunningTaskArns(deps, { clusterArn, serviceName }));
+  const blueTaskArns = tasks
+    .filter((task) => task.taskArn !== undefined && isLeaving({ ...task, taskArn: task.taskArn }, green))
+    .map((task) => task.taskArn as string);
+  // The hook is recorded before any drain starts, so the drain that ends last always finds it.
+  await recordHook(deps, clusterArn, serviceName, { hookId: hook.hookId, serviceDeploymentArn: hook.serviceDeploymentArn, blueTaskArns });
+
+  const drainsStarted: string[] = [];
+  await mapWithConcurrency(blueTaskArns, CONCURRENCY, async (taskArn) => {
+    const started = await startDrain(deps, { clusterArn, taskArn, serviceName, reason: DrainReason.Deployment, ecsStopsTask: true });
+    if (started.status === 'started') drainsStarted.push(taskArn);
+  });
+  const continued = await continueIfBlueDrained(deps, { clusterArn, serviceName });
+  return { serviceName, hookId: hook.hookId, blueTasks: blueTaskArns, drainsStarted, continued };
+}
+
+async function recordHook(deps: Deps, clusterArn: string, serviceName: string, hook: HookItem): Promise<void> {
+  await deps.ddb.send(
+    new UpdateCommand({
+      TableName: deps.config.tableName,
+      Key: hookKey(clusterArn, serviceName),
+      // A repeated event of the same hook refreshes the list; a new hook starts afresh.
+      UpdateExpression: 'SET hookId = :hookId, serviceDeploymentArn = :deployment, blueTaskArns = :blue, updatedAt = :now REMOVE continuedAt',
+      ConditionExpression: 'attribute_not_exists(continuedAt) OR hookId <> :hookId',
+      ExpressionAttributeValues: { ':hookId': hook.hookId, ':deployment': hook.serviceDeploymentArn, ':blue': hook.blueTaskArns, ':now': deps.now().toISOString() },
+    }),
+  ).catch((error: unknown) => {
+    // The same hook was continued already: a late duplicate of its event changes nothing.
+    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+  });
+}
+
+/** Still draining: no outcome yet and the task still runs. Unregistered and stopped tasks hold nothing. */
+function isBlueDrainPending(item: TaskItem | undefined): boolean {
+  if (item === undefined || item.status === TaskStatus.Stopping || item.status === TaskStatus.Stopped) return false;
+  if (item.drainOutcome !== undefined) return false;
+  return item.status === TaskStatus.Draining || (item.executionArn !== undefined && item.drainReason !== undefined);
+}
+
+/**
+ * Continues the paused deployment once no blue drain is pending. Every drain that ends calls this
+ * after writing its outcome, and reads with consistent reads: of two drains ending together, the
+ * later reader sees both outcomes, so the last one always continues. ContinueServiceDeployment is
+ * called before the hook is marked continued, so a failed call is retried, never lost; a second
+ * call for a hook that already moved on is answered with an error and counts as done.
+ */
+export async function continueIfBlueDrained(deps: Pick<Deps, 'ddb' | 'ecs' | 'config' | 'logger' | 'now'>, ref: { clusterArn: string; serviceName: string }): Promise<ContinueResult> {
+  const read = await deps.ddb.send(new GetCommand({ TableName: deps.config.tableName, Key: hookKey(ref.clusterArn, ref.serviceName), ConsistentRead: true }));
+  const hook = read.Item as HookItem | undefined;
+  if (hook === undefined || hook.continuedAt !== undefined) return 'nothing-paused';
+  const items = await mapWithConcurrency(hook.blueTaskArns ?? [], CONCURRENCY, (taskArn) => readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, taskArn));
+  const pending = items.filter(isBlueDrainPending).length;
+  if (pending > 0) return 'waiting';
+
+  try {
+    await deps.ecs.send(new ContinueServiceDeploymentCommand({ serviceDeploymentArn: hook.serviceDeploymentArn, hookId: hook.hookId, action: 'CONTINUE' }));
+  } catch (error) {
+    const name = (error as Error).name;
+    // The hook timed out, was continued by someone else, or the deployment rolled back: nothing waits.
+    if (name !== 'InvalidParameterException' && name !== 'ClientException' && name !== 'ConflictException') throw asRetryable(error, 'ContinueServiceDeployment');
+    deps.logger.info('paused hook no longer waiting', { hookId: hook.hookId, error: (error as Error).message });
+  }
+  await unlessConditionFails(
+    deps.ddb.send(
+      new UpdateCommand({
+        TableName: deps.config.tableName,
+        Key: hookKey(ref.clusterArn, ref.serviceName),
+        UpdateExpression: 'SET continuedAt = :now',
+        ConditionExpression: 'hookId = :hookId',
+        ExpressionAttributeValues: { ':now': deps.now().toISOString(), ':hookId': hook.hookId },
+      }),
+    ),
+  );
+  deps.logger.info('blue tasks drained: deployment continued', { hookId: hook.hookId, serviceDeploymentArn: hook.serviceDeploymentArn, blueTasks: hook.blueTaskArns.length });
+  return 'continued';
+}
