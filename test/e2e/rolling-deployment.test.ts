@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rehearsal } from '../../local/rehearsal/rehearsal.js';
 import { deploymentState, serviceTasks } from '../../local/rehearsal/twin-queries.js';
-import { stopsVersusLastSessions, taskDefinitionArn } from './support/scenario.js';
+import { drainingMarks, stopsVersusLastSessions, taskDefinitionArn } from './support/scenario.js';
 
 /**
  * Issue 3, scenarios 1 and 2. The same service, workload and rolling deployment run side by side
@@ -21,6 +21,9 @@ describe('a rolling deployment of a service holding sessions', () => {
     rehearsal.twin.createService({ cluster: clusterArn, name: 'chat', desiredCount: 4, taskDefinition: taskDefinitionArn(rehearsal, 'chat', 1), stopTimeoutSeconds: 120 });
     const inCluster = (task: { clusterArn: string }) => task.clusterArn === clusterArn;
     await rehearsal.waitFor(`4 tasks accepting in ${cluster}`, () => rehearsal.apps.acceptingTasks(inCluster).length === 4);
+    // A service that has run for a while (the simulated apps take sessions as soon as they run):
+    // the orchestrator has seen its tasks register before the users come.
+    await rehearsal.clock.sleep(150);
     const workload = rehearsal.workload({ seed: 42, arrivalsPerMinute: 5, durations, targets: inCluster, idPrefix: cluster });
     await workload.burst(SESSIONS);
     workload.start();
@@ -56,14 +59,24 @@ describe('a rolling deployment of a service holding sessions', () => {
   });
 
   it('sends new sessions to the new tasks once the old ones drain, and completes the deployment', async () => {
-    const newTaskArns = new Set(serviceTasks(rehearsal.twin, 'chat', 'guarded').filter((task) => task.taskDefinitionArn.endsWith(':2')).map((task) => task.taskArn));
-    const drainsStarted = Math.max(...(await rehearsal.drainExecutions()).map((execution) => execution.startDate?.getTime() ?? 0));
-    // A drain marks its task DRAINING a moment after it starts; from then the registry refuses new sessions there.
-    const lateSessions = sessionsIn('guarded').filter((record) => record.openedAt > drainsStarted + 5000);
+    const tasks = serviceTasks(rehearsal.twin, 'chat', 'guarded');
+    const newTaskArns = new Set(tasks.filter((task) => task.taskDefinitionArn.endsWith(':2')).map((task) => task.taskArn));
+    const marks = await drainingMarks(rehearsal);
+    const oldTaskArns = tasks.filter((task) => task.taskDefinitionArn.endsWith(':1')).map((task) => task.taskArn);
+    // Drains start as the service can spare each old task; from its mark on, a task refuses sessions.
+    const lastMarked = Math.max(...oldTaskArns.map((taskArn) => marks.get(taskArn) ?? Number.POSITIVE_INFINITY));
+    const lateSessions = rehearsal.ledger.records().filter((record) => record.id.startsWith('guarded-') && record.openedAt > lastMarked);
 
     expect(deploymentState(rehearsal.twin, 'chat', deploymentIds.guarded ?? '', 'guarded')).toBe('COMPLETED');
+    expect(oldTaskArns.filter((taskArn) => !marks.has(taskArn))).toEqual([]);
     expect(lateSessions.length).toBeGreaterThan(0);
-    expect(lateSessions.filter((record) => !newTaskArns.has(record.taskArn ?? ''))).toEqual([]);
+    expect(lateSessions.filter((record) => record.end === 'rejected' || !newTaskArns.has(record.taskArn ?? ''))).toEqual([]);
+  });
+
+  it('refuses no more sessions than ECS alone does with the same users', () => {
+    const refused = (cluster: string) => rehearsal.ledger.records().filter((record) => record.id.startsWith(`${cluster}-`) && record.end === 'rejected');
+
+    expect(refused('guarded').length).toBeLessThanOrEqual(refused('unguarded').length);
   });
 
   it('drops sessions when the orchestrator is not there (the cluster outside its scope)', () => {

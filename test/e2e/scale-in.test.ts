@@ -28,14 +28,14 @@ describe('a scale-in of a service whose tasks all hold sessions', () => {
     const tasks = runningTasks(rehearsal.twin, 'lobby').map((task) => task.taskArn);
     for (const [index, taskArn] of tasks.entries()) {
       const lightest = sessionsPerTask[index] === 2;
-      await rehearsal.openSessions(taskArn, sessionsPerTask[index] ?? 1, lightest ? 4 * 60 : 60 * 60, `t${index}`);
+      await rehearsal.openSessions(taskArn, sessionsPerTask[index] ?? 1, lightest ? 12 * 60 : 60 * 60, `t${index}`);
     }
     const lightestTask = tasks[sessionsPerTask.indexOf(2)];
     await rehearsal.waitFor('every task protected', () => runningTasks(rehearsal.twin, 'lobby').every((task) => task.protection.enabled));
 
     rehearsal.twin.setDesiredCount(clusterArn, 'lobby', 3);
     await rehearsal.waitFor('3 tasks left', () => liveTasks(rehearsal.twin, 'lobby').length === 3, 60_000);
-    await rehearsal.clock.sleep(3 * 60);
+    await rehearsal.clock.sleep(13 * 60);
 
     const executions = await rehearsal.drainExecutions();
     expect(executions.map((execution) => [execution.reason, execution.outcome, execution.taskArn])).toEqual([['SCALE_IN', 'DRAINED', lightestTask]]);

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeServicesCommand, ECSClient, StopTaskCommand, UpdateServiceCommand, UpdateTaskProtectionCommand } from '@aws-sdk/client-ecs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { CreateStateMachineCommand, DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -46,6 +47,7 @@ describe('drain workflow executed by moto', () => {
       ddb: DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig)),
       sfn: new SFNClient(clientConfig),
       eventBridge: new EventBridgeClient(clientConfig),
+      elb: new ElasticLoadBalancingV2Client(clientConfig),
       logger: testLogger(),
       metrics: new Metrics({ namespace: 'Test', serviceName: 'test' }),
       config: testConfig({ tableName: 'SessionRegistry' }),

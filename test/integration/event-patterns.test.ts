@@ -16,7 +16,12 @@ const EVENTS_DIR = fileURLToPath(new URL('../../events', import.meta.url));
 
 /** Which rules each EventBridge-shaped sample must reach. A sample missing here fails the suite. */
 const EXPECTED: Record<string, string[]> = {
-  'deployment-in-progress.json': ['DeploymentInProgressRule'],
+  'deployment-in-progress.json': ['DeploymentStateChangeRule'],
+  'deployment-completed.json': ['DeploymentStateChangeRule'],
+  // A service task RUNNING towards RUNNING: the pacer's rule, and not the Spot rule (desiredStatus is not STOPPED).
+  'task-running.json': ['ServiceTaskRunningRule'],
+  // A blue/green deployment waits at its pause hook after the production traffic shift.
+  'hook-awaiting-action.json': ['HookAwaitingActionRule'],
   'fargate-spot-warning-termination-notice.json': ['FargateSpotWarningRule'],
   'fargate-spot-warning-spot-interruption.json': ['FargateSpotWarningRule'],
   'fargate-spot-warning-no-stop-code.json': ['FargateSpotWarningRule'],
@@ -110,7 +115,7 @@ describe('event rules of template.yaml, for two clusters', () => {
 
     const matched = await matcher.matchingRules(sample!.event);
 
-    expect(matched).toEqual(['DeploymentInProgressRule']);
+    expect(matched).toEqual(['DeploymentStateChangeRule']);
   });
 
   it('still ignores a cluster named in neither', async () => {

@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { ECSClient, UpdateTaskProtectionCommand } from '@aws-sdk/client-ecs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -33,6 +34,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     protectionMinutes: 2880,
     protectionRenewBeforeSeconds: 6 * 3600,
     fargateSpotWarningSeconds: 120,
+    targetHealthRecheckSeconds: 10,
     ...overrides,
   };
 }
@@ -51,17 +53,20 @@ export function makeTestDeps(options: { config?: Partial<Config>; now?: Date } =
   const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ region: TEST_REGION }));
   const sfn = new SFNClient({ region: TEST_REGION });
   const eventBridge = new EventBridgeClient({ region: TEST_REGION });
+  const elb = new ElasticLoadBalancingV2Client({ region: TEST_REGION });
   const mocks = {
     ecs: mockClient(ecs),
     ddb: mockClient(ddb),
     sfn: mockClient(sfn),
     eventBridge: mockClient(eventBridge),
+    elb: mockClient(elb),
   };
   const deps: Deps = {
     ecs,
     ddb,
     sfn,
     eventBridge,
+    elb,
     logger: testLogger(),
     metrics: new Metrics({ namespace: 'Test', serviceName: 'test' }),
     config: testConfig(options.config),

@@ -9,7 +9,7 @@ import { recordDrainInputSchema } from '../../functions/core/record-drain.js';
 import { stopDrainedTaskInputSchema } from '../../functions/core/stop-drained-task.js';
 import { parseStreamRecord } from '../../functions/core/stream-transitions.js';
 import { parseRebalanceRecommendation } from '../../functions/events/ec2.js';
-import { parseContainerInstanceDraining, parseDeploymentEvent, parseTaskStopped } from '../../functions/events/ecs.js';
+import { parseContainerInstanceDraining, parseDeploymentEvent, parseServiceTaskRunning, parseTaskStopped } from '../../functions/events/ecs.js';
 import { parseSpotWarning } from '../../functions/events/spot.js';
 import { loadConfig } from '../../functions/shared/config.js';
 
@@ -37,7 +37,7 @@ describe('events/ samples', () => {
     expect(result).toMatchObject({ ok: true });
   });
 
-  it.each(['negative/fargate-scale-in-stop.json', 'negative/fargate-spot-scale-in-stop.json', 'negative/task-running.json'])(
+  it.each(['negative/fargate-scale-in-stop.json', 'negative/fargate-spot-scale-in-stop.json', 'task-running.json', 'negative/standalone-task-running.json'])(
     '%s is refused as a Spot warning even if a rule delivered it',
     (file) => {
       const result = parseSpotWarning(sample(file));
@@ -48,6 +48,38 @@ describe('events/ samples', () => {
 
   it('task-stopped.json is a stop to TaskStoppedFunction', () => {
     expect(parseTaskStopped(sample('task-stopped.json'))).toMatchObject({ ok: true, event: { detail: { lastStatus: 'STOPPED' } } });
+  });
+
+  it('task-running.json is a RUNNING service task to DeploymentPacerFunction', () => {
+    expect(parseServiceTaskRunning(sample('task-running.json'))).toEqual({
+      ok: true,
+      event: {
+        clusterArn: 'arn:aws:ecs:us-east-1:111122223333:cluster/sessions',
+        serviceName: 'chat-gateway',
+        taskArn: 'arn:aws:ecs:us-east-1:111122223333:task/sessions/0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c',
+      },
+    });
+  });
+
+  it('negative/standalone-task-running.json is a RUNNING task of no service, which the pacer refuses', () => {
+    expect(parseServiceTaskRunning(sample('negative/standalone-task-running.json'))).toEqual({
+      ok: false,
+      reason: 'ECS Task State Change: group "family:chat-gateway" is not a service\'s',
+    });
+  });
+
+  it('negative/other-cluster-task-running.json is a RUNNING service task of the batch cluster (refused by scope, not by shape)', () => {
+    expect(parseServiceTaskRunning(sample('negative/other-cluster-task-running.json'))).toMatchObject({
+      ok: true,
+      event: { clusterArn: 'arn:aws:ecs:us-east-1:111122223333:cluster/batch', serviceName: 'chat-gateway' },
+    });
+  });
+
+  it('deployment-completed.json is a completed deployment of the sessions cluster', () => {
+    expect(parseDeploymentEvent(sample('deployment-completed.json'))).toMatchObject({
+      ok: true,
+      event: { eventName: 'SERVICE_DEPLOYMENT_COMPLETED', clusterArn: 'arn:aws:ecs:us-east-1:111122223333:cluster/sessions' },
+    });
   });
 
   it('deployment-in-progress.json is an in-progress deployment of the sessions cluster', () => {

@@ -1,6 +1,6 @@
 import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
-import type { DrainExecution } from '../../../local/rehearsal/executions.js';
+import { type DrainExecution, executionHistory, stateByState } from '../../../local/rehearsal/executions.js';
 import type { Rehearsal } from '../../../local/rehearsal/rehearsal.js';
 import type { SessionRecord } from '../../../local/workload/session-ledger.js';
 import { serviceTasks } from '../../../local/rehearsal/twin-queries.js';
@@ -70,4 +70,20 @@ export async function subscribeToDrainNotices(rehearsal: Rehearsal): Promise<() 
       await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queue.QueueUrl, Entries: messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })) }));
     }
   };
+}
+
+/**
+ * When each drained task was marked DRAINING, from its executions' histories: the moment its
+ * workflow entered "Wait for sessions to drain", which follows the registry write that makes the
+ * task refuse new sessions. Real epoch ms; the latest attempt wins.
+ */
+export async function drainingMarks(rehearsal: Rehearsal): Promise<Map<string, number>> {
+  const marks = new Map<string, number>();
+  for (const execution of await rehearsal.drainExecutions()) {
+    if (execution.taskArn === undefined) continue;
+    const waited = stateByState(await executionHistory(rehearsal.sfn, execution.executionArn)).find((visit) => visit.state === 'Wait for sessions to drain');
+    if (waited === undefined) continue;
+    marks.set(execution.taskArn, Math.max(marks.get(execution.taskArn) ?? 0, waited.enteredAt.getTime()));
+  }
+  return marks;
 }

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DeleteItemCommand, DynamoDBClient, GetItemCommand, ListTablesCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, DynamoDBClient, ListTablesCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { ECSClient, DescribeTasksCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -79,12 +79,13 @@ describe('IAM enforcement in the local cloud', () => {
     const ddb = new DynamoDBClient(clientFor(functionKeys('StopDrainedTaskFunction')));
     const key = taskKey('arn:aws:ecs:us-east-1:111122223333:task/sessions/iam-moto');
 
-    const refused = await errorOf(ddb.send(new GetItemCommand({ TableName: cloud.stack.tableName, Key: key })));
+    // The role reads and updates task items (GetItem for a blue/green clean-up), and deletes nothing.
+    const refused = await errorOf(ddb.send(new DeleteItemCommand({ TableName: cloud.stack.tableName, Key: key })));
     await ddb.send(new UpdateItemCommand({ TableName: cloud.stack.tableName, Key: key, UpdateExpression: 'SET heartbeatAt = :n', ExpressionAttributeValues: { ':n': { N: '1' } } }));
 
     expect(refused?.name).toBe('AccessDeniedException');
     expect(refused?.message).toContain(
-      `assumed-role/ecs-session-drain-StopDrainedTaskFunctionRole/${cloud.stack.functions.StopDrainedTaskFunction?.name} is not authorized to perform: dynamodb:GetItem on resource: ${cloud.stack.tableArn}`,
+      `assumed-role/ecs-session-drain-StopDrainedTaskFunctionRole/${cloud.stack.functions.StopDrainedTaskFunction?.name} is not authorized to perform: dynamodb:DeleteItem on resource: ${cloud.stack.tableArn}`,
     );
     ddb.destroy();
   });

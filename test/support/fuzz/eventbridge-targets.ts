@@ -1,10 +1,18 @@
 import { createHandler as containerInstanceDraining } from '../../../functions/handlers/container-instance-draining.js';
 import { createHandler as deploymentEvent } from '../../../functions/handlers/deployment-event.js';
+import { createHandler as deploymentHook } from '../../../functions/handlers/deployment-hook.js';
+import { createHandler as paceDeployment } from '../../../functions/handlers/pace-deployment.js';
 import { createHandler as rebalanceRecommendation } from '../../../functions/handlers/rebalance-recommendation.js';
 import { createHandler as spotInterruption } from '../../../functions/handlers/spot-interruption.js';
 import { createHandler as taskStopped } from '../../../functions/handlers/task-stopped.js';
 import { parseRebalanceRecommendation } from '../../../functions/events/ec2.js';
-import { parseContainerInstanceDraining, parseDeploymentEvent, parseTaskStopped } from '../../../functions/events/ecs.js';
+import {
+  parseContainerInstanceDraining,
+  parseDeploymentEvent,
+  parsePauseHookAwaiting,
+  parseServiceTaskRunning,
+  parseTaskStopped,
+} from '../../../functions/events/ecs.js';
 import type { ParseResult } from '../../../functions/events/parse.js';
 import { parseSpotWarning } from '../../../functions/events/spot.js';
 import type { Deps } from '../../../functions/shared/deps.js';
@@ -30,6 +38,21 @@ export interface EventBridgeTarget {
   createHandler: (getDeps: () => Deps) => (event: unknown) => Promise<HandlerOutcome<unknown>>;
   parse: (raw: unknown) => ParseResult<unknown>;
   samples: Sample[];
+  /**
+   * Inputs meant for another trigger of the same function (the pacer's DynamoDB stream batches),
+   * which that trigger's own properties judge; every other input is held to the EventBridge contract.
+   */
+  otherTrigger?: (event: unknown) => boolean;
+}
+
+/** A batch of DynamoDB stream records: a Records array whose every record comes from aws:dynamodb. */
+export function isDynamoDbStreamBatch(event: unknown): boolean {
+  const records = (event as { Records?: unknown } | null | undefined)?.Records;
+  return (
+    Array.isArray(records) &&
+    records.length > 0 &&
+    records.every((record) => (record as { eventSource?: unknown } | null | undefined)?.eventSource === 'aws:dynamodb')
+  );
 }
 
 const OPTIONAL_STRING = { kind: 'string' } as const;
@@ -61,6 +84,7 @@ const TASK_ARN = 'arn:aws:ecs:us-east-1:111122223333:task/sessions/0f9a8b7c6d5e4
 const CLUSTER_ARN = 'arn:aws:ecs:us-east-1:111122223333:cluster/sessions';
 const INSTANCE_ARN = 'arn:aws:ecs:us-east-1:111122223333:container-instance/sessions/6d7a2f1e9c8b4a3d2e1f0a9b8c7d6e5f';
 const SERVICE_ARN = 'arn:aws:ecs:us-east-1:111122223333:service/sessions/chat-gateway';
+const SERVICE_DEPLOYMENT_ARN = 'arn:aws:ecs:us-east-1:111122223333:service-deployment/sessions/chat-gateway/EZe5RNVLH6PPzHXINuP28';
 
 const taskStateFields = (lastStatus: RequiredField['field'], desiredStatus: RequiredField['field']): RequiredField[] => [
   ...envelope('aws.ecs', 'ECS Task State Change'),
@@ -78,6 +102,15 @@ const fargateSpotFields: RequiredField[] = [
   { path: ['detail', 'capacityProviderName'], field: { kind: 'literal', values: ['FARGATE_SPOT'] }, optional: true },
 ];
 
+/** A service's task RUNNING towards RUNNING: its group must name the service ("service:<name>"). */
+const serviceTaskRunningFields: RequiredField[] = [
+  ...taskStateFields({ kind: 'literal', values: ['RUNNING'] }, { kind: 'literal', values: ['RUNNING'] }).filter((field) => field.path.join('.') !== 'detail.group'),
+  {
+    path: ['detail', 'group'],
+    field: { kind: 'one-of-these', values: [null, 7, '', 'service:', 'family:chat-gateway', 'SERVICE:chat-gateway', ['service:chat-gateway'], { service: 'chat-gateway' }] },
+  },
+];
+
 const ec2InstanceField: RequiredField = { path: ['detail', 'instance-id'], field: { kind: 'ec2-instance-id' } };
 
 export const EVENTBRIDGE_TARGETS: EventBridgeTarget[] = [
@@ -93,6 +126,31 @@ export const EVENTBRIDGE_TARGETS: EventBridgeTarget[] = [
         { path: ['detail', 'eventName'], field: { kind: 'string', nonEmpty: true } },
         { path: ['detail', 'deploymentId'], field: { kind: 'string', nonEmpty: true } },
         ...optionalStrings('eventType', 'updatedAt', 'reason'),
+      ]),
+    ],
+  },
+  {
+    name: 'pace-deployment',
+    // The pacer also takes DynamoDB stream batches; as an EventBridge target it must behave like every other.
+    createHandler: paceDeployment as EventBridgeTarget['createHandler'],
+    parse: parseServiceTaskRunning,
+    samples: [sample('task-running.json', serviceTaskRunningFields)],
+    otherTrigger: isDynamoDbStreamBatch,
+  },
+  {
+    name: 'deployment-hook',
+    createHandler: deploymentHook,
+    parse: parsePauseHookAwaiting,
+    samples: [
+      sample('hook-awaiting-action.json', [
+        ...envelope('aws.ecs', 'ECS Hook State Change'),
+        { path: ['detail', 'eventName'], field: { kind: 'literal', values: ['HOOK_AWAITING_ACTION'] } },
+        { path: ['detail', 'hookId'], field: { kind: 'string', nonEmpty: true } },
+        { path: ['detail', 'lifecycleStage'], field: { kind: 'literal', values: ['POST_PRODUCTION_TRAFFIC_SHIFT'] } },
+        { path: ['detail', 'clusterArn'], field: { kind: 'arn', sample: CLUSTER_ARN, ecsResource: true } },
+        { path: ['detail', 'serviceArn'], field: { kind: 'arn', sample: SERVICE_ARN, ecsResource: true } },
+        { path: ['detail', 'serviceDeploymentArn'], field: { kind: 'arn', sample: SERVICE_DEPLOYMENT_ARN, ecsResource: true } },
+        ...optionalStrings('hookType', 'expiresAt'),
       ]),
     ],
   },

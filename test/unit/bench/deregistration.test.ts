@@ -23,7 +23,7 @@ function harness() {
       deregistered: (task) => apps?.deregistered(task),
     },
   });
-  apps = new SimulatedApps({ writer: noRegistry, clock: twinHarness.clock, ledger, registers: () => false, healthCheckSeconds: 1 });
+  apps = new SimulatedApps({ writer: noRegistry, clock: twinHarness.clock, ledger, registers: () => false });
   const built = apps;
   apps.attach((taskArn) => twinHarness.twin.containerExited(taskArn, 0));
   return { ...twinHarness, apps: built, ledger };

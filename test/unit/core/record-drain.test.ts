@@ -35,6 +35,8 @@ describe('recordDrain', () => {
       waitSeconds: 600,
       sessionsAtStart: 4,
       replacementNeeded: true,
+      // Only a blue/green drain leaves the stop to ECS.
+      ecsStopsTask: false,
       drainStartedAt: NOW_SECONDS,
     });
     expect(mocks.ddb.commandCalls(UpdateCommand)[0]?.args[0].input).toEqual({

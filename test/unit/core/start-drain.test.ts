@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
-import { executionArnFor, resolveDeadline, startDrain } from '../../../functions/core/start-drain.js';
+import { executionArnFor, resolveDeadline, startClaimedDrain, startDrain } from '../../../functions/core/start-drain.js';
 import type { TaskItem } from '../../../functions/registry/model.js';
 import { CLUSTER_ARN, makeTestDeps, NOW, STATE_MACHINE_ARN, TABLE_NAME, taskArn } from '../../support/deps.js';
 
@@ -40,13 +40,15 @@ describe('startDrain', () => {
     expect(mocks.ddb.commandCalls(UpdateCommand)[0]?.args[0].input).toEqual({
       TableName: TABLE_NAME,
       Key: { pk: TASK, sk: 'TASK' },
-      UpdateExpression: 'SET drainAttempt = :attempt, executionArn = :executionArn',
+      // The reason and the cleared outcome make the claim an open drain at once (hasUnfinishedDrain).
+      UpdateExpression: 'SET drainAttempt = :attempt, executionArn = :executionArn, drainReason = :reason REMOVE drainOutcome, cancelledBy',
       ConditionExpression: '(attribute_not_exists(drainAttempt) OR drainAttempt = :previous) AND #status IN (:active, :draining)',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: {
         ':attempt': 1,
         ':previous': 0,
         ':executionArn': EXECUTION_1,
+        ':reason': 'DEPLOYMENT',
         ':active': 'ACTIVE',
         ':draining': 'DRAINING',
       },
@@ -103,6 +105,7 @@ describe('startDrain', () => {
       ':attempt': 2,
       ':previous': 1,
       ':executionArn': EXECUTION_2,
+      ':reason': 'MANUAL',
     });
   });
 
@@ -149,6 +152,45 @@ describe('startDrain', () => {
     mocks.sfn.on(StartExecutionCommand).rejects(throttled);
 
     await expect(startDrain(deps, { clusterArn: CLUSTER_ARN, taskArn: TASK, reason: 'DEPLOYMENT' })).rejects.toThrow('Rate exceeded');
+  });
+});
+
+describe('startClaimedDrain', () => {
+  it('starts the execution of a drain the caller claimed already, reading and writing nothing in the registry', async () => {
+    // prepare
+    const { deps, mocks } = makeTestDeps();
+    mocks.sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION_2, startDate: NOW });
+
+    // act
+    const result = await startClaimedDrain(
+      deps,
+      { clusterArn: CLUSTER_ARN, taskArn: TASK, serviceName: 'web', reason: 'DEPLOYMENT' },
+      { executionName: 'drain-0123456789abcdef0123456789abcdef-2', executionArn: EXECUTION_2, attempt: 2 },
+    );
+
+    // assert
+    expect(result).toEqual({ status: 'started', executionArn: EXECUTION_2, attempt: 2 });
+    expect(mocks.ddb.calls()).toHaveLength(0);
+    expect(mocks.sfn.calls().map((call) => call.args[0].input)).toEqual([
+      {
+        stateMachineArn: STATE_MACHINE_ARN,
+        name: 'drain-0123456789abcdef0123456789abcdef-2',
+        input: JSON.stringify({ cluster: CLUSTER_ARN, taskArn: TASK, service: 'web', reason: 'DEPLOYMENT', deadline: '2026-11-21T11:00:00.000Z' }),
+      },
+    ]);
+  });
+
+  it('answers already-draining when a duplicate started the same claimed execution first', async () => {
+    const { deps, mocks } = makeTestDeps();
+    mocks.sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
+
+    const result = await startClaimedDrain(
+      deps,
+      { clusterArn: CLUSTER_ARN, taskArn: TASK, reason: 'DEPLOYMENT' },
+      { executionName: 'drain-0123456789abcdef0123456789abcdef-1', executionArn: EXECUTION_1, attempt: 1 },
+    );
+
+    expect(result).toEqual({ status: 'already-draining', executionArn: EXECUTION_1 });
   });
 });
 

@@ -3,6 +3,7 @@ import {
   parseContainerInstanceDraining,
   parseDeploymentEvent,
   parseFargateSpotWarning,
+  parseServiceTaskRunning,
   parseTaskStopped,
 } from '../../../functions/events/ecs.js';
 import { clusterArnOfService } from '../../../functions/events/arns.js';
@@ -98,6 +99,33 @@ describe('Fargate Spot warning parser', () => {
     ['a task that is meant to run', { desiredStatus: 'RUNNING' }, 'desiredStatus is RUNNING'],
   ])('does not take %s for a Spot warning', (_name, overrides, expected) => {
     expect(reasonOf(parseFargateSpotWarning(fargateSpotWarning(overrides)))).toContain(expected);
+  });
+});
+
+describe('service task running parser', () => {
+  it("reads the cluster, the task and the service from the task's group, and its health when ECS reports one", () => {
+    const arn = taskArn('00000000000000000000000000000e01');
+
+    const result = parseServiceTaskRunning(taskStateChange({ taskArn: arn, healthStatus: 'HEALTHY' }));
+
+    expect(result).toEqual({ ok: true, event: { clusterArn: CLUSTER_ARN, serviceName: 'chat', taskArn: arn, healthStatus: 'HEALTHY' } });
+  });
+
+  it('leaves the health out when ECS reports none', () => {
+    expect(parseServiceTaskRunning(taskStateChange())).toEqual({
+      ok: true,
+      event: { clusterArn: CLUSTER_ARN, serviceName: 'chat', taskArn: taskArn('a1b2c3d4e5f60718293a4b5c6d7e8f90') },
+    });
+  });
+
+  it.each([
+    ['a standalone task', { group: 'family:chat' }, 'group "family:chat" is not a service\'s'],
+    ['a task without a group', { group: undefined }, 'group "" is not a service\'s'],
+    ['a group that names no service', { group: 'service:' }, 'group "service:" is not a service\'s'],
+    ['a task still PENDING', { lastStatus: 'PENDING' }, 'the task is PENDING towards RUNNING, not RUNNING'],
+    ['a running task ECS is stopping (a Spot warning, a scale-in)', { desiredStatus: 'STOPPED' }, 'the task is RUNNING towards STOPPED, not RUNNING'],
+  ])('rejects %s', (_name, detail, reason) => {
+    expect(reasonOf(parseServiceTaskRunning(taskStateChange(detail)))).toBe(`ECS Task State Change: ${reason}`);
   });
 });
 

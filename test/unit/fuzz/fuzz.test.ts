@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { generatedInputs, MINIMUM_INPUTS } from '../../support/fuzz/budget.js';
 import { eventBridgeFuzz } from './eventbridge.props.js';
 import { drainControlFuzz, workflowStepFuzz } from './steps.props.js';
-import { reconcilerEventFuzz, registryStreamFuzz } from './stream-reconciler.props.js';
+import { pacerStreamFuzz, reconcilerEventFuzz, registryStreamFuzz } from './stream-reconciler.props.js';
 
 /*
  * Issue 6, bad input: every handler is fed mutated, truncated, mistyped and foreign events with
@@ -13,6 +13,7 @@ eventBridgeFuzz();
 workflowStepFuzz();
 drainControlFuzz();
 registryStreamFuzz();
+pacerStreamFuzz();
 reconcilerEventFuzz();
 
 describe('the fuzz suite', () => {

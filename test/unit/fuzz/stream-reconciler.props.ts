@@ -1,8 +1,10 @@
+import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseStreamRecord } from '../../../functions/core/stream-transitions.js';
 import { checkTaskItem } from '../../../functions/registry/item-checks.js';
+import { createHandler as paceDeploymentHandler } from '../../../functions/handlers/pace-deployment.js';
 import { createHandler as reconcilerHandler } from '../../../functions/handlers/reconciler.js';
 import { handleStreamEvent } from '../../../functions/handlers/registry-stream.js';
 import { CLUSTER_ARN } from '../../support/deps.js';
@@ -15,6 +17,7 @@ import { benignWorld, registeredTask, WORLD_TASK } from '../../support/fuzz/worl
 
 export const STREAM_RUNS = { broken: 600, arbitraryRecord: 800, arbitraryEvent: 400 };
 export const RECONCILER_RUNS = { event: 300, item: 500 };
+export const PACER_STREAM_RUNS = 400;
 
 const SAMPLE_RECORD = (STREAM_SAMPLE.event as { Records: unknown[] }).Records[0];
 
@@ -70,6 +73,44 @@ export function registryStreamFuzz(): void {
         if (!parsed.includes('task')) expect(world.sdkCalls()).toBe(0);
         const unreadable = parsed.filter((kind) => kind === 'invalid').length + (Array.isArray(records) ? 0 : 1);
         expect(world.problemLines()).toHaveLength(unreadable);
+      });
+    });
+  });
+}
+
+/**
+ * DeploymentPacerFunction's other trigger: task registrations from the registry stream. Each service
+ * named by a task record it can read, in a cluster in scope, is paced once per batch; nothing else
+ * reaches AWS, and no batch makes it throw in a world where every call succeeds.
+ */
+export function pacerStreamFuzz(): void {
+  describe('DeploymentPacerFunction (registry stream)', () => {
+    const world = benignWorld();
+    const handler = paceDeploymentHandler(world.getDeps);
+
+    it('never throws for an arbitrary batch, and paces once each service of the task records it can read', async () => {
+      const batches = fc.array(anyRecord, { minLength: 1, maxLength: 4 }).map((records) => ({ Records: records }));
+      await checkProperty('pace-deployment: stream batch', batches, PACER_STREAM_RUNS, async (event) => {
+        world.reset();
+        const services = new Set(
+          event.Records.flatMap((record) => {
+            const parsed = parseStreamRecord(record);
+            const image = parsed.kind === 'task' ? parsed.record.newImage : undefined;
+            return image?.clusterArn === CLUSTER_ARN && image.serviceName !== undefined ? [image.serviceName] : [];
+          }),
+        );
+
+        const response = await handler(event);
+
+        // Only the registry stream's own records make a stream batch; any other "Records" array is refused like a foreign event.
+        const streamBatch = event.Records.every((record) => (record as { eventSource?: unknown } | null)?.eventSource === 'aws:dynamodb');
+        expect(response).toEqual(streamBatch ? { batchItemFailures: [] } : { status: 'rejected', reason: expect.any(String) });
+        const paced = streamBatch ? [...services] : [];
+        expect(world.mocks.ecs.commandCalls(DescribeServicesCommand).map((call) => call.args[0].input)).toEqual(
+          paced.map((serviceName) => ({ cluster: CLUSTER_ARN, services: [serviceName] })),
+        );
+        if (paced.length === 0) expect(world.sdkCalls()).toBe(0);
+        expect(pollutionFound()).toBe(false);
       });
     });
   });

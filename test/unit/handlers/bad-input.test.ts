@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createHandler as containerInstanceHandler } from '../../../functions/handlers/container-instance-draining.js';
 import { createHandler as deploymentHandler } from '../../../functions/handlers/deployment-event.js';
+import { createHandler as pacerHandler } from '../../../functions/handlers/pace-deployment.js';
 import { createHandler as rebalanceHandler } from '../../../functions/handlers/rebalance-recommendation.js';
 import { createHandler as spotHandler } from '../../../functions/handlers/spot-interruption.js';
 import { createHandler as taskStoppedHandler } from '../../../functions/handlers/task-stopped.js';
@@ -12,6 +13,7 @@ import {
   ec2SpotWarning,
   fargateSpotWarning,
   rebalanceRecommendation,
+  taskStateChange,
   taskStopped,
 } from '../../support/ecs-events.js';
 import { countedMetrics, handlerTestDeps, sdkCallCount } from './handler-harness.js';
@@ -20,6 +22,7 @@ type HandlerFactory = (getDeps: () => Deps) => (event: unknown) => Promise<unkno
 
 const handlers: Record<string, HandlerFactory> = {
   deployment: deploymentHandler,
+  pacer: pacerHandler,
   spot: spotHandler,
   rebalance: rebalanceHandler,
   containerInstance: containerInstanceHandler,
@@ -38,7 +41,7 @@ const cases: [string, keyof typeof handlers, unknown, string][] = [
   ['a deployment event truncated before its detail', 'deployment', without(deploymentEvent(), 'detail'), 'detail'],
   ['a deployment event whose detail is a string', 'deployment', { ...deploymentEvent(), detail: 'IN_PROGRESS' }, 'detail'],
   ['a deployment in a cluster out of scope', 'deployment', deploymentEvent({}, 'arn:aws:ecs:us-east-1:111122223333:service/batch/chat'), 'not in scope'],
-  ['a completed deployment', 'deployment', deploymentEvent({ eventName: 'SERVICE_DEPLOYMENT_COMPLETED' }), 'needs no action'],
+  ['a deployment in a cluster whose name only begins like the one in scope', 'deployment', deploymentEvent({ eventName: 'SERVICE_DEPLOYMENT_COMPLETED' }, 'arn:aws:ecs:us-east-1:111122223333:service/sessions-staging/chat'), 'cluster/sessions-staging is not in scope'],
   ['a deployment of a short-format service ARN', 'deployment', deploymentEvent({}, 'arn:aws:ecs:us-east-1:111122223333:service/chat'), 'short ARN'],
   ['a Fargate scale-in misrouted to the Spot handler', 'spot', fargateSpotWarning({ stopCode: 'ServiceSchedulerInitiated', stoppedReason: 'Scaling activity initiated by (deployment ecs-svc/1)' }), 'ServiceSchedulerInitiated'],
   ['a Fargate Spot warning in a cluster out of scope', 'spot', fargateSpotWarning({ clusterArn: OTHER_CLUSTER_ARN, taskArn: otherClusterTaskArn }), 'not in scope'],
@@ -51,6 +54,9 @@ const cases: [string, keyof typeof handlers, unknown, string][] = [
   ['a draining container instance in a cluster out of scope', 'containerInstance', containerInstanceStateChange({ clusterArn: OTHER_CLUSTER_ARN }), 'not in scope'],
   ['a container instance event with a negative version', 'containerInstance', containerInstanceStateChange({ version: -1 }), 'detail.version'],
   ['a task stop event for a task still running', 'taskStopped', fargateSpotWarning(), 'lastStatus is RUNNING'],
+  ['a standalone task that is RUNNING', 'pacer', taskStateChange({ group: 'family:chat' }), 'is not a service\'s'],
+  ['a RUNNING service task in a cluster out of scope', 'pacer', taskStateChange({ clusterArn: OTHER_CLUSTER_ARN, taskArn: otherClusterTaskArn }), 'not in scope'],
+  ['a task stop sent to the pacer', 'pacer', taskStopped(), 'not RUNNING'],
   ['a stopped task in a cluster out of scope', 'taskStopped', taskStopped({ clusterArn: OTHER_CLUSTER_ARN, taskArn: otherClusterTaskArn }), 'not in scope'],
   ['a stopped task whose version is a string', 'taskStopped', taskStopped({ version: '7' }), 'detail.version'],
   ['a stopped task with a malformed event time', 'taskStopped', { ...taskStopped(), time: 'yesterday' }, 'time'],

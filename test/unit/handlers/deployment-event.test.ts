@@ -1,179 +1,375 @@
 import { DescribeServicesCommand, DescribeTasksCommand, ListTasksCommand, UpdateTaskProtectionCommand } from '@aws-sdk/client-ecs';
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { SendTaskFailureCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
 import { createHandler } from '../../../functions/handlers/deployment-event.js';
 import { RetryableEcsError } from '../../../functions/shared/errors.js';
-import { CLUSTER_ARN, STATE_MACHINE_ARN, TEST_ACCOUNT, TEST_REGION, taskArn } from '../../support/deps.js';
+import { CLUSTER_ARN, taskArn } from '../../support/deps.js';
 import { deploymentEvent, SERVICE_ARN } from '../../support/ecs-events.js';
-import { countedMetrics, handlerTestDeps, type HandlerTestDeps } from './handler-harness.js';
-import { awsError, getTaskInput, registryItem } from './fixtures.js';
+import { countedMetrics, handlerTestDeps } from './handler-harness.js';
+import { awsError, conditionalCheckFailed, registryItem } from './fixtures.js';
+import {
+  arrangePacing,
+  CANCEL_CAUSE,
+  cancelDrainInput,
+  claimTransactionInput,
+  consistentBatchReadInput,
+  consistentReadInput,
+  deploymentDrainStartInput,
+  drainExecutionArn,
+  NEW_DEPLOYMENT,
+  NEW_REVISION,
+  newTask,
+  OLD_DEPLOYMENT,
+  OLD_REVISION,
+  oldTask,
+  paceReadInput,
+  releaseLeaseInput,
+  serviceTasksQueryInput,
+  takeLeaseInput,
+  taskUpdateInputs,
+} from './pacing-world.js';
 
-const DEPLOYMENT_ID = 'ecs-svc/0123456789012345678';
-const OLD_REVISION = `arn:aws:ecs:${TEST_REGION}:${TEST_ACCOUNT}:task-definition/chat:7`;
-const NEW_REVISION = `arn:aws:ecs:${TEST_REGION}:${TEST_ACCOUNT}:task-definition/chat:8`;
+/*
+ * DeploymentEventFunction: a deployment started, completed or failed. Whatever the event says,
+ * the service's state decides (paceService): old tasks are drained at ECS's pace, and drains of
+ * tasks the service keeps (a rollback) or of a failed deployment are cancelled.
+ */
+
 const busyOld = taskArn('0000000000000000000000000000b051');
 const idleOld = taskArn('0000000000000000000000000000001d');
 const fresh = taskArn('00000000000000000000000000000e00');
+const ROLLBACK_REASON = `ECS deployment circuit breaker: rolling back to deploymentId ${OLD_DEPLOYMENT}.`;
 
-function serviceWithPrimary(primaryRevision: string, primaryId = DEPLOYMENT_ID) {
-  return {
-    services: [
-      {
-        serviceArn: SERVICE_ARN,
-        serviceName: 'chat',
-        deployments: [
-          { id: primaryId, status: 'PRIMARY', taskDefinition: primaryRevision, rolloutState: 'IN_PROGRESS' as const },
-          { id: 'ecs-svc/9999999999999999999', status: 'ACTIVE', taskDefinition: primaryRevision === NEW_REVISION ? OLD_REVISION : NEW_REVISION },
-        ],
-      },
-    ],
-    failures: [],
-  };
+function inProgress(detail: Record<string, unknown> = {}) {
+  return deploymentEvent({ deploymentId: NEW_DEPLOYMENT, reason: `ECS deployment ${NEW_DEPLOYMENT} in progress.`, ...detail });
 }
 
-function arrangeServiceTasks(t: HandlerTestDeps, primaryRevision = NEW_REVISION) {
-  t.mocks.ecs.on(DescribeServicesCommand).resolves(serviceWithPrimary(primaryRevision));
-  t.mocks.ecs.on(ListTasksCommand).resolves({ taskArns: [busyOld, idleOld, fresh] });
-  t.mocks.ecs.on(DescribeTasksCommand).resolves({
-    tasks: [
-      { taskArn: busyOld, taskDefinitionArn: OLD_REVISION, lastStatus: 'RUNNING' },
-      { taskArn: idleOld, taskDefinitionArn: OLD_REVISION, lastStatus: 'RUNNING' },
-      { taskArn: fresh, taskDefinitionArn: NEW_REVISION, lastStatus: 'RUNNING' },
-    ],
-  });
-  t.mocks.ddb.on(GetCommand, getTaskInput(busyOld)).resolves({ Item: registryItem(busyOld, { sessionCount: 4 }) });
-  t.mocks.ddb.on(GetCommand, getTaskInput(idleOld)).resolves({ Item: registryItem(idleOld, { sessionCount: 0 }) });
-  t.mocks.ddb.on(GetCommand, getTaskInput(fresh)).resolves({ Item: registryItem(fresh, { sessionCount: 9 }) });
-  t.mocks.ddb.on(UpdateCommand).resolves({});
-  t.mocks.sfn.on(StartExecutionCommand).resolves({});
-  t.mocks.ecs.on(UpdateTaskProtectionCommand).resolves({ protectedTasks: [{ taskArn: idleOld, protectionEnabled: false }], failures: [] });
+/** A deployment event's own fields, as the handler adds them to the pacing summary. */
+function eventFields(eventName = 'SERVICE_DEPLOYMENT_IN_PROGRESS', eventDeploymentId = NEW_DEPLOYMENT, rollback = false) {
+  return { event: eventName, eventDeploymentId, rollback };
 }
 
 describe('deployment event handler', () => {
-  it('drains every registered old-revision task, idle ones too, so none can take a session while it is unprotected', async () => {
+  it('holds every old task while no new task serves yet at minimumHealthyPercent 100, and starts no drain', async () => {
+    // prepare: the new task is still starting and has not registered
     const t = handlerTestDeps();
-    arrangeServiceTasks(t);
+    arrangePacing(t, {
+      tasks: [oldTask(busyOld), oldTask(idleOld), newTask(fresh, { lastStatus: 'PENDING' })],
+      indexed: [registryItem(busyOld, { sessionCount: 4 }), registryItem(idleOld, { sessionCount: 0 })],
+      paceVersion: 2,
+    });
 
-    const outcome = await createHandler(t.getDeps)(deploymentEvent());
+    // act
+    const outcome = await createHandler(t.getDeps)(inProgress());
 
-    expect(t.mocks.ecs.commandCalls(DescribeServicesCommand)[0]!.args[0].input).toEqual({ cluster: CLUSTER_ARN, services: [SERVICE_ARN] });
-    expect(t.mocks.ecs.commandCalls(ListTasksCommand)[0]!.args[0].input).toEqual({ cluster: CLUSTER_ARN, serviceName: 'chat', desiredStatus: 'RUNNING' });
-    expect(t.mocks.ecs.commandCalls(DescribeTasksCommand)[0]!.args[0].input).toEqual({ cluster: CLUSTER_ARN, tasks: [busyOld, idleOld, fresh] });
-    const starts = t.mocks.sfn.commandCalls(StartExecutionCommand);
-    expect(starts.map((start) => start.args[0].input)).toEqual([
-      {
-        stateMachineArn: STATE_MACHINE_ARN,
-        name: 'drain-0000000000000000000000000000b051-1',
-        input: JSON.stringify({ cluster: CLUSTER_ARN, taskArn: busyOld, service: 'chat', reason: 'DEPLOYMENT', deadline: '2026-11-21T11:00:00.000Z' }),
-      },
-      {
-        stateMachineArn: STATE_MACHINE_ARN,
-        name: 'drain-0000000000000000000000000000001d-1',
-        input: JSON.stringify({ cluster: CLUSTER_ARN, taskArn: idleOld, service: 'chat', reason: 'DEPLOYMENT', deadline: '2026-11-21T11:00:00.000Z' }),
-      },
-    ]);
-    expect(t.mocks.ecs.commandCalls(UpdateTaskProtectionCommand)).toEqual([]);
+    // assert
+    expect(t.mocks.ecs.commandCalls(DescribeServicesCommand).map((call) => call.args[0].input)).toEqual([{ cluster: CLUSTER_ARN, services: [SERVICE_ARN] }]);
+    expect(t.mocks.ecs.commandCalls(ListTasksCommand).map((call) => call.args[0].input)).toEqual([{ cluster: CLUSTER_ARN, serviceName: 'chat', desiredStatus: 'RUNNING' }]);
+    expect(t.mocks.ecs.commandCalls(DescribeTasksCommand).map((call) => call.args[0].input)).toEqual([{ cluster: CLUSTER_ARN, tasks: [busyOld, idleOld, fresh] }]);
+    expect(t.mocks.ecs.calls()).toHaveLength(3);
+    expect(t.mocks.ddb.calls().map((call) => call.args[0].input)).toEqual([takeLeaseInput(), paceReadInput(), serviceTasksQueryInput(), consistentBatchReadInput([busyOld, idleOld]), releaseLeaseInput()]);
+    expect(t.mocks.sfn.calls()).toHaveLength(0);
     expect(outcome).toEqual({
       status: 'done',
       result: {
         serviceName: 'chat',
-        deploymentId: DEPLOYMENT_ID,
-        newTaskDefinition: NEW_REVISION,
-        oldTasks: 2,
-        drainsStarted: [busyOld, idleOld],
-        alreadyDraining: [],
+        deploymentId: NEW_DEPLOYMENT,
+        leaving: 2,
+        serving: 2,
+        minServing: 2,
+        waitingForTargets: false,
+        drainsStarted: [],
+        held: [idleOld, busyOld],
+        cancelled: [],
+        restored: [],
         released: [],
-        skipped: [],
+        passes: 1,
+        ...eventFields(),
       },
     });
-    expect(countedMetrics(t)).toEqual(['DrainsStarted', 'DrainsStarted']);
+    expect(countedMetrics(t)).toEqual([]);
   });
 
-  it('drains the tasks of the revision a rollback moves away from', async () => {
+  it('drains the idlest old task once a new task serves, and holds the other', async () => {
     const t = handlerTestDeps();
-    arrangeServiceTasks(t, OLD_REVISION);
-    t.mocks.ecs.on(UpdateTaskProtectionCommand).resolves({ protectedTasks: [], failures: [] });
+    arrangePacing(t, {
+      tasks: [oldTask(busyOld), oldTask(idleOld), newTask(fresh)],
+      indexed: [registryItem(busyOld, { sessionCount: 4 }), registryItem(idleOld, { sessionCount: 0 }), registryItem(fresh, { sessionCount: 9 })],
+      paceVersion: 2,
+    });
 
-    await createHandler(t.getDeps)(
-      deploymentEvent({ reason: 'ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/0123456789012345678.' }),
-    );
+    const outcome = await createHandler(t.getDeps)(inProgress());
 
-    const started = t.mocks.sfn.commandCalls(StartExecutionCommand).map((call) => JSON.parse(call.args[0].input.input!).taskArn);
-    expect(started).toEqual([fresh]);
+    expect(t.mocks.ddb.calls().map((call) => call.args[0].input)).toEqual([
+      takeLeaseInput(),
+      paceReadInput(),
+      serviceTasksQueryInput(),
+      consistentBatchReadInput([busyOld, idleOld, fresh]),
+      claimTransactionInput(2, [{ taskArn: idleOld }]),
+      releaseLeaseInput(),
+    ]);
+    expect(t.mocks.sfn.calls().map((call) => call.args[0].input)).toEqual([deploymentDrainStartInput(idleOld)]);
+    expect(t.mocks.ecs.commandCalls(UpdateTaskProtectionCommand)).toEqual([]);
+    expect(outcome).toMatchObject({ status: 'done', result: { serving: 3, minServing: 2, drainsStarted: [idleOld], held: [busyOld], ...eventFields() } });
+    expect(countedMetrics(t)).toEqual(['DrainsStarted']);
   });
 
-  it('leaves a task whose drain is running to that drain, and a stopping task alone', async () => {
+  it('claims the next attempt of a task whose earlier drain ended', async () => {
     const t = handlerTestDeps();
-    arrangeServiceTasks(t);
-    const executionArn = `arn:aws:states:${TEST_REGION}:${TEST_ACCOUNT}:execution:SessionDrain:drain-0000000000000000000000000000b051-1`;
-    t.mocks.ddb
-      .on(GetCommand, getTaskInput(busyOld))
-      .resolves({ Item: registryItem(busyOld, { status: 'DRAINING', sessionCount: 4, drainAttempt: 1, executionArn }) });
-    t.mocks.sfn.on(DescribeExecutionCommand, { executionArn }).resolves({ status: 'RUNNING' });
-    t.mocks.ddb.on(GetCommand, getTaskInput(idleOld)).resolves({ Item: registryItem(idleOld, { status: 'STOPPING' }) });
+    const drainedBefore = registryItem(idleOld, { sessionCount: 0, drainAttempt: 2, executionArn: drainExecutionArn(idleOld, 2), drainReason: 'SPOT', drainOutcome: 'CANCELLED', cancelledBy: 'DEPLOYMENT' });
+    arrangePacing(t, {
+      tasks: [oldTask(busyOld), oldTask(idleOld), newTask(fresh)],
+      indexed: [registryItem(busyOld, { sessionCount: 4 }), drainedBefore, registryItem(fresh)],
+      paceVersion: 2,
+    });
 
-    const outcome = await createHandler(t.getDeps)(deploymentEvent());
+    await createHandler(t.getDeps)(inProgress());
 
+    expect(t.mocks.ddb.commandCalls(TransactWriteCommand).map((call) => call.args[0].input)).toEqual([claimTransactionInput(2, [{ taskArn: idleOld, attempt: 3 }])]);
+    expect(t.mocks.sfn.calls().map((call) => call.args[0].input)).toEqual([deploymentDrainStartInput(idleOld, 3)]);
+  });
+
+  it('cancels the deployment drains of the tasks a circuit-breaker rollback keeps, ending the wait of the one already waiting', async () => {
+    // prepare: the rollback made the old deployment PRIMARY again; busyOld waits for its sessions, idleOld's drain is only claimed
+    const t = handlerTestDeps();
+    const waiting = registryItem(busyOld, { status: 'DRAINING', sessionCount: 4, drainAttempt: 1, executionArn: drainExecutionArn(busyOld), drainReason: 'DEPLOYMENT', taskToken: 'token-busy' });
+    const claimedOnly = registryItem(idleOld, { drainAttempt: 1, executionArn: drainExecutionArn(idleOld), drainReason: 'DEPLOYMENT' });
+    arrangePacing(t, {
+      service: {
+        deployments: [
+          { id: OLD_DEPLOYMENT, status: 'PRIMARY', taskDefinition: OLD_REVISION, rolloutState: 'IN_PROGRESS' },
+          { id: NEW_DEPLOYMENT, status: 'ACTIVE', taskDefinition: NEW_REVISION, rolloutState: 'FAILED' },
+        ],
+      },
+      tasks: [oldTask(busyOld), oldTask(idleOld), newTask(fresh)],
+      indexed: [waiting, claimedOnly, registryItem(fresh)],
+      paceVersion: 3,
+    });
+
+    // act
+    const outcome = await createHandler(t.getDeps)(inProgress({ deploymentId: OLD_DEPLOYMENT, reason: ROLLBACK_REASON }));
+
+    // assert
+    expect(taskUpdateInputs(t)).toEqual([
+      cancelDrainInput(busyOld, drainExecutionArn(busyOld)),
+      cancelDrainInput(idleOld, drainExecutionArn(idleOld)),
+    ]);
+    expect(t.mocks.sfn.commandCalls(SendTaskFailureCommand).map((call) => call.args[0].input)).toEqual([
+      { taskToken: 'token-busy', error: 'DrainCancelled', cause: CANCEL_CAUSE },
+    ]);
+    expect(t.mocks.ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
     expect(t.mocks.sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
-    expect(t.mocks.ecs.commandCalls(UpdateTaskProtectionCommand)).toHaveLength(0);
-    expect(outcome).toMatchObject({ status: 'done', result: { alreadyDraining: [busyOld], skipped: [idleOld] } });
+    expect(outcome).toEqual({
+      status: 'done',
+      result: {
+        serviceName: 'chat',
+        deploymentId: OLD_DEPLOYMENT,
+        leaving: 1,
+        serving: 1,
+        minServing: 2,
+        waitingForTargets: false,
+        drainsStarted: [],
+        held: [fresh],
+        cancelled: [busyOld, idleOld],
+        restored: [],
+        released: [],
+        passes: 1,
+        ...eventFields('SERVICE_DEPLOYMENT_IN_PROGRESS', OLD_DEPLOYMENT, true),
+      },
+    });
   });
 
-  it('ignores a late event whose deployment a newer one has superseded', async () => {
+  it('returns to service a blue task whose drain ended without a stop when the deployment rolls back, protecting it again while it holds sessions', async () => {
+    // prepare: during bake time the blue task drained and was left for ECS's clean-up; then the deployment rolled back
     const t = handlerTestDeps();
-    const superseded = serviceWithPrimary(NEW_REVISION, 'ecs-svc/5555555555555555555');
-    superseded.services[0]!.deployments[1]!.id = DEPLOYMENT_ID;
-    t.mocks.ecs.on(DescribeServicesCommand).resolves(superseded);
+    const leftForCleanUp = registryItem(busyOld, { status: 'DRAINING', sessionCount: 2, drainAttempt: 1, executionArn: drainExecutionArn(busyOld), drainReason: 'DEPLOYMENT', drainOutcome: 'DRAINED' });
+    arrangePacing(t, {
+      service: {
+        deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 200, strategy: 'BLUE_GREEN' } as never,
+        deployments: [
+          { id: OLD_DEPLOYMENT, status: 'PRIMARY', taskDefinition: OLD_REVISION, rolloutState: 'IN_PROGRESS' },
+          { id: NEW_DEPLOYMENT, status: 'ACTIVE', taskDefinition: NEW_REVISION, rolloutState: 'FAILED' },
+        ],
+      },
+      tasks: [oldTask(busyOld), newTask(fresh)],
+      indexed: [leftForCleanUp, registryItem(fresh)],
+      paceVersion: 3,
+    });
+
+    // act
+    const outcome = await createHandler(t.getDeps)(inProgress({ deploymentId: OLD_DEPLOYMENT, reason: ROLLBACK_REASON }));
+
+    // assert
+    expect(taskUpdateInputs(t)).toEqual([
+      {
+        TableName: 'SessionRegistry',
+        Key: { pk: busyOld, sk: 'TASK' },
+        UpdateExpression: 'SET #status = :active REMOVE drainControl, drainReason, drainDeadline, drainStartedAt, sessionsAtDrainStart',
+        ConditionExpression: '#status = :draining AND executionArn = :execution AND attribute_exists(drainOutcome)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':active': 'ACTIVE', ':draining': 'DRAINING', ':execution': drainExecutionArn(busyOld) },
+        ReturnValues: 'ALL_NEW',
+      },
+    ]);
+    expect(t.mocks.ecs.commandCalls(UpdateTaskProtectionCommand).map((call) => call.args[0].input)).toEqual([
+      { cluster: CLUSTER_ARN, tasks: [busyOld], protectionEnabled: true, expiresInMinutes: 2880 },
+    ]);
+    expect(t.mocks.sfn.calls()).toHaveLength(0);
+    expect(outcome).toMatchObject({ status: 'done', result: { restored: [busyOld], cancelled: [], drainsStarted: [], rollback: true } });
+  });
+
+  it('does not count a cancel whose drain ended meanwhile', async () => {
+    const t = handlerTestDeps();
+    arrangePacing(t, {
+      service: { deployments: [{ id: OLD_DEPLOYMENT, status: 'PRIMARY', taskDefinition: OLD_REVISION, rolloutState: 'IN_PROGRESS' }] },
+      tasks: [oldTask(busyOld)],
+      indexed: [registryItem(busyOld, { status: 'DRAINING', drainAttempt: 1, executionArn: drainExecutionArn(busyOld), drainReason: 'DEPLOYMENT', taskToken: 'token-busy' })],
+      paceVersion: 3,
+    });
+    t.mocks.ddb.on(UpdateCommand, { Key: { pk: busyOld, sk: 'TASK' } }).rejects(conditionalCheckFailed());
+
+    const outcome = await createHandler(t.getDeps)(inProgress({ deploymentId: OLD_DEPLOYMENT, reason: ROLLBACK_REASON }));
+
+    expect(taskUpdateInputs(t)).toHaveLength(1);
+    expect(t.mocks.sfn.calls()).toHaveLength(0);
+    expect(outcome).toMatchObject({ status: 'done', result: { cancelled: [] } });
+  });
+
+  it('releases no more old tasks once the deployment FAILED, and cancels the deployment drains still open', async () => {
+    const t = handlerTestDeps();
+    const waiting = registryItem(busyOld, { status: 'DRAINING', sessionCount: 4, drainAttempt: 1, executionArn: drainExecutionArn(busyOld), drainReason: 'DEPLOYMENT', taskToken: 'token-busy' });
+    arrangePacing(t, {
+      service: {
+        desiredCount: 1,
+        deployments: [
+          { id: NEW_DEPLOYMENT, status: 'PRIMARY', taskDefinition: NEW_REVISION, rolloutState: 'FAILED' },
+          { id: OLD_DEPLOYMENT, status: 'ACTIVE', taskDefinition: OLD_REVISION, rolloutState: 'COMPLETED' },
+        ],
+      },
+      tasks: [oldTask(busyOld), oldTask(idleOld), newTask(fresh)],
+      indexed: [waiting, registryItem(idleOld, { sessionCount: 0 }), registryItem(fresh)],
+      paceVersion: 3,
+    });
+
+    const outcome = await createHandler(t.getDeps)(inProgress({ eventName: 'SERVICE_DEPLOYMENT_FAILED', eventType: 'ERROR', reason: 'ECS deployment circuit breaker: tasks failed to start.' }));
+
+    expect(taskUpdateInputs(t)).toEqual([cancelDrainInput(busyOld, drainExecutionArn(busyOld))]);
+    expect(t.mocks.sfn.commandCalls(SendTaskFailureCommand).map((call) => call.args[0].input)).toEqual([{ taskToken: 'token-busy', error: 'DrainCancelled', cause: CANCEL_CAUSE }]);
+    expect(t.mocks.ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
+    expect(t.mocks.sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    expect(outcome).toMatchObject({
+      status: 'done',
+      result: { serving: 2, minServing: 1, drainsStarted: [], held: [idleOld], cancelled: [busyOld], ...eventFields('SERVICE_DEPLOYMENT_FAILED') },
+    });
+  });
+
+  it('finds nothing to drain once the deployment COMPLETED', async () => {
+    const t = handlerTestDeps();
+    arrangePacing(t, {
+      service: { deployments: [{ id: NEW_DEPLOYMENT, status: 'PRIMARY', taskDefinition: NEW_REVISION, rolloutState: 'COMPLETED' }], runningCount: 2 },
+      tasks: [newTask(fresh), newTask(taskArn('00000000000000000000000000000e01'))],
+      indexed: [registryItem(fresh), registryItem(taskArn('00000000000000000000000000000e01'))],
+      paceVersion: 4,
+    });
+
+    const outcome = await createHandler(t.getDeps)(inProgress({ eventName: 'SERVICE_DEPLOYMENT_COMPLETED', reason: `ECS deployment ${NEW_DEPLOYMENT} completed.` }));
+
+    expect(t.mocks.ddb.calls().map((call) => call.args[0].input)).toEqual([
+      takeLeaseInput(),
+      paceReadInput(),
+      serviceTasksQueryInput(),
+      consistentBatchReadInput([fresh, taskArn('00000000000000000000000000000e01')]),
+      releaseLeaseInput(),
+    ]);
+    expect(t.mocks.sfn.calls()).toHaveLength(0);
+    expect(outcome).toMatchObject({ status: 'done', result: { leaving: 0, serving: 2, drainsStarted: [], held: [], ...eventFields('SERVICE_DEPLOYMENT_COMPLETED') } });
+  });
+
+  it('unprotects the old tasks the registry does not know, so that ECS replaces them without waiting', async () => {
+    const t = handlerTestDeps();
+    const unknownOld = taskArn('0000000000000000000000000000dead');
+    arrangePacing(t, {
+      tasks: [oldTask(busyOld), oldTask(unknownOld), newTask(fresh, { lastStatus: 'PENDING' })],
+      indexed: [registryItem(busyOld, { sessionCount: 4 })],
+      paceVersion: 2,
+    });
+
+    const outcome = await createHandler(t.getDeps)(inProgress());
+
+    expect(t.mocks.ecs.commandCalls(UpdateTaskProtectionCommand).map((call) => call.args[0].input)).toEqual([
+      { cluster: CLUSTER_ARN, tasks: [unknownOld], protectionEnabled: false },
+    ]);
+    expect(t.mocks.sfn.calls()).toHaveLength(0);
+    expect(outcome).toMatchObject({ status: 'done', result: { leaving: 2, serving: 1, held: [busyOld], released: [unknownOld] } });
+  });
+
+  it('paces the service as it is now when a late event names a deployment a newer one superseded', async () => {
+    const t = handlerTestDeps();
+    arrangePacing(t, {
+      tasks: [oldTask(busyOld), oldTask(idleOld), newTask(fresh)],
+      indexed: [registryItem(busyOld, { sessionCount: 4 }), registryItem(idleOld, { sessionCount: 0 }), registryItem(fresh)],
+      paceVersion: 2,
+    });
 
     const outcome = await createHandler(t.getDeps)(deploymentEvent());
 
-    expect(outcome).toEqual({ status: 'rejected', reason: expect.stringContaining('not PRIMARY') });
-    expect(t.mocks.ecs.commandCalls(ListTasksCommand)).toHaveLength(0);
-    expect(t.spies.warn).toHaveBeenCalledTimes(1);
-    expect(countedMetrics(t)).toEqual(['EventsRejected']);
+    expect(t.mocks.sfn.calls().map((call) => call.args[0].input)).toEqual([deploymentDrainStartInput(idleOld)]);
+    expect(outcome).toMatchObject({
+      status: 'done',
+      result: { deploymentId: NEW_DEPLOYMENT, drainsStarted: [idleOld], ...eventFields('SERVICE_DEPLOYMENT_IN_PROGRESS', 'ecs-svc/0123456789012345678') },
+    });
   });
 
   it('pages through the service tasks and describes them in batches of 100', async () => {
     const t = handlerTestDeps();
     const arns = Array.from({ length: 150 }, (_, index) => taskArn(index.toString(16).padStart(32, '0')));
-    t.mocks.ecs.on(DescribeServicesCommand).resolves(serviceWithPrimary(NEW_REVISION));
+    arrangePacing(t, { tasks: arns.map((arn) => newTask(arn)), indexed: [], paceVersion: 2 });
     t.mocks.ecs
       .on(ListTasksCommand)
       .resolvesOnce({ taskArns: arns.slice(0, 100), nextToken: 'page-2' })
       .resolvesOnce({ taskArns: arns.slice(100) });
-    t.mocks.ecs.on(DescribeTasksCommand).callsFake((input: { tasks: string[] }) => ({
-      tasks: input.tasks.map((arn) => ({ taskArn: arn, taskDefinitionArn: NEW_REVISION })),
-    }));
 
-    const outcome = await createHandler(t.getDeps)(deploymentEvent());
+    const outcome = await createHandler(t.getDeps)(inProgress());
 
-    expect(t.mocks.ecs.commandCalls(ListTasksCommand)[1]!.args[0].input).toEqual({
-      cluster: CLUSTER_ARN,
-      serviceName: 'chat',
-      desiredStatus: 'RUNNING',
-      nextToken: 'page-2',
-    });
+    expect(t.mocks.ecs.commandCalls(ListTasksCommand).map((call) => call.args[0].input)).toEqual([
+      { cluster: CLUSTER_ARN, serviceName: 'chat', desiredStatus: 'RUNNING' },
+      { cluster: CLUSTER_ARN, serviceName: 'chat', desiredStatus: 'RUNNING', nextToken: 'page-2' },
+    ]);
     expect(t.mocks.ecs.commandCalls(DescribeTasksCommand).map((call) => call.args[0].input.tasks)).toEqual([arns.slice(0, 100), arns.slice(100)]);
-    expect(t.mocks.ddb.calls()).toHaveLength(0);
-    expect(outcome).toMatchObject({ status: 'done', result: { oldTasks: 0 } });
+    expect(t.mocks.ddb.commandCalls(QueryCommand)).toHaveLength(1);
+    expect(outcome).toMatchObject({ status: 'done', result: { leaving: 0 } });
   });
 
   it('rethrows ECS throttling so that the event is retried', async () => {
     const t = handlerTestDeps();
     t.mocks.ecs.on(DescribeServicesCommand).rejects(awsError('ThrottlingException', 'Rate exceeded'));
 
-    await expect(createHandler(t.getDeps)(deploymentEvent())).rejects.toBeInstanceOf(RetryableEcsError);
+    await expect(createHandler(t.getDeps)(inProgress())).rejects.toBeInstanceOf(RetryableEcsError);
   });
 
   it('rejects without a retry when ECS no longer knows the cluster', async () => {
     const t = handlerTestDeps();
     t.mocks.ecs.on(DescribeServicesCommand).rejects(awsError('ClusterNotFoundException', 'Cluster not found.'));
 
-    const outcome = await createHandler(t.getDeps)(deploymentEvent());
+    const outcome = await createHandler(t.getDeps)(inProgress());
 
     expect(outcome).toEqual({ status: 'rejected', reason: 'ClusterNotFoundException: Cluster not found.' });
     expect(t.spies.error).toHaveBeenCalledTimes(1);
+    expect(countedMetrics(t)).toEqual(['EventsRejected']);
+  });
+
+  it('rejects without a retry when ECS no longer knows the service', async () => {
+    const t = handlerTestDeps();
+    t.mocks.ecs.on(DescribeServicesCommand).resolves({ services: [], failures: [{ arn: SERVICE_ARN, reason: 'MISSING' }] });
+
+    const outcome = await createHandler(t.getDeps)(inProgress());
+
+    expect(outcome).toEqual({ status: 'rejected', reason: `service ${SERVICE_ARN} is unknown to ECS` });
+    expect(t.mocks.ecs.calls()).toHaveLength(1);
+    // An unknown service is refused before the lease: nothing is written.
+    expect(t.mocks.ddb.calls()).toEqual([]);
+    expect(t.spies.warn).toHaveBeenCalledTimes(1);
     expect(countedMetrics(t)).toEqual(['EventsRejected']);
   });
 });

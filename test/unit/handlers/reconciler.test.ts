@@ -1,6 +1,6 @@
-import { DescribeServicesCommand, DescribeTasksCommand, ListServicesCommand, UpdateTaskProtectionCommand } from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand, DescribeTasksCommand, ListServicesCommand, ListTasksCommand, type Service, UpdateTaskProtectionCommand } from '@aws-sdk/client-ecs';
 import { DescribeExecutionCommand, SendTaskFailureCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { runReconciler } from '../../../functions/handlers/reconciler.js';
 import type { TaskItem } from '../../../functions/registry/model.js';
@@ -30,7 +30,7 @@ interface World {
   items: TaskItem[];
   /** ECS lastStatus per task id; tasks not listed are MISSING. */
   ecs?: Record<string, string>;
-  service?: { runningCount: number; desiredCount: number; deployments?: { status: string }[] };
+  service?: { runningCount: number; desiredCount: number } & Partial<Pick<Service, 'deployments' | 'deploymentController' | 'deploymentConfiguration'>>;
   executions?: Record<string, string>;
 }
 
@@ -40,6 +40,9 @@ function arrange(world: World) {
   const byArn = new Map(world.items.map((task) => [task.taskArn, task]));
   mocks.ddb.on(QueryCommand).resolves({ Items: world.items });
   mocks.ddb.on(GetCommand).callsFake((input: { Key: { pk: string } }) => ({ Item: byArn.get(input.Key.pk) }));
+  mocks.ddb.on(BatchGetCommand).callsFake((input: { RequestItems: Record<string, { Keys: { pk: string }[] }> }) => ({
+    Responses: Object.fromEntries(Object.entries(input.RequestItems).map(([table, request]) => [table, request.Keys.map((key) => byArn.get(key.pk)).filter((found) => found !== undefined)])),
+  }));
   mocks.ddb.on(UpdateCommand).resolves({});
   mocks.ecs.on(DescribeTasksCommand).callsFake((input: { tasks: string[] }) => {
     const states = world.ecs ?? {};
@@ -145,6 +148,80 @@ describe('ReconcilerFunction: drain-aware scale-in', () => {
       { cluster: CLUSTER_ARN, services: arns.slice(0, 10) },
       { cluster: CLUSTER_ARN, services: arns.slice(10) },
     ]);
+  });
+});
+
+describe('ReconcilerFunction: rolling deployments', () => {
+  const OLD_DEPLOYMENT = 'ecs-svc/1111111111111111111';
+  const NEW_DEPLOYMENT = 'ecs-svc/2222222222222222222';
+  const rolling = {
+    runningCount: 3,
+    desiredCount: 2,
+    deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 200 },
+    deployments: [
+      { id: NEW_DEPLOYMENT, status: 'PRIMARY', rolloutState: 'IN_PROGRESS' as const },
+      { id: OLD_DEPLOYMENT, status: 'ACTIVE', rolloutState: 'COMPLETED' as const },
+    ],
+  };
+
+  /** ECS runs old-a and old-b for the old deployment and new-a for the new one. */
+  function runTasks(t: ReturnType<typeof arrange>) {
+    const startedBy: Record<string, string> = { 'old-a': OLD_DEPLOYMENT, 'old-b': OLD_DEPLOYMENT, 'new-a': NEW_DEPLOYMENT };
+    t.mocks.ecs.on(ListTasksCommand).resolves({ taskArns: Object.keys(startedBy).map((id) => taskArn(id)) });
+    t.mocks.ecs.on(DescribeTasksCommand).callsFake((input: { tasks: string[] }) => ({
+      tasks: input.tasks.map((arn) => ({ taskArn: arn, startedBy: startedBy[arn.slice(arn.lastIndexOf('/') + 1)], lastStatus: 'RUNNING', desiredStatus: 'RUNNING' })),
+      failures: [],
+    }));
+    t.mocks.ddb.on(TransactWriteCommand).resolves({});
+  }
+
+  it('paces a rolling deployment whose events were lost: the idlest old task drains once a new one serves', async () => {
+    // prepare
+    const t = arrange({
+      items: [item('old-a', { sessionCount: 3 }), item('old-b', { sessionCount: 1 }), item('new-a')],
+      ecs: { 'old-a': 'RUNNING', 'old-b': 'RUNNING', 'new-a': 'RUNNING' },
+      service: rolling,
+    });
+    runTasks(t);
+
+    // act
+    const summary = await runReconciler(t.deps);
+
+    // assert
+    expect(t.mocks.ecs.commandCalls(ListTasksCommand).map((call) => call.args[0].input)).toEqual([{ cluster: CLUSTER_ARN, serviceName: 'web', desiredStatus: 'RUNNING' }]);
+    expect(t.mocks.ddb.commandCalls(TransactWriteCommand).map((call) => call.args[0].input.TransactItems?.map((action) => action.Update?.Key))).toEqual([
+      [
+        { pk: `SERVICE#${CLUSTER_ARN}#web`, sk: 'PACE' },
+        { pk: taskArn('old-b'), sk: 'TASK' },
+      ],
+    ]);
+    expect(startedExecutions(t)).toEqual([
+      {
+        stateMachineArn: STATE_MACHINE_ARN,
+        name: 'drain-old-b-1',
+        input: JSON.stringify({ cluster: CLUSTER_ARN, taskArn: taskArn('old-b'), service: 'web', reason: 'DEPLOYMENT', deadline: new Date(NOW.getTime() + 3600_000).toISOString() }),
+      },
+    ]);
+    expect(summary).toMatchObject({ deploymentDrains: 1, scaleInDrains: 0, failed: 0 });
+  });
+
+  it.each([
+    ['a settled service (one COMPLETED deployment)', { runningCount: 2, desiredCount: 2, deployments: [{ id: NEW_DEPLOYMENT, status: 'PRIMARY', rolloutState: 'COMPLETED' as const }] }],
+    ['a service the CODE_DEPLOY controller deploys', { ...rolling, deploymentController: { type: 'CODE_DEPLOY' as const } }],
+  ])('leaves %s unpaced', async (_name, service) => {
+    const t = arrange({
+      items: [item('old-a', { sessionCount: 3 }), item('old-b', { sessionCount: 1 }), item('new-a')],
+      ecs: { 'old-a': 'RUNNING', 'old-b': 'RUNNING', 'new-a': 'RUNNING' },
+      service,
+    });
+    runTasks(t);
+
+    const summary = await runReconciler(t.deps);
+
+    expect(t.mocks.ecs.commandCalls(ListTasksCommand)).toHaveLength(0);
+    expect(t.mocks.ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
+    expect(startedExecutions(t)).toEqual([]);
+    expect(summary).toMatchObject({ deploymentDrains: 0, failed: 0 });
   });
 });
 

@@ -70,7 +70,11 @@ function arrange(scenario: Scenario, listed: Item) {
   });
   mocks.ecs.on(ListServicesCommand).resolves({ serviceArns: scenario.service === undefined ? [] : [SERVICE_ARN] });
   mocks.ecs.on(DescribeServicesCommand).resolves({
-    services: scenario.service === undefined ? [] : [{ serviceName: 'chat', serviceArn: SERVICE_ARN, status: 'ACTIVE', deployments: [{ status: 'PRIMARY' }], ...scenario.service }],
+    // A service scaled in, not deploying: one deployment, COMPLETED (a deployment would be paced instead).
+    services:
+      scenario.service === undefined
+        ? []
+        : [{ serviceName: 'chat', serviceArn: SERVICE_ARN, status: 'ACTIVE', deployments: [{ id: 'ecs-svc/1', status: 'PRIMARY', rolloutState: 'COMPLETED' }], ...scenario.service }],
   });
   mocks.sfn.on(DescribeExecutionCommand).rejects(Object.assign(new Error('no such execution'), { name: 'ExecutionDoesNotExist' }));
   return world;

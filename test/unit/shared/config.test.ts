@@ -18,6 +18,7 @@ describe('loadConfig', () => {
       protectionMinutes: 2880,
       protectionRenewBeforeSeconds: 21600,
       fargateSpotWarningSeconds: 120,
+      targetHealthRecheckSeconds: 10,
     });
   });
 
