@@ -26,6 +26,8 @@ interface HookItem {
   serviceDeploymentArn: string;
   blueTaskArns: string[];
   continuedAt?: string;
+  /** False until every blue drain has been started: a blue task not claimed yet must not count as drained. */
+  armed?: boolean;
 }
 
 export function hookKey(clusterArn: string, serviceName: string): { pk: string; sk: typeof HOOK_SORT_KEY } {
@@ -74,6 +76,15 @@ export async function drainBlueTasks(deps: Deps, hook: PauseHookAwaiting): Promi
     const started = await startDrain(deps, { clusterArn, taskArn, serviceName, reason: DrainReason.Deployment, ecsStopsTask: true });
     if (started.status === 'started') drainsStarted.push(taskArn);
   });
+  await deps.ddb.send(
+    new UpdateCommand({
+      TableName: deps.config.tableName,
+      Key: hookKey(clusterArn, serviceName),
+      UpdateExpression: 'SET armed = :true',
+      ConditionExpression: 'hookId = :hookId',
+      ExpressionAttributeValues: { ':true': true, ':hookId': hook.hookId },
+    }),
+  );
   const continued = await continueIfBlueDrained(deps, { clusterArn, serviceName });
   return { serviceName, hookId: hook.hookId, blueTasks: blueTaskArns, drainsStarted, continued };
 }
@@ -84,9 +95,9 @@ async function recordHook(deps: Deps, clusterArn: string, serviceName: string, h
       TableName: deps.config.tableName,
       Key: hookKey(clusterArn, serviceName),
       // A repeated event of the same hook refreshes the list; a new hook starts afresh.
-      UpdateExpression: 'SET hookId = :hookId, serviceDeploymentArn = :deployment, blueTaskArns = :blue, updatedAt = :now REMOVE continuedAt',
+      UpdateExpression: 'SET hookId = :hookId, serviceDeploymentArn = :deployment, blueTaskArns = :blue, armed = :false, updatedAt = :now REMOVE continuedAt',
       ConditionExpression: 'attribute_not_exists(continuedAt) OR hookId <> :hookId',
-      ExpressionAttributeValues: { ':hookId': hook.hookId, ':deployment': hook.serviceDeploymentArn, ':blue': hook.blueTaskArns, ':now': deps.now().toISOString() },
+      ExpressionAttributeValues: { ':hookId': hook.hookId, ':deployment': hook.serviceDeploymentArn, ':blue': hook.blueTaskArns, ':false': false, ':now': deps.now().toISOString() },
     }),
   ).catch((error: unknown) => {
     // The same hook was continued already: a late duplicate of its event changes nothing.
@@ -112,6 +123,8 @@ export async function continueIfBlueDrained(deps: Pick<Deps, 'ddb' | 'ecs' | 'co
   const read = await deps.ddb.send(new GetCommand({ TableName: deps.config.tableName, Key: hookKey(ref.clusterArn, ref.serviceName), ConsistentRead: true }));
   const hook = read.Item as HookItem | undefined;
   if (hook === undefined || hook.continuedAt !== undefined) return 'nothing-paused';
+  // The hook's own handler checks once every drain is started; until then a blue task without a claim is not drained.
+  if (hook.armed === false) return 'waiting';
   const items = await mapWithConcurrency(hook.blueTaskArns ?? [], CONCURRENCY, (taskArn) => readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, taskArn));
   const pending = items.filter(isBlueDrainPending).length;
   if (pending > 0) return 'waiting';

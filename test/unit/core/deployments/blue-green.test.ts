@@ -94,9 +94,17 @@ describe('a blue/green deployment paused after its production traffic shift', ()
     expect(updates[0]).toEqual({
       TableName: TABLE_NAME,
       Key: HOOK_KEY,
-      UpdateExpression: 'SET hookId = :hookId, serviceDeploymentArn = :deployment, blueTaskArns = :blue, updatedAt = :now REMOVE continuedAt',
+      UpdateExpression: 'SET hookId = :hookId, serviceDeploymentArn = :deployment, blueTaskArns = :blue, armed = :false, updatedAt = :now REMOVE continuedAt',
       ConditionExpression: 'attribute_not_exists(continuedAt) OR hookId <> :hookId',
-      ExpressionAttributeValues: { ':hookId': HOOK_ID, ':deployment': SERVICE_DEPLOYMENT_ARN, ':blue': [busyBlue, idleBlue], ':now': NOW.toISOString() },
+      ExpressionAttributeValues: { ':hookId': HOOK_ID, ':deployment': SERVICE_DEPLOYMENT_ARN, ':blue': [busyBlue, idleBlue], ':false': false, ':now': NOW.toISOString() },
+    });
+    // Armed only once every blue drain is started.
+    expect(updates.at(-1)).toEqual({
+      TableName: TABLE_NAME,
+      Key: HOOK_KEY,
+      UpdateExpression: 'SET armed = :true',
+      ConditionExpression: 'hookId = :hookId',
+      ExpressionAttributeValues: { ':true': true, ':hookId': HOOK_ID },
     });
     const inputs = t.mocks.sfn.commandCalls(StartExecutionCommand).map((call) => JSON.parse(call.args[0].input.input ?? '{}') as Record<string, unknown>);
     expect(inputs.map((input) => input.taskArn).sort()).toEqual([busyBlue, idleBlue].sort());
@@ -149,6 +157,19 @@ describe('a blue/green deployment paused after its production traffic shift', ()
     await expect(second).rejects.toThrow();
     // Only the first marked the hook: a failed call must be tried again, never forgotten.
     expect(t.mocks.ddb.commandCalls(UpdateCommand)).toHaveLength(1);
+  });
+
+  it('waits while the hook is not armed yet: a blue task whose drain has not started is not drained', async () => {
+    const t = handlerTestDeps();
+    t.mocks.ddb.on(GetCommand, { TableName: TABLE_NAME, Key: HOOK_KEY, ConsistentRead: true }).resolves({
+      Item: { ...HOOK_KEY, hookId: HOOK_ID, serviceDeploymentArn: SERVICE_DEPLOYMENT_ARN, blueTaskArns: [busyBlue], armed: false },
+    });
+    t.mocks.ddb.on(GetCommand, getTaskInput(busyBlue)).resolves({ Item: registryItem(busyBlue, { sessionCount: 3 }) });
+
+    const result = await continueIfBlueDrained(t.deps, { clusterArn: CLUSTER_ARN, serviceName: SERVICE_NAME });
+
+    expect(result).toBe('waiting');
+    expect(t.mocks.ecs.calls()).toEqual([]);
   });
 
   it('does nothing when no hook of the service is paused', async () => {
