@@ -130,6 +130,7 @@ export class EcsTwin {
         lifecycle: this.lifecycle,
         ids: this.ids,
         honoursProtection: options.blueGreenHonoursProtection ?? false,
+        isHealthy: (task) => this.rollouts.countsAsHealthy(task),
         invokeHook: options.invokeHook,
         emit: (event) => this.outbox.emit(event),
         publishDeployment: (service, deployment) => this.deploymentChanged(service, deployment),

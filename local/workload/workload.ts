@@ -75,7 +75,21 @@ export class SessionWorkload {
     const id = `${this.options.idPrefix ?? 'session'}-${String(this.sequence).padStart(6, '0')}`;
     const plannedSeconds = sessionDuration(this.random, this.options.durations);
     const accepting = this.options.apps.acceptingTasks(this.options.targets);
-    for (const task of this.options.route ? routeOrder(accepting, this.options.route, this.random) : accepting) {
+    const tried = new Set<string>();
+    if (await this.tryEach(this.options.route ? routeOrder(accepting, this.options.route, this.random) : accepting, id, plannedSeconds, tried)) return true;
+    // Every task the balancer offered turned the user away (they began draining meanwhile): the user
+    // reconnects once and the balancer offers what takes sessions now, by production weight but
+    // without a new draw, so that both sides of a scenario keep drawing the same durations.
+    const route = this.options.route;
+    const now = this.options.apps.acceptingTasks(this.options.targets).filter((task) => !tried.has(task.taskArn) && (route === undefined || route(task).weight > 0));
+    if (await this.tryEach(route ? [...now].sort((a, b) => route(b).weight - route(a).weight) : now, id, plannedSeconds, tried)) return true;
+    this.options.ledger.rejected({ id, openedAt: Date.now(), plannedSeconds });
+    return false;
+  }
+
+  private async tryEach(tasks: readonly AppTask[], id: string, plannedSeconds: number, tried: Set<string>): Promise<boolean> {
+    for (const task of tasks) {
+      tried.add(task.taskArn);
       try {
         if (await this.options.apps.open(task.taskArn, id, plannedSeconds)) {
           // Recorded before the close timer can fire: open() only arms it, it never runs it.
@@ -86,7 +100,6 @@ export class SessionWorkload {
         // A registry error is the balancer's problem only: try the next task.
       }
     }
-    this.options.ledger.rejected({ id, openedAt: Date.now(), plannedSeconds });
     return false;
   }
 }

@@ -9,6 +9,8 @@ import { maintainTaskSets } from './task-sets.js';
 
 export interface StrategyEngineHost extends ScalingHost {
   ids: IdSource;
+  /** The task passed its health checks (the rolling scheduler's health.ts). */
+  isHealthy(task: TwinTask): boolean;
   invokeHook: HookHost['invokeHook'];
   emit(event: EventBridgeEnvelope): void;
   /** Emits the deployment's state change event (its rolloutState and reason) and tells listeners. */
@@ -160,6 +162,7 @@ export class StrategyEngine {
       revisionArn: (deploymentId) => this.revisionArn(service, deploymentId),
       desiredCount: () => service.desiredCount,
       aliveTasks: (deploymentId) => aliveTasks(host.store, service, deploymentId),
+      isHealthy: (task) => host.isHealthy(task),
       changed: () => host.reconcile(),
       rollbackStarted: (run, reason) => engine.rollbackStarted(service, run, reason),
       finished: (run, outcome) => engine.finished(service, run, outcome),

@@ -26,6 +26,8 @@ export interface RunHost extends HookHost {
   desiredCount(): number;
   /** The service's tasks of a deployment that have not STOPPED yet. */
   aliveTasks(deploymentId: string): TwinTask[];
+  /** The task passed its health checks (health.ts): what "started and healthy" at POST_SCALE_UP means. */
+  isHealthy(task: TwinTask): boolean;
   /** Something the task maintenance depends on changed: reconcile the service now. */
   changed(): void;
   rollbackStarted(run: DeploymentRun, reason: string): void;
@@ -237,9 +239,14 @@ export class DeploymentRun {
     };
   }
 
+  /**
+   * SCALE_UP ends when green is "started and healthy" (POST_SCALE_UP in
+   * blue-green-deployment-how-it-works.html; docs/ecs-deployment-strategies.md): every task RUNNING
+   * and past its health checks, as the rolling scheduler counts it (health.ts).
+   */
   private greenReady(): boolean {
     const tasks = this.host.aliveTasks(this.green.id).filter((task) => task.desiredStatus === 'RUNNING');
-    return tasks.length >= this.host.desiredCount() && tasks.every((task) => task.lastStatus === 'RUNNING');
+    return tasks.length >= this.host.desiredCount() && tasks.every((task) => task.lastStatus === 'RUNNING' && this.host.isHealthy(task));
   }
 
   private gone(deploymentId: string): boolean {
