@@ -60,8 +60,8 @@ async function listServices(deps: Deps, clusterArn: string): Promise<(ServiceVie
  */
 async function paceDeployment(deps: Deps, clusterArn: string, service: ServiceView & Service, work: Work, summary: ReconcileSummary): Promise<void> {
   const deployments = service.deployments ?? [];
-  // ECS reports no rolloutState behind a Classic Load Balancer: one deployment is settled then.
-  const settled = deployments.length === 1 && (deployments[0]?.rolloutState ?? 'COMPLETED') === 'COMPLETED';
+  // One deployment started every running task: nothing leaves, unless that deployment FAILED.
+  const settled = deployments.length === 1 && deployments[0]?.rolloutState !== 'FAILED';
   if (settled || service.status !== 'ACTIVE' || unmanagedDeployment(service) !== undefined) return;
   if (pacingMode(service) === 'traffic-shift') {
     // A blue drain that ended without reaching the stop step (its task stopped first) did not continue the hook.

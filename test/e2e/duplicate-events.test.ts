@@ -46,7 +46,11 @@ describe('every ECS event delivered three times and out of order', () => {
     // A copy of the deployment event can arrive after an old task already left on its own (its
     // sessions ended): that drain ends TASK_GONE, which is right. What may not happen is a second drain.
     expect(executions.filter((execution) => execution.reason === 'DEPLOYMENT' && !['DRAINED', 'TASK_GONE'].includes(execution.outcome ?? ''))).toEqual([]);
-    expect(executions.filter((execution) => execution.reason === 'DEPLOYMENT')).toHaveLength(4);
+    // Paced drains start as the service can spare each old task; an old task whose sessions all
+    // ended first is unprotected and ECS replaces it without a drain. Never more than one per old task.
+    const deploymentDrains = executions.filter((execution) => execution.reason === 'DEPLOYMENT');
+    expect(deploymentDrains.length).toBeGreaterThan(0);
+    expect(deploymentDrains.length).toBeLessThanOrEqual(4);
     // The Spot drain's deadline is the moment AWS stops the task, so its sessions that outlive the
     // warning end the drain one way or the other: AWS's stop (TASK_GONE) or the deadline (DEADLINE_FORCED).
     const spotDrains = executions.filter((execution) => execution.reason === 'SPOT');
