@@ -3,9 +3,9 @@ import type { Deps } from '../shared/deps.js';
 import { DrainReason, type TaskItem, TaskStatus } from '../registry/model.js';
 import { listDrainingContainerInstances } from './ecs-lookups.js';
 import { asRetryable } from './ecs-errors.js';
-import { type EcsTaskState, planScaleIn, type ServiceView } from './reconcile-decisions.js';
+import { type EcsTaskState, hasUnfinishedDrain, planScaleIn, type ServiceView } from './reconcile-decisions.js';
 import { continueIfBlueDrained } from './deployments/blue-green.js';
-import { pacingMode, paceService, unmanagedDeployment } from './deployments/pace-service.js';
+import { pacingMode, paceService, settledDeployment, unmanagedDeployment } from './deployments/pace-service.js';
 import { isExecutionRunning } from './executions.js';
 import { type ReconcileSummary, type Work } from './reconcile-work.js';
 import { startDrain } from './start-drain.js';
@@ -54,15 +54,28 @@ async function listServices(deps: Deps, clusterArn: string): Promise<(ServiceVie
 }
 
 /**
+ * A deployment drain on a task of a settled service (one deployment, which started every task) is
+ * one the service keeps: a rollback's event came only after the other deployment was gone. Open,
+ * or ended without a stop (a blue task), it is given back by pacing.
+ */
+function keptByRollback(item: TaskItem): boolean {
+  return item.drainReason === DrainReason.Deployment && (hasUnfinishedDrain(item) || (item.status === TaskStatus.Draining && item.drainOutcome !== undefined));
+}
+
+/**
  * A rolling deployment in progress (or failed) is paced again: should its event, or the events of
  * its new tasks, have been lost (EventBridge does not promise delivery), the drains it waits for
  * still start, at ECS's pace, and drains a rollback keeps are still cancelled.
  */
-async function paceDeployment(deps: Deps, clusterArn: string, service: ServiceView & Service, work: Work, summary: ReconcileSummary): Promise<void> {
-  const deployments = service.deployments ?? [];
-  // One deployment started every running task: nothing leaves, unless that deployment FAILED.
-  const settled = deployments.length === 1 && deployments[0]?.rolloutState !== 'FAILED';
-  if (settled || service.status !== 'ACTIVE' || unmanagedDeployment(service) !== undefined) return;
+async function paceDeployment(
+  deps: Deps,
+  clusterArn: string,
+  service: ServiceView & Service,
+  serviceTasks: readonly TaskItem[],
+  work: Work,
+  summary: ReconcileSummary,
+): Promise<void> {
+  if ((settledDeployment(service) && !serviceTasks.some(keptByRollback)) || service.status !== 'ACTIVE' || unmanagedDeployment(service) !== undefined) return;
   if (pacingMode(service) === 'traffic-shift') {
     // A blue drain that ended without reaching the stop step (its task stopped first) did not continue the hook.
     const continued = await work.run('continuing a drained blue/green deployment', { clusterArn, serviceName: service.serviceName }, () =>
@@ -71,7 +84,7 @@ async function paceDeployment(deps: Deps, clusterArn: string, service: ServiceVi
     if (continued === 'continued') deps.logger.info('blue/green deployment continued by the reconciler', { serviceName: service.serviceName });
   }
   const paced = await work.run('pacing a deployment', { clusterArn, serviceName: service.serviceName }, () =>
-    paceService(deps, { clusterArn, service: service.serviceName }, service),
+    paceService(deps, { clusterArn, service: service.serviceName }, { known: service }),
   );
   if (paced === undefined || 'ignored' in paced) return;
   summary.deploymentDrains += paced.drainsStarted.length;
@@ -96,11 +109,11 @@ export async function reconcileServices(
   const services = await work.run('listing services', { clusterArn }, () => listServices(deps, clusterArn));
   let drainingInstances: ReadonlySet<string> | undefined;
   for (const service of services ?? []) {
-    await paceDeployment(deps, clusterArn, service, work, summary);
+    const serviceTasks = live.filter((item) => item.serviceName === service.serviceName);
+    await paceDeployment(deps, clusterArn, service, serviceTasks, work, summary);
     if ((service.runningCount ?? 0) <= (service.desiredCount ?? 0)) continue;
     drainingInstances ??= await drainingContainerInstances(deps, clusterArn, states, work);
     if (drainingInstances === undefined) return;
-    const serviceTasks = live.filter((item) => item.serviceName === service.serviceName);
     const runningExecutions = new Set<string>();
     for (const item of serviceTasks) {
       if (item.status !== TaskStatus.Active || item.executionArn === undefined) continue;

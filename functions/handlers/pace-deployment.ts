@@ -21,7 +21,7 @@ export function createHandler(getDeps: () => Deps = runtimeDeps) {
       parse: parseServiceTaskRunning,
       clusterOf: (event) => event.clusterArn,
       keysOf: (event) => ({ taskArn: event.taskArn, serviceName: event.serviceName }),
-      run: (deps, event) => paceService(deps, { clusterArn: event.clusterArn, service: event.serviceName }),
+      run: (deps, event) => paceService(deps, { clusterArn: event.clusterArn, service: event.serviceName }, { skipSettled: true }),
     },
     getDeps,
   );
@@ -54,7 +54,7 @@ async function onRegistrations(deps: Deps, event: DynamoDBStreamEvent): Promise<
     }
     // A failure throws: the mapping retries the batch, and pacing again is harmless.
     for (const ref of services.values()) {
-      const result = await paceService(deps, ref);
+      const result = await paceService(deps, ref, { skipSettled: true });
       deps.logger.info('registration paced its service', { result });
     }
     return { batchItemFailures: [] };

@@ -12,7 +12,11 @@ export interface SimulatedAppsOptions {
   ledger: SessionLedger;
   /** Scenario seconds between heartbeats (the agent's default is 30). */
   heartbeatSeconds?: number;
-  /** Heartbeats never come faster than this in real time, whatever the scale. */
+  /**
+   * Heartbeats never come faster than this in real time, whatever the scale (default 2000 ms). A
+   * scaled heartbeat timeout is at least 10 s (its MinValue), so 2 s keeps at least the agent's four beats
+   * per timeout (30 s against 120 s); faster beats of 20 tasks alone took most of what moto serves (about 55 requests/s).
+   */
   minHeartbeatMs?: number;
   /**
    * The load balancer's view of a task (the ECS twin's targetHealthState): a task of a service
@@ -43,6 +47,7 @@ interface AppState {
 }
 
 const RETRY_DELAYS_MS = [50, 200, 500, 1000, 2000];
+const DEFAULT_MIN_HEARTBEAT_MS = 2000;
 
 /**
  * The application inside each twin task, as a well-behaved session server with the agent would
@@ -62,7 +67,7 @@ export class SimulatedApps {
   }
 
   started(task: AppTask): void {
-    const heartbeatMs = Math.max(this.options.clock.ms(this.options.heartbeatSeconds ?? 30), this.options.minHeartbeatMs ?? 500);
+    const heartbeatMs = Math.max(this.options.clock.ms(this.options.heartbeatSeconds ?? 30), this.options.minHeartbeatMs ?? DEFAULT_MIN_HEARTBEAT_MS);
     const state: AppState = { task, registered: false, accepting: false, terminating: false, sessions: new Map(), stopHeartbeat: () => undefined };
     this.apps.set(task.taskArn, state);
     // The server accepts sessions once it runs and (managed) registered its task; whether the load

@@ -45,6 +45,15 @@ export function unmanagedDeployment(service: Service): string | undefined {
   return `service ${service.serviceName ?? ''} uses the ${controller} deployment controller, whose task sets this orchestrator does not drain (README "Deployment kinds")`;
 }
 
+/**
+ * One deployment started every running task: nothing leaves. A FAILED one is not settled (its
+ * drains are cancelled). Most tasks becoming RUNNING and registering belong to settled services.
+ */
+export function settledDeployment(service: Service): boolean {
+  const deployments = service.deployments ?? [];
+  return deployments.length === 1 && deployments[0]?.rolloutState !== 'FAILED';
+}
+
 /** ROLLING replaces tasks and is paced here; BLUE_GREEN, LINEAR and CANARY shift traffic and drain at the lifecycle hook. */
 export function pacingMode(service: Service): PacingMode {
   const strategy = service.deploymentConfiguration?.strategy ?? 'ROLLING';
@@ -65,6 +74,18 @@ function deploymentView(service: Service): ServiceDeploymentView | undefined {
   };
 }
 
+export interface PaceOptions {
+  /** The service as DescribeServices just returned it (the reconciler has it already). */
+  known?: Service;
+  /**
+   * The trigger only says that capacity came (a task RUNNING, a registration): a settled service
+   * has nothing to release, so no registry read is made. Deployment events and the reconciler
+   * pace unconditionally, which is what gives back a drain of a kept task.
+   */
+  skipSettled?: boolean;
+  sleep?: (ms: number) => Promise<void>;
+}
+
 /**
  * Brings a service's rolling deployment one step on, the way ECS would: drains start for leaving
  * tasks only while the tasks still taking sessions stay at the minimum healthy count; drains of
@@ -72,12 +93,8 @@ function deploymentView(service: Service): ServiceDeploymentView | undefined {
  * cancelled. Level-triggered and idempotent: every caller (deployment events, tasks becoming
  * RUNNING or healthy, task registrations, the reconciler) may run it at any time, repeatedly.
  */
-export async function paceService(
-  deps: Deps,
-  ref: { clusterArn: string; service: string },
-  known?: Service,
-  sleep: (ms: number) => Promise<void> = realSleep,
-): Promise<PaceSummary | Ignored> {
+export async function paceService(deps: Deps, ref: { clusterArn: string; service: string }, options: PaceOptions = {}): Promise<PaceSummary | Ignored> {
+  const { known, sleep = realSleep } = options;
   const service = known ?? (await describeService(deps, ref.clusterArn, ref.service));
   if (service?.serviceName === undefined) return ignored(`service ${ref.service} is unknown to ECS`);
   const unmanaged = unmanagedDeployment(service);
@@ -85,6 +102,7 @@ export async function paceService(
     deps.metrics.addMetric(MetricName.DeploymentsNotPaced, MetricUnit.Count, 1);
     return ignored(unmanaged);
   }
+  if (options.skipSettled === true && settledDeployment(service)) return idle(service.serviceName, service.deployments?.[0]?.id ?? '');
   const lease = { clusterArn: ref.clusterArn, serviceName: service.serviceName };
   const holder = randomUUID();
   const intervalMs = deps.config.targetHealthRecheckSeconds * 1000;
@@ -126,7 +144,12 @@ function realSleep(ms: number): Promise<void> {
 
 /** Another pacer holds the service; it was marked dirty and runs one more pass for this trigger. */
 function handedOver(serviceName: string): PaceSummary {
-  return { serviceName, deploymentId: '', leaving: 0, serving: 0, minServing: 0, waitingForTargets: false, drainsStarted: [], held: [], cancelled: [], restored: [], released: [], passes: 0 };
+  return idle(serviceName, '');
+}
+
+/** A summary of no pass: the service was settled, or another pacer took the trigger over. */
+function idle(serviceName: string, deploymentId: string): PaceSummary {
+  return { serviceName, deploymentId, leaving: 0, serving: 0, minServing: 0, waitingForTargets: false, drainsStarted: [], held: [], cancelled: [], restored: [], released: [], passes: 0 };
 }
 
 async function paceOnce(deps: Deps, ref: { clusterArn: string; service: string }, known?: Service): Promise<PaceSummary | Ignored> {

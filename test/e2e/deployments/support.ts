@@ -56,7 +56,7 @@ export async function startRehearsal(options: RehearsalOptions = {}): Promise<Re
   // Heartbeats every 2 s real (200 scenario seconds) instead of the agent's 30 s scaled (500 ms real
   // at least): the same 1:5 ratio to the heartbeat timeout, which the template keeps at 10 s or more,
   // without flooding the local registry's stream while a dozen tasks run at once.
-  const rehearsal = await Rehearsal.start({ scale: SCALE, clusterNames: [GUARDED], minHeartbeatMs: 2000, ...options });
+  const rehearsal = await Rehearsal.start({ scale: SCALE, clusterNames: [GUARDED], ...options });
   const history: DeploymentChange[] = [];
   rehearsal.twin.onChange((change) => {
     if (change.kind === 'deployment') history.push({ serviceArn: change.serviceArn, deploymentId: change.deploymentId, rolloutState: change.rolloutState });

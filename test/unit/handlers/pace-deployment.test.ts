@@ -302,7 +302,6 @@ describe('DeploymentPacerFunction: task registrations from the registry stream',
         rollingService({
           serviceName: name,
           serviceArn: `arn:aws:ecs:${TEST_REGION}:${TEST_ACCOUNT}:service/sessions/${name}`,
-          deployments: [{ id: NEW_DEPLOYMENT, status: 'PRIMARY', taskDefinition: NEW_REVISION, rolloutState: 'IN_PROGRESS' }],
         }),
       ),
       failures: [],
@@ -336,6 +335,26 @@ describe('DeploymentPacerFunction: task registrations from the registry stream',
     ]);
     expect(t.mocks.ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
     expect(t.spies.publish).toHaveBeenCalledTimes(1);
+  });
+
+  it('reads no registry item for a service whose one deployment started every task: nothing can leave', async () => {
+    // prepare
+    const t = handlerTestDeps();
+    t.mocks.ecs.on(DescribeServicesCommand).resolves({
+      services: [rollingService({ deployments: [{ id: NEW_DEPLOYMENT, status: 'PRIMARY', taskDefinition: NEW_REVISION, rolloutState: 'COMPLETED' }] })],
+      failures: [],
+    });
+
+    // act
+    const fromStream = await createHandler(t.getDeps)({ Records: [insertRecord('1', registration(NEW_ONE, 'chat'))] });
+    const fromEcs = await createHandler(t.getDeps)(newTaskRunning());
+
+    // assert
+    expect(fromStream).toEqual({ batchItemFailures: [] });
+    expect(fromEcs).toMatchObject({ status: 'done', result: { deploymentId: NEW_DEPLOYMENT, leaving: 0, drainsStarted: [], passes: 0 } });
+    expect(t.mocks.ecs.commandCalls(DescribeServicesCommand)).toHaveLength(2);
+    expect(t.mocks.ecs.calls()).toHaveLength(2);
+    expect(t.mocks.ddb.calls()).toHaveLength(0);
   });
 
   it('fails the batch when pacing fails, so that the mapping retries it', async () => {

@@ -205,6 +205,35 @@ describe('ReconcilerFunction: rolling deployments', () => {
     expect(summary).toMatchObject({ deploymentDrains: 1, scaleInDrains: 0, failed: 0 });
   });
 
+  it('gives back a deployment drain of a settled service: the rollback that keeps the task came after the other deployment was gone', async () => {
+    // prepare: the old deployment is PRIMARY again and alone; old-a still waits in the drain the new one caused
+    const waiting = { status: 'DRAINING' as const, sessionCount: 3, drainReason: 'DEPLOYMENT' as const, drainAttempt: 1, executionArn: `${EXECUTION_PREFIX}drain-old-a-1`, taskToken: 'token-old-a' };
+    const t = arrange({
+      items: [item('old-a', waiting), item('old-b', { sessionCount: 1 })],
+      ecs: { 'old-a': 'RUNNING', 'old-b': 'RUNNING' },
+      service: { runningCount: 2, desiredCount: 2, deployments: [{ id: OLD_DEPLOYMENT, status: 'PRIMARY', rolloutState: 'COMPLETED' }] },
+      executions: { [`${EXECUTION_PREFIX}drain-old-a-1`]: 'RUNNING' },
+    });
+    t.mocks.ecs.on(ListTasksCommand).resolves({ taskArns: [taskArn('old-a'), taskArn('old-b')] });
+    t.mocks.ecs.on(DescribeTasksCommand).callsFake((input: { tasks: string[] }) => ({
+      tasks: input.tasks.map((arn) => ({ taskArn: arn, startedBy: OLD_DEPLOYMENT, lastStatus: 'RUNNING', desiredStatus: 'RUNNING' })),
+      failures: [],
+    }));
+    t.mocks.ddb.on(UpdateCommand, { Key: { pk: taskArn('old-a'), sk: 'TASK' } }).resolves({ Attributes: { ...item('old-a', waiting), drainControl: 'CANCEL' } });
+
+    // act
+    const summary = await runReconciler(t.deps);
+
+    // assert
+    const cancels = t.mocks.ddb.commandCalls(UpdateCommand).filter((call) => call.args[0].input.UpdateExpression?.includes('drainControl = :cancel'));
+    expect(cancels.map((call) => call.args[0].input.Key)).toEqual([{ pk: taskArn('old-a'), sk: 'TASK' }]);
+    expect(t.mocks.sfn.commandCalls(SendTaskFailureCommand).map((call) => call.args[0].input)).toEqual([
+      { taskToken: 'token-old-a', error: 'DrainCancelled', cause: 'the service keeps this task: its deployment was rolled back, superseded or failed' },
+    ]);
+    expect(startedExecutions(t)).toEqual([]);
+    expect(summary).toMatchObject({ deploymentDrains: 0, failed: 0 });
+  });
+
   it.each([
     ['a settled service (one COMPLETED deployment)', { runningCount: 2, desiredCount: 2, deployments: [{ id: NEW_DEPLOYMENT, status: 'PRIMARY', rolloutState: 'COMPLETED' as const }] }],
     ['a service the CODE_DEPLOY controller deploys', { ...rolling, deploymentController: { type: 'CODE_DEPLOY' as const } }],
