@@ -1,13 +1,16 @@
 import { StopTaskCommand } from '@aws-sdk/client-ecs';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { ClusterArn, ExecutionArn, TaskArn } from '../events/arns.js';
 import { unlessConditionFails } from '../registry/conditional-write.js';
-import { DrainOutcome, epochSeconds, taskKey, TaskStatus } from '../registry/model.js';
+import { DrainOutcome, DrainReason, epochSeconds, type TaskItem, taskKey, TaskStatus } from '../registry/model.js';
 import type { Deps } from '../shared/deps.js';
 import { asRetryable } from './ecs-errors.js';
 import { setTaskProtection } from './protection.js';
 import { continueIfBlueDrained } from './deployments/blue-green.js';
+import { deploymentView } from './deployments/pace-service.js';
+import { type EcsTaskView, keptByService } from './deployments/pacing.js';
+import { describeService, describeTasks } from './ecs-lookups.js';
 
 /** Outcomes that end with this step stopping the task. */
 const STOPPING_OUTCOMES = [DrainOutcome.Drained, DrainOutcome.DeadlineForced, DrainOutcome.ForceStopped, DrainOutcome.HeartbeatLost] as const;
@@ -47,6 +50,7 @@ export async function stopDrainedTask(
   deps: Pick<Deps, 'ecs' | 'ddb' | 'config' | 'logger' | 'now'>,
   input: StopDrainedTaskInput,
 ): Promise<StopDrainedTaskResult> {
+  if (mayBeKept(input) && (await keptByItsService(deps, input))) return giveBack(deps, input);
   await setTaskProtection(deps, { clusterArn: input.cluster, taskArns: [input.taskArn], enabled: false });
   if (input.ecsStopsTask === true) return leaveToEcs(deps, input);
 
@@ -63,6 +67,61 @@ export async function stopDrainedTask(
   const secondsDrained = task?.drainStartedAt === undefined ? null : Math.max(0, epochSeconds(deps.now()) - task.drainStartedAt);
   deps.logger.info('drained task stopped', { taskArn: input.taskArn, outcome, secondsDrained });
   return { outcome, secondsDrained };
+}
+
+/**
+ * A deployment drain whose task the service keeps after all: a rollback or a newer deployment made
+ * the task's own deployment PRIMARY again (or the new one FAILED) after the wait had ended, too late
+ * for the pacer's cancel. Stopping it would cost the service a task that ECS then replaces.
+ */
+function mayBeKept(input: StopDrainedTaskInput): boolean {
+  // An operator's force-stop and a silent agent are stopped whoever keeps the task.
+  return input.ecsStopsTask !== true && (input.outcome === DrainOutcome.Drained || input.outcome === DrainOutcome.DeadlineForced);
+}
+
+async function keptByItsService(deps: Pick<Deps, 'ecs' | 'ddb' | 'config'>, input: StopDrainedTaskInput): Promise<boolean> {
+  const read = await deps.ddb.send(new GetCommand({ TableName: deps.config.tableName, Key: taskKey(input.taskArn), ConsistentRead: true }));
+  const item = read.Item as TaskItem | undefined;
+  if (item?.drainReason !== DrainReason.Deployment || item.serviceName === undefined || item.executionArn !== input.executionArn) return false;
+  try {
+    const service = await describeService(deps, input.cluster, item.serviceName);
+    const view = service === undefined ? undefined : deploymentView(service);
+    const [task] = await describeTasks(deps, input.cluster, [input.taskArn]);
+    if (view === undefined || task?.taskArn === undefined || task.lastStatus !== 'RUNNING') return false;
+    return keptByService({ ...task, taskArn: task.taskArn } as EcsTaskView, view.primary);
+  } catch (error) {
+    throw asRetryable(error, 'DescribeServices/DescribeTasks');
+  }
+}
+
+/** The task serves again, still protected if it holds sessions: the drain ends CANCELLED, as a cancel in time would have. */
+async function giveBack(deps: Pick<Deps, 'ecs' | 'ddb' | 'config' | 'logger'>, input: StopDrainedTaskInput): Promise<StopDrainedTaskResult> {
+  const returned = await unlessConditionFails(
+    deps.ddb.send(
+      new UpdateCommand({
+        TableName: deps.config.tableName,
+        Key: taskKey(input.taskArn),
+        UpdateExpression:
+          'SET #status = :active, drainOutcome = :cancelled, cancelledBy = :deployment REMOVE taskToken, drainControl, drainReason, drainDeadline, drainStartedAt, sessionsAtDrainStart',
+        ConditionExpression: 'executionArn = :me AND #status IN (:active, :draining)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':active': TaskStatus.Active,
+          ':draining': TaskStatus.Draining,
+          ':cancelled': DrainOutcome.Cancelled,
+          ':deployment': DrainReason.Deployment,
+          ':me': input.executionArn,
+        },
+        ReturnValues: 'ALL_NEW',
+      }),
+    ),
+  );
+  // An empty task needs no protection: ECS may scale it in like any other.
+  if ((returned?.Attributes as TaskItem | undefined)?.sessionCount === 0) {
+    await setTaskProtection(deps, { clusterArn: input.cluster, taskArns: [input.taskArn], enabled: false });
+  }
+  deps.logger.info('drained task kept: its service keeps it after a rollback or a newer deployment', { taskArn: input.taskArn, outcome: input.outcome });
+  return { outcome: DrainOutcome.Cancelled, secondsDrained: null };
 }
 
 /**

@@ -60,7 +60,7 @@ export function pacingMode(service: Service): PacingMode {
   return strategy === 'ROLLING' ? 'rolling' : 'traffic-shift';
 }
 
-function deploymentView(service: Service): ServiceDeploymentView | undefined {
+export function deploymentView(service: Service): ServiceDeploymentView | undefined {
   const primary = service.deployments?.find((deployment) => deployment.status === 'PRIMARY');
   if (primary?.id === undefined) return undefined;
   return {
@@ -154,9 +154,9 @@ function idle(serviceName: string, deploymentId: string): PaceSummary {
 
 async function paceOnce(deps: Deps, ref: { clusterArn: string; service: string }, known?: Service): Promise<PaceSummary | Ignored> {
   const { clusterArn } = ref;
-  const service = known ?? (await describeService(deps, clusterArn, ref.service));
+  let service = known ?? (await describeService(deps, clusterArn, ref.service));
   if (service?.serviceName === undefined) return ignored(`service ${ref.service} is unknown to ECS`);
-  const view = deploymentView(service);
+  let view = deploymentView(service);
   if (view === undefined) return ignored(`service ${service.serviceName} has no PRIMARY deployment`);
   const serviceName = service.serviceName;
   const summary: PaceSummary = {
@@ -173,9 +173,16 @@ async function paceOnce(deps: Deps, ref: { clusterArn: string; service: string }
     released: [],
     passes: 1,
   };
-  const mode = pacingMode(service);
-
   for (let round = 1; round <= MAX_ROUNDS; round += 1) {
+    if (round > 1) {
+      // A round follows a lost claim: the service may have changed meanwhile too (a rollback, a newer deployment).
+      const again = await describeService(deps, clusterArn, serviceName);
+      const againView = again === undefined ? undefined : deploymentView(again);
+      if (again === undefined || againView === undefined) return summary;
+      [service, view] = [again, againView];
+      summary.deploymentId = view.primary.id;
+    }
+    const mode = pacingMode(service);
     // The version is read before the state the decision rests on (see claimPacedDrains).
     const version = await readPaceVersion(deps, clusterArn, serviceName);
     const described = await describeTasks(deps, clusterArn, await listRunningTaskArns(deps, { clusterArn, serviceName }));

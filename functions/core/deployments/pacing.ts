@@ -68,6 +68,15 @@ export function isLeaving(task: EcsTaskView, primary: ServiceDeploymentView['pri
   return primary.taskDefinition !== undefined && task.taskDefinitionArn !== primary.taskDefinition;
 }
 
+/**
+ * The service keeps the task: the PRIMARY deployment started it (a rollback or a superseded
+ * deployment made its deployment PRIMARY again), or the PRIMARY deployment FAILED and launches
+ * nothing more (API_Deployment rolloutState), so the tasks it was replacing keep serving.
+ */
+export function keptByService(task: EcsTaskView, primary: ServiceDeploymentView['primary']): boolean {
+  return primary.rolloutState === 'FAILED' || !isLeaving(task, primary);
+}
+
 /** An operator's cancel keeps the task out of deployment drains until it drains again for another reason (README "Operations"). */
 function cancelledByOperator(item: TaskItem): boolean {
   return item.drainOutcome === DrainOutcome.Cancelled && item.cancelledBy === undefined;
@@ -109,7 +118,7 @@ export function planPacing(
   for (const task of tasks) {
     const item = items.get(task.taskArn);
     if (item === undefined || item.drainReason !== DrainReason.Deployment) continue;
-    const kept = failed || !isLeaving(task, service.primary);
+    const kept = keptByService(task, service.primary);
     if (kept && hasOpenDrain(item)) cancel.push(item);
     else if (kept && item.status === TaskStatus.Draining && item.drainOutcome !== undefined) restore.push(item);
   }

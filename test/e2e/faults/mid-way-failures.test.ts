@@ -79,7 +79,8 @@ describe('a handler invocation that fails mid-way', () => {
   });
 
   it.concurrent('DeploymentEventFunction: every old task is drained', async () => {
-    const { name, tasks } = await serviceWithSessions(2);
+    // Sessions outlast the new tasks' start-up: an old task that empties first is replaced by ECS without a drain.
+    const { name, tasks } = await serviceWithSessions(2, { leastSeconds: 20 });
     const fault = rehearsal.faults.arm({ function: 'DeploymentEventFunction', matches: mentioning(`service/${CLUSTER}/${name}`), after: 'first-write' });
 
     // The reconciler drains a deployment's old tasks too (its repair for a lost event), every 2 real
@@ -132,7 +133,7 @@ describe('a handler invocation that fails mid-way', () => {
 
   it.concurrent('RegistryStreamFunction: the last session closing still completes the drain', async () => {
     // The wait must be armed before the last session closes, however loaded the machine.
-    const { name, tasks } = await serviceWithSessions(2, { leastSeconds: 9 });
+    const { name, tasks } = await serviceWithSessions(2, { leastSeconds: 20 });
     const victim = tasks[0] ?? '';
     await drainControl(rehearsal, { action: 'drain', taskArn: victim, cluster: CLUSTER });
     await rehearsal.waitFor('the drain to wait', async () => (await rehearsal.taskItem(victim))?.taskToken !== undefined);

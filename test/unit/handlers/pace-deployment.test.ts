@@ -25,6 +25,8 @@ import {
   markDirtyInput,
   NEW_DEPLOYMENT,
   NEW_REVISION,
+  OLD_DEPLOYMENT,
+  OLD_REVISION,
   newTask,
   oldTask,
   paceReadInput,
@@ -174,8 +176,32 @@ describe('DeploymentPacerFunction: a service task became RUNNING', () => {
       consistentBatchReadInput([OLD_BUSY, OLD_IDLE, NEW_ONE]),
       releaseLeaseInput(),
     ]);
+    // The second round reads the service again too: a rollback could have come in between.
+    expect(t.mocks.ecs.commandCalls(DescribeServicesCommand)).toHaveLength(2);
     expect(t.mocks.sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
     expect(outcome).toMatchObject({ status: 'done', result: { serving: 2, drainsStarted: [], held: [OLD_BUSY] } });
+  });
+
+  it('plans its second round on the service as it is then: after a rollback in between, the task to release is the rolled-back deployment\'s', async () => {
+    // prepare: the first claim loses the pace version; meanwhile the old deployment became PRIMARY again
+    const t = handlerTestDeps();
+    oneSpare(t);
+    const rolledBack = rollingService({
+      deployments: [
+        { id: OLD_DEPLOYMENT, status: 'PRIMARY', taskDefinition: OLD_REVISION, rolloutState: 'IN_PROGRESS' },
+        { id: NEW_DEPLOYMENT, status: 'ACTIVE', taskDefinition: NEW_REVISION, rolloutState: 'FAILED' },
+      ],
+    });
+    t.mocks.ecs.on(DescribeServicesCommand).resolvesOnce({ services: [rollingService()], failures: [] }).resolves({ services: [rolledBack], failures: [] });
+    t.mocks.ddb.on(TransactWriteCommand).rejectsOnce(transactionCancelled()).resolves({});
+
+    // act
+    const outcome = await createHandler(t.getDeps)(newTaskRunning());
+
+    // assert: round 1 claimed the idlest old task; round 2 claims the new task, which the service no longer keeps
+    const claimed = t.mocks.ddb.commandCalls(TransactWriteCommand).map((call) => call.args[0].input.TransactItems?.[1]?.Update?.Key?.pk);
+    expect(claimed).toEqual([OLD_IDLE, NEW_ONE]);
+    expect(outcome).toMatchObject({ status: 'done', result: { deploymentId: OLD_DEPLOYMENT, leaving: 1 } });
   });
 
   it('throws after losing the pace version four times running, giving its lease up and leaving the service dirty, so that the event is retried', async () => {
