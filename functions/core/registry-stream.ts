@@ -1,10 +1,11 @@
 import type { Deps } from '../shared/deps.js';
 import { isClusterInScope } from '../shared/config.js';
 import { RetryableEcsError } from '../shared/errors.js';
-import { epochSeconds, WaitError } from '../registry/model.js';
+import { epochSeconds, TaskStatus, WaitError } from '../registry/model.js';
 import { MetricName, MetricUnit } from '../shared/powertools.js';
 import { readTask } from '../registry/tasks.js';
 import { applyProtection } from './protection-records.js';
+import { hasUnfinishedDrain } from './reconcile-decisions.js';
 import { type ChangeRecord, collapseProtection, decideActions } from './stream-transitions.js';
 import { completeDrainWait, failDrainWait } from './task-tokens.js';
 
@@ -117,6 +118,7 @@ async function applyProtectionChanges(
         else outcome.protectionCalls.unprotect += release.length;
         for (const [taskArn, result] of outcomes) if (result === 'record-failed') failTask(taskArn);
         deps.logger.info('protection updated', { clusterArn, enabled, outcomes: Object.fromEntries(outcomes) });
+        if (!enabled) await protectAgainIfBusy(deps, clusterArn, release, outcome, failTask);
       } catch (error) {
         if (!(error instanceof RetryableEcsError)) {
           // A retry would fail the same way and hold up the shard; the reconciler heals protection.
@@ -137,10 +139,36 @@ async function applyProtectionChanges(
  * 0 -> 1 record protects it again. A task whose item is gone or unreadable is released as asked.
  */
 async function stillIdle(deps: Deps, taskArns: readonly string[]): Promise<string[]> {
-  const counts = await Promise.all(taskArns.map(async (taskArn) => (await readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, taskArn))?.sessionCount));
-  const busy = taskArns.filter((_, index) => typeof counts[index] === 'number' && (counts[index] as number) > 0);
+  const items = await Promise.all(taskArns.map((taskArn) => readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, taskArn)));
+  const busy = taskArns.filter((_, index) => (items[index]?.sessionCount ?? 0) > 0);
   if (busy.length > 0) deps.logger.info('protection kept: a session opened since the count reached 0', { taskArns: busy });
-  return taskArns.filter((taskArn) => !busy.includes(taskArn));
+  // A claimed drain owns the task's protection until its stop step: the task may still take a
+  // session before it is marked DRAINING, and ECS would stop an unprotected leaving task at once.
+  const draining = taskArns.filter((taskArn, index) => !busy.includes(taskArn) && items[index] !== undefined && hasUnfinishedDrain(items[index]));
+  if (draining.length > 0) deps.logger.info('protection kept: a drain owns the task', { taskArns: draining });
+  return taskArns.filter((taskArn) => !busy.includes(taskArn) && !draining.includes(taskArn));
+}
+
+/**
+ * The count is read once more after the release has gone out: a session that opened during the
+ * release (between the read above and ECS's answer, seconds on a loaded system) gets its task
+ * protected again now instead of at the task's next 0 -> 1 record, which this session's open
+ * already was. A read that fails leaves it to that record and the reconciler.
+ */
+async function protectAgainIfBusy(
+  deps: Deps,
+  clusterArn: string,
+  released: readonly string[],
+  outcome: StreamBatchOutcome,
+  failTask: (taskArn: string) => void,
+): Promise<void> {
+  const items = await Promise.all(released.map((taskArn) => readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, taskArn)));
+  const reopened = released.filter((_, index) => (items[index]?.sessionCount ?? 0) > 0 && items[index]?.status === TaskStatus.Active);
+  if (reopened.length === 0) return;
+  const outcomes = await applyProtection(deps, clusterArn, reopened, true);
+  outcome.protectionCalls.protect += reopened.length;
+  for (const [taskArn, result] of outcomes) if (result === 'record-failed') failTask(taskArn);
+  deps.logger.info('protection restored: a session opened while it was released', { clusterArn, outcomes: Object.fromEntries(outcomes) });
 }
 
 /** Drain outcome metrics live here because only the registry sees every outcome path end. */

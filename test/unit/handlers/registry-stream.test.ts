@@ -203,6 +203,43 @@ describe('RegistryStreamFunction: scale-in protection', () => {
     expect(mocks.ddb.commandCalls(UpdateCommand)).toEqual([]);
   });
 
+  it('keeps the protection of a task whose drain is claimed but not yet marked DRAINING: the drain owns it', async () => {
+    // prepare
+    const { deps, mocks } = makeTestDeps();
+    protectAll(mocks);
+    const claimed = { protectionState: 'PROTECTED', drainAttempt: 1, drainReason: 'DEPLOYMENT', executionArn: 'arn:aws:states:us-east-1:111122223333:execution:SessionDrain:drain-aaaa-1' };
+    mocks.ddb.on(GetCommand, { Key: { pk: TASK_A, sk: 'TASK' } }).resolves({ Item: task(TASK_A, claimed) });
+
+    // act
+    await handleStreamEvent(deps, event(record('1', task(TASK_A, { ...claimed, sessionCount: 1 }), task(TASK_A, claimed))));
+
+    // assert
+    expect(mocks.ecs.commandCalls(UpdateTaskProtectionCommand)).toEqual([]);
+    expect(mocks.ddb.commandCalls(UpdateCommand)).toEqual([]);
+  });
+
+  it('protects the task again when a session opened while its release was on its way to ECS', async () => {
+    // prepare: empty when read before the release, one session when read after it
+    const { deps, mocks } = makeTestDeps();
+    protectAll(mocks);
+    mocks.ddb
+      .on(GetCommand, { Key: { pk: TASK_A, sk: 'TASK' } })
+      .resolvesOnce({ Item: task(TASK_A, { protectionState: 'PROTECTED' }) })
+      .resolves({ Item: task(TASK_A, { sessionCount: 1 }) });
+
+    // act
+    await handleStreamEvent(
+      deps,
+      event(record('1', task(TASK_A, { sessionCount: 1, protectionState: 'PROTECTED' }), task(TASK_A, { protectionState: 'PROTECTED' }))),
+    );
+
+    // assert
+    expect(mocks.ecs.commandCalls(UpdateTaskProtectionCommand).map((call) => call.args[0].input)).toEqual([
+      { cluster: CLUSTER_ARN, tasks: [TASK_A], protectionEnabled: false },
+      expect.objectContaining({ cluster: CLUSTER_ARN, tasks: [TASK_A], protectionEnabled: true }),
+    ]);
+  });
+
   it('decides nothing from its own protection writes, so they cannot loop', async () => {
     const { deps, mocks } = makeTestDeps();
     protectAll(mocks);
