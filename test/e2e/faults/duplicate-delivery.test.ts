@@ -33,9 +33,10 @@ describe('a deployment of 20 tasks with every event duplicated, delayed and reor
     const clusterArn = rehearsal.twin.createCluster(CLUSTER);
     const name = 'lobby';
     const tasks = await startService(rehearsal, { cluster: clusterArn, name, count: TASKS });
-    // Most tasks hold sessions of 5 to 12 real seconds; every fifth is idle (its drain stops it at once).
+    // Most tasks hold sessions of 15 to 25 real seconds (long enough for all 16 to be protected on a
+    // loaded machine before the first ends); every fifth is idle (ECS replaces it without a drain).
     const busy = tasks.filter((_, index) => index % 5 !== 0);
-    for (const [index, taskArn] of busy.entries()) await rehearsal.openSessions(taskArn, 1 + Math.floor(random.next() * 3), 500 + random.next() * 700, `dup${index}`);
+    for (const [index, taskArn] of busy.entries()) await rehearsal.openSessions(taskArn, 1 + Math.floor(random.next() * 3), 1500 + random.next() * 1000, `dup${index}`);
     await waitProtected(rehearsal, name, busy);
 
     const deploymentId = rehearsal.twin.deploy(clusterArn, name, taskDefinitionArn(rehearsal, name, 2));
