@@ -197,7 +197,7 @@ describe('a handler invocation that fails mid-way', () => {
 
   it('ReconcilerFunction: a scale-in drain it claimed is started by its next run', async () => {
     // Sessions that outlast the reconciler's next run: with none, ECS would scale in an idle task by itself.
-    const { name, tasks } = await serviceWithSessions(3, { leastSeconds: 10 });
+    const { name, tasks } = await serviceWithSessions(3, { leastSeconds: 25 });
     const fault = rehearsal.faults.arm({ function: 'ReconcilerFunction', after: 'first-write' });
 
     rehearsal.twin.setDesiredCount(clusterArn, name, 2);
