@@ -3,9 +3,10 @@ import type { Deps } from '../shared/deps.js';
 import { DrainReason, type TaskItem, TaskStatus } from '../registry/model.js';
 import { listDrainingContainerInstances } from './ecs-lookups.js';
 import { asRetryable } from './ecs-errors.js';
-import { type EcsTaskState, hasUnfinishedDrain, planScaleIn, type ServiceView } from './reconcile-decisions.js';
+import { type EcsTaskState, planScaleIn, type ServiceView } from './reconcile-decisions.js';
 import { continueIfBlueDrained } from './deployments/blue-green.js';
 import { pacingMode, paceService, settledDeployment, unmanagedDeployment } from './deployments/pace-service.js';
+import { holdsDeploymentDrain } from './deployments/pacing.js';
 import { isExecutionRunning } from './executions.js';
 import { type ReconcileSummary, type Work } from './reconcile-work.js';
 import { startDrain } from './start-drain.js';
@@ -54,15 +55,6 @@ async function listServices(deps: Deps, clusterArn: string): Promise<(ServiceVie
 }
 
 /**
- * A deployment drain on a task of a settled service (one deployment, which started every task) is
- * one the service keeps: a rollback's event came only after the other deployment was gone. Open,
- * or ended without a stop (a blue task), it is given back by pacing.
- */
-function keptByRollback(item: TaskItem): boolean {
-  return item.drainReason === DrainReason.Deployment && (hasUnfinishedDrain(item) || (item.status === TaskStatus.Draining && item.drainOutcome !== undefined));
-}
-
-/**
  * A rolling deployment in progress (or failed) is paced again: should its event, or the events of
  * its new tasks, have been lost (EventBridge does not promise delivery), the drains it waits for
  * still start, at ECS's pace, and drains a rollback keeps are still cancelled.
@@ -75,7 +67,9 @@ async function paceDeployment(
   work: Work,
   summary: ReconcileSummary,
 ): Promise<void> {
-  if ((settledDeployment(service) && !serviceTasks.some(keptByRollback)) || service.status !== 'ACTIVE' || unmanagedDeployment(service) !== undefined) return;
+  // A deployment drain on a task of a settled service is one the service keeps (a rollback whose
+  // event came only after the other deployment was gone): pacing gives it back.
+  if ((settledDeployment(service) && !serviceTasks.some(holdsDeploymentDrain)) || service.status !== 'ACTIVE' || unmanagedDeployment(service) !== undefined) return;
   if (pacingMode(service) === 'traffic-shift') {
     // A blue drain that ended without reaching the stop step (its task stopped first) did not continue the hook.
     const continued = await work.run('continuing a drained blue/green deployment', { clusterArn, serviceName: service.serviceName }, () =>

@@ -1,7 +1,7 @@
 import type { Deps } from '../shared/deps.js';
 import { isClusterInScope } from '../shared/config.js';
 import { RetryableEcsError } from '../shared/errors.js';
-import { epochSeconds, TaskStatus, WaitError } from '../registry/model.js';
+import { epochSeconds, type TaskItem, TaskStatus, WaitError } from '../registry/model.js';
 import { MetricName, MetricUnit } from '../shared/powertools.js';
 import { readTask } from '../registry/tasks.js';
 import { applyProtection } from './protection-records.js';
@@ -139,7 +139,7 @@ async function applyProtectionChanges(
  * 0 -> 1 record protects it again. A task whose item is gone or unreadable is released as asked.
  */
 async function stillIdle(deps: Deps, taskArns: readonly string[]): Promise<string[]> {
-  const items = await Promise.all(taskArns.map((taskArn) => readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, taskArn)));
+  const items = await readItems(deps, taskArns);
   const busy = taskArns.filter((_, index) => (items[index]?.sessionCount ?? 0) > 0);
   if (busy.length > 0) deps.logger.info('protection kept: a session opened since the count reached 0', { taskArns: busy });
   // A claimed drain owns the task's protection until its stop step: the task may still take a
@@ -147,6 +147,11 @@ async function stillIdle(deps: Deps, taskArns: readonly string[]): Promise<strin
   const draining = taskArns.filter((taskArn, index) => !busy.includes(taskArn) && items[index] !== undefined && hasUnfinishedDrain(items[index]));
   if (draining.length > 0) deps.logger.info('protection kept: a drain owns the task', { taskArns: draining });
   return taskArns.filter((taskArn) => !busy.includes(taskArn) && !draining.includes(taskArn));
+}
+
+/** Each task's item as it is now (a consistent read), in the order asked. */
+function readItems(deps: Deps, taskArns: readonly string[]): Promise<(TaskItem | undefined)[]> {
+  return Promise.all(taskArns.map((taskArn) => readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, taskArn)));
 }
 
 /**
@@ -162,7 +167,7 @@ async function protectAgainIfBusy(
   outcome: StreamBatchOutcome,
   failTask: (taskArn: string) => void,
 ): Promise<void> {
-  const items = await Promise.all(released.map((taskArn) => readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, taskArn)));
+  const items = await readItems(deps, released);
   const reopened = released.filter((_, index) => (items[index]?.sessionCount ?? 0) > 0 && items[index]?.status === TaskStatus.Active);
   if (reopened.length === 0) return;
   const outcomes = await applyProtection(deps, clusterArn, reopened, true);

@@ -1,8 +1,9 @@
 import { StopTaskCommand } from '@aws-sdk/client-ecs';
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { ClusterArn, ExecutionArn, TaskArn } from '../events/arns.js';
 import { unlessConditionFails } from '../registry/conditional-write.js';
+import { readTask } from '../registry/tasks.js';
 import { DrainOutcome, DrainReason, epochSeconds, type TaskItem, taskKey, TaskStatus } from '../registry/model.js';
 import type { Deps } from '../shared/deps.js';
 import { asRetryable } from './ecs-errors.js';
@@ -80,18 +81,14 @@ function mayBeKept(input: StopDrainedTaskInput): boolean {
 }
 
 async function keptByItsService(deps: Pick<Deps, 'ecs' | 'ddb' | 'config'>, input: StopDrainedTaskInput): Promise<boolean> {
-  const read = await deps.ddb.send(new GetCommand({ TableName: deps.config.tableName, Key: taskKey(input.taskArn), ConsistentRead: true }));
-  const item = read.Item as TaskItem | undefined;
+  const item = await readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, input.taskArn);
   if (item?.drainReason !== DrainReason.Deployment || item.serviceName === undefined || item.executionArn !== input.executionArn) return false;
-  try {
-    const service = await describeService(deps, input.cluster, item.serviceName);
-    const view = service === undefined ? undefined : deploymentView(service);
-    const [task] = await describeTasks(deps, input.cluster, [input.taskArn]);
-    if (view === undefined || task?.taskArn === undefined || task.lastStatus !== 'RUNNING') return false;
-    return keptByService({ ...task, taskArn: task.taskArn } as EcsTaskView, view.primary);
-  } catch (error) {
-    throw asRetryable(error, 'DescribeServices/DescribeTasks');
-  }
+  // Both lookups turn ECS throttling and faults into RetryableEcsError: the workflow retries the step.
+  const service = await describeService(deps, input.cluster, item.serviceName);
+  const view = service === undefined ? undefined : deploymentView(service);
+  const [task] = await describeTasks(deps, input.cluster, [input.taskArn]);
+  if (view === undefined || task?.taskArn === undefined || task.lastStatus !== 'RUNNING') return false;
+  return keptByService({ ...task, taskArn: task.taskArn } as EcsTaskView, view.primary);
 }
 
 /** The task serves again, still protected if it holds sessions: the drain ends CANCELLED, as a cancel in time would have. */

@@ -77,6 +77,16 @@ export function keptByService(task: EcsTaskView, primary: ServiceDeploymentView[
   return primary.rolloutState === 'FAILED' || !isLeaving(task, primary);
 }
 
+/** A blue task whose drain ended without a stop: DRAINING with its outcome, left for ECS's clean-up. */
+function endedWithoutStop(item: TaskItem): boolean {
+  return item.status === TaskStatus.Draining && item.drainOutcome !== undefined;
+}
+
+/** A deployment drain that a service keeping the task must give back: still open, or ended without a stop. */
+export function holdsDeploymentDrain(item: TaskItem): boolean {
+  return item.drainReason === DrainReason.Deployment && (hasOpenDrain(item) || endedWithoutStop(item));
+}
+
 /** An operator's cancel keeps the task out of deployment drains until it drains again for another reason (README "Operations"). */
 function cancelledByOperator(item: TaskItem): boolean {
   return item.drainOutcome === DrainOutcome.Cancelled && item.cancelledBy === undefined;
@@ -117,10 +127,9 @@ export function planPacing(
   const restore: TaskItem[] = [];
   for (const task of tasks) {
     const item = items.get(task.taskArn);
-    if (item === undefined || item.drainReason !== DrainReason.Deployment) continue;
-    const kept = keptByService(task, service.primary);
-    if (kept && hasOpenDrain(item)) cancel.push(item);
-    else if (kept && item.status === TaskStatus.Draining && item.drainOutcome !== undefined) restore.push(item);
+    if (item === undefined || !holdsDeploymentDrain(item) || !keptByService(task, service.primary)) continue;
+    if (hasOpenDrain(item)) cancel.push(item);
+    else restore.push(item);
   }
 
   const unregistered: string[] = [];
