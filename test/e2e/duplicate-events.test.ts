@@ -24,7 +24,8 @@ describe('every ECS event delivered three times and out of order', () => {
     const clusterArn = rehearsal.twin.createCluster('echo');
     rehearsal.twin.createService({ cluster: clusterArn, name: 'rooms', desiredCount: 4, capacityProvider: 'FARGATE_SPOT', taskDefinition: taskDefinitionArn(rehearsal, 'rooms', 1), stopTimeoutSeconds: 120 });
     await rehearsal.waitFor('4 tasks accepting', () => rehearsal.apps.acceptingTasks().length === 4);
-    for (const [index, task] of runningTasks(rehearsal.twin, 'rooms').entries()) await rehearsal.openSessions(task.taskArn, 2, (2 + index) * 40, `e${index}`);
+    // Sessions of 20 to 32 real seconds: every task is still busy when the last one is protected, on a loaded machine too.
+    for (const [index, task] of runningTasks(rehearsal.twin, 'rooms').entries()) await rehearsal.openSessions(task.taskArn, 2, (10 + 2 * index) * 40, `e${index}`);
     await rehearsal.waitFor('every task protected', () => runningTasks(rehearsal.twin, 'rooms').every((task) => task.protection.enabled));
 
     const deploymentId = rehearsal.twin.deploy(clusterArn, 'rooms', taskDefinitionArn(rehearsal, 'rooms', 2));
