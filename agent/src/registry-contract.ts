@@ -90,8 +90,11 @@ export interface TaskItem {
   drainStartedAt?: number;
   drainControl?: DrainControl;
   drainOutcome?: DrainOutcome;
-  /** Set when the orchestrator itself cancelled the drain because the service keeps the task (a rollback); absent for an operator's cancel. */
-  cancelledBy?: 'DEPLOYMENT';
+  /**
+   * Set when the orchestrator itself cancelled the drain because its reason is gone (a rollback
+   * keeps a deployment's task; a scale-in ECS already satisfied); absent for an operator's cancel.
+   */
+  cancelledBy?: DrainReason;
   replacementRequested?: boolean;
   protectionState?: ProtectionState;
   /** Epoch seconds at which ECS scale-in protection lapses. */

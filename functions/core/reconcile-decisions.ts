@@ -1,4 +1,4 @@
-import { type TaskItem, TaskStatus } from '../registry/model.js';
+import { DrainReason, type TaskItem, TaskStatus } from '../registry/model.js';
 
 /**
  * Pure decisions of the reconciler: each takes registry items and what ECS / Step Functions
@@ -109,6 +109,8 @@ export interface ScaleInPlan {
   excess: number;
   openDrains: number;
   victims: TaskItem[];
+  /** Scale-in drains beyond the excess (ECS met the desired count another way, or it was raised again): they are cancelled. */
+  surplus: TaskItem[];
 }
 
 /**
@@ -131,9 +133,9 @@ export function planScaleIn(
   };
   const leavingWithInstance = serviceTasks.filter((task) => task.status === TaskStatus.Active && onDrainingInstance(task)).length;
   const excess = Math.max(0, scaleInExcess(service) - leavingWithInstance);
-  const openDrains = serviceTasks.filter(
-    (task) => task.status === TaskStatus.Draining || (task.status === TaskStatus.Active && runningExecutionTasks.has(task.taskArn)),
-  ).length;
+  const isOpenDrain = (task: TaskItem) =>
+    task.status === TaskStatus.Draining || (task.status === TaskStatus.Active && runningExecutionTasks.has(task.taskArn));
+  const openDrains = serviceTasks.filter(isOpenDrain).length;
   const candidates = serviceTasks.filter(
     (task) =>
       task.status === TaskStatus.Active &&
@@ -141,5 +143,33 @@ export function planScaleIn(
       isRunningInEcs(ecsStates.get(task.taskArn)) &&
       !onDrainingInstance(task),
   );
-  return { excess, openDrains, victims: chooseScaleInVictims(candidates, excess - openDrains) };
+  return { excess, openDrains, victims: chooseScaleInVictims(candidates, excess - openDrains), surplus: surplusScaleInDrains(service, serviceTasks, ecsStates, isOpenDrain, excess) };
+}
+
+/**
+ * A scale-in drain outlives its reason when ECS met the desired count another way (a task whose
+ * sessions ended was stopped unprotected while the drain was being chosen) or the desired count
+ * was raised again: the task would refuse sessions for nothing, and be replaced once it stops.
+ * Only scale-in drains count, only a settled service is judged (during a deployment the counts are the rollout's), only tasks
+ * ECS still runs are counted (runningCount no longer holds the ones it is stopping), and an empty
+ * task is left to its stop, which is due any moment. The busiest drains are given back first.
+ */
+function surplusScaleInDrains(
+  service: ServiceView,
+  serviceTasks: readonly TaskItem[],
+  ecsStates: ReadonlyMap<string, EcsTaskState>,
+  isOpenDrain: (task: TaskItem) => boolean,
+  excess: number,
+): TaskItem[] {
+  const settled = service.status === 'ACTIVE' && service.deployments?.length === 1 && service.deployments[0]?.status === 'PRIMARY';
+  if (!settled) return [];
+  const open = serviceTasks.filter(
+    (task) => task.drainReason === DrainReason.ScaleIn && isOpenDrain(task) && task.drainOutcome === undefined && isRunningInEcs(ecsStates.get(task.taskArn)),
+  );
+  const count = open.length - excess;
+  if (count <= 0) return [];
+  return open
+    .filter((task) => task.sessionCount > 0)
+    .sort((a, b) => b.sessionCount - a.sessionCount || (a.taskArn < b.taskArn ? -1 : a.taskArn > b.taskArn ? 1 : 0))
+    .slice(0, count);
 }

@@ -3,7 +3,8 @@ import type { Deps } from '../shared/deps.js';
 import { DrainReason, type TaskItem, TaskStatus } from '../registry/model.js';
 import { listDrainingContainerInstances } from './ecs-lookups.js';
 import { asRetryable } from './ecs-errors.js';
-import { type EcsTaskState, planScaleIn, type ServiceView } from './reconcile-decisions.js';
+import { cancelDrain } from './cancel-drain.js';
+import { type EcsTaskState, hasUnfinishedDrain, planScaleIn, type ServiceView } from './reconcile-decisions.js';
 import { continueIfBlueDrained } from './deployments/blue-green.js';
 import { pacingMode, paceService, settledDeployment, unmanagedDeployment } from './deployments/pace-service.js';
 import { holdsDeploymentDrain } from './deployments/pacing.js';
@@ -90,7 +91,7 @@ async function paceDeployment(
 /**
  * The repairs that need the cluster's services: drains a deployment is waiting for that its lost
  * event never started, and drain-aware scale-in (protected tasks keep a scaled-in service above its
- * desired count; the lightest are drained).
+ * desired count; the lightest are drained, and drains the excess no longer needs are cancelled).
  */
 export async function reconcileServices(
   deps: Deps,
@@ -105,7 +106,8 @@ export async function reconcileServices(
   for (const service of services ?? []) {
     const serviceTasks = live.filter((item) => item.serviceName === service.serviceName);
     await paceDeployment(deps, clusterArn, service, serviceTasks, work, summary);
-    if ((service.runningCount ?? 0) <= (service.desiredCount ?? 0)) continue;
+    const scaleInDrainsOpen = serviceTasks.some((item) => item.drainReason === DrainReason.ScaleIn && hasUnfinishedDrain(item));
+    if ((service.runningCount ?? 0) <= (service.desiredCount ?? 0) && !scaleInDrainsOpen) continue;
     drainingInstances ??= await drainingContainerInstances(deps, clusterArn, states, work);
     if (drainingInstances === undefined) return;
     const runningExecutions = new Set<string>();
@@ -124,6 +126,12 @@ export async function reconcileServices(
         openDrains: plan.openDrains,
         victims: plan.victims.map((victim) => victim.taskArn),
       });
+    }
+    for (const item of plan.surplus) {
+      const cancelled = await work.run('cancelling a scale-in drain', { taskArn: item.taskArn }, () =>
+        cancelDrain(deps, item, DrainReason.ScaleIn, `the service runs ${service.runningCount ?? 0} of ${service.desiredCount ?? 0} desired tasks: this scale-in drain is no longer needed`, deps.now()),
+      );
+      if (cancelled === true) summary.scaleInDrainsCancelled += 1;
     }
     for (const victim of plan.victims) {
       const result = await work.run('starting a scale-in drain', { taskArn: victim.taskArn }, () =>

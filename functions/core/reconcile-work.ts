@@ -7,6 +7,7 @@ export interface ReconcileSummary {
   restarted: number;
   protectionRenewed: number;
   scaleInDrains: number;
+  scaleInDrainsCancelled: number;
   deploymentDrains: number;
   replacementsReleased: number;
   attempted: number;

@@ -35,6 +35,7 @@ export async function reconcile(deps: Deps): Promise<ReconcileSummary> {
     restarted: 0,
     protectionRenewed: 0,
     scaleInDrains: 0,
+    scaleInDrainsCancelled: 0,
     deploymentDrains: 0,
     replacementsReleased: 0,
     attempted: 0,

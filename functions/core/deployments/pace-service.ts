@@ -12,7 +12,7 @@ import { listClusterTasks, readTasksConsistently } from '../../registry/tasks.js
 import { describeService, describeTasks, listRunningTaskArns } from '../ecs-lookups.js';
 import { setTaskProtection } from '../protection.js';
 import { startClaimedDrain } from '../start-drain.js';
-import { failDrainWait } from '../task-tokens.js';
+import { cancelDrain } from '../cancel-drain.js';
 import { claimPacedDrains, dropPaceLease, markPaceDirty, readPaceVersion, releasePaceLease, takePaceLease } from './pace-claims.js';
 import { targetsHealthy } from './target-health.js';
 import { type EcsTaskView, isServing, type PacingMode, planPacing, type ServiceDeploymentView } from './pacing.js';
@@ -37,6 +37,7 @@ export interface PaceSummary {
 /** Decisions rest on a state another pacer may have changed; a few rounds always settle. */
 const MAX_ROUNDS = 4;
 const START_CONCURRENCY = 10;
+const KEPT_BY_DEPLOYMENT = 'the service keeps this task: its deployment was rolled back, superseded or failed';
 
 /** Services whose deployments ECS does not run itself (CodeDeploy, an external controller): README "Deployment kinds". */
 export function unmanagedDeployment(service: Service): string | undefined {
@@ -213,7 +214,7 @@ async function paceOnce(deps: Deps, ref: { clusterArn: string; service: string }
     });
 
     if (round === 1) {
-      for (const item of plan.cancel) if (await cancelDeploymentDrain(deps, item)) summary.cancelled.push(item.taskArn);
+      for (const item of plan.cancel) if (await cancelDrain(deps, item, DrainReason.Deployment, KEPT_BY_DEPLOYMENT)) summary.cancelled.push(item.taskArn);
       for (const item of plan.restore) if (await returnToService(deps, item)) summary.restored.push(item.taskArn);
       if (mode === 'rolling' && plan.unregistered.length > 0) {
         // No session can be counted on these: ECS replaces them at its own pace once they are unprotected.
@@ -234,42 +235,6 @@ async function paceOnce(deps: Deps, ref: { clusterArn: string; service: string }
     if (!moved) return summary;
   }
   throw new PacingContendedError(`pacing ${serviceName} lost to concurrent pacers ${MAX_ROUNDS} times; the event will be retried`);
-}
-
-/**
- * Asks the drain workflow to give the task back: drainControl CANCEL ends the wait (or makes the
- * step that arms it end at once) with DrainCancelled, and "Return task to service" makes the task
- * ACTIVE again, still protected while it holds sessions. Only the drain the plan saw is cancelled.
- */
-async function cancelDeploymentDrain(deps: Deps, item: TaskItem): Promise<boolean> {
-  if (item.executionArn === undefined) return false;
-  const response = await unlessConditionFails(
-    deps.ddb.send(
-      new UpdateCommand({
-        TableName: deps.config.tableName,
-        Key: taskKey(item.taskArn),
-        UpdateExpression: 'SET drainControl = :cancel, cancelledBy = :deployment',
-        ConditionExpression:
-          'executionArn = :execution AND drainReason = :deployment AND #status IN (:active, :draining) AND attribute_not_exists(drainOutcome) AND (attribute_not_exists(drainControl) OR drainControl = :cancel)',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':cancel': DrainControl.Cancel,
-          ':execution': item.executionArn,
-          ':deployment': DrainReason.Deployment,
-          ':active': TaskStatus.Active,
-          ':draining': TaskStatus.Draining,
-        },
-        ReturnValues: 'ALL_NEW',
-      }),
-    ),
-  );
-  if (response === undefined) return false;
-  const updated = response.Attributes as TaskItem;
-  if (updated.taskToken !== undefined) {
-    await failDrainWait(deps, updated.taskToken, WaitError.Cancelled, 'the service keeps this task: its deployment was rolled back, superseded or failed');
-  }
-  deps.logger.info('deployment drain cancelled: the service keeps the task', { taskArn: item.taskArn, executionArn: item.executionArn });
-  return true;
 }
 
 /**

@@ -44,15 +44,25 @@ describe('a handler invocation that fails mid-way', () => {
 
   async function serviceWithSessions(
     count: number,
-    extra: { launchType?: 'EC2'; capacityProvider?: 'FARGATE_SPOT'; stopTimeoutSeconds?: number; leastSeconds?: number } = {},
+    extra: {
+      launchType?: 'EC2';
+      capacityProvider?: 'FARGATE_SPOT';
+      stopTimeoutSeconds?: number;
+      leastSeconds?: number;
+      /** Per task (by index): how many sessions it opens and how long they last at least; otherwise 1 or 2 of leastSeconds. */
+      sessions?: readonly { count: number; leastSeconds: number }[];
+    } = {},
   ): Promise<{ name: string; tasks: string[] }> {
     serial += 1;
     const name = `svc${serial}`;
     // One generator per scenario, so that scenarios running side by side draw the same numbers every run.
     const random = new SeededRandom(SEED * 100 + serial);
-    const { leastSeconds = 5, ...placement } = extra;
+    const { leastSeconds = 5, sessions, ...placement } = extra;
     const tasks = await startService(rehearsal, { cluster: clusterArn, name, count, ...placement });
-    for (const [index, taskArn] of tasks.entries()) await rehearsal.openSessions(taskArn, 1 + (index % 2), sessionSeconds(random, leastSeconds), `${name}-${index}`);
+    for (const [index, taskArn] of tasks.entries()) {
+      const { count: opened, leastSeconds: least } = sessions?.[index] ?? { count: 1 + (index % 2), leastSeconds };
+      await rehearsal.openSessions(taskArn, opened, sessionSeconds(random, least), `${name}-${index}`);
+    }
     await waitProtected(rehearsal, name, tasks);
     return { name, tasks };
   }
@@ -196,8 +206,16 @@ describe('a handler invocation that fails mid-way', () => {
   });
 
   it('ReconcilerFunction: a scale-in drain it claimed is started by its next run', async () => {
-    // Sessions that outlast the reconciler's next run: with none, ECS would scale in an idle task by itself.
-    const { name, tasks } = await serviceWithSessions(3, { leastSeconds: 25 });
+    // The lightest task (the victim) holds its session past the reconciler's next run: with none,
+    // ECS would scale in an idle task by itself. The others hold theirs longer than the drain: had
+    // one emptied first, ECS would meet the desired count by stopping it, and the drain be cancelled.
+    const { name, tasks } = await serviceWithSessions(3, {
+      sessions: [
+        { count: 1, leastSeconds: 25 },
+        { count: 3, leastSeconds: 90 },
+        { count: 2, leastSeconds: 90 },
+      ],
+    });
     const fault = rehearsal.faults.arm({ function: 'ReconcilerFunction', after: 'first-write' });
 
     rehearsal.twin.setDesiredCount(clusterArn, name, 2);
@@ -207,7 +225,7 @@ describe('a handler invocation that fails mid-way', () => {
       const executions = (await rehearsal.drainExecutions()).filter((execution) => tasks.includes(execution.taskArn ?? '') && execution.reason === 'SCALE_IN');
       return executions.length > 0 && executions.every((execution) => execution.status === 'SUCCEEDED') ? executions : undefined;
     }, 45_000);
-    expect(drained.map((execution) => execution.outcome)).toEqual(['DRAINED']);
+    expect(drained.map((execution) => [execution.taskArn, execution.outcome])).toEqual([[tasks[0], 'DRAINED']]);
     await rehearsal.waitFor('the service at its desired count', () => runningTasks(rehearsal.twin, name).length === 2, 30_000);
     await assertHealthyEnd(rehearsal, { seed: SEED, services: [name] });
   });

@@ -233,15 +233,15 @@ export function deploymentDrainStartInput(taskArn: string, attempt = 1) {
   };
 }
 
-export function cancelDrainInput(taskArn: string, execution: string) {
+export function cancelDrainInput(taskArn: string, execution: string, reason = 'DEPLOYMENT') {
   return {
     TableName: TABLE_NAME,
     Key: { pk: taskArn, sk: 'TASK' },
-    UpdateExpression: 'SET drainControl = :cancel, cancelledBy = :deployment',
+    UpdateExpression: 'SET drainControl = :cancel, cancelledBy = :reason',
     ConditionExpression:
-      'executionArn = :execution AND drainReason = :deployment AND #status IN (:active, :draining) AND attribute_not_exists(drainOutcome) AND (attribute_not_exists(drainControl) OR drainControl = :cancel)',
+      'executionArn = :execution AND drainReason = :reason AND #status IN (:active, :draining) AND attribute_not_exists(drainOutcome) AND (attribute_not_exists(drainControl) OR drainControl = :cancel)',
     ExpressionAttributeNames: { '#status': 'status' },
-    ExpressionAttributeValues: { ':cancel': 'CANCEL', ':execution': execution, ':deployment': 'DEPLOYMENT', ':active': 'ACTIVE', ':draining': 'DRAINING' },
+    ExpressionAttributeValues: { ':cancel': 'CANCEL', ':execution': execution, ':reason': reason, ':active': 'ACTIVE', ':draining': 'DRAINING' },
     ReturnValues: 'ALL_NEW',
   };
 }

@@ -125,6 +125,89 @@ describe('ReconcilerFunction: drain-aware scale-in', () => {
     expect(startedExecutions(t).map((input) => input.name)).toEqual(['drain-c-1']);
   });
 
+  it('cancels the busiest scale-in drains once ECS met the desired count another way', async () => {
+    // prepare: two scale-in drains open, but ECS stopped an emptied task meanwhile: 4 run for 3 desired
+    const drainB = `${EXECUTION_PREFIX}drain-b-1`;
+    const drainC = `${EXECUTION_PREFIX}drain-c-1`;
+    const t = arrange({
+      items: [
+        item('a', { sessionCount: 6 }),
+        item('b', { status: 'DRAINING', sessionCount: 2, executionArn: drainB, drainAttempt: 1, drainReason: 'SCALE_IN' }),
+        item('c', { status: 'DRAINING', sessionCount: 5, executionArn: drainC, drainAttempt: 1, drainReason: 'SCALE_IN', taskToken: 'token-c' }),
+        item('d', { sessionCount: 4 }),
+      ],
+      ecs: { a: 'RUNNING', b: 'RUNNING', c: 'RUNNING', d: 'RUNNING' },
+      service: { runningCount: 4, desiredCount: 3 },
+      executions: { [drainB]: 'RUNNING', [drainC]: 'RUNNING' },
+    });
+    t.mocks.ddb.on(UpdateCommand, { Key: { pk: taskArn('c'), sk: 'TASK' } }).resolves({ Attributes: { ...item('c'), taskToken: 'token-c', executionArn: drainC } });
+
+    // act
+    const summary = await runReconciler(t.deps);
+
+    // assert
+    const cancels = t.mocks.ddb.commandCalls(UpdateCommand).map((call) => call.args[0].input).filter((input) => input.UpdateExpression?.includes('drainControl'));
+    expect(cancels).toEqual([
+      {
+        TableName: TABLE_NAME,
+        Key: { pk: taskArn('c'), sk: 'TASK' },
+        UpdateExpression: 'SET drainControl = :cancel, cancelledBy = :reason',
+        ConditionExpression:
+          'executionArn = :execution AND drainReason = :reason AND #status IN (:active, :draining) AND attribute_not_exists(drainOutcome) AND (attribute_not_exists(drainControl) OR drainControl = :cancel)' +
+          ' AND sessionCount > :none AND (attribute_not_exists(drainDeadline) OR drainDeadline > :now)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':cancel': 'CANCEL',
+          ':execution': drainC,
+          ':reason': 'SCALE_IN',
+          ':active': 'ACTIVE',
+          ':draining': 'DRAINING',
+          ':none': 0,
+          ':now': NOW.toISOString(),
+        },
+        ReturnValues: 'ALL_NEW',
+      },
+    ]);
+    expect(t.mocks.sfn.commandCalls(SendTaskFailureCommand).map((call) => call.args[0].input)).toEqual([
+      { taskToken: 'token-c', error: 'DrainCancelled', cause: 'the service runs 4 of 3 desired tasks: this scale-in drain is no longer needed' },
+    ]);
+    expect(startedExecutions(t)).toEqual([]);
+    expect(summary).toMatchObject({ scaleInDrains: 0, scaleInDrainsCancelled: 1 });
+  });
+
+  it('keeps a scale-in drain whose task is empty and about to stop, and one ECS is already stopping', async () => {
+    // prepare: the service is at its desired count with two scale-in drains open
+    const t = arrange({
+      items: [
+        item('a', { sessionCount: 3 }),
+        item('b', { status: 'DRAINING', sessionCount: 0, executionArn: `${EXECUTION_PREFIX}drain-b-1`, drainAttempt: 1, drainReason: 'SCALE_IN' }),
+        item('c', { status: 'DRAINING', sessionCount: 2, executionArn: `${EXECUTION_PREFIX}drain-c-1`, drainAttempt: 1, drainReason: 'SCALE_IN' }),
+      ],
+      ecs: { a: 'RUNNING', b: 'RUNNING', c: 'DEACTIVATING' },
+      service: { runningCount: 2, desiredCount: 2 },
+    });
+
+    // act
+    const summary = await runReconciler(t.deps);
+
+    // assert
+    expect(t.mocks.ddb.commandCalls(UpdateCommand).filter((call) => call.args[0].input.UpdateExpression?.includes('drainControl'))).toEqual([]);
+    expect(summary).toMatchObject({ scaleInDrains: 0, scaleInDrainsCancelled: 0, failed: 0 });
+  });
+
+  it('leaves scale-in drains alone while a deployment is in progress', async () => {
+    const t = arrange({
+      items: [item('a', { sessionCount: 3 }), item('b', { status: 'DRAINING', sessionCount: 2, executionArn: `${EXECUTION_PREFIX}drain-b-1`, drainAttempt: 1, drainReason: 'SCALE_IN' })],
+      ecs: { a: 'RUNNING', b: 'RUNNING' },
+      service: { runningCount: 2, desiredCount: 2, deployments: [{ status: 'PRIMARY' }, { status: 'ACTIVE' }] },
+    });
+
+    const summary = await runReconciler(t.deps);
+
+    expect(t.mocks.ddb.commandCalls(UpdateCommand).filter((call) => call.args[0].input.UpdateExpression?.includes('drainControl'))).toEqual([]);
+    expect(summary.scaleInDrainsCancelled).toBe(0);
+  });
+
   it('leaves a service alone while a deployment is in progress', async () => {
     const t = arrange({
       items: [item('a'), item('b')],
