@@ -44,6 +44,8 @@ export interface RehearsalOptions {
   drainingHonoursProtection?: boolean;
   /** Whether protection keeps the tasks a BLUE_GREEN / LINEAR / CANARY deployment scales down (EcsTwinOptions.blueGreenHonoursProtection; default false). */
   blueGreenHonoursProtection?: boolean;
+  /** When a BLUE_GREEN / LINEAR / CANARY rollback scales green down (EcsTwinOptions.blueGreenRollbackScalesGreenDown; default 'at-once'). */
+  blueGreenRollbackScalesGreenDown?: 'at-once' | 'after-hooks';
   /** Twin events this returns true for are never delivered (lost-event scenarios); see `deliveryFaults`. */
   loseEvents?: (event: EventBridgeEnvelope) => boolean;
   /** Seeds the twin's ids and its injected API errors (default: random). */
@@ -172,6 +174,7 @@ export class Rehearsal {
       twin = new EcsTwin({
         invokeHook: (functionArn, payload) => hooks.invoke(functionArn, payload),
         ...(options.blueGreenHonoursProtection === undefined ? {} : { blueGreenHonoursProtection: options.blueGreenHonoursProtection }),
+        ...(options.blueGreenRollbackScalesGreenDown === undefined ? {} : { blueGreenRollbackScalesGreenDown: options.blueGreenRollbackScalesGreenDown }),
         clock,
         region: cloud.stack.region,
         accountId: cloud.stack.accountId,

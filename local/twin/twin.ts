@@ -70,6 +70,13 @@ export interface EcsTwinOptions {
    * of it: so false (protection ignored) by default.
    */
   blueGreenHonoursProtection?: boolean;
+  /**
+   * When a BLUE_GREEN / LINEAR / CANARY rollback scales green down: 'at-once' as the rollback
+   * starts (default), or 'after-hooks', once the rollback's PRODUCTION_TRAFFIC_SHIFT and
+   * TEST_TRAFFIC_SHIFT hooks have answered. deployment-lifecycle-hooks.html says a rollback runs
+   * those hooks, not in what order it scales green down: so the unsafe order by default.
+   */
+  blueGreenRollbackScalesGreenDown?: 'at-once' | 'after-hooks';
   onError?: (error: unknown, where: string) => void;
 }
 
@@ -130,6 +137,7 @@ export class EcsTwin {
         lifecycle: this.lifecycle,
         ids: this.ids,
         honoursProtection: options.blueGreenHonoursProtection ?? false,
+        rollbackScalesGreenDown: options.blueGreenRollbackScalesGreenDown ?? 'at-once',
         isHealthy: (task) => this.rollouts.countsAsHealthy(task),
         invokeHook: options.invokeHook,
         emit: (event) => this.outbox.emit(event),

@@ -106,7 +106,7 @@ async function recordHook(deps: Deps, clusterArn: string, serviceName: string, h
 }
 
 /** Still draining: no outcome yet and the task still runs. Unregistered and stopped tasks hold nothing. */
-function isBlueDrainPending(item: TaskItem | undefined): boolean {
+export function isDrainPending(item: TaskItem | undefined): boolean {
   if (item === undefined || item.status === TaskStatus.Stopping || item.status === TaskStatus.Stopped) return false;
   if (item.drainOutcome !== undefined) return false;
   return item.status === TaskStatus.Draining || (item.executionArn !== undefined && item.drainReason !== undefined);
@@ -126,7 +126,7 @@ export async function continueIfBlueDrained(deps: Pick<Deps, 'ddb' | 'ecs' | 'co
   // The hook's own handler checks once every drain is started; until then a blue task without a claim is not drained.
   if (hook.armed === false) return 'waiting';
   const items = await mapWithConcurrency(hook.blueTaskArns ?? [], CONCURRENCY, (taskArn) => readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, taskArn));
-  const pending = items.filter(isBlueDrainPending).length;
+  const pending = items.filter(isDrainPending).length;
   if (pending > 0) return 'waiting';
 
   try {

@@ -161,6 +161,7 @@ export class StrategyEngine {
       reportError: (error, where) => host.reportError(error, where),
       revisionArn: (deploymentId) => this.revisionArn(service, deploymentId),
       desiredCount: () => service.desiredCount,
+      rollbackScalesGreenDown: host.rollbackScalesGreenDown,
       aliveTasks: (deploymentId) => aliveTasks(host.store, service, deploymentId),
       isHealthy: (task) => host.isHealthy(task),
       changed: () => host.reconcile(),

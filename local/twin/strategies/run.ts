@@ -24,6 +24,8 @@ export type RunOutcome = 'SUCCESSFUL' | 'ROLLED_BACK' | 'ROLLBACK_FAILED' | 'SUP
 export interface RunHost extends HookHost {
   revisionArn(deploymentId: string): string;
   desiredCount(): number;
+  /** Whether a rollback scales green down as it starts or once the rollback's hooks have answered. */
+  rollbackScalesGreenDown: 'at-once' | 'after-hooks';
   /** The service's tasks of a deployment that have not STOPPED yet. */
   aliveTasks(deploymentId: string): TwinTask[];
   /** The task passed its health checks (health.ts): what "started and healthy" at POST_SCALE_UP means. */
@@ -55,6 +57,8 @@ export class DeploymentRun {
   private scaledUp = false;
   private cleaningUp = false;
   private rollingBack = false;
+  /** Green keeps its tasks during a rollback until this is set (at once, or after the rollback's hooks). */
+  private greenReleased = false;
   done = false;
 
   constructor(
@@ -80,7 +84,7 @@ export class DeploymentRun {
 
   /** Tasks the deployment wants of a revision now; the engine starts or stops tasks to match. */
   desiredFor(deploymentId: string): number {
-    if (deploymentId === this.green.id) return this.scaledUp && !this.rollingBack ? this.host.desiredCount() : 0;
+    if (deploymentId === this.green.id) return this.scaledUp && !this.greenReleased ? this.host.desiredCount() : 0;
     if (deploymentId === this.blue?.id) return this.cleaningUp ? 0 : this.host.desiredCount();
     return 0;
   }
@@ -179,7 +183,12 @@ export class DeploymentRun {
     }
   }
 
-  /** There is no ROLLBACK stage: ECS shifts traffic back to blue, runs the TEST_TRAFFIC_SHIFT and PRODUCTION_TRAFFIC_SHIFT hooks again, and scales green down. */
+  /**
+   * There is no ROLLBACK stage: ECS shifts traffic back to blue, runs the PRODUCTION_TRAFFIC_SHIFT
+   * and TEST_TRAFFIC_SHIFT hooks again (deployment-lifecycle-hooks.html: "When a rollback occurs,
+   * Amazon ECS runs lifecycle hooks for" those two stages), and scales green down. Whether green is
+   * scaled down before or after those hooks is not documented: host.rollbackScalesGreenDown.
+   */
   private async rollback(reason: string): Promise<void> {
     this.record.rollback = { reason, startedAt: this.host.clock.now(), ...(this.blue ? { serviceRevisionArn: this.host.revisionArn(this.blue.id) } : {}) };
     if (this.blue === undefined) {
@@ -187,6 +196,7 @@ export class DeploymentRun {
       return this.finish('ROLLBACK_FAILED', 'ROLLBACK_FAILED', reason);
     }
     this.rollingBack = true;
+    this.greenReleased = this.host.rollbackScalesGreenDown === 'at-once';
     this.cleaningUp = false;
     this.record.status = 'ROLLBACK_IN_PROGRESS';
     this.record.updatedAt = this.host.clock.now();
@@ -203,6 +213,8 @@ export class DeploymentRun {
       // The rollback goes on whatever these hooks answer.
       await runStageHooks(this.host, this.config.lifecycleHooks, { stage, resourceArn: this.record.serviceDeploymentArn, executionDetails: () => this.executionDetails(stage), details: this.record.hooks, signal });
     }
+    this.greenReleased = true;
+    this.host.changed();
     await this.until(() => this.gone(this.green.id), signal);
     this.finish('ROLLBACK_SUCCESSFUL', 'ROLLED_BACK', reason);
   }

@@ -11,6 +11,8 @@ export interface ScalingHost {
   lifecycle: TaskLifecycle;
   /** Whether scale-in protection holds a task this scale-down would stop (EcsTwinOptions.blueGreenHonoursProtection). */
   honoursProtection: boolean;
+  /** When a rollback scales green down (EcsTwinOptions.blueGreenRollbackScalesGreenDown). */
+  rollbackScalesGreenDown: 'at-once' | 'after-hooks';
 }
 
 export interface Revision {

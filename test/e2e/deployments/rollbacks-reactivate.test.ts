@@ -5,7 +5,8 @@ import { describeRollbacks } from './rollback-scenarios.js';
  * deployment PRIMARY again (rollbackMode 'reactivate'): its tasks stay, so the drains the
  * orchestrator started on them must be called off (README "Deployment kinds").
  */
-// 'manual' still fails (issue 11 note): the rolled-back deployment's tasks that hold sessions cannot all be
-// protected (ECS refuses protection beyond the desired count, DEPLOYMENT_BLOCKED), and ECS stops them.
-// Its other defect, a drain whose wait had ended stopping a task the rollback keeps, is fixed (stop-drained-task.ts).
+// 'manual' still fails (issue 11 note): besides the busy tasks ECS refused to protect, it cut 3 sessions on a
+// task of the rolled-back deployment that was never refused protection, and it refused 21 users in the
+// three minutes after the rollback (ECS alone: none). Its earlier defect, a drain whose wait had ended
+// stopping a task the rollback keeps, is fixed (stop-drained-task.ts).
 describeRollbacks('reactivate', ['breaker']);

@@ -1,12 +1,30 @@
 /** The BLUE_GREEN, LINEAR and CANARY scenarios (README "Deployment kinds": a pause hook at POST_PRODUCTION_TRAFFIC_SHIFT on the guarded side, the same strategy without it under ECS alone), declared once for traffic-shift*.test.ts. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Rehearsal } from '../../../local/rehearsal/rehearsal.js';
-import { drainsSettled, functionLog, GUARDED, itKeepsUsersWhole, onBothSides, report, revision, type Side, type SideRun, startPair, startRehearsal, UNGUARDED, within } from './support.js';
+import { type BeyondReach, drainsSettled, functionLog, GUARDED, itKeepsUsersWhole, onBothSides, report, revision, type Side, type SideRun, startPair, startRehearsal, UNGUARDED, within } from './support.js';
 
 export type TrafficShiftKind = 'bluegreen' | 'bgrollback' | 'linear' | 'canary';
 
 /** The pause hook the README tells users to add: ECS waits for the orchestrator's ContinueServiceDeployment; 600 min is above MaxDrainSeconds / 60 (480 min, scaled like the twin). */
 export const PAUSE_HOOK = { targetType: 'PAUSE', lifecycleStages: ['POST_PRODUCTION_TRAFFIC_SHIFT'], timeoutConfiguration: { timeoutInMinutes: 600, action: 'CONTINUE' } };
+
+/**
+ * The Lambda hook the README tells users to add at PRODUCTION_TRAFFIC_SHIFT (pause hooks are not
+ * allowed there): forward it answers SUCCEEDED at once; in a rollback it holds ECS until green is
+ * empty. Its timeout is above MaxDrainSeconds / 60, as for the pause hook.
+ */
+export function rollbackHook(rehearsal: Rehearsal): Record<string, unknown> {
+  const hookTargetArn = rehearsal.cloud.stack.functions.RollbackHookFunction?.arn ?? '';
+  const account = hookTargetArn.split(':')[4] ?? '';
+  return {
+    targetType: 'AWS_LAMBDA',
+    hookTargetArn,
+    // ECS assumes the stack's RollbackHookInvokeRole; the local cloud invokes with its own credentials (local/rehearsal/lifecycle-hooks.ts).
+    roleArn: `arn:aws:iam::${account}:role/RollbackHookInvokeRole`,
+    lifecycleStages: ['PRODUCTION_TRAFFIC_SHIFT'],
+    timeoutConfiguration: { timeoutInMinutes: 600, action: 'CONTINUE' },
+  };
+}
 
 const STRATEGIES: Record<TrafficShiftKind, Record<string, unknown>> = {
   bluegreen: { strategy: 'BLUE_GREEN', bakeTimeInMinutes: 10 },
@@ -27,8 +45,11 @@ const DESCRIPTIONS: Record<TrafficShiftKind, string> = {
 /** Scenario seconds into bake time at which bgrollback rolls back (the bake lasts 10 minutes). */
 const ROLLBACK_AFTER_SECONDS = 2 * 60;
 
-export function describeTrafficShifts(kinds: readonly TrafficShiftKind[]): void {
-  describe('deployments that shift traffic (BLUE_GREEN, LINEAR, CANARY)', () => {
+/** When the twin's rollbacks scale green down (EcsTwinOptions.blueGreenRollbackScalesGreenDown): AWS does not say. */
+export type GreenScaleDown = 'at-once' | 'after-hooks';
+
+export function describeTrafficShifts(kinds: readonly TrafficShiftKind[], greenScaleDown: GreenScaleDown = 'at-once'): void {
+  describe(`deployments that shift traffic (BLUE_GREEN, LINEAR, CANARY; a rollback scales green down ${greenScaleDown})`, () => {
     let rehearsal: Rehearsal;
     const runs = {} as Record<TrafficShiftKind, Record<Side, SideRun>>;
     const blueIds = new Map<SideRun, string>();
@@ -38,7 +59,7 @@ export function describeTrafficShifts(kinds: readonly TrafficShiftKind[]): void 
       const pair = await startPair(
         rehearsal,
         { name: kind, desiredCount: 4, taskDefinition: revision(rehearsal, kind, 1) },
-        { specFor: (side) => ({ name: kind, desiredCount: 4, taskDefinition: revision(rehearsal, kind, 1), deploymentConfiguration: { ...STRATEGIES[kind], ...(side === GUARDED ? { lifecycleHooks: [PAUSE_HOOK] } : {}) } }) },
+        { specFor: (side) => ({ name: kind, desiredCount: 4, taskDefinition: revision(rehearsal, kind, 1), deploymentConfiguration: { ...STRATEGIES[kind], ...(side === GUARDED ? { lifecycleHooks: [PAUSE_HOOK, rollbackHook(rehearsal)] } : {}) } }) },
       );
       runs[kind] = pair;
       await onBothSides(pair, async (run) => {
@@ -64,7 +85,7 @@ export function describeTrafficShifts(kinds: readonly TrafficShiftKind[]): void 
     }
 
     beforeAll(async () => {
-      rehearsal = await startRehearsal();
+      rehearsal = await startRehearsal({ blueGreenRollbackScalesGreenDown: greenScaleDown });
       await Promise.all(kinds.map((kind) => scenario(kind)));
     }, 180_000);
 
@@ -115,7 +136,30 @@ export function describeTrafficShifts(kinds: readonly TrafficShiftKind[]): void 
         });
       }
 
-      itKeepsUsersWhole(() => runs[kind], { ecsAloneDrops: true });
+      if (rollback && greenScaleDown === 'after-hooks') {
+        it('holds the rollback at PRODUCTION_TRAFFIC_SHIFT until green is empty: every green task drained, then removed by ECS', async () => {
+          const guarded = runs[kind].guarded;
+          const green = new Set(guarded.tasks().filter((task) => task.startedBy === guarded.deploymentId).map((task) => task.taskArn));
+          const drains = (await guarded.drains()).filter((execution) => green.has(execution.taskArn ?? ''));
+          expect(drains.map((execution) => [execution.reason, execution.outcome])).toEqual([...green].map(() => ['DEPLOYMENT', 'DRAINED']));
+          const answers = functionLog(rehearsal, 'RollbackHookFunction')
+            .filter((line) => line.message === 'lifecycle hook answered' && line.serviceDeploymentArn === guarded.serviceDeploymentArn)
+            .map((line) => (line.answer as { hookStatus?: string } | undefined)?.hookStatus);
+          // Forward it answered at once; rolling back it held ECS at least once, and let it go last.
+          expect(answers[0]).toBe('SUCCEEDED');
+          expect(answers).toContain('IN_PROGRESS');
+          expect(answers.at(-1)).toBe('SUCCEEDED');
+        });
+      }
+
+      // Where the rollback removes green before its hooks run (the twin's default, as AWS does not
+      // say), nothing holds green: its users are cut on both sides. The counts do not compare: the
+      // guarded side bakes only once blue has drained, so its green has had users for longer.
+      const beyondReach: BeyondReach | undefined =
+        rollback && greenScaleDown === 'at-once'
+          ? { what: 'of green, which the rollback removed before its hooks ran', tasks: (run) => new Set(run.tasks().filter((task) => task.startedBy === run.deploymentId).map((task) => task.taskArn)), comparable: false }
+          : undefined;
+      itKeepsUsersWhole(() => runs[kind], { ecsAloneDrops: true, ...(beyondReach === undefined ? {} : { beyondReach }) });
     });
   });
 }

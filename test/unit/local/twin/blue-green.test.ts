@@ -138,6 +138,37 @@ describe('BLUE_GREEN deployment', () => {
     await expect(harness.twin.api.handle('StopServiceDeployment', { serviceDeploymentArn: baking.serviceDeploymentArn })).rejects.toMatchObject({ name: 'ConflictException' });
   });
 
+  it.each([
+    ['at-once', 'stops green as the rollback starts, while its PRODUCTION_TRAFFIC_SHIFT hook still answers IN_PROGRESS', true],
+    ['after-hooks', 'keeps green running until the rollback\'s PRODUCTION_TRAFFIC_SHIFT hook answers SUCCEEDED', false],
+  ] as const)('with blueGreenRollbackScalesGreenDown %s, %s', async (order, _what, stoppedWhileHeld) => {
+    // The hook holds the rollback (IN_PROGRESS) for its first two rollback invocations.
+    let held = 0;
+    const hook = recordingHook((call) => {
+      const rollingBack = Object.values(call.payload.executionDetails.productionTrafficWeights).includes(100) && call.payload.executionDetails.productionTrafficWeights[call.payload.executionDetails.targetServiceRevisionArn] === 0;
+      if (!rollingBack || held >= 2) return undefined;
+      held += 1;
+      return { hookStatus: 'IN_PROGRESS', callBackDelay: 1 };
+    });
+    const harness = startTwin({ invokeHook: hook.invokeHook, blueGreenRollbackScalesGreenDown: order });
+    await startStrategyService(harness, 'chat', 2, { strategy: 'BLUE_GREEN', bakeTimeInMinutes: 0, lifecycleHooks: [lambdaHook(['PRODUCTION_TRAFFIC_SHIFT'])] });
+    await harness.twin.api.handle('UpdateService', { cluster: CLUSTER, service: 'chat', taskDefinition: taskDefinition(2), deploymentConfiguration: { bakeTimeInMinutes: 30 } });
+    const greenId = primaryOf(harness, 'chat')?.id ?? '';
+    const baking = await waitFor('the bake time', () => {
+      const current = harness.twin.serviceDeployment(CLUSTER, 'chat');
+      return current?.lifecycleStage === 'BAKE_TIME' ? current : undefined;
+    }, 5000);
+
+    await harness.twin.api.handle('StopServiceDeployment', { serviceDeploymentArn: baking.serviceDeploymentArn, stopType: 'ROLLBACK' });
+    await waitFor('the rollback hook to hold the rollback', () => held === 1 || undefined, 5000);
+    const greenWhileHeld = tasksOfDeployment(harness, 'chat', greenId).map((task) => task.desiredStatus);
+    await waitFor('the rollback to complete', () => primaryOf(harness, 'chat')?.rolloutState === 'COMPLETED' && primaryOf(harness, 'chat')?.id !== greenId, 5000);
+
+    expect(greenWhileHeld).toEqual(stoppedWhileHeld ? ['STOPPED', 'STOPPED'] : ['RUNNING', 'RUNNING']);
+    expect(held).toBe(2);
+    expect(tasksOfDeployment(harness, 'chat', greenId).every((task) => task.lastStatus === 'STOPPED')).toBe(true);
+  });
+
   it('pauses at a PAUSE hook until ContinueServiceDeployment, reporting the hook in DescribeServiceDeployments and ECS Hook State Change events', async () => {
     const harness = startTwin();
     await startStrategyService(harness, 'chat', 1, { strategy: 'BLUE_GREEN', bakeTimeInMinutes: 0 });
