@@ -31,6 +31,7 @@ const DESIGN_FUNCTIONS: Record<string, string> = {
   DeploymentEventFunction: 'deployment-event',
   DeploymentPacerFunction: 'pace-deployment',
   DeploymentHookFunction: 'deployment-hook',
+  RollbackHookFunction: 'rollback-hook',
   SpotInterruptionFunction: 'spot-interruption',
   RebalanceRecommendationFunction: 'rebalance-recommendation',
   ContainerInstanceDrainingFunction: 'container-instance-draining',
