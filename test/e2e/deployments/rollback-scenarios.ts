@@ -125,20 +125,22 @@ export function describeRollbacks(mode: RollbackMode, kinds: readonly RollbackKi
 }
 
 /**
- * Tasks ECS refused to protect (DEPLOYMENT_BLOCKED, in the protecting functions' log lines) and that
- * were not protected when they stopped: what no orchestrator can keep from a rolling deployment.
+ * Tasks ECS refused to protect (DEPLOYMENT_BLOCKED), or was already stopping when asked to (the
+ * window between a task's first session and its protection, README "Limits"), as the protecting
+ * functions logged it, and that were not protected when they stopped: what no orchestrator can
+ * keep from a deployment that interrupts another.
  */
 function refusedProtection(rehearsal: () => Rehearsal): BeyondReach {
   return {
-    what: 'ECS refused to protect (DEPLOYMENT_BLOCKED: more busy tasks than the desired count)',
+    what: 'ECS refused to protect (DEPLOYMENT_BLOCKED: more busy tasks than the desired count) or was already stopping when asked',
     comparable: true,
     tasks: (run) => {
-      const refused = new Set(
-        ['RegistryStreamFunction', 'ReconcilerFunction']
-          .flatMap((logicalId) => functionLog(rehearsal(), logicalId))
-          .filter((line) => line.message === 'ECS did not change protection of every task' && line.enabled === true)
-          .flatMap((line) => (Array.isArray(line.blocked) ? (line.blocked as string[]) : [])),
-      );
+      const lines = ['RegistryStreamFunction', 'ReconcilerFunction'].flatMap((logicalId) => functionLog(rehearsal(), logicalId)).filter((line) => line.enabled === true);
+      const blocked = lines.filter((line) => line.message === 'ECS did not change protection of every task').flatMap((line) => (Array.isArray(line.blocked) ? (line.blocked as string[]) : []));
+      const stopping = lines
+        .filter((line) => line.message === 'protection updated' && typeof line.outcomes === 'object' && line.outcomes !== null)
+        .flatMap((line) => Object.entries(line.outcomes as Record<string, unknown>).filter(([, outcome]) => outcome === 'not-applicable').map(([taskArn]) => taskArn));
+      const refused = new Set([...blocked, ...stopping]);
       return new Set(run.tasks().filter((task) => refused.has(task.taskArn) && !task.protection.enabled).map((task) => task.taskArn));
     },
   };

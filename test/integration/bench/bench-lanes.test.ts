@@ -6,7 +6,9 @@ import { runLanes } from '../../../bench/run-lanes.js';
 import { strategy } from '../../../bench/strategies.js';
 
 /*
- * The benchmark end to end on a small scenario: 2 tasks, sessions of exactly 2 scenario minutes,
+ * The benchmark end to end on a small scenario: 2 tasks, sessions of exactly 5 scenario minutes
+ * (they outlast the new tasks' 60 s start-up and the paced drain's start: with 2 minutes, an old
+ * task could empty and be stopped by ECS before its drain began, which ends TASK_GONE),
  * the polling strategy (the bench's own state machine, swapped into the stack at run time). It
  * checks the plumbing the bench relies on: the swap, the observations, the metrics from them.
  */
@@ -15,7 +17,7 @@ const SMALL: BenchConfig = {
   scale: 0.02,
   tasks: 2,
   sessionsPerTask: 2,
-  durations: { medianSeconds: 120, sigma: 0 },
+  durations: { medianSeconds: 300, sigma: 0 },
   warmupSeconds: 60,
   drainDeadlineSeconds: 3600,
   pollRealSeconds: 1,
