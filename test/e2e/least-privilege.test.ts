@@ -32,7 +32,9 @@ describe('least privilege, enforced: a rolling deployment drain', () => {
   /** Deploys a new revision over tasks holding sessions; resolves with the old tasks' ended drains. */
   async function rollOut(revision: number): Promise<{ deploymentId: string; drains: DrainExecution[] }> {
     const oldTasks = runningTasks(rehearsal.twin, 'chat').map((task) => task.taskArn);
-    for (const [index, taskArn] of oldTasks.entries()) await rehearsal.openSessions(taskArn, 2, 300, `r${revision}-${index}`);
+    // 1200 scenario seconds (12 s real) outlast the replacements' start-up and the paced drain's start
+    // on a loaded machine; with 300 (3 s real) both old tasks emptied first and ECS stopped them: TASK_GONE.
+    for (const [index, taskArn] of oldTasks.entries()) await rehearsal.openSessions(taskArn, 2, 1200, `r${revision}-${index}`);
     // Deploy once the tasks are protected, or ECS replaces them before any drain can begin.
     await rehearsal.waitFor('the old tasks to be protected', async () => {
       const items = await Promise.all(oldTasks.map((taskArn) => rehearsal.taskItem(taskArn)));
