@@ -112,12 +112,7 @@ describe('BLUE_GREEN deployment', () => {
     const blue = runningOf(harness.twin, 'chat');
     const blueId = blue[0]?.startedBy ?? '';
     hook.calls.length = 0;
-    await harness.twin.api.handle('UpdateService', { cluster: CLUSTER, service: 'chat', taskDefinition: taskDefinition(2), deploymentConfiguration: { bakeTimeInMinutes: 30 } });
-    const greenId = primaryOf(harness, 'chat')?.id ?? '';
-    const baking = await waitFor('the bake time', () => {
-      const current = harness.twin.serviceDeployment(CLUSTER, 'chat');
-      return current?.lifecycleStage === 'BAKE_TIME' ? current : undefined;
-    }, 5000);
+    const { greenId, baking } = await deployAndBake(harness);
     const green = tasksOfDeployment(harness, 'chat', greenId);
     expect(green.map((task) => harness.twin.trafficTarget(task.taskArn))).toEqual([
       { group: greenId, weight: 100 },
@@ -152,12 +147,7 @@ describe('BLUE_GREEN deployment', () => {
     });
     const harness = startTwin({ invokeHook: hook.invokeHook, blueGreenRollbackScalesGreenDown: order });
     await startStrategyService(harness, 'chat', 2, { strategy: 'BLUE_GREEN', bakeTimeInMinutes: 0, lifecycleHooks: [lambdaHook(['PRODUCTION_TRAFFIC_SHIFT'])] });
-    await harness.twin.api.handle('UpdateService', { cluster: CLUSTER, service: 'chat', taskDefinition: taskDefinition(2), deploymentConfiguration: { bakeTimeInMinutes: 30 } });
-    const greenId = primaryOf(harness, 'chat')?.id ?? '';
-    const baking = await waitFor('the bake time', () => {
-      const current = harness.twin.serviceDeployment(CLUSTER, 'chat');
-      return current?.lifecycleStage === 'BAKE_TIME' ? current : undefined;
-    }, 5000);
+    const { greenId, baking } = await deployAndBake(harness);
 
     await harness.twin.api.handle('StopServiceDeployment', { serviceDeploymentArn: baking.serviceDeploymentArn, stopType: 'ROLLBACK' });
     await waitFor('the rollback hook to hold the rollback', () => held === 1 || undefined, 5000);
@@ -195,3 +185,14 @@ describe('BLUE_GREEN deployment', () => {
     expect(harness.events.filter((event) => event['detail-type'] === 'ECS Hook State Change').map((event) => event.detail.eventName)).toEqual(['HOOK_AWAITING_ACTION', 'HOOK_SUCCEEDED']);
   });
 });
+
+/** Deploys revision 2 of 'chat' with a 30-minute bake time and waits until it bakes: green's deployment id and the service deployment. */
+async function deployAndBake(harness: ReturnType<typeof startTwin>) {
+  await harness.twin.api.handle('UpdateService', { cluster: CLUSTER, service: 'chat', taskDefinition: taskDefinition(2), deploymentConfiguration: { bakeTimeInMinutes: 30 } });
+  const greenId = primaryOf(harness, 'chat')?.id ?? '';
+  const baking = await waitFor('the bake time', () => {
+    const current = harness.twin.serviceDeployment(CLUSTER, 'chat');
+    return current?.lifecycleStage === 'BAKE_TIME' ? current : undefined;
+  }, 5000);
+  return { greenId, baking };
+}
