@@ -34,7 +34,8 @@ def _copy_without_backend_or_executions(self, memo):
 
 StateMachine.__deepcopy__ = _copy_without_backend_or_executions
 
-if __name__ == "__main__":
+def install_fixes():
+    """The fixes next to this file; each wraps what the one before it installed, so none undoes another."""
     sys.path.insert(0, __import__("os").path.dirname(__file__))
     import moto_iam
     import moto_transactions
@@ -43,6 +44,10 @@ if __name__ == "__main__":
     moto_transactions.install()
     moto_update_records.install()
     moto_iam.install()
+
+
+if __name__ == "__main__":
+    install_fixes()
     from moto.server import main
 
     main(sys.argv[1:])

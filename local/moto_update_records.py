@@ -13,16 +13,18 @@ from moto.dynamodb.models.table import StreamShard
 
 _creating = contextvars.ContextVar("update_item_creating", default=False)
 
-_original_update_item = DynamoDBBackend.update_item
 _original_add = StreamShard.add
 
 
-def _update_item(self, *args, **kwargs):
-    token = _creating.set(True)
-    try:
-        return _original_update_item(self, *args, **kwargs)
-    finally:
-        _creating.reset(token)
+def _wrap_update_item(update_item):
+    def _update_item(self, *args, **kwargs):
+        token = _creating.set(True)
+        try:
+            return update_item(self, *args, **kwargs)
+        finally:
+            _creating.reset(token)
+
+    return _update_item
 
 
 def _add(self, old, new):
@@ -34,5 +36,8 @@ def _add(self, old, new):
 
 
 def install():
-    DynamoDBBackend.update_item = _update_item
+    # Wraps the update_item installed at this moment, not the one seen at import: moto_transactions
+    # runs every operation under its lock, and wrapping the unlocked original undid that for
+    # UpdateItem (two concurrent updates that created one item each saw none, and one was lost).
+    DynamoDBBackend.update_item = _wrap_update_item(DynamoDBBackend.update_item)
     StreamShard.add = _add

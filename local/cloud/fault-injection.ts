@@ -51,7 +51,8 @@ export interface ArmedFault {
 /** What the function host reports to, and what it is asked to do: the worker side of the injector. */
 export interface InvocationFaults {
   started(workerTag: string, invocation: InvocationInfo): void;
-  finished(workerTag: string): void;
+  /** The invocation's requestId: the worker may already run the next invocation when this one is reported finished. */
+  finished(workerTag: string, requestId: string): void;
 }
 
 /** The gateway side: a hook per request, answering with what to do once the request was answered. */
@@ -135,8 +136,9 @@ export class FaultInjector implements InvocationFaults, RequestFaults {
     this.running.set(tag, { invocation, fired: false, ...(plan === undefined ? {} : { plan }) });
   }
 
-  finished(tag: string): void {
+  finished(tag: string, requestId: string): void {
     const running = this.running.get(tag);
+    if (running?.invocation.requestId !== requestId) return;
     this.running.delete(tag);
     // An invocation that wrote nothing gives its turn back to the next matching one.
     if (running?.plan !== undefined && !running.fired) running.plan.reserved -= 1;

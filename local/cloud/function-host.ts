@@ -171,7 +171,7 @@ export class FunctionHost {
       faults.started(workerTag, { logicalId: fn.spec.logicalId, requestId, invocationType, attempt, event });
     };
     const execution = await fn.pool.run(text, requestId, onStart);
-    if (tag !== undefined) faults?.finished(tag);
+    if (tag !== undefined) faults?.finished(tag, requestId);
     this.statistics.record(fn.spec.logicalId, { logicalId: fn.spec.logicalId, requestId, invocationType, attempt, startedAt, event, execution });
     return execution;
   }

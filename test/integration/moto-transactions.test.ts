@@ -1,6 +1,9 @@
 import { DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand, DescribeStreamCommand } from '@aws-sdk/client-dynamodb-streams';
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { pythonCommand } from '../../local/cloud/moto.js';
 import { closeSession, openSession, registerTask } from '../../functions/registry/sessions.js';
 import { taskKey } from '../../functions/registry/model.js';
 import { motoClientConfig } from '../support/aws.js';
@@ -71,5 +74,34 @@ describe('moto DynamoDB with the launcher\'s fixes', () => {
     const records = await streams.send(new GetRecordsCommand({ ShardIterator: iterator.ShardIterator }));
     expect((records.Records ?? []).map((record) => [record.eventName, record.dynamodb?.NewImage?.status?.S])).toEqual([['INSERT', 'ACTIVE']]);
   });
-});
 
+  it('runs every DynamoDB operation under the launcher\'s lock once all its fixes are installed', () => {
+    // Concurrent UpdateItems that created one item each saw none, and one was lost (a drain's
+    // replacement missing from the capacity item), when a later fix wrapped moto's unlocked
+    // update_item. The race needs a loaded machine to show; the wrapping is checked directly.
+    const check = [
+      'import sys',
+      `sys.path.insert(0, ${JSON.stringify(fileURLToPath(new URL('../../local', import.meta.url)))})`,
+      'import moto_launcher, moto_transactions',
+      'moto_launcher.install_fixes()',
+      'from moto.dynamodb.models import DynamoDBBackend',
+      'class Spy:',
+      '    entered = 0',
+      '    def __enter__(self): Spy.entered += 1',
+      '    def __exit__(self, *args): return False',
+      'moto_transactions._operations_lock = Spy()',
+      'unlocked = []',
+      'for name in moto_transactions._SERIALISED_OPERATIONS:',
+      '    before = Spy.entered',
+      '    try: getattr(DynamoDBBackend, name)(None)',
+      '    except Exception: pass',
+      '    if Spy.entered == before: unlocked.append(name)',
+      'print(",".join(unlocked) or "none")',
+    ].join('\n');
+
+    const run = spawnSync(pythonCommand(), ['-c', check], { encoding: 'utf8' });
+
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim()).toBe('none');
+  });
+});
