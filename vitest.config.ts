@@ -1,13 +1,21 @@
 import { defineConfig } from 'vitest/config';
 
+/*
+ * Unit and integration files run two at a time first (group 0); the end-to-end files then run one
+ * at a time (group 1): each starts a whole local cloud whose scenarios run in compressed time, and
+ * two of them on a 2-core machine cut into each other's reaction times (tried: a Spot warning of
+ * 6 real seconds outran the agents, and the demo then cut sessions).
+ */
 export default defineConfig({
   test: {
+    maxWorkers: 2,
     projects: [
       {
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -15,6 +23,7 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',
+          sequence: { groupOrder: 0 },
           globalSetup: ['test/support/moto-global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
@@ -26,6 +35,8 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           environment: 'node',
+          sequence: { groupOrder: 1 },
+          fileParallelism: false,
           testTimeout: 180_000,
           hookTimeout: 180_000,
         },

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { loadTemplate, resourcesOfType } from '../cloud/template.js';
 import { Rehearsal } from '../rehearsal/rehearsal.js';
 import { exitOnSignals, fail } from './cli-kit.js';
 
@@ -12,14 +13,14 @@ const USAGE = 'usage: npm run invoke -- <FunctionLogicalId> <event.json>   e.g. 
 async function main(): Promise<number> {
   const [logicalId, eventFile] = process.argv.slice(2);
   if (!logicalId || !eventFile) throw new Error(USAGE);
+  // Told before the local cloud starts: a misspelt name should not cost its start-up.
+  const functions = resourcesOfType(loadTemplate(), 'AWS::Serverless::Function');
+  if (!functions.includes(logicalId)) throw new Error(`template.yaml has no function ${logicalId}; functions: ${functions.join(', ')}`);
   const event = JSON.parse(readFileSync(eventFile, 'utf8')) as unknown;
   // Scale 1: the function runs with the template's own parameter values, as sam local invoke would.
   const rehearsal = await Rehearsal.start({ scale: 1, echoLogs: true });
   exitOnSignals(() => rehearsal.stop());
   try {
-    if (!(logicalId in rehearsal.cloud.stack.functions)) {
-      throw new Error(`template.yaml has no function ${logicalId}; functions: ${Object.keys(rehearsal.cloud.stack.functions).join(', ')}`);
-    }
     const result = await rehearsal.cloud.invoke(logicalId, event);
     console.log(JSON.stringify(result.payload, null, 2));
     if (result.functionError) {
