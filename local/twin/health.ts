@@ -15,6 +15,8 @@ import type { TwinTask } from './model.js';
  * and replaces it. https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_HealthCheck.html
  * healthCheckGracePeriodSeconds: the scheduler ignores failing checks for that long after the
  * task started. https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_UpdateService.html
+ * A check passes only when the app answers it (HealthHost.appAnswers): the times above are when
+ * a ready app passes, and an app that is not serving yet fails until a later check.
  */
 
 export type TaskHealthStatus = 'UNKNOWN' | 'HEALTHY' | 'UNHEALTHY';
@@ -48,6 +50,8 @@ export interface HealthHost {
   becameHealthy(task: TwinTask): void;
   /** Behind a load balancer: the target passed its health checks (true) or failed them (false); target-health.ts reports it. */
   targetHealthChanged?(task: TwinTask, healthy: boolean): void;
+  /** Whether the app in the task answers a health check now (TaskRuntime.answersHealthChecks); absent: it always does. */
+  appAnswers?(task: TwinTask): boolean;
   /** What the scheduler decides on changed: let it look again. */
   changed(): void;
   reportError(error: unknown, where: string): void;
@@ -105,17 +109,29 @@ export class TaskHealth {
     if (container !== undefined) waiting.add('container');
     if (target !== undefined) waiting.add('target');
     if (container !== undefined) {
-      this.after(task, entry, container, () => {
+      this.whenAnswering(task, entry, container, DEFAULT_HEALTH_CHECK_SECONDS, () => {
         this.setStatus(task, 'HEALTHY');
         passed('container');
       });
     }
     if (target !== undefined) {
-      this.after(task, entry, target, () => {
+      this.whenAnswering(task, entry, target, DEFAULT_TARGET_HEALTH_CHECK_SECONDS, () => {
         this.host.targetHealthChanged?.(task, true);
         passed('target');
       });
     }
+  }
+
+  /**
+   * A check passes at its time only if the app answers it: an app still starting (a simulated app
+   * that has not registered yet) fails that check, and the next one comes an interval later. A
+   * start-up failure is not counted against the task, as a grace period or start period would not.
+   */
+  private whenAnswering(task: TwinTask, entry: Tracked, seconds: number, intervalSeconds: number, pass: () => void): void {
+    this.after(task, entry, seconds, () => {
+      if (this.host.appAnswers?.(task) === false) this.whenAnswering(task, entry, intervalSeconds, intervalSeconds, pass);
+      else pass();
+    });
   }
 
   /** The scheduler no longer wants the task (or it stopped): its checks no longer matter. */

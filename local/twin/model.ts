@@ -156,6 +156,12 @@ export interface TaskRuntime {
   deregistering?(task: TwinTask, info: DeregistrationInfo): void;
   /** The deregistration delay ran out: the load balancer broke the connections still open. */
   deregistered?(task: TwinTask): void;
+  /**
+   * Whether the app answers its health checks now (the container's command, the target group's
+   * request): a check that comes before the app serves fails and is tried again an interval later.
+   * Absent: every check passes at its time.
+   */
+  answersHealthChecks?(task: TwinTask): boolean;
 }
 
 export interface ThrottlingOptions {

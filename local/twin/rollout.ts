@@ -41,6 +41,8 @@ export interface RolloutHost {
   healthStatusChanged(task: TwinTask): void;
   /** Behind a load balancer: the target passed (true) or failed (false) its health checks. */
   targetHealthChanged?(task: TwinTask, healthy: boolean): void;
+  /** Whether the app in the task answers a health check now. */
+  appAnswers?(task: TwinTask): boolean;
   changed(): void;
   reportError(error: unknown, where: string): void;
 }
@@ -64,6 +66,7 @@ export class Rollouts {
       healthStatusChanged: (task) => host.healthStatusChanged(task),
       becameHealthy: (task) => this.becameHealthy(task),
       targetHealthChanged: (task, healthy) => host.targetHealthChanged?.(task, healthy),
+      appAnswers: (task) => host.appAnswers?.(task) ?? true,
       changed: () => host.changed(),
       reportError: (error, where) => host.reportError(error, where),
     });

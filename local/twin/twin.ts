@@ -127,6 +127,7 @@ export class EcsTwin {
         if (this.healthEvents) this.publishTask(task, { lastStatus: task.lastStatus, desiredStatus: task.desiredStatus });
       },
       targetHealthChanged: (task, healthy) => (healthy ? this.targets.passed(task) : this.targets.failed(task)),
+      appAnswers: (task) => options.runtime?.answersHealthChecks?.(copyTask(task)) ?? true,
       changed: () => this.scheduler.reconcile(),
       reportError: (error, where) => this.outbox.reportError(error, where),
     });

@@ -47,6 +47,27 @@ describe('task start-up and health', () => {
     expect(described.tasks[0]).toMatchObject({ healthStatus: 'HEALTHY', containers: [{ healthStatus: 'HEALTHY' }] });
   });
 
+  it('passes a health check only once the app answers it: a check before that fails, and the next one an interval later passes', async () => {
+    // prepare: the app serves only from a moment well after the check's time (a registration that took long)
+    const harness = startTwin();
+    let serving = false;
+    harness.runtime.answering = () => serving;
+    harness.twin.createService({ cluster: CLUSTER, name: 'chat', desiredCount: 1, taskDefinition: taskDefinition(1), healthCheckSeconds: 20 });
+    const running = await waitFor('RUNNING', () => runningOf(harness.twin, 'chat')[0]);
+
+    // act
+    await new Promise((resolve) => setTimeout(resolve, harness.clock.ms(60)));
+    const beforeServing = runningOf(harness.twin, 'chat')[0]?.healthStatus;
+    serving = true;
+    const servingAt = Date.now();
+    await waitFor('HEALTHY', () => runningOf(harness.twin, 'chat').find((task) => task.healthStatus === 'HEALTHY'));
+
+    // assert: not at 20 s, but at a check after the app served (checks 30 s apart: 50, 80, ...)
+    expect(running.healthStatus).toBe('UNKNOWN');
+    expect(beforeServing).toBe('UNKNOWN');
+    expect(Date.now() - servingAt).toBeLessThanOrEqual(harness.clock.ms(30) + 50);
+  });
+
   it('keeps minimumHealthyPercent of HEALTHY tasks: an old task stops only after its replacement passed its health check, not when it runs', async () => {
     // prepare
     const harness = startTwin();

@@ -24,6 +24,12 @@ export class RecordingRuntime implements TaskRuntime {
   readonly kills: { task: TwinTask; cause: string; at: number }[] = [];
   exitAfterSigtermMs: number | undefined;
   twin: EcsTwin | undefined;
+  /** Whether the app answers its health checks; absent: it always does. */
+  answering: ((task: TwinTask) => boolean) | undefined;
+
+  answersHealthChecks(task: TwinTask): boolean {
+    return this.answering?.(task) ?? true;
+  }
 
   started(task: TwinTask): void {
     this.startedTasks.push({ task, at: Date.now() });
