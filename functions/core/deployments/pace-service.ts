@@ -15,7 +15,7 @@ import { startClaimedDrain } from '../start-drain.js';
 import { cancelDrain } from '../cancel-drain.js';
 import { claimPacedDrains, dropPaceLease, markPaceDirty, readPaceVersion, releasePaceLease, takePaceLease } from './pace-claims.js';
 import { targetsHealthy } from './target-health.js';
-import { type EcsTaskView, isServing, type PacingMode, planPacing, type ServiceDeploymentView } from './pacing.js';
+import { type EcsTaskView, isServing, keptByService, type PacingMode, type PacingPlan, planPacing, type ServiceDeploymentView } from './pacing.js';
 
 export interface PaceSummary {
   serviceName: string;
@@ -214,8 +214,9 @@ async function paceOnce(deps: Deps, ref: { clusterArn: string; service: string }
     });
 
     if (round === 1) {
-      for (const item of plan.cancel) if (await cancelDrain(deps, item, DrainReason.Deployment, KEPT_BY_DEPLOYMENT)) summary.cancelled.push(item.taskArn);
-      for (const item of plan.restore) if (await returnToService(deps, item)) summary.restored.push(item.taskArn);
+      const { cancel, restore } = await stillKept(deps, ref, tasks, plan);
+      for (const item of cancel) if (await cancelDrain(deps, item, DrainReason.Deployment, KEPT_BY_DEPLOYMENT)) summary.cancelled.push(item.taskArn);
+      for (const item of restore) if (await returnToService(deps, item)) summary.restored.push(item.taskArn);
       if (mode === 'rolling' && plan.unregistered.length > 0) {
         // No session can be counted on these: ECS replaces them at its own pace once they are unprotected.
         const released = await setTaskProtection(deps, { clusterArn, taskArns: plan.unregistered, enabled: false });
@@ -235,6 +236,28 @@ async function paceOnce(deps: Deps, ref: { clusterArn: string; service: string }
     if (!moved) return summary;
   }
   throw new PacingContendedError(`pacing ${serviceName} lost to concurrent pacers ${MAX_ROUNDS} times; the event will be retried`);
+}
+
+/**
+ * Giving a drain back rests on the service read before the registry: a drain started after that
+ * read (the rollback hook draining green once a rollback made blue PRIMARY again) would be judged
+ * by the deployment it answers. So the service is read again, now, and only the drains of tasks
+ * the service still keeps are given back. Rare, so the extra DescribeServices costs little.
+ */
+async function stillKept(
+  deps: Deps,
+  ref: { clusterArn: string; service: string },
+  tasks: readonly EcsTaskView[],
+  plan: Pick<PacingPlan, 'cancel' | 'restore'>,
+): Promise<Pick<PacingPlan, 'cancel' | 'restore'>> {
+  if (plan.cancel.length === 0 && plan.restore.length === 0) return plan;
+  const service = await describeService(deps, ref.clusterArn, ref.service);
+  const primary = service === undefined ? undefined : deploymentView(service)?.primary;
+  const kept = (item: TaskItem) => {
+    const task = tasks.find((candidate) => candidate.taskArn === item.taskArn);
+    return primary !== undefined && task !== undefined && keptByService(task, primary);
+  };
+  return { cancel: plan.cancel.filter(kept), restore: plan.restore.filter(kept) };
 }
 
 /**

@@ -25,6 +25,7 @@ import {
   oldTask,
   paceReadInput,
   releaseLeaseInput,
+  rollingService,
   serviceTasksQueryInput,
   takeLeaseInput,
   taskUpdateInputs,
@@ -178,6 +179,30 @@ describe('deployment event handler', () => {
         ...eventFields('SERVICE_DEPLOYMENT_IN_PROGRESS', OLD_DEPLOYMENT, true),
       },
     });
+  });
+
+  it('gives back no drain that a newer read of the service shows it no longer keeps: the rollback hook drained green after the first read', async () => {
+    // prepare: the first read still shows the new deployment PRIMARY; by the time the registry is
+    // read, a rollback made the old one PRIMARY again and the rollback hook drains the new task
+    const t = handlerTestDeps();
+    const greenDrain = registryItem(fresh, { status: 'DRAINING', sessionCount: 3, drainAttempt: 1, executionArn: drainExecutionArn(fresh), drainReason: 'DEPLOYMENT', taskToken: 'token-green' });
+    arrangePacing(t, { tasks: [oldTask(busyOld), newTask(fresh)], indexed: [registryItem(busyOld, { sessionCount: 4 }), greenDrain], paceVersion: 3 });
+    const rolledBack = rollingService({
+      deployments: [
+        { id: OLD_DEPLOYMENT, status: 'PRIMARY', taskDefinition: OLD_REVISION, rolloutState: 'IN_PROGRESS' },
+        { id: NEW_DEPLOYMENT, status: 'ACTIVE', taskDefinition: NEW_REVISION, rolloutState: 'FAILED' },
+      ],
+    });
+    t.mocks.ecs.on(DescribeServicesCommand).resolvesOnce({ services: [rollingService()], failures: [] }).resolves({ services: [rolledBack], failures: [] });
+
+    // act
+    const outcome = await createHandler(t.getDeps)(inProgress());
+
+    // assert: the drain goes on; the second read was made to decide
+    expect(t.mocks.ecs.commandCalls(DescribeServicesCommand)).toHaveLength(2);
+    expect(taskUpdateInputs(t)).toEqual([]);
+    expect(t.mocks.sfn.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
+    expect(outcome).toMatchObject({ status: 'done', result: { cancelled: [], restored: [] } });
   });
 
   it('returns to service a blue task whose drain ended without a stop when the deployment rolls back, protecting it again while it holds sessions', async () => {
