@@ -215,7 +215,9 @@ async function paceOnce(deps: Deps, ref: { clusterArn: string; service: string }
 
     if (round === 1) {
       const { cancel, restore } = await stillKept(deps, ref, tasks, plan);
-      for (const item of cancel) if (await cancelDrain(deps, item, DrainReason.Deployment, KEPT_BY_DEPLOYMENT)) summary.cancelled.push(item.taskArn);
+      // Side by side: after a rollback every task still DRAINING turns users away until its cancel lands.
+      const cancelled = await mapWithConcurrency(cancel, START_CONCURRENCY, (item) => cancelDrain(deps, item, DrainReason.Deployment, KEPT_BY_DEPLOYMENT));
+      summary.cancelled.push(...cancel.filter((_, index) => cancelled[index] === true).map((item) => item.taskArn));
       for (const item of restore) if (await returnToService(deps, item)) summary.restored.push(item.taskArn);
       if (mode === 'rolling' && plan.unregistered.length > 0) {
         // No session can be counted on these: ECS replaces them at its own pace once they are unprotected.
