@@ -241,10 +241,11 @@ async function paceOnce(deps: Deps, ref: { clusterArn: string; service: string }
 }
 
 /**
- * Giving a drain back rests on the service read before the registry: a drain started after that
- * read (the rollback hook draining green once a rollback made blue PRIMARY again) would be judged
- * by the deployment it answers. So the service is read again, now, and only the drains of tasks
- * the service still keeps are given back. Rare, so the extra DescribeServices costs little.
+ * The plan rests on a service read made before the registry read (the reconciler's even at the
+ * start of its run), so a drain started in between would be judged on a service older than the
+ * drain: the rollback hook drains green once a rollback made blue PRIMARY again, and the older
+ * read still shows green PRIMARY, keeping green. So the service is read again, after the registry,
+ * and only drains of tasks the service still keeps are given back. Rare: the extra call is cheap.
  */
 async function stillKept(
   deps: Deps,
