@@ -16,14 +16,14 @@ export const DEMO_SERVICE = 'chat';
 /**
  * The demo's story, in scenario time: a Fargate Spot service of 6 tasks holding about 100
  * sessions goes through a rolling deployment, then a Spot interruption of one task, then a
- * scale-in by one task. Sessions last a few minutes, some up to ten (a drain waits for the longest).
+ * scale-in by one task. Sessions last a few minutes, some up to twenty.
  */
 export async function runDemoScenario(rehearsal: Rehearsal, options: DemoOptions = {}): Promise<void> {
   const log = options.log ?? (() => undefined);
   const { twin, clock } = rehearsal;
   const taskCount = options.tasks ?? 6;
   const sessions = options.sessions ?? 100;
-  const durations = { medianSeconds: 3 * 60, sigma: 0.7, maxSeconds: 10 * 60 };
+  const durations = { medianSeconds: 5 * 60, sigma: 0.7, maxSeconds: 20 * 60 };
   const arrivalsPerMinute = arrivalsPerMinuteFor(sessions, durations);
 
   const clusterArn = twin.createCluster(DEMO_CLUSTER);
