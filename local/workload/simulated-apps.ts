@@ -32,8 +32,6 @@ export interface SimulatedAppsOptions {
 interface AppState {
   task: AppTask;
   registered: boolean;
-  /** The server answers requests (its health checks included): it registered, or it is not managed and has nothing to register. */
-  serving: boolean;
   /** False once SIGTERM arrived or the registry refused a session: the load balancer stops sending. */
   accepting: boolean;
   terminating: boolean;
@@ -70,19 +68,17 @@ export class SimulatedApps {
 
   started(task: AppTask): void {
     const heartbeatMs = Math.max(this.options.clock.ms(this.options.heartbeatSeconds ?? 30), this.options.minHeartbeatMs ?? DEFAULT_MIN_HEARTBEAT_MS);
-    const state: AppState = { task, registered: false, serving: false, accepting: false, terminating: false, sessions: new Map(), stopHeartbeat: () => undefined };
+    const state: AppState = { task, registered: false, accepting: false, terminating: false, sessions: new Map(), stopHeartbeat: () => undefined };
     this.apps.set(task.taskArn, state);
     // The server accepts sessions once it runs and (managed) registered its task; whether the load
     // balancer sends it any is the target's health (targetHealth), checked per session.
-    if (!(this.options.registers?.(task) ?? true)) {
-      state.serving = true;
+    if (!this.registers(task)) {
       state.accepting = true;
       return;
     }
     void this.retrying(`registering ${task.taskArn}`, () => registerTask(this.options.writer, task)).then((ok) => {
       if (!ok || state.terminating) return;
       state.registered = true;
-      state.serving = true;
       state.accepting = true;
       // One heartbeat at a time: a slow registry must not pile writes up behind each other.
       let timer: NodeJS.Timeout | undefined;
@@ -99,9 +95,17 @@ export class SimulatedApps {
     });
   }
 
-  /** A health check is answered once the server serves, as the agent's /healthz and the example's /livez are. */
+  /**
+   * A health check is answered once the server serves, as the agent's /healthz and the example's
+   * /livez are: once it registered, or at once when it has nothing to register.
+   */
   answersHealthChecks(task: AppTask): boolean {
-    return this.apps.get(task.taskArn)?.serving === true;
+    const state = this.apps.get(task.taskArn);
+    return state !== undefined && (state.registered || !this.registers(task));
+  }
+
+  private registers(task: AppTask): boolean {
+    return this.options.registers?.(task) ?? true;
   }
 
   sigterm(task: AppTask, info: { reason: string }): void {

@@ -68,14 +68,14 @@ describe('a handler invocation that fails mid-way', () => {
   }
 
   /** Waits for the fault's crash; a timeout says what the function did meanwhile. */
-  async function fired(fault: ArmedFault, timeoutMs = 60_000): Promise<void> {
+  async function fired(fault: ArmedFault): Promise<void> {
     const name = fault.plan.function;
     const runs: string[] = [];
     const unsubscribe = rehearsal.cloud.functions.onInvocation((record) => {
       if (record.logicalId === name) runs.push(`${record.execution.ok ? 'ok' : record.execution.kind} ${record.execution.durationMs} ms`);
     });
     try {
-      await rehearsal.waitFor(`${name} to crash after its first write`, () => fault.fired.length > 0, timeoutMs);
+      await rehearsal.waitFor(`${name} to crash after its first write`, () => fault.fired.length > 0, 60_000);
     } catch (error) {
       const stats = rehearsal.cloud.functions.stats()[name];
       throw new Error(`${(error as Error).message}; ${name} meanwhile: ${runs.length} runs ended (${runs.slice(-10).join(', ')}), ${stats?.running ?? 0} running, ${stats?.queued ?? 0} queued`, { cause: error });
