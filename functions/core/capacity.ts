@@ -6,7 +6,7 @@ import { ClusterArn, TaskArn } from '../events/arns.js';
 import { unlessConditionFails } from '../registry/conditional-write.js';
 import { taskKey } from '../registry/model.js';
 import type { Deps } from '../shared/deps.js';
-import { asRetryable } from './ecs-errors.js';
+import { asRetryable } from './ecs/errors.js';
 
 /**
  * Replacement capacity ("surge") for drains that take a task away from a service whatever the

@@ -1,7 +1,7 @@
 import type { Deps } from '../shared/deps.js';
 import { ignored, type Ignored } from '../shared/handler-kit.js';
 import { DrainReason } from '../registry/model.js';
-import { describeContainerInstance, findContainerInstance, listRunningTaskArns } from './ecs-lookups.js';
+import { describeContainerInstance, findContainerInstance, listRunningTaskArns } from './ecs/lookups.js';
 import { drainOrReleaseLeavingTasks } from './drain-summary.js';
 
 export interface InstanceDrainSummary {

@@ -1,6 +1,6 @@
 import { UpdateTaskProtectionCommand } from '@aws-sdk/client-ecs';
 import type { Deps } from '../shared/deps.js';
-import { asRetryable } from './ecs-errors.js';
+import { asRetryable } from './ecs/errors.js';
 
 /** UpdateTaskProtection accepts at most this many tasks per call. */
 export const PROTECTION_BATCH_SIZE = 10;

@@ -1,8 +1,8 @@
 import { DescribeServicesCommand, ListServicesCommand, type Service } from '@aws-sdk/client-ecs';
 import type { Deps } from '../shared/deps.js';
 import { DrainReason, type TaskItem, TaskStatus } from '../registry/model.js';
-import { listDrainingContainerInstances } from './ecs-lookups.js';
-import { asRetryable } from './ecs-errors.js';
+import { listDrainingContainerInstances } from './ecs/lookups.js';
+import { asRetryable } from './ecs/errors.js';
 import { cancelDrain } from './cancel-drain.js';
 import { type EcsTaskState, hasUnfinishedDrain, planScaleIn, type ServiceView } from './reconcile-decisions.js';
 import { continueIfBlueDrained } from './deployments/blue-green.js';

@@ -8,7 +8,7 @@ import { readTask } from '../registry/tasks.js';
 import type { SpotWarning } from '../events/spot.js';
 import { launchReplacement } from './capacity.js';
 import { tallyDrain } from './drain-summary.js';
-import { findContainerInstance, listRunningTaskArns } from './ecs-lookups.js';
+import { findContainerInstance, listRunningTaskArns } from './ecs/lookups.js';
 import { publishDrainNotice } from './notify.js';
 import { startDrain } from './start-drain.js';
 

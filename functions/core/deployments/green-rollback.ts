@@ -11,7 +11,7 @@ import { mapWithConcurrency } from '../../shared/concurrency.js';
 import type { Deps } from '../../shared/deps.js';
 import { DrainReason } from '../../registry/model.js';
 import { readTask } from '../../registry/tasks.js';
-import { describeService, describeTasks, listRunningTaskArns } from '../ecs-lookups.js';
+import { describeService, describeTasks, listRunningTaskArns } from '../ecs/lookups.js';
 import { startDrain } from '../start-drain.js';
 import { isDrainPending } from './blue-green.js';
 import { pacingMode, unmanagedDeployment } from './pace-service.js';

@@ -2,7 +2,7 @@
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { Service, Task } from '@aws-sdk/client-ecs';
 import type { Deps } from '../../shared/deps.js';
-import { asRetryable } from '../ecs-errors.js';
+import { asRetryable } from '../ecs/errors.js';
 
 /** An awsvpc task's address: ECS registers it as an `ip` target on the container port. */
 export function privateIpOf(task: Task): string | undefined {

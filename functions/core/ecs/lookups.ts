@@ -1,3 +1,4 @@
+/* ecs/: the ECS reads the rooms share (tasks, services, container instances) and which ECS errors are worth a retry; may import shared/ only. */
 import {
   DescribeContainerInstancesCommand,
   DescribeServicesCommand,
@@ -8,8 +9,8 @@ import {
   type Service,
   type Task,
 } from '@aws-sdk/client-ecs';
-import type { Deps } from '../shared/deps.js';
-import { asRetryable } from './ecs-errors.js';
+import type { Deps } from '../../shared/deps.js';
+import { asRetryable } from './errors.js';
 
 /** DescribeTasks accepts at most this many tasks per call. */
 export const DESCRIBE_TASKS_BATCH_SIZE = 100;

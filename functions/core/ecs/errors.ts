@@ -1,4 +1,4 @@
-import { RetryableEcsError } from '../shared/errors.js';
+import { RetryableEcsError } from '../../shared/errors.js';
 
 const RETRYABLE_NAMES = new Set([
   'ThrottlingException',
