@@ -2,7 +2,7 @@ import { mapWithConcurrency } from '../shared/concurrency.js';
 import type { Deps } from '../shared/deps.js';
 import { type DrainReason, type TaskItem, TaskStatus } from '../registry/model.js';
 import { readTask } from '../registry/tasks.js';
-import { setTaskProtection } from './protection.js';
+import { setTaskProtection } from './protection/task-protection.js';
 import { startDrain, type StartDrainResult } from './start-drain.js';
 
 export interface DrainTally {

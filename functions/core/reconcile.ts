@@ -7,7 +7,7 @@ import { checkTaskItem } from '../registry/item-checks.js';
 import { listClusterTasks, readTask } from '../registry/tasks.js';
 import { releaseReplacement } from './capacity.js';
 import { asRetryable } from './ecs/errors.js';
-import { applyProtection } from './protection-records.js';
+import { applyProtection } from './protection/records.js';
 import { type EcsTaskState, hasUnfinishedDrain, isHeartbeatLost, isRunningInEcs, isStale, needsProtection } from './reconcile-decisions.js';
 import { reconcileServices } from './reconcile-services.js';
 import { isExecutionRunning } from './executions.js';

@@ -4,7 +4,7 @@ import { RetryableEcsError } from '../shared/errors.js';
 import { epochSeconds, type TaskItem, TaskStatus, WaitError } from '../registry/model.js';
 import { MetricName, MetricUnit } from '../shared/powertools.js';
 import { readTask } from '../registry/tasks.js';
-import { applyProtection } from './protection-records.js';
+import { applyProtection } from './protection/records.js';
 import { hasUnfinishedDrain } from './reconcile-decisions.js';
 import { type ChangeRecord, collapseProtection, decideActions } from './stream-transitions.js';
 import { completeDrainWait, failDrainWait } from './task-tokens.js';

@@ -7,7 +7,7 @@ import { readTask } from '../registry/tasks.js';
 import { DrainOutcome, DrainReason, epochSeconds, type TaskItem, taskKey, TaskStatus } from '../registry/model.js';
 import type { Deps } from '../shared/deps.js';
 import { asRetryable } from './ecs/errors.js';
-import { setTaskProtection } from './protection.js';
+import { setTaskProtection } from './protection/task-protection.js';
 import { continueIfBlueDrained } from './deployments/blue-green.js';
 import { deploymentView } from './deployments/pace-service.js';
 import { type EcsTaskView, keptByService } from './deployments/pacing.js';

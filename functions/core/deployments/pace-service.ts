@@ -10,7 +10,7 @@ import { unlessConditionFails } from '../../registry/conditional-write.js';
 import { DrainControl, DrainReason, type TaskItem, taskKey, TaskStatus, WaitError } from '../../registry/model.js';
 import { listClusterTasks, readTasksConsistently } from '../../registry/tasks.js';
 import { describeService, describeTasks, listRunningTaskArns } from '../ecs/lookups.js';
-import { setTaskProtection } from '../protection.js';
+import { setTaskProtection } from '../protection/task-protection.js';
 import { startClaimedDrain } from '../start-drain.js';
 import { cancelDrain } from '../cancel-drain.js';
 import { claimPacedDrains, dropPaceLease, markPaceDirty, readPaceVersion, releasePaceLease, takePaceLease } from './pace-claims.js';

@@ -1,6 +1,7 @@
+/* protection/: ECS task scale-in protection, set in batches (task-protection.ts) and recorded on the registry items (records.ts); may import ecs/, registry/ and shared/. */
 import { UpdateTaskProtectionCommand } from '@aws-sdk/client-ecs';
-import type { Deps } from '../shared/deps.js';
-import { asRetryable } from './ecs/errors.js';
+import type { Deps } from '../../shared/deps.js';
+import { asRetryable } from '../ecs/errors.js';
 
 /** UpdateTaskProtection accepts at most this many tasks per call. */
 export const PROTECTION_BATCH_SIZE = 10;

@@ -1,8 +1,8 @@
 import { UpdateTaskProtectionCommand } from '@aws-sdk/client-ecs';
 import { describe, expect, it } from 'vitest';
-import { setTaskProtection } from '../../../functions/core/protection.js';
-import { RetryableEcsError } from '../../../functions/shared/errors.js';
-import { CLUSTER_ARN, makeTestDeps, taskArn } from '../../support/deps.js';
+import { setTaskProtection } from '../../../../functions/core/protection/task-protection.js';
+import { RetryableEcsError } from '../../../../functions/shared/errors.js';
+import { CLUSTER_ARN, makeTestDeps, taskArn } from '../../../support/deps.js';
 
 const tasks = Array.from({ length: 23 }, (_, index) => taskArn(`task${String(index).padStart(2, '0')}`));
 

@@ -1,8 +1,8 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Deps } from '../shared/deps.js';
-import { MetricName, MetricUnit } from '../shared/powertools.js';
-import { epochSeconds, isConditionalCheckFailure, ProtectionState, taskKey } from '../registry/model.js';
-import { setTaskProtection } from './protection.js';
+import type { Deps } from '../../shared/deps.js';
+import { MetricName, MetricUnit } from '../../shared/powertools.js';
+import { epochSeconds, isConditionalCheckFailure, ProtectionState, taskKey } from '../../registry/model.js';
+import { setTaskProtection } from './task-protection.js';
 
 /**
  * What became of one task's protection change:
