@@ -5,7 +5,7 @@ import { unlessConditionFails } from '../registry/conditional-write.js';
 import { DrainControl, type TaskItem, taskKey, TaskStatus, WaitError } from '../registry/model.js';
 import { readTask } from '../registry/tasks.js';
 import type { Deps } from '../shared/deps.js';
-import { completeDrainWait, failDrainWait } from './task-tokens.js';
+import { completeDrainWait, failDrainWait } from './drain/wait-signals.js';
 
 export const armDrainWaitInputSchema = z.object({
   taskToken: z.string().min(1),

@@ -3,7 +3,7 @@ import type { Deps } from '../shared/deps.js';
 import { type DrainReason, type TaskItem, TaskStatus } from '../registry/model.js';
 import { readTask } from '../registry/tasks.js';
 import { setTaskProtection } from './protection/task-protection.js';
-import { startDrain, type StartDrainResult } from './start-drain.js';
+import { startDrain, type StartDrainResult } from './drain/start.js';
 
 export interface DrainTally {
   drainsStarted: string[];

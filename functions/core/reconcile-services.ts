@@ -3,14 +3,14 @@ import type { Deps } from '../shared/deps.js';
 import { DrainReason, type TaskItem, TaskStatus } from '../registry/model.js';
 import { listDrainingContainerInstances } from './ecs/lookups.js';
 import { asRetryable } from './ecs/errors.js';
-import { cancelDrain } from './cancel-drain.js';
+import { cancelDrain } from './drain/cancel.js';
 import { type EcsTaskState, hasUnfinishedDrain, planScaleIn, type ServiceView } from './reconcile-decisions.js';
 import { continueIfBlueDrained } from './deployments/blue-green.js';
 import { pacingMode, paceService, settledDeployment, unmanagedDeployment } from './deployments/pace-service.js';
 import { holdsDeploymentDrain } from './deployments/pacing.js';
-import { isExecutionRunning } from './executions.js';
+import { isExecutionRunning } from './drain/executions.js';
 import { type ReconcileSummary, type Work } from './reconcile-work.js';
-import { startDrain } from './start-drain.js';
+import { startDrain } from './drain/start.js';
 
 const DESCRIBE_SERVICES_BATCH = 10;
 

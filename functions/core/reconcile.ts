@@ -10,10 +10,10 @@ import { asRetryable } from './ecs/errors.js';
 import { applyProtection } from './protection/records.js';
 import { type EcsTaskState, hasUnfinishedDrain, isHeartbeatLost, isRunningInEcs, isStale, needsProtection } from './reconcile-decisions.js';
 import { reconcileServices } from './reconcile-services.js';
-import { isExecutionRunning } from './executions.js';
+import { isExecutionRunning } from './drain/executions.js';
 import { type ReconcileSummary, Work } from './reconcile-work.js';
-import { startDrain } from './start-drain.js';
-import { failDrainWait } from './task-tokens.js';
+import { startDrain } from './drain/start.js';
+import { failDrainWait } from './drain/wait-signals.js';
 
 export type { ReconcileSummary } from './reconcile-work.js';
 

@@ -6,8 +6,8 @@ import { readTask } from '../registry/tasks.js';
 import type { Deps } from '../shared/deps.js';
 import { InvalidInputError, TaskGoneError } from '../shared/errors.js';
 import { MetricName, MetricUnit } from '../shared/powertools.js';
-import { isExecutionRunning } from './executions.js';
-import { resolveDeadline } from './start-drain.js';
+import { isExecutionRunning } from './drain/executions.js';
+import { resolveDeadline } from './drain/start.js';
 
 /** Another execution that is still running owns this task's drain; this one must not interfere. */
 export class DrainAlreadyRunningError extends Error {

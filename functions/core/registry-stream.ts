@@ -7,7 +7,7 @@ import { readTask } from '../registry/tasks.js';
 import { applyProtection } from './protection/records.js';
 import { hasUnfinishedDrain } from './reconcile-decisions.js';
 import { type ChangeRecord, collapseProtection, decideActions } from './stream-transitions.js';
-import { completeDrainWait, failDrainWait } from './task-tokens.js';
+import { completeDrainWait, failDrainWait } from './drain/wait-signals.js';
 
 export interface StreamBatchOutcome {
   /** Sequence numbers to report as batchItemFailures, in stream order. */

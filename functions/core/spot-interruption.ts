@@ -10,7 +10,7 @@ import { launchReplacement } from './capacity.js';
 import { tallyDrain } from './drain-summary.js';
 import { findContainerInstance, listRunningTaskArns } from './ecs/lookups.js';
 import { publishDrainNotice } from './notify.js';
-import { startDrain } from './start-drain.js';
+import { startDrain } from './drain/start.js';
 
 export interface SpotSummary {
   kind: SpotWarning['kind'];

@@ -4,7 +4,7 @@ import { ignored, type Ignored } from '../shared/handler-kit.js';
 import { unlessConditionFails } from '../registry/conditional-write.js';
 import { epochSeconds, type TaskItem, taskKey, TaskStatus, WaitError, STOPPED_ITEM_TTL_SECONDS } from '../registry/model.js';
 import { readTask } from '../registry/tasks.js';
-import { failDrainWait, type SignalResult } from './task-tokens.js';
+import { failDrainWait, type SignalResult } from './drain/wait-signals.js';
 
 export interface TaskStoppedSummary {
   taskArn: string;

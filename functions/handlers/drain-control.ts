@@ -1,6 +1,6 @@
 import type { Deps } from '../shared/deps.js';
 import { runtimeDeps } from '../shared/runtime.js';
-import { controlDrain, type DrainControlResponse } from '../core/drain-control.js';
+import { controlDrain, type DrainControlResponse } from '../core/drain/control.js';
 
 /**
  * DrainControlFunction, invoked by operators:

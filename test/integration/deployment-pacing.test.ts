@@ -4,7 +4,7 @@ import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { claimPacedDrains, paceKey, readPaceVersion } from '../../functions/core/deployments/pace-claims.js';
 import { paceService, type PaceSummary } from '../../functions/core/deployments/pace-service.js';
-import { startDrain } from '../../functions/core/start-drain.js';
+import { startDrain } from '../../functions/core/drain/start.js';
 import { type TaskItem, taskKey } from '../../functions/registry/model.js';
 import { openSession, registerTask, type RegistryWriter } from '../../functions/registry/sessions.js';
 import type { Ignored } from '../../functions/shared/handler-kit.js';

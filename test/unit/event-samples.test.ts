@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { armDrainWaitInputSchema } from '../../functions/core/arm-drain-wait.js';
 import { capacityInputSchema } from '../../functions/core/capacity.js';
-import { parseDrainControlRequest } from '../../functions/core/drain-control.js';
+import { parseDrainControlRequest } from '../../functions/core/drain/control.js';
 import { recordDrainInputSchema } from '../../functions/core/record-drain.js';
 import { stopDrainedTaskInputSchema } from '../../functions/core/stop-drained-task.js';
 import { parseStreamRecord } from '../../functions/core/stream-transitions.js';

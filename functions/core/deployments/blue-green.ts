@@ -14,7 +14,7 @@ import { DrainReason, type TaskItem, TaskStatus } from '../../registry/model.js'
 import { readTask } from '../../registry/tasks.js';
 import { asRetryable } from '../ecs/errors.js';
 import { describeService, describeTasks, listRunningTaskArns } from '../ecs/lookups.js';
-import { startDrain } from '../start-drain.js';
+import { startDrain } from '../drain/start.js';
 import { isLeaving } from './pacing.js';
 import { pacingMode, unmanagedDeployment } from './pace-service.js';
 

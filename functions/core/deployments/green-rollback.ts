@@ -12,7 +12,7 @@ import type { Deps } from '../../shared/deps.js';
 import { DrainReason } from '../../registry/model.js';
 import { readTask } from '../../registry/tasks.js';
 import { describeService, describeTasks, listRunningTaskArns } from '../ecs/lookups.js';
-import { startDrain } from '../start-drain.js';
+import { startDrain } from '../drain/start.js';
 import { isDrainPending } from './blue-green.js';
 import { pacingMode, unmanagedDeployment } from './pace-service.js';
 

@@ -2,7 +2,7 @@
 import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Deps } from '../../shared/deps.js';
 import { drainExecutionName, DrainReason, type TaskItem, taskKey, TaskStatus } from '../../registry/model.js';
-import { executionArnFor } from '../start-drain.js';
+import { executionArnFor } from '../drain/start.js';
 
 export const PACE_SORT_KEY = 'PACE';
 

@@ -11,8 +11,8 @@ import { DrainControl, DrainReason, type TaskItem, taskKey, TaskStatus, WaitErro
 import { listClusterTasks, readTasksConsistently } from '../../registry/tasks.js';
 import { describeService, describeTasks, listRunningTaskArns } from '../ecs/lookups.js';
 import { setTaskProtection } from '../protection/task-protection.js';
-import { startClaimedDrain } from '../start-drain.js';
-import { cancelDrain } from '../cancel-drain.js';
+import { startClaimedDrain } from '../drain/start.js';
+import { cancelDrain } from '../drain/cancel.js';
 import { claimPacedDrains, dropPaceLease, markPaceDirty, readPaceVersion, releasePaceLease, takePaceLease } from './pace-claims.js';
 import { targetsHealthy } from './target-health.js';
 import { type EcsTaskView, isServing, keptByService, type PacingMode, type PacingPlan, planPacing, type ServiceDeploymentView } from './pacing.js';

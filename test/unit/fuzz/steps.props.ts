@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDrainControlRequest } from '../../../functions/core/drain-control.js';
+import { parseDrainControlRequest } from '../../../functions/core/drain/control.js';
 import { runDrainControl } from '../../../functions/handlers/drain-control.js';
 import { checkProperty } from '../../support/fuzz/budget.js';
 import { eventsAround } from '../../support/fuzz/foreign-events.js';

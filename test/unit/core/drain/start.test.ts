@@ -2,9 +2,9 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
-import { executionArnFor, resolveDeadline, startClaimedDrain, startDrain } from '../../../functions/core/start-drain.js';
-import type { TaskItem } from '../../../functions/registry/model.js';
-import { CLUSTER_ARN, makeTestDeps, NOW, STATE_MACHINE_ARN, TABLE_NAME, taskArn } from '../../support/deps.js';
+import { executionArnFor, resolveDeadline, startClaimedDrain, startDrain } from '../../../../functions/core/drain/start.js';
+import type { TaskItem } from '../../../../functions/registry/model.js';
+import { CLUSTER_ARN, makeTestDeps, NOW, STATE_MACHINE_ARN, TABLE_NAME, taskArn } from '../../../support/deps.js';
 
 const TASK = taskArn('0123456789abcdef0123456789abcdef');
 const EXECUTION_1 = `arn:aws:states:us-east-1:111122223333:execution:SessionDrain:drain-0123456789abcdef0123456789abcdef-1`;

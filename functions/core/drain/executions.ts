@@ -1,5 +1,5 @@
 import { DescribeExecutionCommand, ExecutionDoesNotExist } from '@aws-sdk/client-sfn';
-import type { Deps } from '../shared/deps.js';
+import type { Deps } from '../../shared/deps.js';
 
 /** MISSING: no execution of that ARN exists (a claim whose StartExecution never happened). */
 export type ExecutionState = 'RUNNING' | 'CLOSED' | 'MISSING';

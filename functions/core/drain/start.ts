@@ -1,11 +1,17 @@
+/*
+ * drain/: one task's drain as every trigger sees it: start it (start.ts), cancel it (cancel.ts), let an
+ * operator steer it (control.ts), ask Step Functions whether it still runs (executions.ts) and end
+ * its wait for sessions (wait-signals.ts). May import registry/, events/ and shared/; never
+ * workflow/, deployments/, reconcile/ or handlers/.
+ */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import type { Deps } from '../shared/deps.js';
-import { ConfigurationError } from '../shared/errors.js';
-import { MetricName, MetricUnit } from '../shared/powertools.js';
-import { unlessConditionFails } from '../registry/conditional-write.js';
-import { drainExecutionName, type DrainReason, taskKey, TaskStatus } from '../registry/model.js';
-import { readTask } from '../registry/tasks.js';
+import type { Deps } from '../../shared/deps.js';
+import { ConfigurationError } from '../../shared/errors.js';
+import { MetricName, MetricUnit } from '../../shared/powertools.js';
+import { unlessConditionFails } from '../../registry/conditional-write.js';
+import { drainExecutionName, type DrainReason, taskKey, TaskStatus } from '../../registry/model.js';
+import { readTask } from '../../registry/tasks.js';
 import { executionState } from './executions.js';
 
 export interface DrainRequest {

@@ -1,13 +1,13 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { taskArnPattern } from '../events/arns.js';
-import type { Config } from '../shared/config.js';
-import type { Deps } from '../shared/deps.js';
-import { unlessConditionFails } from '../registry/conditional-write.js';
-import { DrainControl, DrainReason, type TaskItem, taskKey, TaskStatus, WaitError } from '../registry/model.js';
-import { readTask } from '../registry/tasks.js';
-import { startDrain } from './start-drain.js';
-import { failDrainWait } from './task-tokens.js';
+import { taskArnPattern } from '../../events/arns.js';
+import type { Config } from '../../shared/config.js';
+import type { Deps } from '../../shared/deps.js';
+import { unlessConditionFails } from '../../registry/conditional-write.js';
+import { DrainControl, DrainReason, type TaskItem, taskKey, TaskStatus, WaitError } from '../../registry/model.js';
+import { readTask } from '../../registry/tasks.js';
+import { startDrain } from './start.js';
+import { failDrainWait } from './wait-signals.js';
 
 /**
  * Manual drain control, for operators:

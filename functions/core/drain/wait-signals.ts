@@ -1,6 +1,6 @@
 import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
-import type { Deps } from '../shared/deps.js';
-import type { WaitError } from '../registry/model.js';
+import type { Deps } from '../../shared/deps.js';
+import type { WaitError } from '../../registry/model.js';
 
 /**
  * Errors Step Functions answers once the waiting step is no longer waiting: it timed out, the

@@ -1,9 +1,9 @@
-/* Cancelling an open drain the orchestrator itself started, once the reason for it is gone. Imports registry and ECS helpers only. */
+/* Cancelling an open drain the orchestrator itself started, once the reason for it is gone. Imports registry/ and the wait signals only. */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Deps } from '../shared/deps.js';
-import { unlessConditionFails } from '../registry/conditional-write.js';
-import { DrainControl, type DrainReason, type TaskItem, taskKey, TaskStatus, WaitError } from '../registry/model.js';
-import { failDrainWait } from './task-tokens.js';
+import type { Deps } from '../../shared/deps.js';
+import { unlessConditionFails } from '../../registry/conditional-write.js';
+import { DrainControl, type DrainReason, type TaskItem, taskKey, TaskStatus, WaitError } from '../../registry/model.js';
+import { failDrainWait } from './wait-signals.js';
 
 /**
  * Asks the drain workflow to give the task back: drainControl CANCEL ends the wait (or makes the
