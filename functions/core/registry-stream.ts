@@ -5,7 +5,7 @@ import { epochSeconds, type TaskItem, TaskStatus, WaitError } from '../registry/
 import { MetricName, MetricUnit } from '../shared/powertools.js';
 import { readTask } from '../registry/tasks.js';
 import { applyProtection } from './protection/records.js';
-import { hasUnfinishedDrain } from './reconcile-decisions.js';
+import { hasUnfinishedDrain } from './drain/unfinished.js';
 import { type ChangeRecord, collapseProtection, decideActions } from './stream-transitions.js';
 import { completeDrainWait, failDrainWait } from './drain/wait-signals.js';
 

@@ -5,7 +5,7 @@
  */
 import { DrainOutcome, DrainReason, type TaskItem, TaskStatus } from '../../registry/model.js';
 // A drain is open from its claim (which records its reason and clears the last outcome) until it records an outcome.
-import { hasUnfinishedDrain as hasOpenDrain } from '../reconcile-decisions.js';
+import { hasUnfinishedDrain as hasOpenDrain } from '../drain/unfinished.js';
 
 /** What the pacer needs of an ECS task (DescribeTasks). */
 export interface EcsTaskView {

@@ -1,8 +1,8 @@
 /*
- * drain/: one task's drain as every trigger sees it: start it (start.ts), cancel it (cancel.ts), let an
- * operator steer it (control.ts), ask Step Functions whether it still runs (executions.ts) and end
- * its wait for sessions (wait-signals.ts). May import registry/, events/ and shared/; never
- * workflow/, deployments/, reconcile/ or handlers/.
+ * drain/: one task's drain as every trigger sees it: start it (start.ts), cancel it (cancel.ts),
+ * let an operator steer it (control.ts), tell whether it is still open (unfinished.ts: the item;
+ * executions.ts: Step Functions) and end its wait for sessions (wait-signals.ts). May import
+ * registry/, events/ and shared/; never workflow/, deployments/, reconcile/ or handlers/.
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { hasUnfinishedDrain } from '../../../functions/core/reconcile-decisions.js';
-import type { TaskItem } from '../../../functions/registry/model.js';
-import { CLUSTER_ARN, taskArn } from '../../support/deps.js';
+import { hasUnfinishedDrain } from '../../../../functions/core/drain/unfinished.js';
+import type { TaskItem } from '../../../../functions/registry/model.js';
+import { CLUSTER_ARN, taskArn } from '../../../support/deps.js';
 
 /*
  * Drains nobody drives, found by the fault tests (test/e2e/faults). Missed deployments, the
