@@ -5,7 +5,7 @@ import { unlessConditionFails } from '../registry/conditional-write.js';
 import { DrainReason, epochSeconds, type TaskItem, taskKey, TaskStatus, WaitError, STOPPED_ITEM_TTL_SECONDS } from '../registry/model.js';
 import { checkTaskItem } from '../registry/item-checks.js';
 import { listClusterTasks, readTask } from '../registry/tasks.js';
-import { releaseReplacement } from './capacity.js';
+import { releaseReplacement } from './workflow/replacement-capacity.js';
 import { asRetryable } from './ecs/errors.js';
 import { applyProtection } from './protection/records.js';
 import { type EcsTaskState, isHeartbeatLost, isRunningInEcs, isStale, needsProtection } from './reconcile-decisions.js';

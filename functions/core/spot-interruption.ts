@@ -6,7 +6,7 @@ import { unlessConditionFails } from '../registry/conditional-write.js';
 import { DrainReason, type TaskItem, taskKey, TaskStatus } from '../registry/model.js';
 import { readTask } from '../registry/tasks.js';
 import type { SpotWarning } from '../events/spot.js';
-import { launchReplacement } from './capacity.js';
+import { launchReplacement } from './workflow/replacement-capacity.js';
 import { tallyDrain } from './drain-summary.js';
 import { findContainerInstance, listRunningTaskArns } from './ecs/lookups.js';
 import { publishDrainNotice } from './notify.js';

@@ -1,5 +1,5 @@
-import { armDrainWait, armDrainWaitInputSchema } from '../core/arm-drain-wait.js';
-import { workflowStep } from '../core/step-input.js';
+import { armDrainWait, armDrainWaitInputSchema } from '../core/workflow/arm-drain-wait.js';
+import { workflowStep } from '../core/workflow/step-input.js';
 import type { Deps } from '../shared/deps.js';
 import { runtimeDeps } from '../shared/runtime.js';
 

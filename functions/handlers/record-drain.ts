@@ -1,5 +1,5 @@
-import { recordDrain, recordDrainInputSchema } from '../core/record-drain.js';
-import { workflowStep } from '../core/step-input.js';
+import { recordDrain, recordDrainInputSchema } from '../core/workflow/record-drain.js';
+import { workflowStep } from '../core/workflow/step-input.js';
 import type { Deps } from '../shared/deps.js';
 import { runtimeDeps } from '../shared/runtime.js';
 

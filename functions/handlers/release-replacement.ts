@@ -1,5 +1,5 @@
-import { capacityInputSchema, releaseReplacement } from '../core/capacity.js';
-import { workflowStep } from '../core/step-input.js';
+import { capacityInputSchema, releaseReplacement } from '../core/workflow/replacement-capacity.js';
+import { workflowStep } from '../core/workflow/step-input.js';
 import type { Deps } from '../shared/deps.js';
 import { runtimeDeps } from '../shared/runtime.js';
 

@@ -1,5 +1,5 @@
-import { stopDrainedTask, stopDrainedTaskInputSchema } from '../core/stop-drained-task.js';
-import { workflowStep } from '../core/step-input.js';
+import { stopDrainedTask, stopDrainedTaskInputSchema } from '../core/workflow/stop-drained-task.js';
+import { workflowStep } from '../core/workflow/step-input.js';
 import type { Deps } from '../shared/deps.js';
 import { runtimeDeps } from '../shared/runtime.js';
 

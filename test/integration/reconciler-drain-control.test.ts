@@ -8,7 +8,7 @@ import {
 import { DescribeExecutionCommand, SendTaskFailureCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { launchReplacement } from '../../functions/core/capacity.js';
+import { launchReplacement } from '../../functions/core/workflow/replacement-capacity.js';
 import { runDrainControl } from '../../functions/handlers/drain-control.js';
 import { runReconciler } from '../../functions/handlers/reconciler.js';
 import { taskKey } from '../../functions/registry/model.js';

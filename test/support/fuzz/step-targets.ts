@@ -1,8 +1,8 @@
 import type { z } from 'zod';
-import { armDrainWaitInputSchema } from '../../../functions/core/arm-drain-wait.js';
-import { capacityInputSchema } from '../../../functions/core/capacity.js';
-import { recordDrainInputSchema } from '../../../functions/core/record-drain.js';
-import { stopDrainedTaskInputSchema } from '../../../functions/core/stop-drained-task.js';
+import { armDrainWaitInputSchema } from '../../../functions/core/workflow/arm-drain-wait.js';
+import { capacityInputSchema } from '../../../functions/core/workflow/replacement-capacity.js';
+import { recordDrainInputSchema } from '../../../functions/core/workflow/record-drain.js';
+import { stopDrainedTaskInputSchema } from '../../../functions/core/workflow/stop-drained-task.js';
 import { createHandler as armDrainWait } from '../../../functions/handlers/arm-drain-wait.js';
 import { createHandler as launchReplacement } from '../../../functions/handlers/launch-replacement.js';
 import { createHandler as recordDrain } from '../../../functions/handlers/record-drain.js';

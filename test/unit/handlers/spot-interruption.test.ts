@@ -52,7 +52,7 @@ function arrangeCommon(t: HandlerTestDeps) {
   t.mocks.eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
 }
 
-/** Tasks whose replacement was added to the service's surge set (core/capacity.ts). */
+/** Tasks whose replacement was added to the service's surge set (core/workflow/replacement-capacity.ts). */
 function surgeRequests(t: HandlerTestDeps): string[] {
   return t.mocks.ddb
     .commandCalls(UpdateCommand)

@@ -1,11 +1,11 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { TaskArn } from '../events/arns.js';
-import { unlessConditionFails } from '../registry/conditional-write.js';
-import { DrainControl, type TaskItem, taskKey, TaskStatus, WaitError } from '../registry/model.js';
-import { readTask } from '../registry/tasks.js';
-import type { Deps } from '../shared/deps.js';
-import { completeDrainWait, failDrainWait } from './drain/wait-signals.js';
+import { TaskArn } from '../../events/arns.js';
+import { unlessConditionFails } from '../../registry/conditional-write.js';
+import { DrainControl, type TaskItem, taskKey, TaskStatus, WaitError } from '../../registry/model.js';
+import { readTask } from '../../registry/tasks.js';
+import type { Deps } from '../../shared/deps.js';
+import { completeDrainWait, failDrainWait } from '../drain/wait-signals.js';
 
 export const armDrainWaitInputSchema = z.object({
   taskToken: z.string().min(1),

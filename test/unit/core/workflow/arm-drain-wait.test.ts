@@ -2,8 +2,8 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { InvalidToken, SendTaskFailureCommand, SendTaskSuccessCommand, TaskTimedOut } from '@aws-sdk/client-sfn';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { armDrainWait } from '../../../functions/core/arm-drain-wait.js';
-import { CLUSTER_ARN, makeTestDeps, TABLE_NAME, taskArn } from '../../support/deps.js';
+import { armDrainWait } from '../../../../functions/core/workflow/arm-drain-wait.js';
+import { CLUSTER_ARN, makeTestDeps, TABLE_NAME, taskArn } from '../../../support/deps.js';
 
 const TASK = taskArn('abc123');
 const TOKEN = 'token-1';

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
-import { describeIssues } from '../events/parse.js';
-import type { Deps } from '../shared/deps.js';
-import { InvalidInputError } from '../shared/errors.js';
+import { describeIssues } from '../../events/parse.js';
+import type { Deps } from '../../shared/deps.js';
+import { InvalidInputError } from '../../shared/errors.js';
 
 /**
  * Workflow steps receive their input from the state machine, so a bad shape is a defect in the

@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { DescribeServicesCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { ClusterArn, TaskArn } from '../events/arns.js';
-import { unlessConditionFails } from '../registry/conditional-write.js';
-import { taskKey } from '../registry/model.js';
-import type { Deps } from '../shared/deps.js';
-import { asRetryable } from './ecs/errors.js';
+import { ClusterArn, TaskArn } from '../../events/arns.js';
+import { unlessConditionFails } from '../../registry/conditional-write.js';
+import { taskKey } from '../../registry/model.js';
+import type { Deps } from '../../shared/deps.js';
+import { asRetryable } from '../ecs/errors.js';
 
 /**
  * Replacement capacity ("surge") for drains that take a task away from a service whatever the

@@ -1,13 +1,21 @@
+/*
+ * workflow/: the Lambda steps of the drain workflow (statemachines/drain.asl.json), a file a step:
+ * "Record drain" (record-drain.ts), "Launch replacement" and "Release replacement capacity"
+ * (replacement-capacity.ts), "Wait for sessions to drain" (arm-drain-wait.ts), "Release protection
+ * and stop task" (stop-drained-task.ts); step-input.ts parses a step's input. May import drain/,
+ * deployments/, protection/, ecs/, registry/, events/ and shared/; never reconcile/, interruptions/
+ * or handlers/.
+ */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { ClusterArn, ExecutionArn, TaskArn } from '../events/arns.js';
-import { DRAIN_REASONS, DrainReason, epochSeconds, isConditionalCheckFailure, type TaskItem, taskKey, TaskStatus } from '../registry/model.js';
-import { readTask } from '../registry/tasks.js';
-import type { Deps } from '../shared/deps.js';
-import { InvalidInputError, TaskGoneError } from '../shared/errors.js';
-import { MetricName, MetricUnit } from '../shared/powertools.js';
-import { isExecutionRunning } from './drain/executions.js';
-import { resolveDeadline } from './drain/start.js';
+import { ClusterArn, ExecutionArn, TaskArn } from '../../events/arns.js';
+import { DRAIN_REASONS, DrainReason, epochSeconds, isConditionalCheckFailure, type TaskItem, taskKey, TaskStatus } from '../../registry/model.js';
+import { readTask } from '../../registry/tasks.js';
+import type { Deps } from '../../shared/deps.js';
+import { InvalidInputError, TaskGoneError } from '../../shared/errors.js';
+import { MetricName, MetricUnit } from '../../shared/powertools.js';
+import { isExecutionRunning } from '../drain/executions.js';
+import { resolveDeadline } from '../drain/start.js';
 
 /** Another execution that is still running owns this task's drain; this one must not interfere. */
 export class DrainAlreadyRunningError extends Error {

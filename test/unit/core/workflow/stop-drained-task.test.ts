@@ -2,8 +2,8 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DescribeServicesCommand, DescribeTasksCommand, InvalidParameterException, ServerException, StopTaskCommand, UpdateTaskProtectionCommand } from '@aws-sdk/client-ecs';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { stopDrainedTask, type StopDrainedTaskInput } from '../../../functions/core/stop-drained-task.js';
-import { CLUSTER_ARN, makeTestDeps, NOW, TABLE_NAME, taskArn } from '../../support/deps.js';
+import { stopDrainedTask, type StopDrainedTaskInput } from '../../../../functions/core/workflow/stop-drained-task.js';
+import { CLUSTER_ARN, makeTestDeps, NOW, TABLE_NAME, taskArn } from '../../../support/deps.js';
 
 const TASK = taskArn('abc123');
 const ME = 'arn:aws:states:us-east-1:111122223333:execution:SessionDrain:drain-abc123-1';

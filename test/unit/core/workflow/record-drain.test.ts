@@ -2,8 +2,8 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, ExecutionDoesNotExist } from '@aws-sdk/client-sfn';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { needsReplacement, recordDrain, type RecordDrainInput } from '../../../functions/core/record-drain.js';
-import { CLUSTER_ARN, makeTestDeps, NOW, TABLE_NAME, taskArn } from '../../support/deps.js';
+import { needsReplacement, recordDrain, type RecordDrainInput } from '../../../../functions/core/workflow/record-drain.js';
+import { CLUSTER_ARN, makeTestDeps, NOW, TABLE_NAME, taskArn } from '../../../support/deps.js';
 
 const TASK = taskArn('abc123');
 const ME = 'arn:aws:states:us-east-1:111122223333:execution:SessionDrain:drain-abc123-1';

@@ -1,17 +1,17 @@
 import { StopTaskCommand } from '@aws-sdk/client-ecs';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { ClusterArn, ExecutionArn, TaskArn } from '../events/arns.js';
-import { unlessConditionFails } from '../registry/conditional-write.js';
-import { readTask } from '../registry/tasks.js';
-import { DrainOutcome, DrainReason, epochSeconds, type TaskItem, taskKey, TaskStatus } from '../registry/model.js';
-import type { Deps } from '../shared/deps.js';
-import { asRetryable } from './ecs/errors.js';
-import { setTaskProtection } from './protection/task-protection.js';
-import { continueIfBlueDrained } from './deployments/blue-green.js';
-import { deploymentView } from './deployments/pace-service.js';
-import { type EcsTaskView, keptByService } from './deployments/pacing.js';
-import { describeService, describeTasks } from './ecs/lookups.js';
+import { ClusterArn, ExecutionArn, TaskArn } from '../../events/arns.js';
+import { unlessConditionFails } from '../../registry/conditional-write.js';
+import { readTask } from '../../registry/tasks.js';
+import { DrainOutcome, DrainReason, epochSeconds, type TaskItem, taskKey, TaskStatus } from '../../registry/model.js';
+import type { Deps } from '../../shared/deps.js';
+import { asRetryable } from '../ecs/errors.js';
+import { setTaskProtection } from '../protection/task-protection.js';
+import { continueIfBlueDrained } from '../deployments/blue-green.js';
+import { deploymentView } from '../deployments/pace-service.js';
+import { type EcsTaskView, keptByService } from '../deployments/pacing.js';
+import { describeService, describeTasks } from '../ecs/lookups.js';
 
 /** Outcomes that end with this step stopping the task. */
 const STOPPING_OUTCOMES = [DrainOutcome.Drained, DrainOutcome.DeadlineForced, DrainOutcome.ForceStopped, DrainOutcome.HeartbeatLost] as const;
