@@ -1,7 +1,7 @@
 import type { ScheduledEvent } from 'aws-lambda';
 import type { Deps } from '../shared/deps.js';
 import { runtimeDeps } from '../shared/runtime.js';
-import { reconcile, type ReconcileSummary } from '../core/reconcile.js';
+import { reconcile, type ReconcileSummary } from '../core/reconcile/run.js';
 
 /**
  * ReconcilerFunction, every minute: drains tasks a scale-in left behind, ends drains whose task

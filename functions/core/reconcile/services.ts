@@ -1,17 +1,17 @@
 import { DescribeServicesCommand, ListServicesCommand, type Service } from '@aws-sdk/client-ecs';
-import type { Deps } from '../shared/deps.js';
-import { DrainReason, type TaskItem, TaskStatus } from '../registry/model.js';
-import { listDrainingContainerInstances } from './ecs/lookups.js';
-import { asRetryable } from './ecs/errors.js';
-import { cancelDrain } from './drain/cancel.js';
-import { type EcsTaskState, planScaleIn, type ServiceView } from './reconcile-decisions.js';
-import { hasUnfinishedDrain } from './drain/unfinished.js';
-import { continueIfBlueDrained } from './deployments/blue-green.js';
-import { pacingMode, paceService, settledDeployment, unmanagedDeployment } from './deployments/pace-service.js';
-import { holdsDeploymentDrain } from './deployments/pacing.js';
-import { isExecutionRunning } from './drain/executions.js';
-import { type ReconcileSummary, type Work } from './reconcile-work.js';
-import { startDrain } from './drain/start.js';
+import type { Deps } from '../../shared/deps.js';
+import { DrainReason, type TaskItem, TaskStatus } from '../../registry/model.js';
+import { listDrainingContainerInstances } from '../ecs/lookups.js';
+import { asRetryable } from '../ecs/errors.js';
+import { cancelDrain } from '../drain/cancel.js';
+import { type EcsTaskState, planScaleIn, type ServiceView } from './decisions.js';
+import { hasUnfinishedDrain } from '../drain/unfinished.js';
+import { continueIfBlueDrained } from '../deployments/blue-green.js';
+import { pacingMode, paceService, settledDeployment, unmanagedDeployment } from '../deployments/pace-service.js';
+import { holdsDeploymentDrain } from '../deployments/pacing.js';
+import { isExecutionRunning } from '../drain/executions.js';
+import { type ReconcileSummary, type Work } from './work.js';
+import { startDrain } from '../drain/start.js';
 
 const DESCRIBE_SERVICES_BATCH = 10;
 

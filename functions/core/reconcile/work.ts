@@ -1,4 +1,4 @@
-import type { Deps } from '../shared/deps.js';
+import type { Deps } from '../../shared/deps.js';
 
 export interface ReconcileSummary {
   clusters: number;

@@ -1,22 +1,29 @@
+/*
+ * reconcile/: the scheduled repairs, once a minute: run.ts goes through each cluster's registry items,
+ * services.ts does the repairs that need its services (deployments paced again, drain-aware
+ * scale-in), decisions.ts decides (pure) and work.ts runs each unit of work so that one failure does
+ * not stop the rest. May import drain/, workflow/, deployments/, protection/, ecs/, registry/ and
+ * shared/; never handlers/.
+ */
 import { DescribeTasksCommand } from '@aws-sdk/client-ecs';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Deps } from '../shared/deps.js';
-import { unlessConditionFails } from '../registry/conditional-write.js';
-import { DrainReason, epochSeconds, type TaskItem, taskKey, TaskStatus, WaitError, STOPPED_ITEM_TTL_SECONDS } from '../registry/model.js';
-import { checkTaskItem } from '../registry/item-checks.js';
-import { listClusterTasks, readTask } from '../registry/tasks.js';
-import { releaseReplacement } from './workflow/replacement-capacity.js';
-import { asRetryable } from './ecs/errors.js';
-import { applyProtection } from './protection/records.js';
-import { type EcsTaskState, isHeartbeatLost, isRunningInEcs, isStale, needsProtection } from './reconcile-decisions.js';
-import { hasUnfinishedDrain } from './drain/unfinished.js';
-import { reconcileServices } from './reconcile-services.js';
-import { isExecutionRunning } from './drain/executions.js';
-import { type ReconcileSummary, Work } from './reconcile-work.js';
-import { startDrain } from './drain/start.js';
-import { failDrainWait } from './drain/wait-signals.js';
+import type { Deps } from '../../shared/deps.js';
+import { unlessConditionFails } from '../../registry/conditional-write.js';
+import { DrainReason, epochSeconds, type TaskItem, taskKey, TaskStatus, WaitError, STOPPED_ITEM_TTL_SECONDS } from '../../registry/model.js';
+import { checkTaskItem } from '../../registry/item-checks.js';
+import { listClusterTasks, readTask } from '../../registry/tasks.js';
+import { releaseReplacement } from '../workflow/replacement-capacity.js';
+import { asRetryable } from '../ecs/errors.js';
+import { applyProtection } from '../protection/records.js';
+import { type EcsTaskState, isHeartbeatLost, isRunningInEcs, isStale, needsProtection } from './decisions.js';
+import { hasUnfinishedDrain } from '../drain/unfinished.js';
+import { reconcileServices } from './services.js';
+import { isExecutionRunning } from '../drain/executions.js';
+import { type ReconcileSummary, Work } from './work.js';
+import { startDrain } from '../drain/start.js';
+import { failDrainWait } from '../drain/wait-signals.js';
 
-export type { ReconcileSummary } from './reconcile-work.js';
+export type { ReconcileSummary } from './work.js';
 
 const DESCRIBE_TASKS_BATCH = 100;
 

@@ -1,8 +1,8 @@
-import { DrainReason, type TaskItem, TaskStatus } from '../registry/model.js';
+import { DrainReason, type TaskItem, TaskStatus } from '../../registry/model.js';
 
 /**
  * Pure decisions of the reconciler: each takes registry items and what ECS / Step Functions
- * reported, and says what to do. The I/O lives in core/reconcile.ts.
+ * reported, and says what to do. The I/O lives in run.ts and services.ts.
  */
 
 /** What DescribeTasks says about a task; MISSING is ECS's failure reason for a task it no longer knows. */

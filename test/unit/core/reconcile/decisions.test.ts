@@ -7,9 +7,9 @@ import {
   needsProtection,
   planScaleIn,
   scaleInExcess,
-} from '../../../functions/core/reconcile-decisions.js';
-import type { TaskItem } from '../../../functions/registry/model.js';
-import { CLUSTER_ARN, taskArn } from '../../support/deps.js';
+} from '../../../../functions/core/reconcile/decisions.js';
+import type { TaskItem } from '../../../../functions/registry/model.js';
+import { CLUSTER_ARN, taskArn } from '../../../support/deps.js';
 
 const NOW = 1_800_000_000;
 const running: EcsTaskState = { kind: 'known', lastStatus: 'RUNNING', desiredStatus: 'RUNNING' };
