@@ -1,4 +1,4 @@
-import { LEAVING_TASK_CONCURRENCY } from '../functions/core/drain-summary.js';
+import { LEAVING_TASK_CONCURRENCY } from '../functions/core/interruptions/leaving-tasks.js';
 import type { MachineInfo } from './machine.js';
 import { markdownTable } from './report.js';
 import type { ScaleResult } from './scale.js';

@@ -1,4 +1,4 @@
-import { handleContainerInstanceDraining } from '../core/instance-drains.js';
+import { handleContainerInstanceDraining } from '../core/interruptions/instances.js';
 import { parseContainerInstanceDraining } from '../events/ecs.js';
 import type { Deps } from '../shared/deps.js';
 import { eventBridgeHandler } from '../shared/handler-kit.js';

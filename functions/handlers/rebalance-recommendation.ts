@@ -1,4 +1,4 @@
-import { handleRebalanceRecommendation } from '../core/instance-drains.js';
+import { handleRebalanceRecommendation } from '../core/interruptions/instances.js';
 import { parseRebalanceRecommendation } from '../events/ec2.js';
 import type { Deps } from '../shared/deps.js';
 import { eventBridgeHandler } from '../shared/handler-kit.js';

@@ -1,4 +1,4 @@
-import { handleSpotWarning } from '../core/spot-interruption.js';
+import { handleSpotWarning } from '../core/interruptions/spot.js';
 import { parseSpotWarning } from '../events/spot.js';
 import type { Deps } from '../shared/deps.js';
 import { eventBridgeHandler } from '../shared/handler-kit.js';

@@ -1,6 +1,6 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import type { Deps } from '../shared/deps.js';
-import type { DrainReason } from '../registry/model.js';
+import type { Deps } from '../../shared/deps.js';
+import type { DrainReason } from '../../registry/model.js';
 
 export const NOTICE_SOURCE = 'ecs-session-drain';
 export const NOTICE_DETAIL_TYPE = 'Session Drain Notice';

@@ -1,9 +1,9 @@
-import { mapWithConcurrency } from '../shared/concurrency.js';
-import type { Deps } from '../shared/deps.js';
-import { type DrainReason, type TaskItem, TaskStatus } from '../registry/model.js';
-import { readTask } from '../registry/tasks.js';
-import { setTaskProtection } from './protection/task-protection.js';
-import { startDrain, type StartDrainResult } from './drain/start.js';
+import { mapWithConcurrency } from '../../shared/concurrency.js';
+import type { Deps } from '../../shared/deps.js';
+import { type DrainReason, type TaskItem, TaskStatus } from '../../registry/model.js';
+import { readTask } from '../../registry/tasks.js';
+import { setTaskProtection } from '../protection/task-protection.js';
+import { startDrain, type StartDrainResult } from '../drain/start.js';
 
 export interface DrainTally {
   drainsStarted: string[];

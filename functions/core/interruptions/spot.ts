@@ -1,16 +1,23 @@
+/*
+ * interruptions/: capacity that is going away (a Spot warning, an EC2 rebalance recommendation, a
+ * container instance set to DRAINING) and the drains of the tasks on it: spot.ts, instances.ts,
+ * leaving-tasks.ts (drain or release each leaving task), drain-notice.ts (the app-facing event).
+ * May import drain/, workflow/ (a replacement asked for early), protection/, ecs/, registry/,
+ * events/ and shared/; never reconcile/, deployments/ or handlers/.
+ */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Deps } from '../shared/deps.js';
-import { ignored, type Ignored } from '../shared/handler-kit.js';
-import { MetricName, MetricUnit } from '../shared/powertools.js';
-import { unlessConditionFails } from '../registry/conditional-write.js';
-import { DrainReason, type TaskItem, taskKey, TaskStatus } from '../registry/model.js';
-import { readTask } from '../registry/tasks.js';
-import type { SpotWarning } from '../events/spot.js';
-import { launchReplacement } from './workflow/replacement-capacity.js';
-import { tallyDrain } from './drain-summary.js';
-import { findContainerInstance, listRunningTaskArns } from './ecs/lookups.js';
-import { publishDrainNotice } from './notify.js';
-import { startDrain } from './drain/start.js';
+import type { Deps } from '../../shared/deps.js';
+import { ignored, type Ignored } from '../../shared/handler-kit.js';
+import { MetricName, MetricUnit } from '../../shared/powertools.js';
+import { unlessConditionFails } from '../../registry/conditional-write.js';
+import { DrainReason, type TaskItem, taskKey, TaskStatus } from '../../registry/model.js';
+import { readTask } from '../../registry/tasks.js';
+import type { SpotWarning } from '../../events/spot.js';
+import { launchReplacement } from '../workflow/replacement-capacity.js';
+import { tallyDrain } from './leaving-tasks.js';
+import { findContainerInstance, listRunningTaskArns } from '../ecs/lookups.js';
+import { publishDrainNotice } from './drain-notice.js';
+import { startDrain } from '../drain/start.js';
 
 export interface SpotSummary {
   kind: SpotWarning['kind'];

@@ -1,8 +1,8 @@
-import type { Deps } from '../shared/deps.js';
-import { ignored, type Ignored } from '../shared/handler-kit.js';
-import { DrainReason } from '../registry/model.js';
-import { describeContainerInstance, findContainerInstance, listRunningTaskArns } from './ecs/lookups.js';
-import { drainOrReleaseLeavingTasks } from './drain-summary.js';
+import type { Deps } from '../../shared/deps.js';
+import { ignored, type Ignored } from '../../shared/handler-kit.js';
+import { DrainReason } from '../../registry/model.js';
+import { describeContainerInstance, findContainerInstance, listRunningTaskArns } from '../ecs/lookups.js';
+import { drainOrReleaseLeavingTasks } from './leaving-tasks.js';
 
 export interface InstanceDrainSummary {
   clusterArn: string;
