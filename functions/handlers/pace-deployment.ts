@@ -1,6 +1,6 @@
 import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
 import { paceService } from '../core/deployments/pace-service.js';
-import { parseStreamRecord } from '../core/stream-transitions.js';
+import { parseStreamRecord } from '../core/registry-stream/transitions.js';
 import { parseServiceTaskRunning } from '../events/ecs.js';
 import { isClusterInScope } from '../shared/config.js';
 import type { Deps } from '../shared/deps.js';

@@ -2,8 +2,8 @@ import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import type { Deps } from '../shared/deps.js';
 import { MetricName, MetricUnit } from '../shared/powertools.js';
 import { runtimeDeps } from '../shared/runtime.js';
-import { handleRegistryChanges } from '../core/registry-stream.js';
-import { type ChangeRecord, parseStreamRecord } from '../core/stream-transitions.js';
+import { handleRegistryChanges } from '../core/registry-stream/batch.js';
+import { type ChangeRecord, parseStreamRecord } from '../core/registry-stream/transitions.js';
 
 /**
  * RegistryStreamFunction: the registry table's stream (NEW_AND_OLD_IMAGES, ReportBatchItemFailures).

@@ -7,7 +7,7 @@ import { capacityInputSchema } from '../../functions/core/workflow/replacement-c
 import { parseDrainControlRequest } from '../../functions/core/drain/control.js';
 import { recordDrainInputSchema } from '../../functions/core/workflow/record-drain.js';
 import { stopDrainedTaskInputSchema } from '../../functions/core/workflow/stop-drained-task.js';
-import { parseStreamRecord } from '../../functions/core/stream-transitions.js';
+import { parseStreamRecord } from '../../functions/core/registry-stream/transitions.js';
 import { parseRebalanceRecommendation } from '../../functions/events/ec2.js';
 import { parseContainerInstanceDraining, parseDeploymentEvent, parseServiceTaskRunning, parseTaskStopped } from '../../functions/events/ecs.js';
 import { parseSpotWarning } from '../../functions/events/spot.js';

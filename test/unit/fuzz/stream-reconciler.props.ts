@@ -2,7 +2,7 @@ import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseStreamRecord } from '../../../functions/core/stream-transitions.js';
+import { parseStreamRecord } from '../../../functions/core/registry-stream/transitions.js';
 import { checkTaskItem } from '../../../functions/registry/item-checks.js';
 import { createHandler as paceDeploymentHandler } from '../../../functions/handlers/pace-deployment.js';
 import { createHandler as reconcilerHandler } from '../../../functions/handlers/reconciler.js';

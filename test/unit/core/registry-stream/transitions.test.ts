@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { collapseProtection, decideActions, protectionChange, type TaskImage } from '../../../functions/core/stream-transitions.js';
-import { CLUSTER_ARN, OTHER_CLUSTER_ARN, taskArn } from '../../support/deps.js';
+import { collapseProtection, decideActions, protectionChange, type TaskImage } from '../../../../functions/core/registry-stream/transitions.js';
+import { CLUSTER_ARN, OTHER_CLUSTER_ARN, taskArn } from '../../../support/deps.js';
 
 const TASK = taskArn('aaaa');
 

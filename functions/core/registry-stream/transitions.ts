@@ -1,8 +1,8 @@
 import { DynamoDBStreamChangeRecord } from '@aws-lambda-powertools/parser/schemas/dynamodb';
 import { z } from 'zod';
-import { ClusterArn, TaskArn } from '../events/arns.js';
-import { Count, DrainOutcomeSchema, EpochSeconds, TaskStatusSchema, TaskToken } from '../registry/item-checks.js';
-import { type DrainOutcome, TASK_SORT_KEY, TaskStatus } from '../registry/model.js';
+import { ClusterArn, TaskArn } from '../../events/arns.js';
+import { Count, DrainOutcomeSchema, EpochSeconds, TaskStatusSchema, TaskToken } from '../../registry/item-checks.js';
+import { type DrainOutcome, TASK_SORT_KEY, TaskStatus } from '../../registry/model.js';
 
 /**
  * Pure decisions of the registry stream handler: from one change record's old and new task

@@ -1,13 +1,19 @@
-import type { Deps } from '../shared/deps.js';
-import { isClusterInScope } from '../shared/config.js';
-import { RetryableEcsError } from '../shared/errors.js';
-import { epochSeconds, type TaskItem, TaskStatus, WaitError } from '../registry/model.js';
-import { MetricName, MetricUnit } from '../shared/powertools.js';
-import { readTask } from '../registry/tasks.js';
-import { applyProtection } from './protection/records.js';
-import { hasUnfinishedDrain } from './drain/unfinished.js';
-import { type ChangeRecord, collapseProtection, decideActions } from './stream-transitions.js';
-import { completeDrainWait, failDrainWait } from './drain/wait-signals.js';
+/*
+ * registry-stream/: what a change of a task's registry item (a session opened or closed, a new status)
+ * calls for: transitions.ts decides from the old and new images (pure), batch.ts acts on a batch of
+ * stream records (ends drain waits, sets protection). May import drain/, protection/, registry/,
+ * events/ and shared/; never handlers/.
+ */
+import type { Deps } from '../../shared/deps.js';
+import { isClusterInScope } from '../../shared/config.js';
+import { RetryableEcsError } from '../../shared/errors.js';
+import { epochSeconds, type TaskItem, TaskStatus, WaitError } from '../../registry/model.js';
+import { MetricName, MetricUnit } from '../../shared/powertools.js';
+import { readTask } from '../../registry/tasks.js';
+import { applyProtection } from '../protection/records.js';
+import { hasUnfinishedDrain } from '../drain/unfinished.js';
+import { type ChangeRecord, collapseProtection, decideActions } from './transitions.js';
+import { completeDrainWait, failDrainWait } from '../drain/wait-signals.js';
 
 export interface StreamBatchOutcome {
   /** Sequence numbers to report as batchItemFailures, in stream order. */
