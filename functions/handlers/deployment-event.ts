@@ -1,4 +1,4 @@
-import { handleDeploymentEvent } from '../core/deployment-drains.js';
+import { handleDeploymentEvent } from '../core/deployments/state-change.js';
 import { parseDeploymentEvent } from '../events/ecs.js';
 import type { Deps } from '../shared/deps.js';
 import { eventBridgeHandler } from '../shared/handler-kit.js';

@@ -1,7 +1,10 @@
 /*
- * functions/core/deployments/: how a rolling deployment's leaving tasks are drained at ECS's pace.
- * This file is pure decisions (no SDK, no I/O); pace-service.ts reads ECS and the registry, claims
- * drains and starts them. The folder may import registry/, shared/ and core's own modules.
+ * deployments/: a deployment's leaving tasks drained at ECS's pace. Rolling: pacing.ts decides
+ * (pure: no SDK, no I/O), pace-service.ts reads ECS and the registry, claims drains (pace-claims.ts)
+ * and starts them, target-health.ts asks the load balancers, state-change.ts answers ECS's
+ * deployment events. Blue/green, linear and canary: blue-green.ts and green-rollback.ts. May import
+ * drain/, protection/, ecs/, registry/, events/ and shared/; never workflow/, reconcile/,
+ * interruptions/ or handlers/.
  */
 import { DrainOutcome, DrainReason, type TaskItem, TaskStatus } from '../../registry/model.js';
 // A drain is open from its claim (which records its reason and clears the last outcome) until it records an outcome.

@@ -1,7 +1,7 @@
-import type { Deps } from '../shared/deps.js';
-import type { Ignored } from '../shared/handler-kit.js';
-import type { DeploymentEvent } from '../events/ecs.js';
-import { paceService, type PaceSummary } from './deployments/pace-service.js';
+import type { Deps } from '../../shared/deps.js';
+import type { Ignored } from '../../shared/handler-kit.js';
+import type { DeploymentEvent } from '../../events/ecs.js';
+import { paceService, type PaceSummary } from './pace-service.js';
 
 export const DEPLOYMENT_IN_PROGRESS = 'SERVICE_DEPLOYMENT_IN_PROGRESS';
 
