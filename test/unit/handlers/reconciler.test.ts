@@ -232,6 +232,24 @@ describe('ReconcilerFunction: drain-aware scale-in', () => {
       { cluster: CLUSTER_ARN, services: arns.slice(10) },
     ]);
   });
+
+  it('lists services a hundred at a time, page by page', async () => {
+    const t = arrange({ items: [] });
+    t.mocks.ecs
+      .on(ListServicesCommand)
+      .resolvesOnce({ serviceArns: [SERVICE_ARN], nextToken: 'page-2' })
+      .resolvesOnce({ serviceArns: [`${SERVICE_ARN}-2`] });
+
+    await runReconciler(t.deps);
+
+    expect(t.mocks.ecs.commandCalls(ListServicesCommand).map((call) => call.args[0].input)).toEqual([
+      { cluster: CLUSTER_ARN, maxResults: 100 },
+      { cluster: CLUSTER_ARN, maxResults: 100, nextToken: 'page-2' },
+    ]);
+    expect(t.mocks.ecs.commandCalls(DescribeServicesCommand).map((call) => call.args[0].input)).toEqual([
+      { cluster: CLUSTER_ARN, services: [SERVICE_ARN, `${SERVICE_ARN}-2`] },
+    ]);
+  });
 });
 
 describe('ReconcilerFunction: rolling deployments', () => {
