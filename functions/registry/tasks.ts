@@ -1,4 +1,5 @@
-import { BatchGetCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
+import { ownInput } from '../shared/pages.js';
 import { BY_CLUSTER_INDEX, type TaskItem, taskKey } from './model.js';
 
 export { readTask } from './sessions.js';
@@ -13,24 +14,20 @@ export async function listClusterTasks(
   serviceName?: string,
 ): Promise<TaskItem[]> {
   const items: TaskItem[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await reader.ddb.send(
-      new QueryCommand({
-        TableName: reader.tableName,
-        IndexName: BY_CLUSTER_INDEX,
-        KeyConditionExpression:
-          serviceName === undefined ? 'clusterArn = :cluster' : 'clusterArn = :cluster AND begins_with(serviceTask, :prefix)',
-        ExpressionAttributeValues: {
-          ':cluster': clusterArn,
-          ...(serviceName === undefined ? {} : { ':prefix': `${serviceName}#` }),
-        },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    items.push(...((page.Items ?? []) as TaskItem[]));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey !== undefined);
+  const pages = paginateQuery(
+    { client: reader.ddb, withCommand: ownInput },
+    {
+      TableName: reader.tableName,
+      IndexName: BY_CLUSTER_INDEX,
+      KeyConditionExpression:
+        serviceName === undefined ? 'clusterArn = :cluster' : 'clusterArn = :cluster AND begins_with(serviceTask, :prefix)',
+      ExpressionAttributeValues: {
+        ':cluster': clusterArn,
+        ...(serviceName === undefined ? {} : { ':prefix': `${serviceName}#` }),
+      },
+    },
+  );
+  for await (const page of pages) items.push(...((page.Items ?? []) as TaskItem[]));
   return items;
 }
 

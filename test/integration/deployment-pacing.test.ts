@@ -172,9 +172,10 @@ describe('deployment pacing on moto DynamoDB', () => {
     const fresh = await registered('new', 0);
     ecsRuns(2, [running(busy, OLD_DEPLOYMENT), running(idle, OLD_DEPLOYMENT), running(fresh, NEW_DEPLOYMENT)]);
     let interfered = false;
+    // The real client underneath (the registry's paged Query accepts only a DynamoDBDocumentClient), its send wrapped.
     const racing: Deps = {
       ...deps,
-      ddb: {
+      ddb: Object.assign(Object.create(ddb) as DynamoDBDocumentClient, {
         send: async (command: unknown) => {
           if (command instanceof TransactWriteCommand && !interfered) {
             interfered = true;
@@ -183,7 +184,7 @@ describe('deployment pacing on moto DynamoDB', () => {
           }
           return ddb.send(command as never);
         },
-      } as unknown as DynamoDBDocumentClient,
+      }),
     };
 
     // act

@@ -147,16 +147,18 @@ const DOCUMENT_CLIENT_ACTIONS: Record<string, string> = {
 };
 
 /**
- * The IAM actions a bundled handler's own code can call: `new <sdk>.XCommand(` in the parts of
- * the (unminified, tree-shaken) bundle that come from functions/**.
+ * The IAM actions a bundled handler's own code can call: `new <sdk>.XCommand(`, or `<sdk>.paginateX(`
+ * (the SDK's paginator makes the XCommand), in the parts of the (unminified, tree-shaken) bundle
+ * that come from functions/**.
  */
 function actionsCalledBy(bundle: string): string[] {
   const actions = new Set<string>();
   for (const segment of bundle.split(/^\/\/ (?=\S+\.(?:ts|js|mjs|cjs|json)$)/m)) {
     // The task-side registry code (agent/src) is bundled into the functions that read task items.
     if (!segment.startsWith('functions/') && !segment.startsWith('agent/src/')) continue;
-    for (const match of segment.matchAll(/new ([\w$]+)\.(\w+?)Command\d*\(/g)) {
-      const [, namespace, command] = match as unknown as [string, string, string];
+    for (const match of segment.matchAll(/(?:new ([\w$]+)\.(\w+?)Command\d*|\b([\w$]+)\.paginate(\w+)\)?)\(/g)) {
+      const namespace = (match[1] ?? match[3]) as string;
+      const command = (match[2] ?? match[4]) as string;
       const service = SDK_NAMESPACES.find(([pattern]) => pattern.test(namespace))?.[1];
       if (service === undefined) throw new Error(`unknown SDK namespace ${namespace} (command ${command})`);
       const action = service === 'dynamodb' && namespace.includes('lib_') ? DOCUMENT_CLIENT_ACTIONS[command] : command;

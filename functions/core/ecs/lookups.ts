@@ -4,12 +4,14 @@ import {
   DescribeServicesCommand,
   DescribeTasksCommand,
   ListContainerInstancesCommand,
-  ListTasksCommand,
+  paginateListContainerInstances,
+  paginateListTasks,
   type ContainerInstance,
   type Service,
   type Task,
 } from '@aws-sdk/client-ecs';
 import type { Deps } from '../../shared/deps.js';
+import { ownInput } from '../../shared/pages.js';
 import { asRetryable } from './errors.js';
 
 /** DescribeTasks accepts at most this many tasks per call. */
@@ -30,24 +32,20 @@ export async function listRunningTaskArns(
   deps: EcsDeps,
   filter: { clusterArn: string; serviceName?: string; containerInstanceArn?: string },
 ): Promise<string[]> {
-  const arns: string[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await callEcs('ListTasks', () =>
-      deps.ecs.send(
-        new ListTasksCommand({
-          cluster: filter.clusterArn,
-          ...(filter.serviceName === undefined ? {} : { serviceName: filter.serviceName }),
-          ...(filter.containerInstanceArn === undefined ? {} : { containerInstance: filter.containerInstanceArn }),
-          desiredStatus: 'RUNNING',
-          ...(nextToken === undefined ? {} : { nextToken }),
-        }),
-      ),
-    );
-    arns.push(...(page.taskArns ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken !== undefined);
-  return arns;
+  const pages = paginateListTasks(
+    { client: deps.ecs, withCommand: ownInput },
+    {
+      cluster: filter.clusterArn,
+      ...(filter.serviceName === undefined ? {} : { serviceName: filter.serviceName }),
+      ...(filter.containerInstanceArn === undefined ? {} : { containerInstance: filter.containerInstanceArn }),
+      desiredStatus: 'RUNNING',
+    },
+  );
+  return callEcs('ListTasks', async () => {
+    const arns: string[] = [];
+    for await (const page of pages) arns.push(...(page.taskArns ?? []));
+    return arns;
+  });
 }
 
 /** DescribeTasks in batches of 100; tasks ECS no longer knows are left out. */
@@ -88,16 +86,12 @@ export interface LocatedInstance {
 
 /** ARNs of the cluster's container instances that are DRAINING, across all pages. */
 export async function listDrainingContainerInstances(deps: EcsDeps, clusterArn: string): Promise<string[]> {
-  const arns: string[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await callEcs('ListContainerInstances', () =>
-      deps.ecs.send(new ListContainerInstancesCommand({ cluster: clusterArn, status: 'DRAINING', ...(nextToken === undefined ? {} : { nextToken }) })),
-    );
-    arns.push(...(page.containerInstanceArns ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken !== undefined);
-  return arns;
+  const pages = paginateListContainerInstances({ client: deps.ecs, withCommand: ownInput }, { cluster: clusterArn, status: 'DRAINING' });
+  return callEcs('ListContainerInstances', async () => {
+    const arns: string[] = [];
+    for await (const page of pages) arns.push(...(page.containerInstanceArns ?? []));
+    return arns;
+  });
 }
 
 /**

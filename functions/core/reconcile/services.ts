@@ -1,5 +1,6 @@
-import { DescribeServicesCommand, ListServicesCommand, type Service } from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand, paginateListServices, type Service } from '@aws-sdk/client-ecs';
 import type { Deps } from '../../shared/deps.js';
+import { ownInput } from '../../shared/pages.js';
 import { DrainReason, type TaskItem, TaskStatus } from '../../registry/model.js';
 import { listDrainingContainerInstances } from '../ecs/lookups.js';
 import { asRetryable } from '../ecs/errors.js';
@@ -33,13 +34,10 @@ async function drainingContainerInstances(
 
 async function listServices(deps: Deps, clusterArn: string): Promise<(ServiceView & Service)[]> {
   const arns: string[] = [];
-  let nextToken: string | undefined;
   try {
-    do {
-      const page = await deps.ecs.send(new ListServicesCommand({ cluster: clusterArn, maxResults: 100, nextToken }));
+    for await (const page of paginateListServices({ client: deps.ecs, pageSize: 100, withCommand: ownInput }, { cluster: clusterArn })) {
       arns.push(...(page.serviceArns ?? []));
-      nextToken = page.nextToken;
-    } while (nextToken !== undefined);
+    }
     const services: (ServiceView & Service)[] = [];
     for (let start = 0; start < arns.length; start += DESCRIBE_SERVICES_BATCH) {
       const response = await deps.ecs.send(
