@@ -1,0 +1,135 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+/*
+ * The layout of functions/ as rules a test can hold: functions/core is a few folders ("rooms"), each
+ * for one part of the orchestrator, each opening with a comment that says what it holds and what it
+ * may import; and no file imports itself back through others.
+ */
+
+const FUNCTIONS = fileURLToPath(new URL('../../functions/', import.meta.url));
+const CORE = join(FUNCTIONS, 'core');
+const MAX_CORE_TOP_LEVEL_FILES = 16;
+
+function entries(folder: string): { files: string[]; folders: string[] } {
+  const names = readdirSync(folder);
+  return {
+    files: names.filter((name) => statSync(join(folder, name)).isFile()),
+    folders: names.filter((name) => statSync(join(folder, name)).isDirectory()),
+  };
+}
+
+function foldersUnder(folder: string): string[] {
+  return [folder, ...entries(folder).folders.flatMap((name) => foldersUnder(join(folder, name)))];
+}
+
+function tsFilesUnder(folder: string): string[] {
+  return foldersUnder(folder).flatMap((each) => entries(each).files.filter((name) => name.endsWith('.ts')).map((name) => join(each, name)));
+}
+
+/** Relative import and export specifiers (static, side-effect and dynamic), resolved to the .ts files they name. */
+function importsOf(file: string): string[] {
+  const source = readFileSync(file, 'utf8');
+  return [...source.matchAll(/\b(?:from|import)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g)].map((match) =>
+    resolve(dirname(file), (match[1] as string).replace(/\.js$/, '.ts')),
+  );
+}
+
+/** The files on a cycle of imports, each cycle once as found by a depth-first walk; empty when there is none. */
+function importCycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
+  const cycles: string[][] = [];
+  const done = new Set<string>();
+  const path: string[] = [];
+  const visit = (file: string): void => {
+    path.push(file);
+    for (const target of graph.get(file) ?? []) {
+      const at = path.indexOf(target);
+      if (at >= 0) cycles.push([...path.slice(at), target]);
+      else if (!done.has(target) && graph.has(target)) visit(target);
+    }
+    path.pop();
+    done.add(file);
+  };
+  for (const file of graph.keys()) if (!done.has(file)) visit(file);
+  return cycles;
+}
+
+/** The name a file shares with its siblings: everything before the first '-' (the whole name without one). */
+function prefixOf(file: string): string {
+  return (file.split('-')[0] as string).replace(/\.[^.]*$/, '');
+}
+
+/** A room's rule: the rooms named after "may import", up to the end of that clause. */
+function allowedRooms(opening: string): string[] {
+  const clause = /may import ([\s\S]*?)(?:;|\.\s|\.$)/i.exec(opening)?.[1] ?? '';
+  return [...clause.matchAll(/\b([a-z][a-z-]*)\//g)].map((match) => match[1] as string);
+}
+
+/** A room named in a rule: a folder of functions/core if there is one, else a folder of functions/. */
+function roomPath(name: string): string {
+  const inCore = join(CORE, name);
+  return foldersUnder(CORE).includes(inCore) ? inCore : join(FUNCTIONS, name);
+}
+
+function openingComment(file: string): string {
+  const match = /^\/\*+([\s\S]*?)\*\//.exec(readFileSync(file, 'utf8'));
+  return (match?.[1] ?? '').replace(/\n\s*\*\s?/g, ' ').trim();
+}
+
+const show = (file: string) => relative(FUNCTIONS, file);
+
+describe('the layout of functions/', () => {
+  it(`keeps functions/core/ to at most ${MAX_CORE_TOP_LEVEL_FILES} files at its top level`, () => {
+    expect(entries(CORE).files.length).toBeLessThanOrEqual(MAX_CORE_TOP_LEVEL_FILES);
+  });
+
+  it('has no folder under functions/core with three or more files sharing a name prefix (they want a folder of their own)', () => {
+    const crowded: string[] = [];
+    for (const folder of foldersUnder(CORE)) {
+      const byPrefix = new Map<string, string[]>();
+      for (const file of entries(folder).files) byPrefix.set(prefixOf(file), [...(byPrefix.get(prefixOf(file)) ?? []), file]);
+      for (const [prefix, files] of byPrefix) if (files.length >= 3) crowded.push(`${show(folder)}: ${prefix}- (${files.join(', ')})`);
+    }
+    expect(crowded).toEqual([]);
+  });
+
+  it('has no import cycle among the files under functions/', () => {
+    const files = tsFilesUnder(FUNCTIONS);
+    const graph = new Map(files.map((file) => [file, importsOf(file).filter((target) => target.startsWith(FUNCTIONS))]));
+
+    expect(importCycles(graph).map((cycle) => cycle.map(show).join(' -> '))).toEqual([]);
+  });
+
+  it('finds a cycle where there is one', () => {
+    const graph = new Map([
+      ['a', ['b']],
+      ['b', ['c']],
+      ['c', ['a']],
+      ['d', ['a']],
+    ]);
+
+    expect(importCycles(graph)).toEqual([['a', 'b', 'c', 'a']]);
+  });
+
+  it('opens every folder of functions/core with its rule, and each folder imports only the rooms its rule names', () => {
+    const broken: string[] = [];
+    for (const folder of foldersUnder(CORE).filter((each) => each !== CORE)) {
+      const name = relative(CORE, folder);
+      const files = entries(folder).files.filter((file) => file.endsWith('.ts')).map((file) => join(folder, file));
+      const rule = files.map(openingComment).find((opening) => opening.startsWith(`${name}/:`));
+      if (rule === undefined) {
+        broken.push(`${name}/: no file opens with "/* ${name}/: what it holds; may import ... */"`);
+        continue;
+      }
+      const allowed = new Set([folder, ...allowedRooms(rule).map(roomPath)]);
+      for (const file of files) {
+        for (const target of importsOf(file)) {
+          if (target.startsWith(FUNCTIONS) && !allowed.has(dirname(target))) broken.push(`${show(file)} imports ${show(target)}`);
+        }
+      }
+    }
+    expect(broken).toEqual([]);
+  });
+});
