@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { LocalStack, RuleSpec } from './stack-model.js';
+import type { LocalStack, RuleSpec } from './stack/model.js';
 import type { TargetDelivery } from './target-delivery.js';
 import { sleep } from './timing.js';
 

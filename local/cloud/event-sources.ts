@@ -4,7 +4,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { EventDelivery } from './event-delivery.js';
 import type { FunctionHost } from './function-host.js';
 import { Scheduler } from './scheduler.js';
-import type { LocalStack } from './stack-model.js';
+import type { LocalStack } from './stack/model.js';
 import { StreamPoller } from './stream-poller.js';
 import { TargetDelivery } from './target-delivery.js';
 import { definedOnly } from './optional.js';

@@ -4,7 +4,7 @@ import { basename, dirname, extname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type BuildFailure, type BuildOptions } from 'esbuild';
 import { BuildError } from './errors.js';
-import type { EsbuildProperties, FunctionSpec } from './stack-model.js';
+import type { EsbuildProperties, FunctionSpec } from './stack/model.js';
 
 /**
  * Bundles functions as `sam build` does with BuildMethod esbuild: the template's BuildProperties,

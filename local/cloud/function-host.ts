@@ -6,9 +6,9 @@ import { buildFunctions, buildWorkerEntry } from './function-build.js';
 import { FunctionLogs } from './function-logs.js';
 import { type Execution, FunctionPool } from './function-pool.js';
 import { FunctionStatistics, type FunctionStats, type InvocationListener, type InvocationType } from './function-stats.js';
-import type { FunctionSpec, LocalStack, QueueRef } from './stack-model.js';
-import { functionByNameOrArn } from './stack-model.js';
-import { TEMPLATE_PATH } from './template.js';
+import type { FunctionSpec, LocalStack, QueueRef } from './stack/model.js';
+import { functionByNameOrArn } from './stack/model.js';
+import { TEMPLATE_PATH } from './stack/template.js';
 import type { InvocationFaults } from './fault-injection.js';
 
 export type { FunctionStats, InvocationListener, InvocationRecord, InvocationType } from './function-stats.js';

@@ -4,7 +4,7 @@ import { LambdaApiError } from './errors.js';
 import type { FunctionLogs } from './function-logs.js';
 import type { InvokeMessage, LambdaError, WorkerReply, WorkerSetup } from './function-worker.js';
 import type { Bundle } from './function-build.js';
-import type { FunctionSpec } from './stack-model.js';
+import type { FunctionSpec } from './stack/model.js';
 import { workerTag } from './fault-injection.js';
 
 /**

@@ -6,9 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { UnsupportedTemplateError } from './errors.js';
 import type { PolicyDocument } from './iam-policy.js';
 import { pythonCommand } from './moto.js';
-import type { LocalStack } from './stack-model.js';
-import { StackNames } from './stack-names.js';
-import { loadTemplate, resourcesOfType, type Template } from './template.js';
+import type { LocalStack } from './stack/model.js';
+import { StackNames } from './stack/names.js';
+import { loadTemplate, resourcesOfType, type Template } from './stack/template.js';
 
 /**
  * The IAM roles `sam deploy` would create for template.yaml, resolved for the local stack: the

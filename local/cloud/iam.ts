@@ -4,8 +4,8 @@ import type { PolicyDocument, PolicyStatement } from './iam-policy.js';
 import { type ArnScope } from './iam-requests.js';
 import { resolveStackRoles, roleName, type SamTranslation, samStateMachineRoleIds, stackNamesOf, type StackRoles, translateTemplate } from './iam-roles.js';
 import { UnsupportedTemplateError } from './errors.js';
-import type { LocalStack } from './stack-model.js';
-import { loadTemplate, resourcesOfType, type Template } from './template.js';
+import type { LocalStack } from './stack/model.js';
+import { loadTemplate, resourcesOfType, type Template } from './stack/template.js';
 
 /**
  * IAM in the local cloud (iam: 'enforce'): every function runs under the role template.yaml

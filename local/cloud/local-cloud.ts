@@ -11,10 +11,10 @@ import { type EcsRoute, type ElbRoute, Gateway, type LambdaRoute } from './gatew
 import { freePort, startMoto } from './moto.js';
 import { track, untrack } from './process-cleanup.js';
 import type { Scheduler } from './scheduler.js';
-import { deployLocalStack } from './stack.js';
-import type { LocalStack } from './stack-model.js';
+import { deployLocalStack } from './stack/stack.js';
+import type { LocalStack } from './stack/model.js';
 import type { StreamPoller } from './stream-poller.js';
-import { TEMPLATE_PATH } from './template.js';
+import { TEMPLATE_PATH } from './stack/template.js';
 import { definedOnly } from './optional.js';
 import { IamAuthorizer } from './iam-authorizer.js';
 import { type IamMode, LocalIam, motoIamEnvironment } from './iam.js';
@@ -31,7 +31,7 @@ import type { FaultInjector } from './fault-injection.js';
 
 export type { EcsResponse, EcsRoute, ElbRoute, GatewayCounts } from './gateway.js';
 export type { FunctionStats, InvocationRecord, InvocationType, InvokeResult } from './function-host.js';
-export type { LocalStack } from './stack-model.js';
+export type { LocalStack } from './stack/model.js';
 
 export const LOCAL_ACCOUNT_ID = '111122223333';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { UnsupportedTemplateError } from './errors.js';
 import type { EventEnvelope } from './event-delivery.js';
-import type { LocalStack, ScheduleSpec } from './stack-model.js';
+import type { LocalStack, ScheduleSpec } from './stack/model.js';
 import type { TargetDelivery } from './target-delivery.js';
 
 /**

@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { DescribeStreamCommand, type DynamoDBStreamsClient, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { FunctionInvoker } from './target-delivery.js';
-import type { LocalStack, StreamMappingSpec } from './stack-model.js';
+import type { LocalStack, StreamMappingSpec } from './stack/model.js';
 import { ShardReader, type StreamCounters } from './stream-shard.js';
 import { validateFilterPattern } from './stream-records.js';
 

@@ -3,7 +3,7 @@ import { type DynamoDBStreamsClient, GetRecordsCommand } from '@aws-sdk/client-d
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { LambdaApiError } from './errors.js';
 import type { InvokeResult } from './function-host.js';
-import type { StreamMappingSpec } from './stack-model.js';
+import type { StreamMappingSpec } from './stack/model.js';
 import { type LambdaStreamRecord, passesFilters, toLambdaRecord } from './stream-records.js';
 import type { FunctionInvoker } from './target-delivery.js';
 import { sleep } from './timing.js';

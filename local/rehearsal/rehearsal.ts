@@ -8,7 +8,7 @@ import { readTask, type RegistryWriter } from '../../functions/registry/sessions
 import { ScaledClock } from '../cloud/clock.js';
 import { type LocalCloud, startLocalCloud } from '../cloud/local-cloud.js';
 import type { IamMode } from '../cloud/iam.js';
-import { loadTemplate } from '../cloud/template.js';
+import { loadTemplate } from '../cloud/stack/template.js';
 import { ecsJsonResponse } from '../twin/http.js';
 import { answersQuery, elbQueryResponse } from '../twin/elb.js';
 import { EcsTwin, type EcsTwinOptions, type ThrottlingOptions } from '../twin/index.js';

@@ -6,9 +6,9 @@ import { DescribeRuleCommand, EventBridgeClient, ListRulesCommand, ListTargetsBy
 import { DescribeStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { StackExistsError, UnsupportedTemplateError } from '../../../local/cloud/errors.js';
-import { deployLocalStack } from '../../../local/cloud/stack.js';
-import type { LocalStack } from '../../../local/cloud/stack-model.js';
-import { loadTemplate, resolvedEventPattern, resourcesOfType, TEMPLATE_PATH, TemplateResolver } from '../../../local/cloud/template.js';
+import { deployLocalStack } from '../../../local/cloud/stack/stack.js';
+import type { LocalStack } from '../../../local/cloud/stack/model.js';
+import { loadTemplate, resolvedEventPattern, resourcesOfType, TEMPLATE_PATH, TemplateResolver } from '../../../local/cloud/stack/template.js';
 import { motoClientConfig, uniqueName } from '../../support/aws.js';
 
 /*

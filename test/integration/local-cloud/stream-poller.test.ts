@@ -5,7 +5,7 @@ import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UnsupportedFilterError } from '../../../local/cloud/errors.js';
 import { FunctionHost, type InvocationRecord } from '../../../local/cloud/function-host.js';
-import type { QueueRef, StreamMappingSpec } from '../../../local/cloud/stack-model.js';
+import type { QueueRef, StreamMappingSpec } from '../../../local/cloud/stack/model.js';
 import { StreamPoller } from '../../../local/cloud/stream-poller.js';
 import { motoClientConfig, uniqueName } from '../../support/aws.js';
 import { createRegistryTable, type RegistryTable } from '../../support/registry-table.js';

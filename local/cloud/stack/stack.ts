@@ -12,11 +12,11 @@ import {
 import { CreateEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { StackExistsError, UnsupportedTemplateError } from './errors.js';
-import { describeFunction, describeStreamMapping } from './stack-functions.js';
-import type { FunctionSpec, LocalStack, NamedArn, QueueRef, SkippedResource, StreamMappingSpec, TableSpec } from './stack-model.js';
-import { HANDLED_TYPES, SKIPPED_TYPES, StackNames } from './stack-names.js';
-import { createRules } from './stack-rules.js';
+import { StackExistsError, UnsupportedTemplateError } from '../errors.js';
+import { describeFunction, describeStreamMapping } from './functions.js';
+import type { FunctionSpec, LocalStack, NamedArn, QueueRef, SkippedResource, StreamMappingSpec, TableSpec } from './model.js';
+import { HANDLED_TYPES, SKIPPED_TYPES, StackNames } from './names.js';
+import { createRules } from './rules.js';
 import { loadTemplate, type Template, TEMPLATE_PATH } from './template.js';
 
 /**

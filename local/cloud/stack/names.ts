@@ -1,5 +1,5 @@
 import { type Resource, type Template, TemplateResolver, UnresolvableError } from './template.js';
-import { UnsupportedTemplateError } from './errors.js';
+import { UnsupportedTemplateError } from '../errors.js';
 
 /**
  * The local physical names and ARNs of the template's resources, and the Ref / Fn::GetAtt values
