@@ -43,7 +43,7 @@ export interface FunctionHostOptions {
   maxQueuedEvents?: number;
   /** Told which worker runs which invocation (fault tests: fault-injection.ts). */
   faults?: InvocationFaults;
-  /** Variables over the base ones, by function logical id: each function's role credentials (iam.ts). */
+  /** Variables over the base ones, by function logical id: each function's role credentials (iam/iam.ts). */
   environmentOverrides?: Record<string, Record<string, string>>;
 }
 

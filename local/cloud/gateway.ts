@@ -31,7 +31,7 @@ export interface LambdaRoute {
   invoke(nameOrArn: string, event: unknown, options: { invocationType?: InvocationType }): Promise<InvokeResult>;
 }
 
-/** A request as the gateway's IAM check sees it (local/cloud/iam-authorizer.ts). */
+/** A request as the gateway's IAM check sees it (local/cloud/iam/authorizer.ts). */
 export interface GatewayRequest {
   route: 'lambda' | 'ecs' | 'elb' | 'moto';
   headers: IncomingHttpHeaders;

@@ -16,9 +16,9 @@ import type { LocalStack } from './stack/model.js';
 import type { StreamPoller } from './stream-poller.js';
 import { TEMPLATE_PATH } from './stack/template.js';
 import { definedOnly } from './optional.js';
-import { IamAuthorizer } from './iam-authorizer.js';
-import { type IamMode, LocalIam, motoIamEnvironment } from './iam.js';
-import { translateTemplate } from './iam-roles.js';
+import { IamAuthorizer } from './iam/authorizer.js';
+import { type IamMode, LocalIam, motoIamEnvironment } from './iam/iam.js';
+import { translateTemplate } from './iam/roles.js';
 import type { FaultInjector } from './fault-injection.js';
 
 /**
@@ -78,7 +78,7 @@ export interface LocalCloudOptions {
   faults?: FaultInjector;
   /**
    * 'enforce' (default): every function runs under its template role and moto enforces IAM
-   * (iam.ts); 'off': every caller may do anything. Default: 'off' when LOCAL_CLOUD_IAM=off.
+   * (iam/iam.ts); 'off': every caller may do anything. Default: 'off' when LOCAL_CLOUD_IAM=off.
    */
   iam?: IamMode;
 }

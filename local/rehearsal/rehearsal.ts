@@ -7,7 +7,7 @@ import { taskIdOf, type TaskItem } from '../../functions/registry/model.js';
 import { readTask, type RegistryWriter } from '../../functions/registry/sessions.js';
 import { ScaledClock } from '../cloud/clock.js';
 import { type LocalCloud, startLocalCloud } from '../cloud/local-cloud.js';
-import type { IamMode } from '../cloud/iam.js';
+import type { IamMode } from '../cloud/iam/iam.js';
 import { loadTemplate } from '../cloud/stack/template.js';
 import { ecsJsonResponse } from '../twin/http.js';
 import { answersQuery, elbQueryResponse } from '../twin/elb.js';
