@@ -2,7 +2,7 @@ import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { EventDelivery } from './event-delivery.js';
-import type { FunctionHost } from './function-host.js';
+import type { FunctionHost } from './lambda/host.js';
 import { Scheduler } from './scheduler.js';
 import type { LocalStack } from './stack/model.js';
 import { StreamPoller } from './stream-poller.js';

@@ -6,7 +6,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { FunctionNotFoundError, MotoUnavailableError } from './errors.js';
 import type { EventDelivery } from './event-delivery.js';
 import { startEventSources } from './event-sources.js';
-import { FunctionHost, type InvocationType, type InvokeResult } from './function-host.js';
+import { FunctionHost, type InvocationType, type InvokeResult } from './lambda/host.js';
 import { type EcsRoute, type ElbRoute, Gateway, type LambdaRoute } from './gateway.js';
 import { freePort, startMoto } from './moto.js';
 import { track, untrack } from './process-cleanup.js';
@@ -19,7 +19,7 @@ import { definedOnly } from './optional.js';
 import { IamAuthorizer } from './iam/authorizer.js';
 import { type IamMode, LocalIam, motoIamEnvironment } from './iam/iam.js';
 import { translateTemplate } from './iam/roles.js';
-import type { FaultInjector } from './fault-injection.js';
+import type { FaultInjector } from './lambda/fault-injection.js';
 
 /**
  * startLocalCloud(): the whole orchestrator on one machine. moto (with its Step Functions
@@ -30,7 +30,7 @@ import type { FaultInjector } from './fault-injection.js';
  */
 
 export type { EcsResponse, EcsRoute, ElbRoute, GatewayCounts } from './gateway.js';
-export type { FunctionStats, InvocationRecord, InvocationType, InvokeResult } from './function-host.js';
+export type { FunctionStats, InvocationRecord, InvocationType, InvokeResult } from './lambda/host.js';
 export type { LocalStack } from './stack/model.js';
 
 export const LOCAL_ACCOUNT_ID = '111122223333';
@@ -74,7 +74,7 @@ export interface LocalCloudOptions {
   gatewayPort?: number;
   region?: string;
   accountId?: string;
-  /** Fault tests: handler invocations that crash mid-way (fault-injection.ts). */
+  /** Fault tests: handler invocations that crash mid-way (lambda/fault-injection.ts). */
   faults?: FaultInjector;
   /**
    * 'enforce' (default): every function runs under its template role and moto enforces IAM

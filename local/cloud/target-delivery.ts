@@ -1,6 +1,6 @@
 import { type MessageAttributeValue, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { LambdaApiError } from './errors.js';
-import type { InvocationType, InvokeResult } from './function-host.js';
+import type { InvocationType, InvokeResult } from './lambda/host.js';
 import type { RuleTarget } from './stack/model.js';
 
 /**

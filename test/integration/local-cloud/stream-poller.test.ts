@@ -4,7 +4,7 @@ import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UnsupportedFilterError } from '../../../local/cloud/errors.js';
-import { FunctionHost, type InvocationRecord } from '../../../local/cloud/function-host.js';
+import { FunctionHost, type InvocationRecord } from '../../../local/cloud/lambda/host.js';
 import type { QueueRef, StreamMappingSpec } from '../../../local/cloud/stack/model.js';
 import { StreamPoller } from '../../../local/cloud/stream-poller.js';
 import { motoClientConfig, uniqueName } from '../../support/aws.js';

@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { LambdaApiError, FunctionNotFoundError, FunctionThrottledError } from './errors.js';
-import { buildFunctions, buildWorkerEntry } from './function-build.js';
-import { FunctionLogs } from './function-logs.js';
-import { type Execution, FunctionPool } from './function-pool.js';
-import { FunctionStatistics, type FunctionStats, type InvocationListener, type InvocationType } from './function-stats.js';
-import type { FunctionSpec, LocalStack, QueueRef } from './stack/model.js';
-import { functionByNameOrArn } from './stack/model.js';
-import { TEMPLATE_PATH } from './stack/template.js';
+import { LambdaApiError, FunctionNotFoundError, FunctionThrottledError } from '../errors.js';
+import { buildFunctions, buildWorkerEntry } from './build.js';
+import { FunctionLogs } from './logs.js';
+import { type Execution, FunctionPool } from './pool.js';
+import { FunctionStatistics, type FunctionStats, type InvocationListener, type InvocationType } from './stats.js';
+import type { FunctionSpec, LocalStack, QueueRef } from '../stack/model.js';
+import { functionByNameOrArn } from '../stack/model.js';
+import { TEMPLATE_PATH } from '../stack/template.js';
 import type { InvocationFaults } from './fault-injection.js';
 
-export type { FunctionStats, InvocationListener, InvocationRecord, InvocationType } from './function-stats.js';
+export type { FunctionStats, InvocationListener, InvocationRecord, InvocationType } from './stats.js';
 
 /**
  * The local Lambda service: the stack's functions, bundled as `sam build` would, run in worker
@@ -43,7 +43,7 @@ export interface FunctionHostOptions {
   maxQueuedEvents?: number;
   /** Told which worker runs which invocation (fault tests: fault-injection.ts). */
   faults?: InvocationFaults;
-  /** Variables over the base ones, by function logical id: each function's role credentials (iam/iam.ts). */
+  /** Variables over the base ones, by function logical id: each function's role credentials (../iam/iam.ts). */
   environmentOverrides?: Record<string, Record<string, string>>;
 }
 

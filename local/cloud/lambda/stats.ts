@@ -1,4 +1,4 @@
-import type { Execution } from './function-pool.js';
+import type { Execution } from './pool.js';
 
 /**
  * What the local Lambda service counts per function (for benchmarks and tests), and the

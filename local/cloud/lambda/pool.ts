@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { LambdaApiError } from './errors.js';
-import type { FunctionLogs } from './function-logs.js';
-import type { InvokeMessage, LambdaError, WorkerReply, WorkerSetup } from './function-worker.js';
-import type { Bundle } from './function-build.js';
-import type { FunctionSpec } from './stack/model.js';
+import { LambdaApiError } from '../errors.js';
+import type { FunctionLogs } from './logs.js';
+import type { InvokeMessage, LambdaError, WorkerReply, WorkerSetup } from './worker.js';
+import type { Bundle } from './build.js';
+import type { FunctionSpec } from '../stack/model.js';
 import { workerTag } from './fault-injection.js';
 
 /**

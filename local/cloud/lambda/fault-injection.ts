@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { InvocationType } from './function-stats.js';
+import type { InvocationType } from './stats.js';
 
 /**
  * Handler invocations that fail mid-way, for fault tests. Each execution environment (worker)
