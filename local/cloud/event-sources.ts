@@ -5,7 +5,7 @@ import { EventDelivery } from './event-delivery.js';
 import type { FunctionHost } from './lambda/host.js';
 import { Scheduler } from './scheduler.js';
 import type { LocalStack } from './stack/model.js';
-import { StreamPoller } from './stream-poller.js';
+import { StreamPoller } from './dynamodb-streams/poller.js';
 import { TargetDelivery } from './target-delivery.js';
 import { definedOnly } from './optional.js';
 

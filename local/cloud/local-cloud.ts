@@ -13,7 +13,7 @@ import { track, untrack } from './process-cleanup.js';
 import type { Scheduler } from './scheduler.js';
 import { deployLocalStack } from './stack/stack.js';
 import type { LocalStack } from './stack/model.js';
-import type { StreamPoller } from './stream-poller.js';
+import type { StreamPoller } from './dynamodb-streams/poller.js';
 import { TEMPLATE_PATH } from './stack/template.js';
 import { definedOnly } from './optional.js';
 import { IamAuthorizer } from './iam/authorizer.js';

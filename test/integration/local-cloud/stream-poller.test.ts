@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UnsupportedFilterError } from '../../../local/cloud/errors.js';
 import { FunctionHost, type InvocationRecord } from '../../../local/cloud/lambda/host.js';
 import type { QueueRef, StreamMappingSpec } from '../../../local/cloud/stack/model.js';
-import { StreamPoller } from '../../../local/cloud/stream-poller.js';
+import { StreamPoller } from '../../../local/cloud/dynamodb-streams/poller.js';
 import { motoClientConfig, uniqueName } from '../../support/aws.js';
 import { createRegistryTable, type RegistryTable } from '../../support/registry-table.js';
 import { fixtureFunction, fixtureStack, temporaryDirectory } from './fixtures/fixture-stack.js';

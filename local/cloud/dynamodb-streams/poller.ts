@@ -1,10 +1,10 @@
 import { setMaxListeners } from 'node:events';
 import { DescribeStreamCommand, type DynamoDBStreamsClient, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { FunctionInvoker } from './target-delivery.js';
-import type { LocalStack, StreamMappingSpec } from './stack/model.js';
-import { ShardReader, type StreamCounters } from './stream-shard.js';
-import { validateFilterPattern } from './stream-records.js';
+import type { FunctionInvoker } from '../target-delivery.js';
+import type { LocalStack, StreamMappingSpec } from '../stack/model.js';
+import { ShardReader, type StreamCounters } from './shard.js';
+import { validateFilterPattern } from './records.js';
 
 /**
  * The DynamoDB event source mapping, emulated: one reader per shard of each mapped stream, reading
