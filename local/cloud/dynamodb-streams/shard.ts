@@ -5,7 +5,7 @@ import { LambdaApiError } from '../errors.js';
 import type { InvokeResult } from '../lambda/host.js';
 import type { StreamMappingSpec } from '../stack/model.js';
 import { type LambdaStreamRecord, passesFilters, toLambdaRecord } from './records.js';
-import type { FunctionInvoker } from '../target-delivery.js';
+import type { FunctionInvoker } from '../eventbridge/targets.js';
 import { sleep } from '../timing.js';
 
 /**

@@ -1,9 +1,9 @@
 import { setMaxListeners } from 'node:events';
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { LocalStack, RuleSpec } from './stack/model.js';
-import type { TargetDelivery } from './target-delivery.js';
-import { sleep } from './timing.js';
+import type { LocalStack, RuleSpec } from '../stack/model.js';
+import type { TargetDelivery } from './targets.js';
+import { sleep } from '../timing.js';
 
 /**
  * EventBridge -> Lambda. moto matches events against the rules (each rule's only target is its

@@ -1,7 +1,7 @@
 import { type MessageAttributeValue, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { LambdaApiError } from './errors.js';
-import type { InvocationType, InvokeResult } from './lambda/host.js';
-import type { RuleTarget } from './stack/model.js';
+import { LambdaApiError } from '../errors.js';
+import type { InvocationType, InvokeResult } from '../lambda/host.js';
+import type { RuleTarget } from '../stack/model.js';
 
 /**
  * EventBridge's side of a rule target that is a function: an asynchronous Invoke, retried with
