@@ -4,14 +4,16 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { LambdaApiError, FunctionNotFoundError, FunctionThrottledError } from '../errors.js';
 import { buildFunctions, buildWorkerEntry } from './build.js';
 import { FunctionLogs } from './logs.js';
-import { type Execution, FunctionPool } from './pool.js';
-import { FunctionStatistics, type FunctionStats, type InvocationListener, type InvocationType } from './stats.js';
+import type { Execution, InvocationType } from './invocation.js';
+import { FunctionPool } from './pool.js';
+import { FunctionStatistics, type FunctionStats, type InvocationListener } from './stats.js';
 import type { FunctionSpec, LocalStack, QueueRef } from '../stack/model.js';
 import { functionByNameOrArn } from '../stack/model.js';
 import { TEMPLATE_PATH } from '../stack/template.js';
 import type { InvocationFaults } from './fault-injection.js';
 
-export type { FunctionStats, InvocationListener, InvocationRecord, InvocationType } from './stats.js';
+export type { InvocationType } from './invocation.js';
+export type { FunctionStats, InvocationListener, InvocationRecord } from './stats.js';
 
 /**
  * The local Lambda service: the stack's functions, bundled as `sam build` would, run in worker
