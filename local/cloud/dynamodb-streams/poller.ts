@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { DescribeStreamCommand, type DynamoDBStreamsClient, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { FunctionInvoker } from '../eventbridge/targets.js';
+import type { FunctionInvoker } from '../lambda/host.js';
 import type { LocalStack, StreamMappingSpec } from '../stack/model.js';
 import { ShardReader, type StreamCounters } from './shard.js';
 import { validateFilterPattern } from './records.js';

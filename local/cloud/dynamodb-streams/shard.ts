@@ -2,10 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { type DynamoDBStreamsClient, GetRecordsCommand } from '@aws-sdk/client-dynamodb-streams';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { LambdaApiError } from '../errors.js';
-import type { InvokeResult } from '../lambda/host.js';
+import type { FunctionInvoker, InvokeResult } from '../lambda/host.js';
 import type { StreamMappingSpec } from '../stack/model.js';
 import { type LambdaStreamRecord, passesFilters, toLambdaRecord } from './records.js';
-import type { FunctionInvoker } from '../eventbridge/targets.js';
 import { sleep } from '../timing.js';
 
 /**

@@ -49,6 +49,11 @@ export interface FunctionHostOptions {
   environmentOverrides?: Record<string, Record<string, string>>;
 }
 
+/** What the event sources need of the host: EventBridge targets and the stream mapping invoke functions through it. */
+export interface FunctionInvoker {
+  invoke(nameOrArn: string, event: unknown, options: { invocationType?: InvocationType }): Promise<InvokeResult>;
+}
+
 export interface InvokeResult {
   requestId: string;
   statusCode: 200 | 202 | 204;
