@@ -22,6 +22,10 @@ import { translateTemplate } from './iam/roles.js';
 import type { FaultInjector } from './lambda/fault-injection.js';
 
 /**
+ * local/cloud/: this file and event-sources.ts wire the folders (stack/, iam/, lambda/, eventbridge/,
+ * dynamodb-streams/) together; no folder imports them. The gateway, moto and the helpers beside them
+ * (errors, clock, timing, optional, process-cleanup) import no folder but lambda/'s types.
+ *
  * startLocalCloud(): the whole orchestrator on one machine. moto (with its Step Functions
  * interpreter calling back into the gateway), the gateway, the stack from template.yaml, the
  * functions in worker threads, and the event sources that drive them: EventBridge rules, the

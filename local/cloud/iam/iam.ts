@@ -8,6 +8,9 @@ import type { LocalStack } from '../stack/model.js';
 import { loadTemplate, resourcesOfType, type Template } from '../stack/template.js';
 
 /**
+ * iam/: the stack's roles and the checks moto cannot make; imports stack/, ../gateway's types,
+ * ../moto and ../errors, never lambda/.
+ *
  * IAM in the local cloud (iam: 'enforce'): every function runs under the role template.yaml
  * gives it, as `sam deploy` would create it, and a call its role does not allow fails with
  * AccessDeniedException.

@@ -16,6 +16,9 @@ export type { InvocationType } from './invocation.js';
 export type { FunctionStats, InvocationListener, InvocationRecord } from './stats.js';
 
 /**
+ * lambda/: runs the stack's functions in worker threads; imports stack/ and ../errors, never iam/
+ * or the gateway.
+ *
  * The local Lambda service: the stack's functions, bundled as `sam build` would, run in worker
  * threads with their template environment. Synchronous invocations answer as Lambda's Invoke API
  * does; asynchronous ones go through a queue per function and are retried and sent to their

@@ -20,6 +20,8 @@ import { createRules } from './rules.js';
 import { loadTemplate, type Template, TEMPLATE_PATH } from './template.js';
 
 /**
+ * stack/: reads template.yaml and creates what it declares in moto; imports only ../errors.
+ *
  * deployLocalStack(): what `sam deploy` does, against moto. Reads template.yaml, creates every
  * resource that matters at runtime (table, queues, buses, state machines, rules) and describes
  * the functions, schedules and stream mappings the rest of the local cloud runs.
