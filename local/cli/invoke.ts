@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { loadTemplate, resourcesOfType } from '../cloud/template.js';
+import { loadTemplate, resourcesOfType } from '../cloud/stack/template.js';
 import { Rehearsal } from '../rehearsal/rehearsal.js';
 import { exitOnSignals, fail } from './cli-kit.js';
 

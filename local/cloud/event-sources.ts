@@ -1,12 +1,12 @@
 import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { EventDelivery } from './event-delivery.js';
-import type { FunctionHost } from './function-host.js';
-import { Scheduler } from './scheduler.js';
-import type { LocalStack } from './stack-model.js';
-import { StreamPoller } from './stream-poller.js';
-import { TargetDelivery } from './target-delivery.js';
+import { EventDelivery } from './eventbridge/delivery.js';
+import type { FunctionHost } from './lambda/host.js';
+import { Scheduler } from './eventbridge/scheduler.js';
+import type { LocalStack } from './stack/model.js';
+import { StreamPoller } from './dynamodb-streams/poller.js';
+import { TargetDelivery } from './eventbridge/targets.js';
 import { definedOnly } from './optional.js';
 
 /**

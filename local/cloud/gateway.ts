@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Agent, createServer, type IncomingHttpHeaders, type IncomingMessage, request as httpRequest, type Server, type ServerResponse } from 'node:http';
 import { LambdaApiError, PortInUseError } from './errors.js';
-import type { RequestFaults } from './fault-injection.js';
-import type { InvocationType, InvokeResult } from './function-host.js';
+import type { RequestFaults } from './lambda/fault-injection.js';
+import type { InvocationType, InvokeResult } from './lambda/host.js';
 
 /**
  * The local cloud's one endpoint (every function's AWS_ENDPOINT_URL, and moto's MOTO_PORT):
@@ -31,7 +31,7 @@ export interface LambdaRoute {
   invoke(nameOrArn: string, event: unknown, options: { invocationType?: InvocationType }): Promise<InvokeResult>;
 }
 
-/** A request as the gateway's IAM check sees it (local/cloud/iam-authorizer.ts). */
+/** A request as the gateway's IAM check sees it (local/cloud/iam/authorizer.ts). */
 export interface GatewayRequest {
   route: 'lambda' | 'ecs' | 'elb' | 'moto';
   headers: IncomingHttpHeaders;
@@ -58,7 +58,7 @@ export interface GatewayOptions {
   /** A free port when omitted. */
   port?: number;
   host?: string;
-  /** Fault tests: may crash the function that sent a request once it was answered (fault-injection.ts). */
+  /** Fault tests: may crash the function that sent a request once it was answered (lambda/fault-injection.ts). */
   faults?: RequestFaults;
   /** IAM enforcement for the credentials the local cloud issued (iam: 'enforce'). */
   authorizer?: GatewayAuthorizer;

@@ -4,24 +4,28 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { FunctionNotFoundError, MotoUnavailableError } from './errors.js';
-import type { EventDelivery } from './event-delivery.js';
+import type { EventDelivery } from './eventbridge/delivery.js';
 import { startEventSources } from './event-sources.js';
-import { FunctionHost, type InvocationType, type InvokeResult } from './function-host.js';
+import { FunctionHost, type InvocationType, type InvokeResult } from './lambda/host.js';
 import { type EcsRoute, type ElbRoute, Gateway, type LambdaRoute } from './gateway.js';
 import { freePort, startMoto } from './moto.js';
 import { track, untrack } from './process-cleanup.js';
-import type { Scheduler } from './scheduler.js';
-import { deployLocalStack } from './stack.js';
-import type { LocalStack } from './stack-model.js';
-import type { StreamPoller } from './stream-poller.js';
-import { TEMPLATE_PATH } from './template.js';
+import type { Scheduler } from './eventbridge/scheduler.js';
+import { deployLocalStack } from './stack/stack.js';
+import type { LocalStack } from './stack/model.js';
+import type { StreamPoller } from './dynamodb-streams/poller.js';
+import { TEMPLATE_PATH } from './stack/template.js';
 import { definedOnly } from './optional.js';
-import { IamAuthorizer } from './iam-authorizer.js';
-import { type IamMode, LocalIam, motoIamEnvironment } from './iam.js';
-import { translateTemplate } from './iam-roles.js';
-import type { FaultInjector } from './fault-injection.js';
+import { IamAuthorizer } from './iam/authorizer.js';
+import { type IamMode, LocalIam, motoIamEnvironment } from './iam/iam.js';
+import { translateTemplate } from './iam/roles.js';
+import type { FaultInjector } from './lambda/fault-injection.js';
 
 /**
+ * local/cloud/: this file and event-sources.ts wire the folders (stack/, iam/, lambda/, eventbridge/,
+ * dynamodb-streams/) together; no folder imports them. The gateway, moto and the helpers beside them
+ * (errors, clock, timing, optional, process-cleanup) import no folder but lambda/'s types.
+ *
  * startLocalCloud(): the whole orchestrator on one machine. moto (with its Step Functions
  * interpreter calling back into the gateway), the gateway, the stack from template.yaml, the
  * functions in worker threads, and the event sources that drive them: EventBridge rules, the
@@ -30,8 +34,8 @@ import type { FaultInjector } from './fault-injection.js';
  */
 
 export type { EcsResponse, EcsRoute, ElbRoute, GatewayCounts } from './gateway.js';
-export type { FunctionStats, InvocationRecord, InvocationType, InvokeResult } from './function-host.js';
-export type { LocalStack } from './stack-model.js';
+export type { FunctionStats, InvocationRecord, InvocationType, InvokeResult } from './lambda/host.js';
+export type { LocalStack } from './stack/model.js';
 
 export const LOCAL_ACCOUNT_ID = '111122223333';
 
@@ -74,11 +78,11 @@ export interface LocalCloudOptions {
   gatewayPort?: number;
   region?: string;
   accountId?: string;
-  /** Fault tests: handler invocations that crash mid-way (fault-injection.ts). */
+  /** Fault tests: handler invocations that crash mid-way (lambda/fault-injection.ts). */
   faults?: FaultInjector;
   /**
    * 'enforce' (default): every function runs under its template role and moto enforces IAM
-   * (iam.ts); 'off': every caller may do anything. Default: 'off' when LOCAL_CLOUD_IAM=off.
+   * (iam/iam.ts); 'off': every caller may do anything. Default: 'off' when LOCAL_CLOUD_IAM=off.
    */
   iam?: IamMode;
 }

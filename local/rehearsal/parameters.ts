@@ -1,4 +1,4 @@
-import type { Template } from '../cloud/template.js';
+import type { Template } from '../cloud/stack/template.js';
 
 /**
  * The template's time parameters, scaled like the twin's clock, so that a drain deadline or a

@@ -7,8 +7,8 @@ import { taskIdOf, type TaskItem } from '../../functions/registry/model.js';
 import { readTask, type RegistryWriter } from '../../functions/registry/sessions.js';
 import { ScaledClock } from '../cloud/clock.js';
 import { type LocalCloud, startLocalCloud } from '../cloud/local-cloud.js';
-import type { IamMode } from '../cloud/iam.js';
-import { loadTemplate } from '../cloud/template.js';
+import type { IamMode } from '../cloud/iam/iam.js';
+import { loadTemplate } from '../cloud/stack/template.js';
 import { ecsJsonResponse } from '../twin/http.js';
 import { answersQuery, elbQueryResponse } from '../twin/elb.js';
 import { EcsTwin, type EcsTwinOptions, type ThrottlingOptions } from '../twin/index.js';
@@ -19,7 +19,7 @@ import { type DrainExecution, listDrainExecutions } from './executions.js';
 import { scaledParameters } from './parameters.js';
 import { hookInvoker } from './lifecycle-hooks.js';
 import { type DeliveryStats, type DuplicateDelivery, faultyPublisher, type LostEvent } from './delivery-faults.js';
-import { FaultInjector } from '../cloud/fault-injection.js';
+import { FaultInjector } from '../cloud/lambda/fault-injection.js';
 import type { EventBridgeEnvelope } from '../twin/model.js';
 import { sleep } from '../cloud/timing.js';
 import { type ProcessMode, type ProcessModeOptions, startProcessMode } from '../processes/process-mode.js';
@@ -97,7 +97,7 @@ export class Rehearsal {
     readonly sfn: SFNClient,
     /** Set in process mode: the task processes, their load balancer and the users' clients. */
     readonly processes: ProcessMode | undefined,
-    /** Handler invocations that crash mid-way, armed by fault tests (local/cloud/fault-injection.ts). */
+    /** Handler invocations that crash mid-way, armed by fault tests (local/cloud/lambda/fault-injection.ts). */
     readonly faults: FaultInjector,
     /** With duplicateEvents or loseEvents: what the faulty delivery did, and the events it lost. */
     readonly deliveryFaults: { stats: DeliveryStats; lost: Array<LostEvent<EventBridgeEnvelope>> } | undefined,

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { motoClientConfig, uniqueName } from '../support/aws.js';
 import { type EnvelopeEvent, MotoRuleMatcher, type RuleUnderTest } from '../support/eventbridge-matcher.js';
-import { loadTemplate, resolvedEventPattern, resourcesOfType, TemplateResolver } from '../../local/cloud/template.js';
+import { loadTemplate, resolvedEventPattern, resourcesOfType, TemplateResolver } from '../../local/cloud/stack/template.js';
 
 /*
  * The rule patterns of template.yaml, resolved for ClusterNames=sessions, judged by moto's

@@ -12,7 +12,7 @@ import {
   TEMPLATE_PATH,
   type Template,
   TemplateResolver,
-} from '../../local/cloud/template.js';
+} from '../../local/cloud/stack/template.js';
 
 /*
  * template.yaml checked against the code it deploys: the handlers it builds, the calls their

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import type { InvocationInfo } from '../../../local/cloud/fault-injection.js';
+import type { InvocationInfo } from '../../../local/cloud/lambda/fault-injection.js';
 import type { DrainExecution } from '../../../local/rehearsal/executions.js';
 import type { Rehearsal } from '../../../local/rehearsal/rehearsal.js';
 import { runningTasks } from '../../../local/rehearsal/twin-queries.js';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { threadId } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FunctionThrottledError } from '../../../local/cloud/errors.js';
-import { FunctionHost, type InvocationRecord } from '../../../local/cloud/function-host.js';
+import { FunctionHost, type InvocationRecord } from '../../../local/cloud/lambda/host.js';
 import { fixtureFunction, fixtureStack, temporaryDirectory } from './fixtures/fixture-stack.js';
 
 /*

@@ -7,7 +7,7 @@ import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EcsResponse } from '../../../local/cloud/gateway.js';
-import type { InvocationRecord } from '../../../local/cloud/function-host.js';
+import type { InvocationRecord } from '../../../local/cloud/lambda/host.js';
 import { LOCAL_ACCOUNT_ID, type LocalCloud, startLocalCloud } from '../../../local/cloud/local-cloud.js';
 import { temporaryDirectory } from './fixtures/fixture-stack.js';
 

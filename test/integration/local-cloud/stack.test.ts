@@ -6,9 +6,9 @@ import { DescribeRuleCommand, EventBridgeClient, ListRulesCommand, ListTargetsBy
 import { DescribeStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { StackExistsError, UnsupportedTemplateError } from '../../../local/cloud/errors.js';
-import { deployLocalStack } from '../../../local/cloud/stack.js';
-import type { LocalStack } from '../../../local/cloud/stack-model.js';
-import { loadTemplate, resolvedEventPattern, resourcesOfType, TEMPLATE_PATH, TemplateResolver } from '../../../local/cloud/template.js';
+import { deployLocalStack } from '../../../local/cloud/stack/stack.js';
+import type { LocalStack } from '../../../local/cloud/stack/model.js';
+import { loadTemplate, resolvedEventPattern, resourcesOfType, TEMPLATE_PATH, TemplateResolver } from '../../../local/cloud/stack/template.js';
 import { motoClientConfig, uniqueName } from '../../support/aws.js';
 
 /*
@@ -149,7 +149,7 @@ describe('the stack deployed from template.yaml', () => {
     });
     expect(stack.outputs.ClusterArns).toBe(stack.functions.ReconcilerFunction?.environment.CLUSTER_ARNS);
     expect(new Set(stack.skipped.map((resource) => resource.type))).toEqual(
-      // AWS::IAM::Role: the rollback hook's invoke role (ECS assumes it); IAM is local/cloud/iam.ts's, not the stack's.
+      // AWS::IAM::Role: the rollback hook's invoke role (ECS assumes it); IAM is local/cloud/iam/iam.ts's, not the stack's.
       new Set(['AWS::SSM::Parameter', 'AWS::IAM::ManagedPolicy', 'AWS::IAM::Role', 'AWS::SQS::QueuePolicy', 'AWS::Lambda::Permission', 'AWS::Logs::LogGroup']),
     );
   });

@@ -1,8 +1,8 @@
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FunctionHost } from '../../../local/cloud/function-host.js';
-import type { RuleTarget } from '../../../local/cloud/stack-model.js';
-import { TargetDelivery } from '../../../local/cloud/target-delivery.js';
+import { FunctionHost } from '../../../local/cloud/lambda/host.js';
+import type { RuleTarget } from '../../../local/cloud/stack/model.js';
+import { TargetDelivery } from '../../../local/cloud/eventbridge/targets.js';
 import { motoClientConfig, uniqueName } from '../../support/aws.js';
 import { fixtureFunction, fixtureStack, temporaryDirectory } from './fixtures/fixture-stack.js';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { evaluate, type PolicyStatement } from '../../../local/cloud/iam-policy.js';
-import { ecsAuthorizations, lambdaInvokeAuthorization } from '../../../local/cloud/iam-requests.js';
-import { StackNames } from '../../../local/cloud/stack-names.js';
-import { loadTemplate } from '../../../local/cloud/template.js';
+import { evaluate, type PolicyStatement } from '../../../local/cloud/iam/policy.js';
+import { ecsAuthorizations, lambdaInvokeAuthorization } from '../../../local/cloud/iam/requests.js';
+import { StackNames } from '../../../local/cloud/stack/names.js';
+import { loadTemplate } from '../../../local/cloud/stack/template.js';
 
 /*
  * ECS requests as the gateway authorises them (the twin serves ECS, so moto cannot), against the

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { evaluate, type PolicyStatement, substituteVariables, UnsupportedPolicyError, wildcardMatch } from '../../../local/cloud/iam-policy.js';
+import { evaluate, type PolicyStatement, substituteVariables, UnsupportedPolicyError, wildcardMatch } from '../../../local/cloud/iam/policy.js';
 
 /*
- * The local cloud's IAM evaluator (local/cloud/iam-policy.ts) decides ECS, Lambda and
+ * The local cloud's IAM evaluator (local/cloud/iam/policy.ts) decides ECS, Lambda and
  * conditional DynamoDB requests in the gateway; these are IAM's documented rules it must keep.
  */
 

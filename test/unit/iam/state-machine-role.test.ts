@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type AuthorizationRequest, evaluate, type PolicyStatement, statementApplies, statementsOf } from '../../../local/cloud/iam-policy.js';
-import { resolveStackRoles, stackNamesOf, translateTemplate, type RoleSpec } from '../../../local/cloud/iam-roles.js';
-import type { LocalStack } from '../../../local/cloud/stack-model.js';
-import { loadTemplate, TEMPLATE_PATH } from '../../../local/cloud/template.js';
+import { type AuthorizationRequest, evaluate, type PolicyStatement, statementApplies, statementsOf } from '../../../local/cloud/iam/policy.js';
+import { resolveStackRoles, stackNamesOf, translateTemplate, type RoleSpec } from '../../../local/cloud/iam/roles.js';
+import type { LocalStack } from '../../../local/cloud/stack/model.js';
+import { loadTemplate, TEMPLATE_PATH } from '../../../local/cloud/stack/template.js';
 
 /*
  * The workflow's role, as SAM expands it, against every service call the ASL makes. The local

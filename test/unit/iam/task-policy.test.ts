@@ -5,10 +5,10 @@ import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/li
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { capacityKey } from '../../../functions/core/workflow/replacement-capacity.js';
 import { closeSession, heartbeat, openSession, readTask, registerTask, type RegistryWriter } from '../../../functions/registry/sessions.js';
-import { IamAuthorizer } from '../../../local/cloud/iam-authorizer.js';
-import type { PolicyStatement } from '../../../local/cloud/iam-policy.js';
-import { StackNames } from '../../../local/cloud/stack-names.js';
-import { loadTemplate } from '../../../local/cloud/template.js';
+import { IamAuthorizer } from '../../../local/cloud/iam/authorizer.js';
+import type { PolicyStatement } from '../../../local/cloud/iam/policy.js';
+import { StackNames } from '../../../local/cloud/stack/names.js';
+import { loadTemplate } from '../../../local/cloud/stack/template.js';
 
 /*
  * The template's TaskRegistryPolicy against the requests the task-side agent really sends

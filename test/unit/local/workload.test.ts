@@ -4,7 +4,7 @@ import { arrivalsPerMinuteFor, SeededRandom, sessionDuration } from '../../../lo
 import { SessionLedger } from '../../../local/workload/session-ledger.js';
 import { scaledParameters } from '../../../local/rehearsal/parameters.js';
 import { stateByState } from '../../../local/rehearsal/executions.js';
-import { loadTemplate } from '../../../local/cloud/template.js';
+import { loadTemplate } from '../../../local/cloud/stack/template.js';
 
 describe('seeded randomness', () => {
   it('replays the same arrivals and durations for the same seed, and others for another', () => {

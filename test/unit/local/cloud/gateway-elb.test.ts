@@ -4,8 +4,8 @@ import { DescribeTasksCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { DescribeTargetGroupsCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Gateway, type GatewayOptions } from '../../../../local/cloud/gateway.js';
-import { IamAuthorizer } from '../../../../local/cloud/iam-authorizer.js';
-import type { PolicyStatement } from '../../../../local/cloud/iam-policy.js';
+import { IamAuthorizer } from '../../../../local/cloud/iam/authorizer.js';
+import type { PolicyStatement } from '../../../../local/cloud/iam/policy.js';
 import { answersQuery, ecsJsonResponse, type EcsTwin, elbQueryResponse } from '../../../../local/twin/index.js';
 import { CLUSTER, runningOf, startService, startTwin } from '../twin/support.js';
 

@@ -1,5 +1,5 @@
 import type { _Record as StreamRecord } from '@aws-sdk/client-dynamodb-streams';
-import { UnsupportedFilterError } from './errors.js';
+import { UnsupportedFilterError } from '../errors.js';
 
 /**
  * DynamoDB stream records as Lambda hands them to a function, and the event filtering Lambda

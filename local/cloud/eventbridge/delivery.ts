@@ -1,11 +1,14 @@
 import { setMaxListeners } from 'node:events';
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { LocalStack, RuleSpec } from './stack-model.js';
-import type { TargetDelivery } from './target-delivery.js';
-import { sleep } from './timing.js';
+import type { LocalStack, RuleSpec } from '../stack/model.js';
+import type { TargetDelivery } from './targets.js';
+import { sleep } from '../timing.js';
 
 /**
+ * eventbridge/: rules, their targets and schedules invoke functions; imports lambda/host.ts's
+ * types, stack/, ../errors and ../timing.
+ *
  * EventBridge -> Lambda. moto matches events against the rules (each rule's only target is its
  * queue); this reads each rule's queue and hands every event to the rule's functions as
  * asynchronous invocations. publish() is how the ECS twin (and tests) put events on a bus.

@@ -1,19 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { LambdaApiError, FunctionNotFoundError, FunctionThrottledError } from './errors.js';
-import { buildFunctions, buildWorkerEntry } from './function-build.js';
-import { FunctionLogs } from './function-logs.js';
-import { type Execution, FunctionPool } from './function-pool.js';
-import { FunctionStatistics, type FunctionStats, type InvocationListener, type InvocationType } from './function-stats.js';
-import type { FunctionSpec, LocalStack, QueueRef } from './stack-model.js';
-import { functionByNameOrArn } from './stack-model.js';
-import { TEMPLATE_PATH } from './template.js';
+import { LambdaApiError, FunctionNotFoundError, FunctionThrottledError } from '../errors.js';
+import { buildFunctions, buildWorkerEntry } from './build.js';
+import { FunctionLogs } from './logs.js';
+import type { Execution, InvocationType } from './invocation.js';
+import { FunctionPool } from './pool.js';
+import { FunctionStatistics, type FunctionStats, type InvocationListener } from './stats.js';
+import type { FunctionSpec, LocalStack, QueueRef } from '../stack/model.js';
+import { functionByNameOrArn } from '../stack/model.js';
+import { TEMPLATE_PATH } from '../stack/template.js';
 import type { InvocationFaults } from './fault-injection.js';
 
-export type { FunctionStats, InvocationListener, InvocationRecord, InvocationType } from './function-stats.js';
+export type { InvocationType } from './invocation.js';
+export type { FunctionStats, InvocationListener, InvocationRecord } from './stats.js';
 
 /**
+ * lambda/: runs the stack's functions in worker threads; imports stack/ and ../errors, never iam/
+ * or the gateway.
+ *
  * The local Lambda service: the stack's functions, bundled as `sam build` would, run in worker
  * threads with their template environment. Synchronous invocations answer as Lambda's Invoke API
  * does; asynchronous ones go through a queue per function and are retried and sent to their
@@ -43,8 +48,13 @@ export interface FunctionHostOptions {
   maxQueuedEvents?: number;
   /** Told which worker runs which invocation (fault tests: fault-injection.ts). */
   faults?: InvocationFaults;
-  /** Variables over the base ones, by function logical id: each function's role credentials (iam.ts). */
+  /** Variables over the base ones, by function logical id: each function's role credentials (../iam/iam.ts). */
   environmentOverrides?: Record<string, Record<string, string>>;
+}
+
+/** What the event sources need of the host: EventBridge targets and the stream mapping invoke functions through it. */
+export interface FunctionInvoker {
+  invoke(nameOrArn: string, event: unknown, options: { invocationType?: InvocationType }): Promise<InvokeResult>;
 }
 
 export interface InvokeResult {

@@ -1,4 +1,4 @@
-import type { AuthorizationRequest } from './iam-policy.js';
+import type { AuthorizationRequest } from './policy.js';
 
 /**
  * What IAM authorises for one API request the gateway serves or inspects: the action, each

@@ -1,12 +1,15 @@
 import { setMaxListeners } from 'node:events';
 import { DescribeStreamCommand, type DynamoDBStreamsClient, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { FunctionInvoker } from './target-delivery.js';
-import type { LocalStack, StreamMappingSpec } from './stack-model.js';
-import { ShardReader, type StreamCounters } from './stream-shard.js';
-import { validateFilterPattern } from './stream-records.js';
+import type { FunctionInvoker } from '../lambda/host.js';
+import type { LocalStack, StreamMappingSpec } from '../stack/model.js';
+import { ShardReader, type StreamCounters } from './shard.js';
+import { validateFilterPattern } from './records.js';
 
 /**
+ * dynamodb-streams/: feeds the table's stream to its function as Lambda's event source mapping
+ * does; imports lambda/host.ts's types, stack/, ../errors and ../timing.
+ *
  * The DynamoDB event source mapping, emulated: one reader per shard of each mapped stream, reading
  * through DynamoDB Streams (moto's), filtering and batching as the mapping in template.yaml says,
  * and invoking its function synchronously, in order per shard. The stream is described again

@@ -1,7 +1,7 @@
 import { type MessageAttributeValue, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { LambdaApiError } from './errors.js';
-import type { InvocationType, InvokeResult } from './function-host.js';
-import type { RuleTarget } from './stack-model.js';
+import { LambdaApiError } from '../errors.js';
+import type { FunctionInvoker, InvocationType, InvokeResult } from '../lambda/host.js';
+import type { RuleTarget } from '../stack/model.js';
 
 /**
  * EventBridge's side of a rule target that is a function: an asynchronous Invoke, retried with
@@ -9,10 +9,6 @@ import type { RuleTarget } from './stack-model.js';
  * errors), then sent to the target's DeadLetterConfig queue with EventBridge's DLQ attributes.
  * Errors inside the function are not EventBridge's concern: Lambda's own async retries handle them.
  */
-
-export interface FunctionInvoker {
-  invoke(nameOrArn: string, event: unknown, options: { invocationType?: InvocationType }): Promise<InvokeResult>;
-}
 
 export interface TargetDeliveryOptions {
   functions: FunctionInvoker;

@@ -1,6 +1,6 @@
-import { UnsupportedTemplateError } from './errors.js';
-import type { EsbuildProperties, EventInvokeConfig, FunctionSpec, QueueRef, StreamMappingSpec } from './stack-model.js';
-import type { StackNames } from './stack-names.js';
+import { UnsupportedTemplateError } from '../errors.js';
+import type { EsbuildProperties, EventInvokeConfig, FunctionSpec, QueueRef, StreamMappingSpec } from './model.js';
+import type { StackNames } from './names.js';
 
 /**
  * AWS::Serverless::Function resources read the way SAM deploys them: Globals.Function merged

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FaultInjector, type InvocationInfo } from '../../../../local/cloud/fault-injection.js';
+import { FaultInjector, type InvocationInfo } from '../../../../../local/cloud/lambda/fault-injection.js';
 
 /** The fault injector's bookkeeping: which invocation a worker's request belongs to. */
 const invocation = (requestId: string): InvocationInfo => ({ logicalId: 'ReconcilerFunction', requestId, invocationType: 'Event', attempt: 1, event: {} });

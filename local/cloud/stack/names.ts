@@ -1,5 +1,5 @@
 import { type Resource, type Template, TemplateResolver, UnresolvableError } from './template.js';
-import { UnsupportedTemplateError } from './errors.js';
+import { UnsupportedTemplateError } from '../errors.js';
 
 /**
  * The local physical names and ARNs of the template's resources, and the Ref / Fn::GetAtt values
@@ -31,9 +31,9 @@ export const HANDLED_TYPES = new Set([
 export const SKIPPED_TYPES: Record<string, string> = {
   'AWS::Logs::LogGroup': 'function logs go to the local cloud log directory',
   'AWS::Lambda::Permission': 'resource policies are not modelled: EventBridge and the scheduler invoke functions as the local cloud',
-  'AWS::IAM::ManagedPolicy': 'created in moto IAM by local/cloud/iam.ts (from the SAM-translated template), not by the stack',
-  'AWS::IAM::Policy': 'created in moto IAM by local/cloud/iam.ts (from the SAM-translated template), not by the stack',
-  'AWS::IAM::Role': 'created in moto IAM by local/cloud/iam.ts (from the SAM-translated template), not by the stack',
+  'AWS::IAM::ManagedPolicy': 'created in moto IAM by local/cloud/iam/iam.ts (from the SAM-translated template), not by the stack',
+  'AWS::IAM::Policy': 'created in moto IAM by local/cloud/iam/iam.ts (from the SAM-translated template), not by the stack',
+  'AWS::IAM::Role': 'created in moto IAM by local/cloud/iam/iam.ts (from the SAM-translated template), not by the stack',
   'AWS::SQS::QueuePolicy': 'resource policies are not modelled: the local cloud delivers to its queues as admin',
   'AWS::SSM::Parameter': 'its value is resolved wherever the template refers to it',
 };

@@ -42,7 +42,7 @@ type Handler = (event: unknown, context: unknown, callback?: (error: unknown, re
 
 const setup = workerData as WorkerSetup;
 const port = parentPort;
-if (port === null) throw new Error('function-worker.ts runs only as a worker thread');
+if (port === null) throw new Error('local/cloud/lambda/worker.ts runs only as a worker thread');
 
 export function toLambdaError(error: unknown): LambdaError {
   if (error instanceof Error) {

@@ -1,13 +1,16 @@
-import { IamAuthorizer, type Denial, type Principal } from './iam-authorizer.js';
-import { type AssumedCredentials, MotoIamClient } from './iam-client.js';
-import type { PolicyDocument, PolicyStatement } from './iam-policy.js';
-import { type ArnScope } from './iam-requests.js';
-import { resolveStackRoles, roleName, type SamTranslation, samStateMachineRoleIds, stackNamesOf, type StackRoles, translateTemplate } from './iam-roles.js';
-import { UnsupportedTemplateError } from './errors.js';
-import type { LocalStack } from './stack-model.js';
-import { loadTemplate, resourcesOfType, type Template } from './template.js';
+import { IamAuthorizer, type Denial, type Principal } from './authorizer.js';
+import { type AssumedCredentials, MotoIamClient } from './client.js';
+import type { PolicyDocument, PolicyStatement } from './policy.js';
+import { type ArnScope } from './requests.js';
+import { resolveStackRoles, roleName, type SamTranslation, samStateMachineRoleIds, stackNamesOf, type StackRoles, translateTemplate } from './roles.js';
+import { UnsupportedTemplateError } from '../errors.js';
+import type { LocalStack } from '../stack/model.js';
+import { loadTemplate, resourcesOfType, type Template } from '../stack/template.js';
 
 /**
+ * iam/: the stack's roles and the checks moto cannot make; imports stack/, ../gateway's types,
+ * ../moto and ../errors, never lambda/.
+ *
  * IAM in the local cloud (iam: 'enforce'): every function runs under the role template.yaml
  * gives it, as `sam deploy` would create it, and a call its role does not allow fails with
  * AccessDeniedException.
@@ -16,7 +19,7 @@ import { loadTemplate, resourcesOfType, type Template } from './template.js';
  *   serves (DynamoDB, Step Functions, EventBridge, SQS), with local/moto_iam.py teaching it the
  *   resources of those requests; each function's worker signs with its own sts:AssumeRole
  *   session (session name = function name, as Lambda names it).
- * - The gateway judges the rest with the project's evaluator (iam-policy.ts): ECS (the twin),
+ * - The gateway judges the rest with the project's evaluator (policy.ts): ECS (the twin),
  *   Lambda Invoke, and DynamoDB statements with conditions, which moto ignores.
  * - moto's Step Functions interpreter signs its calls with the fixed key "ak"; moto and the
  *   gateway both take that key as the state machine's role, so the workflow runs under it too.

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { UnsupportedTemplateError } from './errors.js';
-import type { EventEnvelope } from './event-delivery.js';
-import type { LocalStack, ScheduleSpec } from './stack-model.js';
-import type { TargetDelivery } from './target-delivery.js';
+import { UnsupportedTemplateError } from '../errors.js';
+import type { EventEnvelope } from './delivery.js';
+import type { LocalStack, ScheduleSpec } from '../stack/model.js';
+import type { TargetDelivery } from './targets.js';
 
 /**
  * Schedule rules (rate(...)): every period, the "Scheduled Event" EventBridge sends, delivered to

@@ -1,21 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { LambdaApiError } from './errors.js';
-import type { FunctionLogs } from './function-logs.js';
-import type { InvokeMessage, LambdaError, WorkerReply, WorkerSetup } from './function-worker.js';
-import type { Bundle } from './function-build.js';
-import type { FunctionSpec } from './stack-model.js';
-import { workerTag } from './fault-injection.js';
+import { LambdaApiError } from '../errors.js';
+import type { FunctionLogs } from './logs.js';
+import type { InvokeMessage, LambdaError, WorkerReply, WorkerSetup } from './worker.js';
+import { type Execution, workerTag } from './invocation.js';
+import type { Bundle } from './build.js';
+import type { FunctionSpec } from '../stack/model.js';
 
 /**
  * The execution environments of one function, as Lambda keeps them: each worker thread runs one
  * invocation at a time; a new one starts (cold) when every warm one is busy, up to `limit`
  * concurrent invocations. A worker that times out or crashes is discarded, never reused.
  */
-
-export type Execution =
-  | { ok: true; payload: string; durationMs: number; coldStart: boolean }
-  | { ok: false; error: LambdaError; kind: 'handled' | 'timeout' | 'crash' | 'init'; durationMs: number; coldStart: boolean };
 
 interface Environment {
   worker: Worker;
@@ -95,7 +91,7 @@ export class FunctionPool {
       // The function runs on the machine's Node here, on the template's runtime in Lambda: the
       // SDK's warning about an old Node version says nothing about the function.
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      // The SDK sends it in every User-Agent (app/<tag>): the gateway tells callers apart by it (fault-injection.ts).
+      // The SDK sends it in every User-Agent (app/<tag>): the gateway tells callers apart by it (callerTag in invocation.ts).
       AWS_SDK_UA_APP_ID: tag,
     };
   }

@@ -12,14 +12,16 @@ import {
 import { CreateEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { StackExistsError, UnsupportedTemplateError } from './errors.js';
-import { describeFunction, describeStreamMapping } from './stack-functions.js';
-import type { FunctionSpec, LocalStack, NamedArn, QueueRef, SkippedResource, StreamMappingSpec, TableSpec } from './stack-model.js';
-import { HANDLED_TYPES, SKIPPED_TYPES, StackNames } from './stack-names.js';
-import { createRules } from './stack-rules.js';
+import { StackExistsError, UnsupportedTemplateError } from '../errors.js';
+import { describeFunction, describeStreamMapping } from './functions.js';
+import type { FunctionSpec, LocalStack, NamedArn, QueueRef, SkippedResource, StreamMappingSpec, TableSpec } from './model.js';
+import { HANDLED_TYPES, SKIPPED_TYPES, StackNames } from './names.js';
+import { createRules } from './rules.js';
 import { loadTemplate, type Template, TEMPLATE_PATH } from './template.js';
 
 /**
+ * stack/: reads template.yaml and creates what it declares in moto; imports only ../errors.
+ *
  * deployLocalStack(): what `sam deploy` does, against moto. Reads template.yaml, creates every
  * resource that matters at runtime (table, queues, buses, state machines, rules) and describes
  * the functions, schedules and stream mappings the rest of the local cloud runs.

@@ -1,11 +1,9 @@
-import type { Execution } from './function-pool.js';
+import type { Execution, InvocationType } from './invocation.js';
 
 /**
  * What the local Lambda service counts per function (for benchmarks and tests), and the
  * invocation records it hands to listeners: every handler run with its event and outcome.
  */
-
-export type InvocationType = 'RequestResponse' | 'Event' | 'DryRun';
 
 export interface FunctionStats {
   /** Handler runs, every retry included. */

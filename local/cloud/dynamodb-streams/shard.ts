@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { type DynamoDBStreamsClient, GetRecordsCommand } from '@aws-sdk/client-dynamodb-streams';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { LambdaApiError } from './errors.js';
-import type { InvokeResult } from './function-host.js';
-import type { StreamMappingSpec } from './stack-model.js';
-import { type LambdaStreamRecord, passesFilters, toLambdaRecord } from './stream-records.js';
-import type { FunctionInvoker } from './target-delivery.js';
-import { sleep } from './timing.js';
+import { LambdaApiError } from '../errors.js';
+import type { FunctionInvoker, InvokeResult } from '../lambda/host.js';
+import type { StreamMappingSpec } from '../stack/model.js';
+import { type LambdaStreamRecord, passesFilters, toLambdaRecord } from './records.js';
+import { sleep } from '../timing.js';
 
 /**
  * One shard of an event source mapping: records are read in order, filtered, batched (BatchSize

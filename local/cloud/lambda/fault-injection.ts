@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { InvocationType } from './function-stats.js';
+import { callerTag, type InvocationType } from './invocation.js';
 
 /**
  * Handler invocations that fail mid-way, for fault tests. Each execution environment (worker)
@@ -70,17 +70,6 @@ const WRITE_OPERATION = /^(Put|Update|Delete|TransactWrite|BatchWrite|Start|Stop
 /** Whether `<service>.<Operation>` changes state (the operations a fault plan lets through once). */
 export function isWrite(operation: string): boolean {
   return WRITE_OPERATION.test(operation.split('.').pop() ?? '');
-}
-
-export function workerTag(logicalId: string, index: number): string {
-  return `${logicalId}.${index}`;
-}
-
-/** The worker tag from an SDK User-Agent (`app/<LogicalId>.<n>`, possibly followed by Powertools' suffix). */
-export function callerTag(headers: IncomingHttpHeaders): string | undefined {
-  const userAgent = `${String(headers['user-agent'] ?? '')} ${String(headers['x-amz-user-agent'] ?? '')}`;
-  const match = /app\/([A-Za-z0-9]+\.\d+)/.exec(userAgent);
-  return match?.[1];
 }
 
 interface PlanState {

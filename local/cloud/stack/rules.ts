@@ -1,9 +1,9 @@
 import { type EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { UnsupportedTemplateError } from './errors.js';
-import type { FunctionSpec, QueueRef, RuleSpec, RuleTarget, ScheduleSpec } from './stack-model.js';
-import type { StackNames } from './stack-names.js';
-import { destinationQueue } from './stack-functions.js';
+import { UnsupportedTemplateError } from '../errors.js';
+import type { FunctionSpec, QueueRef, RuleSpec, RuleTarget, ScheduleSpec } from './model.js';
+import type { StackNames } from './names.js';
+import { destinationQueue } from './functions.js';
 
 /**
  * AWS::Events::Rule resources. A rule with an EventPattern is created in moto as declared, with

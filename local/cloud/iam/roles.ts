@@ -3,12 +3,12 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UnsupportedTemplateError } from './errors.js';
-import type { PolicyDocument } from './iam-policy.js';
-import { pythonCommand } from './moto.js';
-import type { LocalStack } from './stack-model.js';
-import { StackNames } from './stack-names.js';
-import { loadTemplate, resourcesOfType, type Template } from './template.js';
+import { UnsupportedTemplateError } from '../errors.js';
+import type { PolicyDocument } from './policy.js';
+import { pythonCommand } from '../moto.js';
+import type { LocalStack } from '../stack/model.js';
+import { StackNames } from '../stack/names.js';
+import { loadTemplate, resourcesOfType, type Template } from '../stack/template.js';
 
 /**
  * The IAM roles `sam deploy` would create for template.yaml, resolved for the local stack: the
@@ -18,7 +18,7 @@ import { loadTemplate, resourcesOfType, type Template } from './template.js';
  * template's, as CloudFormation would receive them.
  */
 
-export const SAM_TRANSLATE = fileURLToPath(new URL('../sam_translate.py', import.meta.url));
+export const SAM_TRANSLATE = fileURLToPath(new URL('../../sam_translate.py', import.meta.url));
 
 export interface InlinePolicy {
   name: string;

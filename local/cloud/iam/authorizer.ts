@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { EcsResponse, GatewayAuthorizer, GatewayRequest } from './gateway.js';
-import { type AuthorizationRequest, denialMessage, evaluate, type PolicyStatement, type RequestContext } from './iam-policy.js';
-import { type ArnScope, dynamodbAuthorizations, ecsAuthorizations, elbAuthorizations, lambdaInvokeAuthorization } from './iam-requests.js';
+import type { EcsResponse, GatewayAuthorizer, GatewayRequest } from '../gateway.js';
+import { type AuthorizationRequest, denialMessage, evaluate, type PolicyStatement, type RequestContext } from './policy.js';
+import { type ArnScope, dynamodbAuthorizations, ecsAuthorizations, elbAuthorizations, lambdaInvokeAuthorization } from './requests.js';
 
 /**
  * The gateway's half of IAM enforcement: for credentials the local cloud issued (a function's

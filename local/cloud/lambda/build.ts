@@ -3,8 +3,8 @@ import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'no
 import { basename, dirname, extname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type BuildFailure, type BuildOptions } from 'esbuild';
-import { BuildError } from './errors.js';
-import type { EsbuildProperties, FunctionSpec } from './stack-model.js';
+import { BuildError } from '../errors.js';
+import type { EsbuildProperties, FunctionSpec } from '../stack/model.js';
 
 /**
  * Bundles functions as `sam build` does with BuildMethod esbuild: the template's BuildProperties,
@@ -26,7 +26,7 @@ interface Manifest {
   inputs: Record<string, string>;
 }
 
-const WORKER_SOURCE = fileURLToPath(new URL('./function-worker.ts', import.meta.url));
+const WORKER_SOURCE = fileURLToPath(new URL('./worker.ts', import.meta.url));
 
 function fingerprint(path: string): string {
   try {
@@ -128,7 +128,7 @@ export async function buildFunctions(specs: FunctionSpec[], rootDir: string, bui
   return bundles;
 }
 
-/** The worker entry (function-worker.ts) as an ES module Worker can load. */
+/** The worker entry (worker.ts) as an ES module Worker can load. */
 export async function buildWorkerEntry(buildDir: string): Promise<string> {
   const rootDir = dirname(WORKER_SOURCE);
   const dir = join(buildDir, '_worker');

@@ -9,7 +9,7 @@ import { parse, type ScalarTag, type CollectionTag } from 'yaml';
  * patterns, environment variables, IAM resources) rather than the text that produces them.
  */
 
-export const TEMPLATE_PATH = fileURLToPath(new URL('../../template.yaml', import.meta.url));
+export const TEMPLATE_PATH = fileURLToPath(new URL('../../../template.yaml', import.meta.url));
 
 export type TemplateValue = unknown;
 
