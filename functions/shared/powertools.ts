@@ -11,7 +11,7 @@ export const metrics = new Metrics({
 });
 
 /**
- * X-Ray tracing of the SDK clients (clients.ts). Powertools
+ * X-Ray tracing of the SDK clients (clients.ts) and of each invocation (handler-kit.ts). Powertools
  * turns it on in Lambda only (AWS_EXECUTION_ENV set, AWS_SAM_LOCAL not, POWERTOOLS_TRACE_ENABLED
  * not false): off in tests, and the local cloud sets POWERTOOLS_TRACE_ENABLED=false (it runs no
  * X-Ray daemon). When off, it leaves the clients as they are. The functions send nothing over
