@@ -11,14 +11,16 @@ import { tracer } from './powertools.js';
  * SDK clients as module singletons so that warm invocations reuse connections.
  * Endpoints come from the standard AWS_ENDPOINT_URL* variables, so the local cloud needs no
  * code path of its own. In Lambda each call is traced in X-Ray (the template's Tracing: Active);
- * elsewhere the tracer is off and returns the clients untouched (powertools.ts).
+ * elsewhere there is no tracer and the clients are left as they are (powertools.ts).
  */
+const traced = <C>(client: C): C => tracer?.captureAWSv3Client(client) ?? client;
+
 // ECS throttles per account and API (UpdateTaskProtection and the Describe/List calls alike). A
 // drain that gives up after the default three attempts loses its event to the failure queue;
 // adaptive retries also slow this client down while ECS is throttling it.
-export const ecs = tracer.captureAWSv3Client(new ECSClient({ maxAttempts: 6, retryMode: 'adaptive' }));
+export const ecs = traced(new ECSClient({ maxAttempts: 6, retryMode: 'adaptive' }));
 // The document client shares the middleware stack of the client it wraps, so that one is traced.
-export const ddb = DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({})), REGISTRY_TRANSLATE_CONFIG);
-export const sfn = tracer.captureAWSv3Client(new SFNClient({}));
-export const eventBridge = tracer.captureAWSv3Client(new EventBridgeClient({}));
-export const elb = tracer.captureAWSv3Client(new ElasticLoadBalancingV2Client({}));
+export const ddb = DynamoDBDocumentClient.from(traced(new DynamoDBClient({})), REGISTRY_TRANSLATE_CONFIG);
+export const sfn = traced(new SFNClient({}));
+export const eventBridge = traced(new EventBridgeClient({}));
+export const elb = traced(new ElasticLoadBalancingV2Client({}));

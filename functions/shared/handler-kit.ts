@@ -39,7 +39,7 @@ export type Handler<E, R> = (event: E, context?: Context) => Promise<R>;
 
 /**
  * Every kind runs its core inside the same Powertools middlewares: the core's calls hang under one
- * X-Ray subsegment (when tracing is on: powertools.ts), every log line carries the Lambda context
+ * X-Ray subsegment (where there is a tracer: powertools.ts), every log line carries the Lambda context
  * and the keys the core appended end with the invocation, and the metrics are published once,
  * whether the core returns or throws. The chain is built per invocation because the logger and
  * metrics come from getDeps (tests pass their own); a chain is a few closures.
@@ -49,10 +49,9 @@ function observed<E, R>(getDeps: () => Deps, run: (deps: Deps, event: E) => Prom
     const deps = getDeps();
     // timeoutEarlyInMillis 0: Middy would otherwise fail the invocation just before Lambda's timeout
     // with an error of its own name, which Step Functions would retry and catch as another error.
-    const chain = middy((current: E) => run(deps, current), { timeoutEarlyInMillis: 0 })
-      .use(captureLambdaHandler(tracer, { captureResponse: false }))
-      .use(logMetrics(deps.metrics))
-      .use(injectLambdaContext(deps.logger, { resetKeys: true }));
+    const chain = middy((current: E) => run(deps, current), { timeoutEarlyInMillis: 0 });
+    if (tracer !== undefined) chain.use(captureLambdaHandler(tracer, { captureResponse: false }));
+    chain.use(logMetrics(deps.metrics)).use(injectLambdaContext(deps.logger, { resetKeys: true }));
     // Without a context (tests, tools) Middy passes {}: the lines then carry no function keys.
     return chain(event, context as Context);
   };

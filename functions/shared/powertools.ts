@@ -1,8 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
 
-/** Module singletons: one Logger, one Metrics and one Tracer per Lambda container, as Powertools recommends. */
+/** Module singletons: one Logger, one Metrics and (where tracing can be on) one Tracer per Lambda container, as Powertools recommends. */
 export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'ecs-session-drain' });
 
 export const metrics = new Metrics({
@@ -11,13 +11,21 @@ export const metrics = new Metrics({
 });
 
 /**
- * X-Ray tracing of the SDK clients (clients.ts) and of each invocation (handler-kit.ts). Powertools
- * turns it on in Lambda only (AWS_EXECUTION_ENV set, AWS_SAM_LOCAL not, POWERTOOLS_TRACE_ENABLED
- * not false): off in tests, and the local cloud sets POWERTOOLS_TRACE_ENABLED=false (it runs no
- * X-Ray daemon). When off, it leaves the clients as they are. The functions send nothing over
- * HTTP(S) but through the SDK clients, so the http modules are not patched.
+ * X-Ray tracing of the SDK clients (clients.ts) and of each invocation (handler-kit.ts), or
+ * undefined where Powertools would keep tracing off anyway: outside Lambda (no AWS_EXECUTION_ENV:
+ * tests, tools) and with POWERTOOLS_TRACE_ENABLED=false (the local cloud, which runs no X-Ray
+ * daemon). There the X-Ray SDK is not even loaded: once loaded it follows every promise (async
+ * hooks), which made async code 1.5 to 2 times as costly. Where it is loaded Powertools still
+ * decides (off under sam local). The functions send nothing over HTTP(S) but through the SDK
+ * clients, so the http modules are not patched.
  */
-export const tracer = new Tracer({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'ecs-session-drain', captureHTTPsRequests: false });
+export const tracer: Tracer | undefined = mayTrace(process.env)
+  ? new (await import('@aws-lambda-powertools/tracer')).Tracer({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'ecs-session-drain', captureHTTPsRequests: false })
+  : undefined;
+
+function mayTrace(env: Record<string, string | undefined>): boolean {
+  return (env.AWS_EXECUTION_ENV ?? '') !== '' && env.POWERTOOLS_TRACE_ENABLED?.toLowerCase() !== 'false';
+}
 
 export { MetricUnit };
 

@@ -13,16 +13,20 @@ function traced(clients: Clients): Record<string, boolean> {
   );
 }
 
-/** clients.ts and powertools.ts evaluated afresh, as a new execution environment would, under the given variables. */
-async function freshClients(env: Record<string, string | undefined>): Promise<{ clients: Clients; tracingEnabled: boolean }> {
-  for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
+/**
+ * clients.ts and powertools.ts evaluated afresh, as in a new execution environment, under the
+ * given variables; the tracer as 'none' (not even loaded), 'off' or 'on'.
+ */
+async function freshClients(env: Record<string, string | undefined>): Promise<{ clients: Clients; tracer: 'none' | 'off' | 'on' }> {
+  for (const name of ['AWS_EXECUTION_ENV', 'POWERTOOLS_TRACE_ENABLED', 'AWS_SAM_LOCAL']) vi.stubEnv(name, env[name]);
   vi.resetModules();
   const clients = (await import('../../../functions/shared/clients.js')) as Clients;
   const { tracer } = await import('../../../functions/shared/powertools.js');
-  return { clients, tracingEnabled: tracer.isTracingEnabled() };
+  return { clients, tracer: tracer === undefined ? 'none' : tracer.isTracingEnabled() ? 'on' : 'off' };
 }
 
 const UNTRACED = { ecs: false, ddb: false, sfn: false, eventBridge: false, elb: false };
+const LAMBDA = 'AWS_Lambda_nodejs22.x';
 
 afterEach(() => {
   vi.unstubAllEnvs();
@@ -30,24 +34,31 @@ afterEach(() => {
 });
 
 describe('tracing of the SDK clients', () => {
-  it('is off outside Lambda (tests, tools): the clients are left as they are', async () => {
-    const { clients, tracingEnabled } = await freshClients({ AWS_EXECUTION_ENV: undefined, POWERTOOLS_TRACE_ENABLED: undefined, AWS_SAM_LOCAL: undefined });
+  it('is absent outside Lambda (tests, tools): no tracer, and the clients are left as they are', async () => {
+    const { clients, tracer } = await freshClients({});
 
-    expect(tracingEnabled).toBe(false);
+    expect(tracer).toBe('none');
     expect(traced(clients)).toEqual(UNTRACED);
   });
 
   it('is on in Lambda: every client sends its calls through X-Ray', async () => {
-    const { clients, tracingEnabled } = await freshClients({ AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x', POWERTOOLS_TRACE_ENABLED: undefined, AWS_SAM_LOCAL: undefined });
+    const { clients, tracer } = await freshClients({ AWS_EXECUTION_ENV: LAMBDA });
 
-    expect(tracingEnabled).toBe(true);
+    expect(tracer).toBe('on');
     expect(traced(clients)).toEqual({ ecs: true, ddb: true, sfn: true, eventBridge: true, elb: true });
   });
 
-  it('is off in the local cloud, whose functions run with a Lambda environment and POWERTOOLS_TRACE_ENABLED=false', async () => {
-    const { clients, tracingEnabled } = await freshClients({ AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x', POWERTOOLS_TRACE_ENABLED: 'false', AWS_SAM_LOCAL: undefined });
+  it('is absent in the local cloud, whose functions have a Lambda environment with POWERTOOLS_TRACE_ENABLED=false', async () => {
+    const { clients, tracer } = await freshClients({ AWS_EXECUTION_ENV: LAMBDA, POWERTOOLS_TRACE_ENABLED: 'false' });
 
-    expect(tracingEnabled).toBe(false);
+    expect(tracer).toBe('none');
+    expect(traced(clients)).toEqual(UNTRACED);
+  });
+
+  it('is off under sam local, where Powertools decides once the tracer is loaded', async () => {
+    const { clients, tracer } = await freshClients({ AWS_EXECUTION_ENV: LAMBDA, AWS_SAM_LOCAL: 'true' });
+
+    expect(tracer).toBe('off');
     expect(traced(clients)).toEqual(UNTRACED);
   });
 });
