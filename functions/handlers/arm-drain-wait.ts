@@ -1,10 +1,10 @@
 import { armDrainWait, armDrainWaitInputSchema } from '../core/workflow/arm-drain-wait.js';
-import { workflowStep } from '../core/workflow/step-input.js';
 import type { Deps } from '../shared/deps.js';
+import { workflowStepHandler } from '../shared/handler-kit.js';
 import { runtimeDeps } from '../shared/runtime.js';
 
 /** Workflow step "Wait for sessions to drain" (waitForTaskToken). Input: { taskToken, taskArn }. */
 export const createHandler = (getDeps: () => Deps) =>
-  workflowStep('Wait for sessions to drain', armDrainWaitInputSchema, armDrainWait, getDeps);
+  workflowStepHandler('Wait for sessions to drain', armDrainWaitInputSchema, armDrainWait, getDeps);
 
 export const handler = createHandler(runtimeDeps);

@@ -1,4 +1,5 @@
 import type { Deps } from '../shared/deps.js';
+import { directInvokeHandler } from '../shared/handler-kit.js';
 import { runtimeDeps } from '../shared/runtime.js';
 import { controlDrain, type DrainControlResponse } from '../core/drain/control.js';
 
@@ -22,11 +23,4 @@ export async function runDrainControl(deps: Deps, payload: unknown): Promise<Dra
   }
 }
 
-export async function handler(event: unknown): Promise<DrainControlResponse> {
-  const deps = runtimeDeps();
-  try {
-    return await runDrainControl(deps, event);
-  } finally {
-    deps.metrics.publishStoredMetrics();
-  }
-}
+export const handler = directInvokeHandler(runDrainControl, runtimeDeps);

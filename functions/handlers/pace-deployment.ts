@@ -1,10 +1,10 @@
-import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
+import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { paceService } from '../core/deployments/pace-service.js';
 import { parseStreamRecord } from '../core/registry-stream/transitions.js';
 import { parseServiceTaskRunning } from '../events/ecs.js';
 import { isClusterInScope } from '../shared/config.js';
 import type { Deps } from '../shared/deps.js';
-import { eventBridgeHandler } from '../shared/handler-kit.js';
+import { eventBridgeHandler, streamBatchHandler } from '../shared/handler-kit.js';
 import { MetricName, MetricUnit } from '../shared/powertools.js';
 import { runtimeDeps } from '../shared/runtime.js';
 
@@ -25,10 +25,8 @@ export function createHandler(getDeps: () => Deps = runtimeDeps) {
     },
     getDeps,
   );
-  return async (event: unknown, context?: Context) => {
-    if (isStreamBatch(event)) return onRegistrations(getDeps(), event);
-    return onTaskRunning(event, context);
-  };
+  const onRegistrations = streamBatchHandler(paceRegisteredServices, getDeps);
+  return (event: unknown, context?: Context) => (isStreamBatch(event) ? onRegistrations(event, context) : onTaskRunning(event, context));
 }
 
 /** The registry stream's batches; anything else (an S3 or SQS batch included) is taken for an EventBridge event and refused there. */
@@ -38,29 +36,25 @@ function isStreamBatch(event: unknown): event is DynamoDBStreamEvent {
 }
 
 /** New task items, from the mapping's INSERT filter: pace each service once per batch. */
-async function onRegistrations(deps: Deps, event: DynamoDBStreamEvent): Promise<{ batchItemFailures: [] }> {
-  try {
-    const services = new Map<string, { clusterArn: string; service: string }>();
-    for (const raw of event.Records) {
-      const parsed = parseStreamRecord(raw);
-      if (parsed.kind === 'invalid') {
-        deps.logger.error('registry stream record skipped: unreadable', { sequenceNumber: parsed.sequenceNumber, reason: parsed.reason });
-        deps.metrics.addMetric(MetricName.EventsRejected, MetricUnit.Count, 1);
-        continue;
-      }
-      const image = parsed.kind === 'task' ? parsed.record.newImage : undefined;
-      if (image?.clusterArn === undefined || image.serviceName === undefined || !isClusterInScope(deps.config, image.clusterArn)) continue;
-      services.set(`${image.clusterArn}#${image.serviceName}`, { clusterArn: image.clusterArn, service: image.serviceName });
+async function paceRegisteredServices(deps: Deps, event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
+  const services = new Map<string, { clusterArn: string; service: string }>();
+  for (const raw of event.Records) {
+    const parsed = parseStreamRecord(raw);
+    if (parsed.kind === 'invalid') {
+      deps.logger.error('registry stream record skipped: unreadable', { sequenceNumber: parsed.sequenceNumber, reason: parsed.reason });
+      deps.metrics.addMetric(MetricName.EventsRejected, MetricUnit.Count, 1);
+      continue;
     }
-    // A failure throws: the mapping retries the batch, and pacing again is harmless.
-    for (const ref of services.values()) {
-      const result = await paceService(deps, ref, { skipSettled: true });
-      deps.logger.info('registration paced its service', { result });
-    }
-    return { batchItemFailures: [] };
-  } finally {
-    deps.metrics.publishStoredMetrics();
+    const image = parsed.kind === 'task' ? parsed.record.newImage : undefined;
+    if (image?.clusterArn === undefined || image.serviceName === undefined || !isClusterInScope(deps.config, image.clusterArn)) continue;
+    services.set(`${image.clusterArn}#${image.serviceName}`, { clusterArn: image.clusterArn, service: image.serviceName });
   }
+  // A failure throws: the mapping retries the batch, and pacing again is harmless.
+  for (const ref of services.values()) {
+    const result = await paceService(deps, ref, { skipSettled: true });
+    deps.logger.info('registration paced its service', { result });
+  }
+  return { batchItemFailures: [] };
 }
 
 export const handler = createHandler();

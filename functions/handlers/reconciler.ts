@@ -1,5 +1,6 @@
 import type { ScheduledEvent } from 'aws-lambda';
 import type { Deps } from '../shared/deps.js';
+import { type Handler, scheduleHandler } from '../shared/handler-kit.js';
 import { runtimeDeps } from '../shared/runtime.js';
 import { reconcile, type ReconcileSummary } from '../core/reconcile/run.js';
 
@@ -19,14 +20,7 @@ export async function runReconciler(deps: Deps): Promise<ReconcileSummary> {
  * ECS. Any event (a hand-made test invoke included) therefore runs the same reconciliation.
  */
 export function createHandler(getDeps: () => Deps = runtimeDeps) {
-  return async (_event: unknown): Promise<ReconcileSummary> => {
-    const deps = getDeps();
-    try {
-      return await runReconciler(deps);
-    } finally {
-      deps.metrics.publishStoredMetrics();
-    }
-  };
+  return scheduleHandler(runReconciler, getDeps);
 }
 
-export const handler: (event: ScheduledEvent) => Promise<ReconcileSummary> = createHandler();
+export const handler: Handler<ScheduledEvent, ReconcileSummary> = createHandler();

@@ -1,5 +1,6 @@
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import type { Deps } from '../shared/deps.js';
+import { streamBatchHandler } from '../shared/handler-kit.js';
 import { MetricName, MetricUnit } from '../shared/powertools.js';
 import { runtimeDeps } from '../shared/runtime.js';
 import { handleRegistryChanges } from '../core/registry-stream/batch.js';
@@ -40,11 +41,4 @@ export async function handleStreamEvent(deps: Deps, event: DynamoDBStreamEvent):
   return { batchItemFailures: outcome.failedSequenceNumbers.map((itemIdentifier) => ({ itemIdentifier })) };
 }
 
-export async function handler(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
-  const deps = runtimeDeps();
-  try {
-    return await handleStreamEvent(deps, event);
-  } finally {
-    deps.metrics.publishStoredMetrics();
-  }
-}
+export const handler = streamBatchHandler(handleStreamEvent, runtimeDeps);

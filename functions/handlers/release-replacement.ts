@@ -1,10 +1,10 @@
 import { capacityInputSchema, releaseReplacement } from '../core/workflow/replacement-capacity.js';
-import { workflowStep } from '../core/workflow/step-input.js';
 import type { Deps } from '../shared/deps.js';
+import { workflowStepHandler } from '../shared/handler-kit.js';
 import { runtimeDeps } from '../shared/runtime.js';
 
 /** Workflow step "Release replacement capacity". Input: { cluster, taskArn, service? } (the recorded drain). */
 export const createHandler = (getDeps: () => Deps) =>
-  workflowStep('Release replacement capacity', capacityInputSchema, releaseReplacement, getDeps);
+  workflowStepHandler('Release replacement capacity', capacityInputSchema, releaseReplacement, getDeps);
 
 export const handler = createHandler(runtimeDeps);

@@ -2,6 +2,7 @@ import { CALLBACK_DELAY_SECONDS, type HookAnswer, holdRollbackForGreen } from '.
 import { parseLifecycleHookInvocation } from '../events/lifecycle-hook.js';
 import { isClusterInScope } from '../shared/config.js';
 import type { Deps } from '../shared/deps.js';
+import { directInvokeHandler } from '../shared/handler-kit.js';
 import { MetricName, MetricUnit } from '../shared/powertools.js';
 import { runtimeDeps } from '../shared/runtime.js';
 
@@ -35,13 +36,4 @@ function goOn(deps: Deps, reason: string): HookAnswer {
   return { hookStatus: 'SUCCEEDED' };
 }
 
-export async function handler(event: unknown): Promise<HookAnswer> {
-  const deps = runtimeDeps();
-  deps.logger.resetKeys();
-  try {
-    return await answerRollbackHook(deps, event);
-  } finally {
-    deps.metrics.publishStoredMetrics();
-    deps.logger.resetKeys();
-  }
-}
+export const handler = directInvokeHandler(answerRollbackHook, runtimeDeps);

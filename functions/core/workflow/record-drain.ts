@@ -2,7 +2,7 @@
  * workflow/: the Lambda steps of the drain workflow (statemachines/drain.asl.json), a file a step:
  * "Record drain" (record-drain.ts), "Launch replacement" and "Release replacement capacity"
  * (replacement-capacity.ts), "Wait for sessions to drain" (arm-drain-wait.ts), "Release protection
- * and stop task" (stop-drained-task.ts); step-input.ts parses a step's input. May import drain/,
+ * and stop task" (stop-drained-task.ts); shared/handler-kit.ts parses a step's input. May import drain/,
  * deployments/, protection/, ecs/, registry/, events/ and shared/; never reconcile/, interruptions/
  * or handlers/.
  */

@@ -111,6 +111,8 @@ export class FunctionHost {
       AWS_ACCESS_KEY_ID: 'testing',
       AWS_SECRET_ACCESS_KEY: 'testing',
       TZ: ':UTC',
+      // No X-Ray here (no daemon, no trace header per invocation): Powertools' tracer stays off, as under sam local.
+      POWERTOOLS_TRACE_ENABLED: 'false',
     };
     const hosted = new Map<string, HostedFunction>();
     for (const spec of specs) {

@@ -42,7 +42,7 @@ describe('the local Lambda service', () => {
   });
 
   it('runs a handler in a worker thread with its own environment and the local endpoint, not the parent process environment', async () => {
-    const names = ['GREETING', 'AWS_ENDPOINT_URL', 'AWS_REGION', 'AWS_LAMBDA_FUNCTION_NAME', 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'AWS_ACCESS_KEY_ID', 'ONLY_IN_THE_PARENT'];
+    const names = ['GREETING', 'AWS_ENDPOINT_URL', 'AWS_REGION', 'AWS_LAMBDA_FUNCTION_NAME', 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'AWS_ACCESS_KEY_ID', 'POWERTOOLS_TRACE_ENABLED', 'ONLY_IN_THE_PARENT'];
 
     const result = await host.invoke('fixture-Plain', { env: names });
 
@@ -55,6 +55,8 @@ describe('the local Lambda service', () => {
         AWS_LAMBDA_FUNCTION_NAME: 'fixture-Plain',
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '128',
         AWS_ACCESS_KEY_ID: 'testing',
+        // No X-Ray daemon here: the functions' tracer stays off.
+        POWERTOOLS_TRACE_ENABLED: 'false',
         ONLY_IN_THE_PARENT: null,
       },
       requestId: result.requestId,
