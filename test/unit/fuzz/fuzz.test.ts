@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { generatedInputs, MINIMUM_INPUTS } from '../../support/fuzz/budget.js';
 import { eventBridgeFuzz } from './eventbridge.props.js';
 import { drainControlFuzz, workflowStepFuzz } from './steps.props.js';
@@ -9,6 +9,11 @@ import { pacerStreamFuzz, reconcilerEventFuzz, registryStreamFuzz } from './stre
  * a fixed seed (FUZZ_SEED replays another). The *.props.ts files register one family each; this
  * file runs them in one worker so that the count at the end covers the whole suite.
  */
+
+// Each property runs hundreds of inputs through a whole handler: a count, not a speed, is under
+// test, so the time limit leaves room for a busy machine (5 s timed out at a load of 20 on 2 cores).
+vi.setConfig({ testTimeout: 60_000 });
+
 eventBridgeFuzz();
 workflowStepFuzz();
 drainControlFuzz();
