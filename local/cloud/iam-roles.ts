@@ -58,6 +58,8 @@ export interface SamTranslation {
   roles: Record<string, Record<string, unknown>>;
   functions: Record<string, string | null>;
   stateMachines: Record<string, string | null>;
+  /** AWS::Events::Rule properties, those SAM generates from function events included. */
+  rules: Record<string, Record<string, unknown>>;
 }
 
 export class SamTranslationError extends Error {

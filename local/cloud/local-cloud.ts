@@ -163,8 +163,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       for (const client of [sqs, eventBridge, streamsClient]) client.destroy();
     });
     const enforceIam = (options.iam ?? (process.env.LOCAL_CLOUD_IAM === 'off' ? 'off' : 'enforce')) === 'enforce';
-    const translation = enforceIam ? translateTemplate(templatePath, region) : undefined;
-    translation?.catch(() => undefined);
+    // The stack's rules (SAM's, from function events) and, when enforced, its roles come from it.
+    const translation = translateTemplate(templatePath, region);
+    translation.catch(() => undefined);
     const authorizer = enforceIam ? new IamAuthorizer(LocalIam.scope({ region, accountId })) : undefined;
     const gateway = await Gateway.start({ motoEndpoint: plumbing.endpoint, functions: lambda, ...definedOnly({ ecs: options.ecs, elb: options.elb, port: options.gatewayPort, faults: options.faults, authorizer }) });
     stoppers.push(() => gateway.close());
@@ -178,9 +179,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       region,
       templatePath,
       accountId,
+      translation,
       ...definedOnly({ parameters: options.parameters, stackName: options.stackName }),
     });
-    const iam = authorizer ? await LocalIam.deploy({ stack, templatePath, motoEndpoint: moto.endpoint, authorizer, ...definedOnly({ translation }) }) : undefined;
+    const iam = authorizer ? await LocalIam.deploy({ stack, templatePath, motoEndpoint: moto.endpoint, authorizer, translation }) : undefined;
     const functions = await FunctionHost.start({
       stack,
       endpoint: gateway.url,
