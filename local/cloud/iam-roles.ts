@@ -60,6 +60,8 @@ export interface SamTranslation {
   stateMachines: Record<string, string | null>;
   /** AWS::Events::Rule properties, those SAM generates from function events included. */
   rules: Record<string, Record<string, unknown>>;
+  /** AWS::Lambda::Permission properties (those of the rules above included). */
+  permissions: Record<string, Record<string, unknown>>;
 }
 
 export class SamTranslationError extends Error {

@@ -13,6 +13,7 @@ import {
   type Template,
   TemplateResolver,
 } from '../../local/cloud/template.js';
+import { translateTemplate } from '../../local/cloud/iam-roles.js';
 
 /*
  * template.yaml checked against the code it deploys: the handlers it builds, the calls their
@@ -56,6 +57,8 @@ const resolver = new TemplateResolver(template, {
   ref: (logicalId) => `<${logicalId}>`,
 });
 const functionIds = resourcesOfType(template, 'AWS::Serverless::Function');
+/** What CloudFormation receives after SAM's transform: the rules and permissions SAM generates from function events. */
+const translation = await translateTemplate(TEMPLATE_PATH, REGION);
 
 function fn(logicalId: string): Resource {
   return resolver.resource(logicalId);
@@ -356,23 +359,28 @@ describe('template.yaml', () => {
   });
 
   it('gives every rule a retry policy, a dead-letter queue that accepts its events and an invoke permission', () => {
-    const rules = resourcesOfType(template, 'AWS::Events::Rule');
-    const permissions = resourcesOfType(template, 'AWS::Lambda::Permission').map((id) => resolver.resource(id).Properties ?? {});
+    const rules = Object.keys(translation.rules);
+    const permissions = Object.values(translation.permissions);
     const queuePolicies = resourcesOfType(template, 'AWS::SQS::QueuePolicy').map((id) => resolver.resource(id).Properties ?? {});
 
     expect(rules.length).toBe(9);
     for (const rule of rules) {
-      const targets = resolver.resource(rule).Properties?.Targets as Array<Record<string, unknown>>;
+      const targets = translation.rules[rule]?.Targets as Array<Record<string, unknown>>;
       expect(targets, rule).toHaveLength(1);
       const target = targets[0] as {
         Arn: { 'Fn::GetAtt': [string, string] };
         RetryPolicy?: { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number };
         DeadLetterConfig?: { Arn?: { 'Fn::GetAtt': [string, string] } };
+        Input?: unknown;
+        InputPath?: unknown;
       };
       expect(target.RetryPolicy?.MaximumRetryAttempts, rule).toBeGreaterThanOrEqual(0);
       expect(target.RetryPolicy?.MaximumRetryAttempts, rule).toBeLessThanOrEqual(185);
       expect(target.RetryPolicy?.MaximumEventAgeInSeconds, rule).toBeGreaterThanOrEqual(60);
       expect(target.RetryPolicy?.MaximumEventAgeInSeconds, rule).toBeLessThanOrEqual(86_400);
+      // The function receives the event itself.
+      expect(target.Input, rule).toBeUndefined();
+      expect(target.InputPath, rule).toBeUndefined();
 
       const queueId = target.DeadLetterConfig?.Arn?.['Fn::GetAtt'][0] as string;
       expect(resolver.resource(queueId).Type, rule).toBe('AWS::SQS::Queue');
@@ -411,7 +419,7 @@ describe('template.yaml', () => {
         Destination: { 'Fn::GetAtt': ['EventHandlerFailureQueue', 'Arn'] },
       });
     }
-    expect(resolver.resource('ReconcilerScheduleRule').Properties?.ScheduleExpression).toBe('rate(1 minute)');
+    expect(translation.rules.ReconcilerFunctionEveryMinute?.ScheduleExpression).toBe('rate(1 minute)');
   });
 
   it('keys the registry table as functions/registry/model.ts does', () => {

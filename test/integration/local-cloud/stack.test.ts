@@ -8,7 +8,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { StackExistsError, UnsupportedTemplateError } from '../../../local/cloud/errors.js';
 import { deployLocalStack } from '../../../local/cloud/stack.js';
 import type { LocalStack } from '../../../local/cloud/stack-model.js';
-import { loadTemplate, resolvedEventPattern, resourcesOfType, TEMPLATE_PATH, TemplateResolver } from '../../../local/cloud/template.js';
+import { translateTemplate } from '../../../local/cloud/iam-roles.js';
+import { loadTemplate, resolvedEventPattern, resourcesOfType, TEMPLATE_PATH, TemplateResolver, withTranslatedRules } from '../../../local/cloud/template.js';
 import { motoClientConfig, uniqueName } from '../../support/aws.js';
 
 /*
@@ -19,7 +20,8 @@ import { motoClientConfig, uniqueName } from '../../support/aws.js';
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
 const CLUSTERS = ['sessions', 'blue'];
-const template = loadTemplate();
+// With the rules SAM generates from the functions' events, as CloudFormation receives it.
+const template = withTranslatedRules(loadTemplate(), (await translateTemplate(TEMPLATE_PATH, REGION)).rules);
 
 function definedIn<T>(value: T | undefined, what: string): T {
   if (value === undefined) throw new Error(`${what} is missing`);
@@ -90,18 +92,20 @@ describe('the stack deployed from template.yaml', () => {
 
     const listed = await events.send(new ListRulesCommand({ NamePrefix: stackName }));
 
-    expect(listed.Rules?.map((rule) => rule.Name).sort()).toEqual(resourcesOfType(template, 'AWS::Events::Rule').map((id) => `${stackName}-${id}`).sort());
+    const ruleName = (id: string) => `${stackName}-${id}`.slice(0, 64);
+    expect(listed.Rules?.map((rule) => rule.Name).sort()).toEqual(resourcesOfType(template, 'AWS::Events::Rule').map(ruleName).sort());
     expect(Object.keys(stack.rules).sort()).toEqual([...patternRules].sort());
+    expect(patternRules).toHaveLength(8);
     for (const id of patternRules) {
-      const rule = await events.send(new DescribeRuleCommand({ Name: `${stackName}-${id}` }));
-      const targets = await events.send(new ListTargetsByRuleCommand({ Rule: `${stackName}-${id}` }));
+      const rule = await events.send(new DescribeRuleCommand({ Name: ruleName(id) }));
+      const targets = await events.send(new ListTargetsByRuleCommand({ Rule: ruleName(id) }));
       expect(JSON.parse(rule.EventPattern ?? '{}'), id).toEqual(resolvedEventPattern(resolver, id));
       expect(targets.Targets?.map((target) => target.Arn), id).toEqual([stack.rules[id]?.queue.arn]);
     }
-    expect(stack.rules.TaskStoppedRule?.targets).toEqual([
+    expect(stack.rules.TaskStoppedFunctionTaskStopped?.targets).toEqual([
       expect.objectContaining({ functionLogicalId: 'TaskStoppedFunction', retryPolicy: { maximumRetryAttempts: 8, maximumEventAgeInSeconds: 3600 } }),
     ]);
-    expect(stack.rules.TaskStoppedRule?.targets[0]?.deadLetterQueue?.logicalId).toBe('EventsDeadLetterQueue');
+    expect(stack.rules.TaskStoppedFunctionTaskStopped?.targets[0]?.deadLetterQueue?.logicalId).toBe('EventsDeadLetterQueue');
   });
 
   it('gives each function its template environment, with STATE_MACHINE_ARN only where the template sets it', () => {
@@ -142,7 +146,7 @@ describe('the stack deployed from template.yaml', () => {
       filterPatterns: [{ dynamodb: { Keys: { sk: { S: ['TASK'] } } } }],
       onFailure: expect.objectContaining({ logicalId: 'StreamFailureQueue' }),
     });
-    expect(stack.schedules.ReconcilerScheduleRule).toMatchObject({
+    expect(stack.schedules.ReconcilerFunctionEveryMinute).toMatchObject({
       expression: 'rate(1 minute)',
       periodSeconds: 60,
       targets: [expect.objectContaining({ functionLogicalId: 'ReconcilerFunction', retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 60 } })],
@@ -150,7 +154,7 @@ describe('the stack deployed from template.yaml', () => {
     expect(stack.outputs.ClusterArns).toBe(stack.functions.ReconcilerFunction?.environment.CLUSTER_ARNS);
     expect(new Set(stack.skipped.map((resource) => resource.type))).toEqual(
       // AWS::IAM::Role: the rollback hook's invoke role (ECS assumes it); IAM is local/cloud/iam.ts's, not the stack's.
-      new Set(['AWS::SSM::Parameter', 'AWS::IAM::ManagedPolicy', 'AWS::IAM::Role', 'AWS::SQS::QueuePolicy', 'AWS::Lambda::Permission', 'AWS::Logs::LogGroup']),
+      new Set(['AWS::SSM::Parameter', 'AWS::IAM::ManagedPolicy', 'AWS::IAM::Role', 'AWS::SQS::QueuePolicy', 'AWS::Logs::LogGroup']),
     );
   });
 
