@@ -14,7 +14,7 @@ import type { Scheduler } from './scheduler.js';
 import { deployLocalStack } from './stack.js';
 import type { LocalStack } from './stack-model.js';
 import type { StreamPoller } from './stream-poller.js';
-import { TEMPLATE_PATH } from './template.js';
+import { loadTemplate, TEMPLATE_PATH } from './template.js';
 import { definedOnly } from './optional.js';
 import { IamAuthorizer } from './iam-authorizer.js';
 import { type IamMode, LocalIam, motoIamEnvironment } from './iam.js';
@@ -38,7 +38,7 @@ export const LOCAL_ACCOUNT_ID = '111122223333';
 export interface LocalCloudOptions {
   /** Default: the repository's template.yaml; the functions' paths are relative to its directory. */
   templatePath?: string;
-  /** Template parameters (ClusterNames, scaled time parameters, ...). */
+  /** Template parameters (ClusterArns, scaled time parameters, ...). */
   parameters?: Record<string, string | string[]>;
   stackName?: string;
   /** Answers ECS API calls (the twin); without it they go to moto's ECS. */
@@ -124,6 +124,20 @@ async function enableStateMachineExecution(motoEndpoint: string): Promise<void> 
   if (!response.ok) throw new MotoUnavailableError(`moto refused to execute state machines (HTTP ${response.status}); moto 5.2 or later is needed`);
 }
 
+/**
+ * The template's ClusterArns has no default (an ARN names an account and Region): locally, unless
+ * the caller names others, the stack drains the twin's cluster "sessions".
+ */
+function localClusters(templatePath: string, region: string, accountId: string): Record<string, string> {
+  if (loadTemplate(templatePath).Parameters?.ClusterArns === undefined) return {};
+  return { ClusterArns: localClusterArns(['sessions'], region, accountId).join(',') };
+}
+
+/** The ARNs of clusters of the local cloud (the twin's), by name. */
+export function localClusterArns(names: string[], region = 'us-east-1', accountId = LOCAL_ACCOUNT_ID): string[] {
+  return names.map((name) => `arn:aws:ecs:${region}:${accountId}:cluster/${name}`);
+}
+
 export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
   const templatePath = options.templatePath ?? TEMPLATE_PATH;
   const rootDir = dirname(templatePath);
@@ -180,7 +194,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       templatePath,
       accountId,
       translation,
-      ...definedOnly({ parameters: options.parameters, stackName: options.stackName }),
+      parameters: { ...localClusters(templatePath, region, accountId), ...options.parameters },
+      ...definedOnly({ stackName: options.stackName }),
     });
     const iam = authorizer ? await LocalIam.deploy({ stack, templatePath, motoEndpoint: moto.endpoint, authorizer, translation }) : undefined;
     const functions = await FunctionHost.start({

@@ -8,7 +8,7 @@ import { translateTemplate } from '../../local/cloud/iam-roles.js';
 import { loadTemplate, resolvedEventPattern, resourcesOfType, TEMPLATE_PATH, TemplateResolver, withTranslatedRules } from '../../local/cloud/template.js';
 
 /*
- * The rule patterns of template.yaml, resolved for ClusterNames=sessions, judged by moto's
+ * The rule patterns of template.yaml, resolved for the cluster ARN of "sessions", judged by moto's
  * EventBridge against every sample in events/: each positive sample reaches its rule and no
  * other; each negative sample (events/negative) reaches none.
  */
@@ -60,7 +60,7 @@ function samplesIn(directory: string): Sample[] {
 
 function patternRules(clusterNames: string[]): RuleUnderTest[] {
   const template = withTranslatedRules(loadTemplate(), TRANSLATED_RULES);
-  const resolver = new TemplateResolver(template, { parameters: { ClusterNames: clusterNames } });
+  const resolver = new TemplateResolver(template, { parameters: { ClusterArns: clusterNames.map((name) => `arn:aws:ecs:us-east-1:111122223333:cluster/${name}`) } });
   return resourcesOfType(template, 'AWS::Events::Rule').flatMap((name) => {
     const pattern = resolvedEventPattern(resolver, name);
     return pattern === undefined ? [] : [{ name, pattern }];

@@ -51,7 +51,7 @@ const BANNER = "js=import { createRequire } from 'module'; const require = creat
 
 const template: Template = loadTemplate();
 const resolver = new TemplateResolver(template, {
-  parameters: { ClusterNames: CLUSTERS },
+  parameters: { ClusterArns: CLUSTER_ARNS },
   region: REGION,
   accountId: ACCOUNT,
   ref: (logicalId) => `<${logicalId}>`,
@@ -545,8 +545,10 @@ describe('template.yaml', () => {
       }
     });
 
-    it.each([[['sessions']], [['a', 'b', 'c']], [['c1', 'c2', 'c3', 'c4', 'c5']]])('builds CLUSTER_ARNS from ClusterNames %j', (names) => {
-      const scoped = new TemplateResolver(template, { parameters: { ClusterNames: names }, region: 'eu-west-1', accountId: '444455556666' });
+    // No cap on the number of clusters: seven here (the template once spelled out five).
+    it.each([[['sessions']], [['a', 'b', 'c']], [['c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7']]])('builds CLUSTER_ARNS from ClusterArns of %j', (names) => {
+      const arns = names.map((name) => `arn:aws:ecs:eu-west-1:444455556666:cluster/${name}`);
+      const scoped = new TemplateResolver(template, { parameters: { ClusterArns: arns }, region: 'eu-west-1', accountId: '444455556666' });
 
       expect(scoped.resolve(globals.CLUSTER_ARNS)).toBe(names.map((name) => `arn:aws:ecs:eu-west-1:444455556666:cluster/${name}`).join(','));
     });
@@ -557,6 +559,6 @@ describe('template.yaml', () => {
       expect.arrayContaining(['RegistryTableName', 'DrainStateMachineArn', 'DrainEventBusName', 'TaskRegistryPolicyArn', 'DrainControlFunctionName']),
     );
     expect(template.Parameters?.ProtectionMinutes).toMatchObject({ MinValue: 1, MaxValue: 2880 });
-    expect(template.Parameters?.ClusterNames?.Type).toBe('CommaDelimitedList');
+    expect(template.Parameters?.ClusterArns?.Type).toBe('CommaDelimitedList');
   });
 });

@@ -20,6 +20,7 @@ import { motoClientConfig, uniqueName } from '../../support/aws.js';
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
 const CLUSTERS = ['sessions', 'blue'];
+const CLUSTER_ARNS = CLUSTERS.map((name) => `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/${name}`);
 // With the rules SAM generates from the functions' events, as CloudFormation receives it.
 const template = withTranslatedRules(loadTemplate(), (await translateTemplate(TEMPLATE_PATH, REGION)).rules);
 
@@ -47,7 +48,7 @@ describe('the stack deployed from template.yaml', () => {
 
   beforeAll(async () => {
     stackName = uniqueName('stack');
-    stack = await deployLocalStack({ endpoint: config.endpoint, stackName, parameters: { ClusterNames: CLUSTERS } });
+    stack = await deployLocalStack({ endpoint: config.endpoint, stackName, parameters: { ClusterArns: CLUSTER_ARNS } });
   });
 
   it('creates the registry table with its keys, GSI, stream and TTL exactly as declared', async () => {
@@ -87,7 +88,7 @@ describe('the stack deployed from template.yaml', () => {
 
   it('creates one moto rule per template rule, with the template pattern and a queue as its only target', async () => {
     const events = new EventBridgeClient(config);
-    const resolver = new TemplateResolver(template, { parameters: { ClusterNames: CLUSTERS }, region: REGION, accountId: ACCOUNT, stackName });
+    const resolver = new TemplateResolver(template, { parameters: { ClusterArns: CLUSTER_ARNS }, region: REGION, accountId: ACCOUNT, stackName });
     const patternRules = resourcesOfType(template, 'AWS::Events::Rule').filter((id) => template.Resources[id]?.Properties?.EventPattern !== undefined);
 
     const listed = await events.send(new ListRulesCommand({ NamePrefix: stackName }));
@@ -116,7 +117,7 @@ describe('the stack deployed from template.yaml', () => {
     expect(Object.keys(stack.functions).sort()).toEqual([...functionIds].sort());
     for (const id of functionIds) {
       const spec = definedIn(stack.functions[id], id);
-      expect(spec.environment.CLUSTER_ARNS, id).toBe(CLUSTERS.map((name) => `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/${name}`).join(','));
+      expect(spec.environment.CLUSTER_ARNS, id).toBe(CLUSTER_ARNS.join(','));
       expect(spec.environment.TABLE_NAME, id).toBe(stack.tableName);
       expect(spec.environment.EVENT_BUS_NAME, id).toBe(`${stackName}-drain-notices`);
       expect(spec.environment.STATE_MACHINE_ARN, id).toBe(declaresStateMachine(id) ? stack.stateMachineArn : undefined);
@@ -154,12 +155,12 @@ describe('the stack deployed from template.yaml', () => {
     expect(stack.outputs.ClusterArns).toBe(stack.functions.ReconcilerFunction?.environment.CLUSTER_ARNS);
     expect(new Set(stack.skipped.map((resource) => resource.type))).toEqual(
       // AWS::IAM::Role: the rollback hook's invoke role (ECS assumes it); IAM is local/cloud/iam.ts's, not the stack's.
-      new Set(['AWS::SSM::Parameter', 'AWS::IAM::ManagedPolicy', 'AWS::IAM::Role', 'AWS::SQS::QueuePolicy', 'AWS::Logs::LogGroup']),
+      new Set(['AWS::IAM::ManagedPolicy', 'AWS::IAM::Role', 'AWS::SQS::QueuePolicy', 'AWS::Logs::LogGroup']),
     );
   });
 
   it('refuses to deploy the same stack twice on one moto server', async () => {
-    await expect(deployLocalStack({ endpoint: config.endpoint, stackName, parameters: { ClusterNames: CLUSTERS } })).rejects.toThrow(StackExistsError);
+    await expect(deployLocalStack({ endpoint: config.endpoint, stackName, parameters: { ClusterArns: CLUSTER_ARNS } })).rejects.toThrow(StackExistsError);
   });
 
   it('refuses a template with a resource the local cloud cannot emulate, before creating anything', async () => {

@@ -6,11 +6,11 @@ import { loadTemplate } from '../../../local/cloud/template.js';
 
 /*
  * ECS requests as the gateway authorises them (the twin serves ECS, so moto cannot), against the
- * template's ECS policies: every action is scoped to the clusters in ClusterNames.
+ * template's ECS policies: every action is scoped to the clusters in ClusterArns.
  */
 
 const scope = { partition: 'aws', region: 'us-east-1', accountId: '111122223333' };
-const { resolver } = new StackNames(loadTemplate(), { stackName: 'ecs-session-drain', ...scope, endpoint: 'http://localhost', parameters: { ClusterNames: ['sessions', 'other'] } });
+const { resolver } = new StackNames(loadTemplate(), { stackName: 'ecs-session-drain', ...scope, endpoint: 'http://localhost', parameters: { ClusterArns: ['arn:aws:ecs:us-east-1:111122223333:cluster/sessions', 'arn:aws:ecs:us-east-1:111122223333:cluster/other'] } });
 
 function policy(logicalId: string): PolicyStatement[] {
   return (resolver.resolve(resolver.resource(logicalId).Properties?.PolicyDocument) as { Statement: PolicyStatement[] }).Statement;

@@ -20,7 +20,7 @@ const STACK = {
   region: REGION,
   accountId: ACCOUNT,
   endpoint: 'http://localhost',
-  parameters: { ClusterNames: ['sessions', 'other'] },
+  parameters: { ClusterArns: ['arn:aws:ecs:us-east-1:111122223333:cluster/sessions', 'arn:aws:ecs:us-east-1:111122223333:cluster/other'] },
   tables: {},
   functions: {},
   outputs: {},
