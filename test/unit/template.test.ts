@@ -341,6 +341,12 @@ describe('template.yaml', () => {
     }
   });
 
+  it("keeps every role within IAM's default quota of 10 managed policies, SAM's own included", () => {
+    for (const [role, properties] of Object.entries(translation.roles)) {
+      expect((properties.ManagedPolicyArns as unknown[] | undefined)?.length ?? 0, role).toBeLessThanOrEqual(10);
+    }
+  });
+
   it('lets application tasks make only their registry writes', () => {
     const policy = resolver.resource('TaskRegistryPolicy');
     const statements = resolver.resolve((policy.Properties?.PolicyDocument as { Statement: unknown }).Statement) as Statement[];
