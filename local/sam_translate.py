@@ -7,7 +7,11 @@ managed policy map, so no AWS call is made) and prints JSON:
 
   { "roles": { <role logical id>: <AWS::IAM::Role Properties> },
     "functions": { <function logical id>: <its role's logical id> },
-    "stateMachines": { <state machine logical id>: <its role's logical id> } }
+    "stateMachines": { <state machine logical id>: <its role's logical id> },
+    "rules": { <rule logical id>: <AWS::Events::Rule Properties> },
+    "permissions": { <permission logical id>: <AWS::Lambda::Permission Properties> } }
+
+The rules include those SAM generates from EventBridgeRule and Schedule events of functions.
 
 Policy templates (EventBridgePutEventsPolicy, SQSSendMessagePolicy, LambdaInvokePolicy, ...)
 come out expanded; intrinsic functions are left for the caller to resolve against the stack.
@@ -38,7 +42,7 @@ def main(argv):
     if errors:
         raise SystemExit("SAM translation failed: " + "; ".join(str(error) for error in errors))
     resources = transform.template()["Resources"]
-    result = {"roles": {}, "functions": {}, "stateMachines": {}}
+    result = {"roles": {}, "functions": {}, "stateMachines": {}, "rules": {}, "permissions": {}}
     for logical_id, resource in resources.items():
         properties = resource.get("Properties", {})
         if resource["Type"] == "AWS::IAM::Role":
@@ -47,6 +51,10 @@ def main(argv):
             result["functions"][logical_id] = role_logical_id(properties.get("Role"))
         elif resource["Type"] == "AWS::StepFunctions::StateMachine":
             result["stateMachines"][logical_id] = role_logical_id(properties.get("RoleArn"))
+        elif resource["Type"] == "AWS::Events::Rule":
+            result["rules"][logical_id] = properties
+        elif resource["Type"] == "AWS::Lambda::Permission":
+            result["permissions"][logical_id] = properties
     json.dump(result, sys.stdout, default=str)
 
 

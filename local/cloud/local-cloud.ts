@@ -14,11 +14,11 @@ import type { Scheduler } from './eventbridge/scheduler.js';
 import { deployLocalStack } from './stack/stack.js';
 import type { LocalStack } from './stack/model.js';
 import type { StreamPoller } from './dynamodb-streams/poller.js';
-import { TEMPLATE_PATH } from './stack/template.js';
+import { loadTemplate, TEMPLATE_PATH } from './stack/template.js';
 import { definedOnly } from './optional.js';
 import { IamAuthorizer } from './iam/authorizer.js';
 import { type IamMode, LocalIam, motoIamEnvironment } from './iam/iam.js';
-import { translateTemplate } from './iam/roles.js';
+import { translateTemplate } from './stack/sam-translation.js';
 import type { FaultInjector } from './lambda/fault-injection.js';
 
 /**
@@ -42,7 +42,7 @@ export const LOCAL_ACCOUNT_ID = '111122223333';
 export interface LocalCloudOptions {
   /** Default: the repository's template.yaml; the functions' paths are relative to its directory. */
   templatePath?: string;
-  /** Template parameters (ClusterNames, scaled time parameters, ...). */
+  /** Template parameters (ClusterArns, scaled time parameters, ...). */
   parameters?: Record<string, string | string[]>;
   stackName?: string;
   /** Answers ECS API calls (the twin); without it they go to moto's ECS. */
@@ -128,6 +128,20 @@ async function enableStateMachineExecution(motoEndpoint: string): Promise<void> 
   if (!response.ok) throw new MotoUnavailableError(`moto refused to execute state machines (HTTP ${response.status}); moto 5.2 or later is needed`);
 }
 
+/**
+ * The template's ClusterArns has no default (an ARN names an account and Region): locally, unless
+ * the caller names others, the stack drains the twin's cluster "sessions".
+ */
+function localClusters(templatePath: string, region: string, accountId: string): Record<string, string> {
+  if (loadTemplate(templatePath).Parameters?.ClusterArns === undefined) return {};
+  return { ClusterArns: localClusterArns(['sessions'], region, accountId).join(',') };
+}
+
+/** The ARNs of clusters of the local cloud (the twin's), by name. */
+export function localClusterArns(names: string[], region = 'us-east-1', accountId = LOCAL_ACCOUNT_ID): string[] {
+  return names.map((name) => `arn:aws:ecs:${region}:${accountId}:cluster/${name}`);
+}
+
 export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
   const templatePath = options.templatePath ?? TEMPLATE_PATH;
   const rootDir = dirname(templatePath);
@@ -167,8 +181,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       for (const client of [sqs, eventBridge, streamsClient]) client.destroy();
     });
     const enforceIam = (options.iam ?? (process.env.LOCAL_CLOUD_IAM === 'off' ? 'off' : 'enforce')) === 'enforce';
-    const translation = enforceIam ? translateTemplate(templatePath, region) : undefined;
-    translation?.catch(() => undefined);
+    // The stack's rules (SAM's, from function events) and, when enforced, its roles come from it.
+    const translation = translateTemplate(templatePath, region);
+    translation.catch(() => undefined);
     const authorizer = enforceIam ? new IamAuthorizer(LocalIam.scope({ region, accountId })) : undefined;
     const gateway = await Gateway.start({ motoEndpoint: plumbing.endpoint, functions: lambda, ...definedOnly({ ecs: options.ecs, elb: options.elb, port: options.gatewayPort, faults: options.faults, authorizer }) });
     stoppers.push(() => gateway.close());
@@ -182,9 +197,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       region,
       templatePath,
       accountId,
-      ...definedOnly({ parameters: options.parameters, stackName: options.stackName }),
+      translation,
+      parameters: { ...localClusters(templatePath, region, accountId), ...options.parameters },
+      ...definedOnly({ stackName: options.stackName }),
     });
-    const iam = authorizer ? await LocalIam.deploy({ stack, templatePath, motoEndpoint: moto.endpoint, authorizer, ...definedOnly({ translation }) }) : undefined;
+    const iam = authorizer ? await LocalIam.deploy({ stack, templatePath, motoEndpoint: moto.endpoint, authorizer, translation }) : undefined;
     const functions = await FunctionHost.start({
       stack,
       endpoint: gateway.url,

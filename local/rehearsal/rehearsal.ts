@@ -6,7 +6,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { taskIdOf, type TaskItem } from '../../functions/registry/model.js';
 import { readTask, type RegistryWriter } from '../../functions/registry/sessions.js';
 import { ScaledClock } from '../cloud/clock.js';
-import { type LocalCloud, startLocalCloud } from '../cloud/local-cloud.js';
+import { type LocalCloud, localClusterArns, startLocalCloud } from '../cloud/local-cloud.js';
 import type { IamMode } from '../cloud/iam/iam.js';
 import { loadTemplate } from '../cloud/stack/template.js';
 import { ecsJsonResponse } from '../twin/http.js';
@@ -27,7 +27,7 @@ import { type ProcessMode, type ProcessModeOptions, startProcessMode } from '../
 export interface RehearsalOptions {
   /** Real seconds per scenario second; 0.01 runs an hour of sessions in 36 s. */
   scale?: number;
-  /** Clusters the orchestrator drains (template parameter ClusterNames). Others are left alone. */
+  /** Names of the clusters the orchestrator drains (template parameter ClusterArns). Others are left alone. */
   clusterNames?: string[];
   /** More template parameters; time parameters default to the template's, scaled. */
   parameters?: Record<string, string>;
@@ -106,7 +106,7 @@ export class Rehearsal {
   static async start(options: RehearsalOptions = {}): Promise<Rehearsal> {
     const clock = new ScaledClock(options.scale ?? 0.01);
     const clusterNames = options.clusterNames ?? ['sessions'];
-    const parameters = { ...scaledParameters(loadTemplate(), clock.scale), ClusterNames: clusterNames.join(','), ...options.parameters };
+    const parameters = { ...scaledParameters(loadTemplate(), clock.scale), ClusterArns: localClusterArns(clusterNames).join(','), ...options.parameters };
     let twin: EcsTwin | undefined;
     const faults = new FaultInjector();
     const logDir = options.logDir ?? join(LOG_ROOT, `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}-${(runCounter += 1)}`);

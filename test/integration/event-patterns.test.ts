@@ -4,31 +4,35 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { motoClientConfig, uniqueName } from '../support/aws.js';
 import { type EnvelopeEvent, MotoRuleMatcher, type RuleUnderTest } from '../support/eventbridge-matcher.js';
-import { loadTemplate, resolvedEventPattern, resourcesOfType, TemplateResolver } from '../../local/cloud/stack/template.js';
+import { translateTemplate } from '../../local/cloud/stack/sam-translation.js';
+import { loadTemplate, resolvedEventPattern, resourcesOfType, TEMPLATE_PATH, TemplateResolver, withTranslatedRules } from '../../local/cloud/stack/template.js';
 
 /*
- * The rule patterns of template.yaml, resolved for ClusterNames=sessions, judged by moto's
+ * The rule patterns of template.yaml, resolved for the cluster ARN of "sessions", judged by moto's
  * EventBridge against every sample in events/: each positive sample reaches its rule and no
  * other; each negative sample (events/negative) reaches none.
  */
 
 const EVENTS_DIR = fileURLToPath(new URL('../../events', import.meta.url));
 
+/** The rules SAM generates from the functions' events (<function><event>), as CloudFormation receives them. */
+const TRANSLATED_RULES = (await translateTemplate(TEMPLATE_PATH, 'us-east-1')).rules;
+
 /** Which rules each EventBridge-shaped sample must reach. A sample missing here fails the suite. */
 const EXPECTED: Record<string, string[]> = {
-  'deployment-in-progress.json': ['DeploymentStateChangeRule'],
-  'deployment-completed.json': ['DeploymentStateChangeRule'],
+  'deployment-in-progress.json': ['DeploymentEventFunctionDeploymentStateChange'],
+  'deployment-completed.json': ['DeploymentEventFunctionDeploymentStateChange'],
   // A service task RUNNING towards RUNNING: the pacer's rule, and not the Spot rule (desiredStatus is not STOPPED).
-  'task-running.json': ['ServiceTaskRunningRule'],
+  'task-running.json': ['DeploymentPacerFunctionTaskRunning'],
   // A blue/green deployment waits at its pause hook after the production traffic shift.
-  'hook-awaiting-action.json': ['HookAwaitingActionRule'],
-  'fargate-spot-warning-termination-notice.json': ['FargateSpotWarningRule'],
-  'fargate-spot-warning-spot-interruption.json': ['FargateSpotWarningRule'],
-  'fargate-spot-warning-no-stop-code.json': ['FargateSpotWarningRule'],
-  'task-stopped.json': ['TaskStoppedRule'],
-  'container-instance-draining.json': ['ContainerInstanceDrainingRule'],
-  'ec2-spot-interruption-warning.json': ['Ec2SpotInterruptionRule'],
-  'ec2-rebalance-recommendation.json': ['Ec2RebalanceRecommendationRule'],
+  'hook-awaiting-action.json': ['DeploymentHookFunctionHookAwaitingAction'],
+  'fargate-spot-warning-termination-notice.json': ['SpotInterruptionFunctionFargateSpotWarning'],
+  'fargate-spot-warning-spot-interruption.json': ['SpotInterruptionFunctionFargateSpotWarning'],
+  'fargate-spot-warning-no-stop-code.json': ['SpotInterruptionFunctionFargateSpotWarning'],
+  'task-stopped.json': ['TaskStoppedFunctionTaskStopped'],
+  'container-instance-draining.json': ['ContainerInstanceDrainingFunctionInstanceDraining'],
+  'ec2-spot-interruption-warning.json': ['SpotInterruptionFunctionEc2SpotInterruption'],
+  'ec2-rebalance-recommendation.json': ['RebalanceRecommendationFunctionRebalanceRecommendation'],
   // EventBridge delivers scheduled events to the schedule rule only; no pattern rule may take them.
   'reconciler-schedule.json': [],
 };
@@ -55,8 +59,8 @@ function samplesIn(directory: string): Sample[] {
 }
 
 function patternRules(clusterNames: string[]): RuleUnderTest[] {
-  const template = loadTemplate();
-  const resolver = new TemplateResolver(template, { parameters: { ClusterNames: clusterNames } });
+  const template = withTranslatedRules(loadTemplate(), TRANSLATED_RULES);
+  const resolver = new TemplateResolver(template, { parameters: { ClusterArns: clusterNames.map((name) => `arn:aws:ecs:us-east-1:111122223333:cluster/${name}`) } });
   return resourcesOfType(template, 'AWS::Events::Rule').flatMap((name) => {
     const pattern = resolvedEventPattern(resolver, name);
     return pattern === undefined ? [] : [{ name, pattern }];
@@ -115,7 +119,7 @@ describe('event rules of template.yaml, for two clusters', () => {
 
     const matched = await matcher.matchingRules(sample!.event);
 
-    expect(matched).toEqual(['DeploymentStateChangeRule']);
+    expect(matched).toEqual(['DeploymentEventFunctionDeploymentStateChange']);
   });
 
   it('still ignores a cluster named in neither', async () => {
@@ -132,6 +136,6 @@ describe('event rules of template.yaml, for two clusters', () => {
 
     const matched = await matcher.matchingRules(sample!.event);
 
-    expect(matched).toEqual(['FargateSpotWarningRule']);
+    expect(matched).toEqual(['SpotInterruptionFunctionFargateSpotWarning']);
   });
 });

@@ -13,6 +13,7 @@ import {
   type Template,
   TemplateResolver,
 } from '../../local/cloud/stack/template.js';
+import { translateTemplate } from '../../local/cloud/stack/sam-translation.js';
 
 /*
  * template.yaml checked against the code it deploys: the handlers it builds, the calls their
@@ -50,12 +51,14 @@ const BANNER = "js=import { createRequire } from 'module'; const require = creat
 
 const template: Template = loadTemplate();
 const resolver = new TemplateResolver(template, {
-  parameters: { ClusterNames: CLUSTERS },
+  parameters: { ClusterArns: CLUSTER_ARNS },
   region: REGION,
   accountId: ACCOUNT,
   ref: (logicalId) => `<${logicalId}>`,
 });
 const functionIds = resourcesOfType(template, 'AWS::Serverless::Function');
+/** What CloudFormation receives after SAM's transform: the rules and permissions SAM generates from function events. */
+const translation = await translateTemplate(TEMPLATE_PATH, REGION);
 
 function fn(logicalId: string): Resource {
   return resolver.resource(logicalId);
@@ -340,6 +343,12 @@ describe('template.yaml', () => {
     }
   });
 
+  it("keeps every role within IAM's default quota of 10 managed policies, SAM's own included", () => {
+    for (const [role, properties] of Object.entries(translation.roles)) {
+      expect((properties.ManagedPolicyArns as unknown[] | undefined)?.length ?? 0, role).toBeLessThanOrEqual(10);
+    }
+  });
+
   it('lets application tasks make only their registry writes', () => {
     const policy = resolver.resource('TaskRegistryPolicy');
     const statements = resolver.resolve((policy.Properties?.PolicyDocument as { Statement: unknown }).Statement) as Statement[];
@@ -358,23 +367,28 @@ describe('template.yaml', () => {
   });
 
   it('gives every rule a retry policy, a dead-letter queue that accepts its events and an invoke permission', () => {
-    const rules = resourcesOfType(template, 'AWS::Events::Rule');
-    const permissions = resourcesOfType(template, 'AWS::Lambda::Permission').map((id) => resolver.resource(id).Properties ?? {});
+    const rules = Object.keys(translation.rules);
+    const permissions = Object.values(translation.permissions);
     const queuePolicies = resourcesOfType(template, 'AWS::SQS::QueuePolicy').map((id) => resolver.resource(id).Properties ?? {});
 
     expect(rules.length).toBe(9);
     for (const rule of rules) {
-      const targets = resolver.resource(rule).Properties?.Targets as Array<Record<string, unknown>>;
+      const targets = translation.rules[rule]?.Targets as Array<Record<string, unknown>>;
       expect(targets, rule).toHaveLength(1);
       const target = targets[0] as {
         Arn: { 'Fn::GetAtt': [string, string] };
         RetryPolicy?: { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number };
         DeadLetterConfig?: { Arn?: { 'Fn::GetAtt': [string, string] } };
+        Input?: unknown;
+        InputPath?: unknown;
       };
       expect(target.RetryPolicy?.MaximumRetryAttempts, rule).toBeGreaterThanOrEqual(0);
       expect(target.RetryPolicy?.MaximumRetryAttempts, rule).toBeLessThanOrEqual(185);
       expect(target.RetryPolicy?.MaximumEventAgeInSeconds, rule).toBeGreaterThanOrEqual(60);
       expect(target.RetryPolicy?.MaximumEventAgeInSeconds, rule).toBeLessThanOrEqual(86_400);
+      // The function receives the event itself.
+      expect(target.Input, rule).toBeUndefined();
+      expect(target.InputPath, rule).toBeUndefined();
 
       const queueId = target.DeadLetterConfig?.Arn?.['Fn::GetAtt'][0] as string;
       expect(resolver.resource(queueId).Type, rule).toBe('AWS::SQS::Queue');
@@ -413,7 +427,7 @@ describe('template.yaml', () => {
         Destination: { 'Fn::GetAtt': ['EventHandlerFailureQueue', 'Arn'] },
       });
     }
-    expect(resolver.resource('ReconcilerScheduleRule').Properties?.ScheduleExpression).toBe('rate(1 minute)');
+    expect(translation.rules.ReconcilerFunctionEveryMinute?.ScheduleExpression).toBe('rate(1 minute)');
   });
 
   it('keys the registry table as functions/registry/model.ts does', () => {
@@ -539,8 +553,10 @@ describe('template.yaml', () => {
       }
     });
 
-    it.each([[['sessions']], [['a', 'b', 'c']], [['c1', 'c2', 'c3', 'c4', 'c5']]])('builds CLUSTER_ARNS from ClusterNames %j', (names) => {
-      const scoped = new TemplateResolver(template, { parameters: { ClusterNames: names }, region: 'eu-west-1', accountId: '444455556666' });
+    // No cap on the number of clusters: seven here (the template once spelled out five).
+    it.each([[['sessions']], [['a', 'b', 'c']], [['c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7']]])('builds CLUSTER_ARNS from ClusterArns of %j', (names) => {
+      const arns = names.map((name) => `arn:aws:ecs:eu-west-1:444455556666:cluster/${name}`);
+      const scoped = new TemplateResolver(template, { parameters: { ClusterArns: arns }, region: 'eu-west-1', accountId: '444455556666' });
 
       expect(scoped.resolve(globals.CLUSTER_ARNS)).toBe(names.map((name) => `arn:aws:ecs:eu-west-1:444455556666:cluster/${name}`).join(','));
     });
@@ -551,6 +567,6 @@ describe('template.yaml', () => {
       expect.arrayContaining(['RegistryTableName', 'DrainStateMachineArn', 'DrainEventBusName', 'TaskRegistryPolicyArn', 'DrainControlFunctionName']),
     );
     expect(template.Parameters?.ProtectionMinutes).toMatchObject({ MinValue: 1, MaxValue: 2880 });
-    expect(template.Parameters?.ClusterNames?.Type).toBe('CommaDelimitedList');
+    expect(template.Parameters?.ClusterArns?.Type).toBe('CommaDelimitedList');
   });
 });

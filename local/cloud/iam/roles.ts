@@ -1,13 +1,8 @@
-import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { UnsupportedTemplateError } from '../errors.js';
 import type { PolicyDocument } from './policy.js';
-import { pythonCommand } from '../moto.js';
 import type { LocalStack } from '../stack/model.js';
 import { StackNames } from '../stack/names.js';
+import type { SamTranslation } from '../stack/sam-translation.js';
 import { loadTemplate, resourcesOfType, type Template } from '../stack/template.js';
 
 /**
@@ -17,8 +12,6 @@ import { loadTemplate, resourcesOfType, type Template } from '../stack/template.
  * intrinsic functions into the local ARNs. Nothing here is written twice: the roles are the
  * template's, as CloudFormation would receive them.
  */
-
-export const SAM_TRANSLATE = fileURLToPath(new URL('../../sam_translate.py', import.meta.url));
 
 export interface InlinePolicy {
   name: string;
@@ -51,52 +44,6 @@ export interface StackRoles {
   functionRoles: Record<string, string>;
   /** State machine logical id -> role logical id. */
   stateMachineRoles: Record<string, string>;
-}
-
-/** What local/sam_translate.py prints. */
-export interface SamTranslation {
-  roles: Record<string, Record<string, unknown>>;
-  functions: Record<string, string | null>;
-  stateMachines: Record<string, string | null>;
-}
-
-export class SamTranslationError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'SamTranslationError';
-  }
-}
-
-function run(command: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    child.once('error', (error) => reject(new SamTranslationError(`could not run ${command}: ${error.message}; install cfn-lint with: pip install cfn-lint`, { cause: error })));
-    child.once('close', (code) => (code === 0 ? resolve(out) : reject(new SamTranslationError(`${command} ${args.join(' ')} failed (${code}): ${err.trim()}`))));
-  });
-}
-
-/**
- * Runs the SAM translator on a template (about a second), cached by the template's and the
- * script's content under <template dir>/.local-cloud/sam.
- */
-export async function translateTemplate(templatePath: string, region: string): Promise<SamTranslation> {
-  const text = readFileSync(templatePath, 'utf8');
-  const key = createHash('sha256').update(text).update(readFileSync(SAM_TRANSLATE)).update(region).digest('hex').slice(0, 16);
-  const cacheFile = join(dirname(templatePath), '.local-cloud', 'sam', `${key}.json`);
-  try {
-    return JSON.parse(readFileSync(cacheFile, 'utf8')) as SamTranslation;
-  } catch {
-    // not translated yet
-  }
-  const output = await run(pythonCommand(), [SAM_TRANSLATE, templatePath, region]);
-  const translation = JSON.parse(output) as SamTranslation;
-  mkdirSync(dirname(cacheFile), { recursive: true });
-  writeFileSync(cacheFile, output);
-  return translation;
 }
 
 /**

@@ -145,6 +145,8 @@ export function describeStreamMapping(names: StackNames, spec: FunctionSpec, que
   for (const [eventId, definition] of Object.entries(events)) {
     const event = asObject(definition);
     const where = `${spec.logicalId} event ${eventId}`;
+    // SAM turns these into AWS::Events::Rule resources, which the stack creates from its translation.
+    if (event.Type === 'EventBridgeRule' || event.Type === 'Schedule') continue;
     if (event.Type !== 'DynamoDB') throw new UnsupportedTemplateError(`${where}: event source type ${String(event.Type)}`);
     const properties = asObject(names.resolver.resolve(event.Properties));
     for (const key of Object.keys(properties)) {

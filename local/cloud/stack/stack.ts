@@ -17,10 +17,12 @@ import { describeFunction, describeStreamMapping } from './functions.js';
 import type { FunctionSpec, LocalStack, NamedArn, QueueRef, SkippedResource, StreamMappingSpec, TableSpec } from './model.js';
 import { HANDLED_TYPES, SKIPPED_TYPES, StackNames } from './names.js';
 import { createRules } from './rules.js';
-import { loadTemplate, type Template, TEMPLATE_PATH } from './template.js';
+import { type SamTranslation, translateTemplate } from './sam-translation.js';
+import { loadTemplate, type Template, TEMPLATE_PATH, withTranslatedRules } from './template.js';
 
 /**
- * stack/: reads template.yaml and creates what it declares in moto; imports only ../errors.
+ * stack/: reads template.yaml (as SAM translates it) and creates what it declares in moto; imports only
+ * ../errors and ../moto (the Python that runs the translator).
  *
  * deployLocalStack(): what `sam deploy` does, against moto. Reads template.yaml, creates every
  * resource that matters at runtime (table, queues, buses, state machines, rules) and describes
@@ -35,6 +37,8 @@ export interface DeployOptions {
   region?: string;
   accountId?: string;
   templatePath?: string;
+  /** The SAM translation, when already started (its rules are the ones created). */
+  translation?: Promise<SamTranslation>;
 }
 
 const TABLE_CREATE_PROPERTIES = [
@@ -140,10 +144,13 @@ async function createStateMachine(names: StackNames, logicalId: string, sfn: SFN
 
 export async function deployLocalStack(options: DeployOptions): Promise<LocalStack> {
   const templatePath = options.templatePath ?? TEMPLATE_PATH;
-  const template = loadTemplate(templatePath);
+  const region = options.region ?? 'us-east-1';
+  // SAM generates the rules of function events; the translation says what they are.
+  const translation = await (options.translation ?? translateTemplate(templatePath, region));
+  const template = withTranslatedRules(loadTemplate(templatePath), translation.rules);
   const context = {
     stackName: options.stackName ?? 'ecs-session-drain',
-    region: options.region ?? 'us-east-1',
+    region,
     accountId: options.accountId ?? '123456789012',
     endpoint: options.endpoint.replace(/\/$/, ''),
     parameters: options.parameters ?? {},

@@ -294,6 +294,18 @@ export function resourcesOfType(template: Template, type: string): string[] {
     .map(([logicalId]) => logicalId);
 }
 
+/**
+ * The template with the AWS::Events::Rule resources of its SAM translation (the rules SAM
+ * generates from EventBridgeRule and Schedule events of functions), as CloudFormation receives it.
+ */
+export function withTranslatedRules(template: Template, rules: Record<string, Record<string, unknown>>): Template {
+  const resources = { ...template.Resources };
+  for (const [logicalId, properties] of Object.entries(rules)) {
+    resources[logicalId] ??= { Type: 'AWS::Events::Rule', Properties: properties };
+  }
+  return { ...template, Resources: resources };
+}
+
 /** A rule's EventPattern as EventBridge receives it: JSON-string patterns are parsed. */
 export function resolvedEventPattern(resolver: TemplateResolver, ruleId: string): Record<string, unknown> | undefined {
   const pattern = resolver.resolve(resolver.resource(ruleId).Properties?.EventPattern);

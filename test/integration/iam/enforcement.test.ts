@@ -181,7 +181,7 @@ describe('IAM enforcement in the local cloud', () => {
     const request = { action: 'cancel', taskArn: 'arn:aws:ecs:us-east-1:111122223333:task/sessions/unknown' };
     const before = await cloud.invoke('DrainControlFunction', request);
 
-    await cloud.iam?.revoke('DrainControlFunction', { sid: 'Registry' });
+    await cloud.iam?.revoke('DrainControlFunction', { policy: 'RegistryItemsPolicy' });
     const after = await cloud.invoke('DrainControlFunction', request);
 
     expect(before.payload).toMatchObject({ ok: false, error: expect.stringContaining('not in the session registry') });

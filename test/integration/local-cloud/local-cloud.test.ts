@@ -182,7 +182,7 @@ describe('the local cloud', () => {
 
     await expect.poll(() => scheduled().length, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
 
-    expect(scheduled()[0]?.event).toMatchObject({ source: 'aws.events', account: ACCOUNT, resources: [cloud.stack.schedules.ReconcilerScheduleRule?.arn], detail: {} });
+    expect(scheduled()[0]?.event).toMatchObject({ source: 'aws.events', account: ACCOUNT, resources: [cloud.stack.schedules.ReconcilerFunctionEveryMinute?.arn], detail: {} });
     expect(scheduled()[0]?.execution).toMatchObject({ ok: true });
   });
 

@@ -8,7 +8,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { StackExistsError, UnsupportedTemplateError } from '../../../local/cloud/errors.js';
 import { deployLocalStack } from '../../../local/cloud/stack/stack.js';
 import type { LocalStack } from '../../../local/cloud/stack/model.js';
-import { loadTemplate, resolvedEventPattern, resourcesOfType, TEMPLATE_PATH, TemplateResolver } from '../../../local/cloud/stack/template.js';
+import { translateTemplate } from '../../../local/cloud/stack/sam-translation.js';
+import { loadTemplate, resolvedEventPattern, resourcesOfType, TEMPLATE_PATH, TemplateResolver, withTranslatedRules } from '../../../local/cloud/stack/template.js';
 import { motoClientConfig, uniqueName } from '../../support/aws.js';
 
 /*
@@ -19,7 +20,9 @@ import { motoClientConfig, uniqueName } from '../../support/aws.js';
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
 const CLUSTERS = ['sessions', 'blue'];
-const template = loadTemplate();
+const CLUSTER_ARNS = CLUSTERS.map((name) => `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/${name}`);
+// With the rules SAM generates from the functions' events, as CloudFormation receives it.
+const template = withTranslatedRules(loadTemplate(), (await translateTemplate(TEMPLATE_PATH, REGION)).rules);
 
 function definedIn<T>(value: T | undefined, what: string): T {
   if (value === undefined) throw new Error(`${what} is missing`);
@@ -45,7 +48,7 @@ describe('the stack deployed from template.yaml', () => {
 
   beforeAll(async () => {
     stackName = uniqueName('stack');
-    stack = await deployLocalStack({ endpoint: config.endpoint, stackName, parameters: { ClusterNames: CLUSTERS } });
+    stack = await deployLocalStack({ endpoint: config.endpoint, stackName, parameters: { ClusterArns: CLUSTER_ARNS } });
   });
 
   it('creates the registry table with its keys, GSI, stream and TTL exactly as declared', async () => {
@@ -85,23 +88,25 @@ describe('the stack deployed from template.yaml', () => {
 
   it('creates one moto rule per template rule, with the template pattern and a queue as its only target', async () => {
     const events = new EventBridgeClient(config);
-    const resolver = new TemplateResolver(template, { parameters: { ClusterNames: CLUSTERS }, region: REGION, accountId: ACCOUNT, stackName });
+    const resolver = new TemplateResolver(template, { parameters: { ClusterArns: CLUSTER_ARNS }, region: REGION, accountId: ACCOUNT, stackName });
     const patternRules = resourcesOfType(template, 'AWS::Events::Rule').filter((id) => template.Resources[id]?.Properties?.EventPattern !== undefined);
 
     const listed = await events.send(new ListRulesCommand({ NamePrefix: stackName }));
 
-    expect(listed.Rules?.map((rule) => rule.Name).sort()).toEqual(resourcesOfType(template, 'AWS::Events::Rule').map((id) => `${stackName}-${id}`).sort());
+    const ruleName = (id: string) => `${stackName}-${id}`.slice(0, 64);
+    expect(listed.Rules?.map((rule) => rule.Name).sort()).toEqual(resourcesOfType(template, 'AWS::Events::Rule').map(ruleName).sort());
     expect(Object.keys(stack.rules).sort()).toEqual([...patternRules].sort());
+    expect(patternRules).toHaveLength(8);
     for (const id of patternRules) {
-      const rule = await events.send(new DescribeRuleCommand({ Name: `${stackName}-${id}` }));
-      const targets = await events.send(new ListTargetsByRuleCommand({ Rule: `${stackName}-${id}` }));
+      const rule = await events.send(new DescribeRuleCommand({ Name: ruleName(id) }));
+      const targets = await events.send(new ListTargetsByRuleCommand({ Rule: ruleName(id) }));
       expect(JSON.parse(rule.EventPattern ?? '{}'), id).toEqual(resolvedEventPattern(resolver, id));
       expect(targets.Targets?.map((target) => target.Arn), id).toEqual([stack.rules[id]?.queue.arn]);
     }
-    expect(stack.rules.TaskStoppedRule?.targets).toEqual([
+    expect(stack.rules.TaskStoppedFunctionTaskStopped?.targets).toEqual([
       expect.objectContaining({ functionLogicalId: 'TaskStoppedFunction', retryPolicy: { maximumRetryAttempts: 8, maximumEventAgeInSeconds: 3600 } }),
     ]);
-    expect(stack.rules.TaskStoppedRule?.targets[0]?.deadLetterQueue?.logicalId).toBe('EventsDeadLetterQueue');
+    expect(stack.rules.TaskStoppedFunctionTaskStopped?.targets[0]?.deadLetterQueue?.logicalId).toBe('EventsDeadLetterQueue');
   });
 
   it('gives each function its template environment, with STATE_MACHINE_ARN only where the template sets it', () => {
@@ -112,7 +117,7 @@ describe('the stack deployed from template.yaml', () => {
     expect(Object.keys(stack.functions).sort()).toEqual([...functionIds].sort());
     for (const id of functionIds) {
       const spec = definedIn(stack.functions[id], id);
-      expect(spec.environment.CLUSTER_ARNS, id).toBe(CLUSTERS.map((name) => `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/${name}`).join(','));
+      expect(spec.environment.CLUSTER_ARNS, id).toBe(CLUSTER_ARNS.join(','));
       expect(spec.environment.TABLE_NAME, id).toBe(stack.tableName);
       expect(spec.environment.EVENT_BUS_NAME, id).toBe(`${stackName}-drain-notices`);
       expect(spec.environment.STATE_MACHINE_ARN, id).toBe(declaresStateMachine(id) ? stack.stateMachineArn : undefined);
@@ -142,7 +147,7 @@ describe('the stack deployed from template.yaml', () => {
       filterPatterns: [{ dynamodb: { Keys: { sk: { S: ['TASK'] } } } }],
       onFailure: expect.objectContaining({ logicalId: 'StreamFailureQueue' }),
     });
-    expect(stack.schedules.ReconcilerScheduleRule).toMatchObject({
+    expect(stack.schedules.ReconcilerFunctionEveryMinute).toMatchObject({
       expression: 'rate(1 minute)',
       periodSeconds: 60,
       targets: [expect.objectContaining({ functionLogicalId: 'ReconcilerFunction', retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 60 } })],
@@ -150,12 +155,12 @@ describe('the stack deployed from template.yaml', () => {
     expect(stack.outputs.ClusterArns).toBe(stack.functions.ReconcilerFunction?.environment.CLUSTER_ARNS);
     expect(new Set(stack.skipped.map((resource) => resource.type))).toEqual(
       // AWS::IAM::Role: the rollback hook's invoke role (ECS assumes it); IAM is local/cloud/iam/iam.ts's, not the stack's.
-      new Set(['AWS::SSM::Parameter', 'AWS::IAM::ManagedPolicy', 'AWS::IAM::Role', 'AWS::SQS::QueuePolicy', 'AWS::Lambda::Permission', 'AWS::Logs::LogGroup']),
+      new Set(['AWS::IAM::ManagedPolicy', 'AWS::IAM::Role', 'AWS::SQS::QueuePolicy', 'AWS::Logs::LogGroup']),
     );
   });
 
   it('refuses to deploy the same stack twice on one moto server', async () => {
-    await expect(deployLocalStack({ endpoint: config.endpoint, stackName, parameters: { ClusterNames: CLUSTERS } })).rejects.toThrow(StackExistsError);
+    await expect(deployLocalStack({ endpoint: config.endpoint, stackName, parameters: { ClusterArns: CLUSTER_ARNS } })).rejects.toThrow(StackExistsError);
   });
 
   it('refuses a template with a resource the local cloud cannot emulate, before creating anything', async () => {

@@ -6,14 +6,27 @@ import { loadTemplate } from '../../../local/cloud/stack/template.js';
 
 /*
  * ECS requests as the gateway authorises them (the twin serves ECS, so moto cannot), against the
- * template's ECS policies: every action is scoped to the clusters in ClusterNames.
+ * template's ECS policies: every action is scoped to the clusters in ClusterArns.
  */
 
 const scope = { partition: 'aws', region: 'us-east-1', accountId: '111122223333' };
-const { resolver } = new StackNames(loadTemplate(), { stackName: 'ecs-session-drain', ...scope, endpoint: 'http://localhost', parameters: { ClusterNames: ['sessions', 'other'] } });
+const { resolver } = new StackNames(loadTemplate(), { stackName: 'ecs-session-drain', ...scope, endpoint: 'http://localhost', parameters: { ClusterArns: ['arn:aws:ecs:us-east-1:111122223333:cluster/sessions', 'arn:aws:ecs:us-east-1:111122223333:cluster/other'] } });
 
 function policy(logicalId: string): PolicyStatement[] {
   return (resolver.resolve(resolver.resource(logicalId).Properties?.PolicyDocument) as { Statement: PolicyStatement[] }).Statement;
+}
+
+/** The statements a function's own Policies write inline (not its managed policies). */
+function inline(functionId: string): PolicyStatement[] {
+  const policies = resolver.resource(functionId).Properties?.Policies as Array<Record<string, unknown>>;
+  return resolver.resolve(policies.filter((entry) => 'Statement' in entry).flatMap((entry) => entry.Statement)) as PolicyStatement[];
+}
+
+/** The one statement of a function's inline ones with that Sid. */
+function statement(functionId: string, sid: string): PolicyStatement[] {
+  const found = inline(functionId).filter((candidate) => candidate.Sid === sid);
+  expect(found, `${functionId} ${sid}`).toHaveLength(1);
+  return found;
 }
 
 function decisions(statements: PolicyStatement[], operation: string, body: Record<string, unknown>): string[] {
@@ -40,14 +53,14 @@ describe('ECS requests against the template policies', () => {
   it('scopes ListTasks and ListServices, which have no resource, by the ecs:cluster key', () => {
     expect(decisions(policy('EcsListTasksPolicy'), 'ListTasks', { cluster: 'sessions', serviceName: 'chat' })).toEqual(['allow']);
     expect(decisions(policy('EcsListTasksPolicy'), 'ListTasks', { cluster: 'elsewhere' })).toEqual(['implicit-deny']);
-    expect(decisions(policy('EcsListServicesPolicy'), 'ListServices', { cluster: 'arn:aws:ecs:us-east-1:111122223333:cluster/other' })).toEqual(['allow']);
-    expect(decisions(policy('EcsListServicesPolicy'), 'ListTasks', { cluster: 'other' })).toEqual(['implicit-deny']);
+    expect(decisions(statement('ReconcilerFunction', 'EcsListServices'), 'ListServices', { cluster: 'arn:aws:ecs:us-east-1:111122223333:cluster/other' })).toEqual(['allow']);
+    expect(decisions(statement('ReconcilerFunction', 'EcsListServices'), 'ListTasks', { cluster: 'other' })).toEqual(['implicit-deny']);
   });
 
   it('scopes services and container instances to their clusters', () => {
     expect(decisions(policy('EcsServiceScalingPolicy'), 'UpdateService', { cluster: 'sessions', service: 'chat' })).toEqual(['allow']);
     expect(decisions(policy('EcsDescribeServicesPolicy'), 'DescribeServices', { cluster: 'elsewhere', services: ['chat'] })).toEqual(['implicit-deny']);
-    expect(decisions(policy('EcsListContainerInstancesPolicy'), 'ListContainerInstances', { cluster: 'other' })).toEqual(['allow']);
+    expect(decisions(statement('ReconcilerFunction', 'EcsListContainerInstances'), 'ListContainerInstances', { cluster: 'other' })).toEqual(['allow']);
     expect(decisions(policy('EcsDescribeContainerInstancesPolicy'), 'DescribeContainerInstances', { cluster: 'sessions', containerInstances: ['i1'] })).toEqual(['allow']);
   });
 

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type AuthorizationRequest, evaluate, type PolicyStatement, statementApplies, statementsOf } from '../../../local/cloud/iam/policy.js';
-import { resolveStackRoles, stackNamesOf, translateTemplate, type RoleSpec } from '../../../local/cloud/iam/roles.js';
+import { resolveStackRoles, stackNamesOf, type RoleSpec } from '../../../local/cloud/iam/roles.js';
+import { translateTemplate } from '../../../local/cloud/stack/sam-translation.js';
 import type { LocalStack } from '../../../local/cloud/stack/model.js';
 import { loadTemplate, TEMPLATE_PATH } from '../../../local/cloud/stack/template.js';
 
@@ -20,7 +21,7 @@ const STACK = {
   region: REGION,
   accountId: ACCOUNT,
   endpoint: 'http://localhost',
-  parameters: { ClusterNames: ['sessions', 'other'] },
+  parameters: { ClusterArns: ['arn:aws:ecs:us-east-1:111122223333:cluster/sessions', 'arn:aws:ecs:us-east-1:111122223333:cluster/other'] },
   tables: {},
   functions: {},
   outputs: {},

@@ -23,7 +23,7 @@ const ROLE_ID = 'AROAEXAMPLETASKROLE01';
 const taskArn = (cluster: string, id: string) => `arn:aws:ecs:${REGION}:${ACCOUNT}:task/${cluster}/${id}`;
 const OWN_TASK = taskArn('sessions', '0123456789abcdef0123456789abcdef');
 
-const { resolver } = new StackNames(loadTemplate(), { stackName: 'ecs-session-drain', region: REGION, accountId: ACCOUNT, endpoint: 'http://localhost', parameters: { ClusterNames: ['sessions', 'other'] } });
+const { resolver } = new StackNames(loadTemplate(), { stackName: 'ecs-session-drain', region: REGION, accountId: ACCOUNT, endpoint: 'http://localhost', parameters: { ClusterArns: ['arn:aws:ecs:us-east-1:111122223333:cluster/sessions', 'arn:aws:ecs:us-east-1:111122223333:cluster/other'] } });
 const policy = resolver.resolve(resolver.resource('TaskRegistryPolicy').Properties?.PolicyDocument) as { Statement: PolicyStatement[] };
 
 /** A stand-in DynamoDB endpoint: records each request as the gateway would see it, answers "{}". */
