@@ -1,7 +1,8 @@
 /* Claims of paced deployment drains: one transaction per batch, guarded by the service's pace version. */
 import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Deps } from '../../shared/deps.js';
-import { drainExecutionName, DrainReason, type TaskItem, taskKey, TaskStatus } from '../../registry/model.js';
+import { drainExecutionName, type TaskItem } from '../../registry/model.js';
+import { claimActiveDrainAttemptAction } from '../../registry/tasks/drain.js';
 import { executionArnFor } from '../drain/start.js';
 
 export const PACE_SORT_KEY = 'PACE';
@@ -60,22 +61,14 @@ export async function claimPacedDrains(
                 ExpressionAttributeValues: { ':next': next, ':now': deps.now().toISOString(), ...(current === undefined ? {} : { ':current': current }) },
               },
             },
-            ...batch.map((claim) => ({
-              Update: {
-                TableName: deps.config.tableName,
-                Key: taskKey(claim.item.taskArn),
-                UpdateExpression: 'SET drainAttempt = :attempt, executionArn = :executionArn, drainReason = :reason REMOVE drainOutcome, cancelledBy',
-                ConditionExpression: '#status = :active AND (attribute_not_exists(drainAttempt) OR drainAttempt = :previous)',
-                ExpressionAttributeNames: { '#status': 'status' },
-                ExpressionAttributeValues: {
-                  ':attempt': claim.attempt,
-                  ':previous': claim.item.drainAttempt ?? 0,
-                  ':executionArn': claim.executionArn,
-                  ':reason': DrainReason.Deployment,
-                  ':active': TaskStatus.Active,
-                },
-              },
-            })),
+            ...batch.map((claim) =>
+              claimActiveDrainAttemptAction(deps.config.tableName, {
+                taskArn: claim.item.taskArn,
+                attempt: claim.attempt,
+                previousAttempt: claim.item.drainAttempt ?? 0,
+                executionArn: claim.executionArn,
+              }),
+            ),
           ],
         }),
       );
