@@ -39,8 +39,8 @@ export function registryTable(deps: Pick<Deps, 'ddb' | 'config'>): RegistryTable
  */
 export type Transition<I = undefined> = { applied: true; item: I } | { applied: false };
 
-/** unlessConditionFails as a Transition; `item` is the write's Attributes. */
-export async function transition<I = undefined>(write: Promise<{ Attributes?: Record<string, unknown> }>): Promise<Transition<I>> {
-  const output = await unlessConditionFails(write);
-  return output === undefined ? { applied: false } : { applied: true, item: output.Attributes as I };
+/** unlessConditionFails as a Transition; `item` is the write's Attributes (a test double may answer no output at all). */
+export async function transition<I = undefined>(write: Promise<{ Attributes?: Record<string, unknown> } | undefined>): Promise<Transition<I>> {
+  const written = await unlessConditionFails(Promise.resolve(write).then((output) => ({ output })));
+  return written === undefined ? { applied: false } : { applied: true, item: written.output?.Attributes as I };
 }

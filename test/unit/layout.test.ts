@@ -136,6 +136,12 @@ describe('the layout of functions/', () => {
     expect(broken).toEqual([]);
   });
 
+  it('leaves the registry\'s writes to functions/registry: no file under functions/core holds an UpdateExpression', () => {
+    const writers = tsFilesUnder(CORE).filter((file) => readFileSync(file, 'utf8').includes('UpdateExpression'));
+
+    expect(writers.map(show)).toEqual([]);
+  });
+
   it('keeps functions/registry free of imports from functions/core', () => {
     const REGISTRY = join(FUNCTIONS, 'registry');
     const inward = tsFilesUnder(REGISTRY).flatMap((file) => importsOf(file).filter((target) => target.startsWith(CORE + sep)).map((target) => `${show(file)} imports ${show(target)}`));

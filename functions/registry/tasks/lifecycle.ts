@@ -82,3 +82,18 @@ function protectionWrite(record: ProtectionRecord) {
 export async function setProtectionState(table: RegistryTable, taskArn: string, record: ProtectionRecord): Promise<Transition> {
   return transition(table.ddb.send(new UpdateCommand({ TableName: table.tableName, Key: taskKey(taskArn), ...protectionWrite(record) })));
 }
+
+/** Flags whether a task's drain asked for a replacement; a task item that is gone needs no flag. */
+export async function setReplacementRequested(table: RegistryTable, taskArn: string, requested: boolean): Promise<Transition> {
+  return transition(
+    table.ddb.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: taskKey(taskArn),
+        UpdateExpression: 'SET replacementRequested = :requested',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':requested': requested },
+      }),
+    ),
+  );
+}
