@@ -6,10 +6,7 @@
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type RegistryTable, type Transition, transition } from '../conditional-write.js';
-import { DrainControl, DrainReason, type TaskItem, taskKey, TaskStatus } from '../model.js';
-
-/** `#status` stands for the reserved word status in every expression that reads or writes it. */
-export const STATUS_NAME = { '#status': 'status' } as const;
+import { DrainControl, DrainReason, ITEM_EXISTS, STATUS_NAME, type TaskItem, taskKey, TaskStatus } from '../model.js';
 
 /** The item is this execution's drain (:me) and the task has not begun to stop. */
 export const OWNED_AND_UNSTOPPED = 'executionArn = :me AND #status IN (:active, :draining)';
@@ -205,7 +202,7 @@ export async function markSpotDraining(table: RegistryTable, taskArn: string, de
         TableName: table.tableName,
         Key: taskKey(taskArn),
         UpdateExpression: 'SET #status = :draining, drainReason = :reason, drainDeadline = :deadline',
-        ConditionExpression: 'attribute_exists(pk) AND #status = :active',
+        ConditionExpression: `${ITEM_EXISTS} AND #status = :active`,
         ExpressionAttributeNames: STATUS_NAME,
         ExpressionAttributeValues: {
           ':draining': TaskStatus.Draining,

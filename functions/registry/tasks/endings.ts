@@ -1,8 +1,8 @@
 /* The endings of a task's drain on its item: stopping, the outcome, and the ways back to service. */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type RegistryTable, type Transition, transition } from '../conditional-write.js';
-import { DrainOutcome, DrainReason, type TaskItem, taskKey, TaskStatus } from '../model.js';
-import { OWNED_AND_UNSTOPPED, STATUS_NAME } from './drain.js';
+import { DrainOutcome, DrainReason, ITEM_EXISTS, STATUS_NAME, type TaskItem, taskKey, TaskStatus } from '../model.js';
+import { OWNED_AND_UNSTOPPED } from './drain.js';
 
 /** Where a drain workflow's DynamoDB step takes a value from its context rather than a literal. */
 export interface FromExecution {
@@ -32,7 +32,7 @@ export const MARK_DRAINING = {
 /** "Record task gone": only this execution's drain, and a task item that is gone stays gone. */
 export const RECORD_TASK_GONE = {
   UpdateExpression: RECORD_OUTCOME,
-  ConditionExpression: 'attribute_exists(pk) AND executionArn = :me',
+  ConditionExpression: `${ITEM_EXISTS} AND executionArn = :me`,
   ExpressionAttributeValues: { ':outcome': DrainOutcome.TaskGone, ':me': EXECUTION_ID },
 } as const;
 

@@ -1,8 +1,7 @@
 /* A task item's transitions outside a drain: its stop, its expiry, and the protection state recorded on it. */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type RegistryTable, type Transition, transition } from '../conditional-write.js';
-import { ProtectionState, STOPPED_ITEM_TTL_SECONDS, type TaskItem, taskKey, TaskStatus } from '../model.js';
-import { STATUS_NAME } from './drain.js';
+import { ITEM_EXISTS, ProtectionState, STATUS_NAME, STOPPED_ITEM_TTL_SECONDS, type TaskItem, taskKey, TaskStatus } from '../model.js';
 
 /** STOPPED from ECS's event, unless a newer or equal ECS version was applied or the item is gone; the item stays readable for a while. */
 export async function closeStopped(table: RegistryTable, taskArn: string, ecsVersion: number, nowSeconds: number): Promise<Transition<TaskItem>> {
@@ -12,7 +11,7 @@ export async function closeStopped(table: RegistryTable, taskArn: string, ecsVer
         TableName: table.tableName,
         Key: taskKey(taskArn),
         UpdateExpression: 'SET #status = :stopped, expiresAt = :expiresAt, ecsVersion = :version',
-        ConditionExpression: 'attribute_exists(pk) AND #status <> :stopped AND (attribute_not_exists(ecsVersion) OR ecsVersion < :version)',
+        ConditionExpression: `${ITEM_EXISTS} AND #status <> :stopped AND (attribute_not_exists(ecsVersion) OR ecsVersion < :version)`,
         ExpressionAttributeNames: STATUS_NAME,
         ExpressionAttributeValues: {
           ':stopped': TaskStatus.Stopped,
@@ -61,19 +60,19 @@ function protectionWrite(record: ProtectionRecord) {
     case ProtectionState.Protected:
       return {
         UpdateExpression: 'SET protectionState = :state, protectedUntil = :until',
-        ConditionExpression: 'attribute_exists(pk) AND sessionCount >= :one AND (attribute_not_exists(protectedUntil) OR protectedUntil <= :until)',
+        ConditionExpression: `${ITEM_EXISTS} AND sessionCount >= :one AND (attribute_not_exists(protectedUntil) OR protectedUntil <= :until)`,
         ExpressionAttributeValues: { ':state': ProtectionState.Protected, ':until': record.until, ':one': 1 },
       };
     case ProtectionState.Unprotected:
       return {
         UpdateExpression: 'SET protectionState = :state REMOVE protectedUntil',
-        ConditionExpression: 'attribute_exists(pk) AND sessionCount <= :zero',
+        ConditionExpression: `${ITEM_EXISTS} AND sessionCount <= :zero`,
         ExpressionAttributeValues: { ':state': ProtectionState.Unprotected, ':zero': 0 },
       };
     case ProtectionState.Blocked:
       return {
         UpdateExpression: 'SET protectionState = :state',
-        ConditionExpression: 'attribute_exists(pk) AND sessionCount >= :one',
+        ConditionExpression: `${ITEM_EXISTS} AND sessionCount >= :one`,
         ExpressionAttributeValues: { ':state': ProtectionState.Blocked, ':one': 1 },
       };
   }
@@ -91,7 +90,7 @@ export async function setReplacementRequested(table: RegistryTable, taskArn: str
         TableName: table.tableName,
         Key: taskKey(taskArn),
         UpdateExpression: 'SET replacementRequested = :requested',
-        ConditionExpression: 'attribute_exists(pk)',
+        ConditionExpression: ITEM_EXISTS,
         ExpressionAttributeValues: { ':requested': requested },
       }),
     ),
