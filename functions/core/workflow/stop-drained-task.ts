@@ -4,7 +4,7 @@ import { ClusterArn, ExecutionArn, TaskArn } from '../../events/arns.js';
 import { registryTable } from '../../registry/conditional-write.js';
 import { giveBackKeptTask, markStopping as markStoppingTransition, recordOutcome, recordOutcomeServing } from '../../registry/tasks/endings.js';
 import { readTask } from '../../registry/tasks.js';
-import { DrainOutcome, DrainReason, epochSeconds } from '../../registry/model.js';
+import { DrainOutcome, DrainReason, epochSeconds, type TaskItem } from '../../registry/model.js';
 import type { Deps } from '../../shared/deps.js';
 import { asRetryable } from '../ecs/errors.js';
 import { setTaskProtection } from '../protection/task-protection.js';
@@ -95,7 +95,7 @@ async function keptByItsService(deps: Pick<Deps, 'ecs' | 'ddb' | 'config'>, inpu
 async function giveBack(deps: Pick<Deps, 'ecs' | 'ddb' | 'config' | 'logger'>, input: StopDrainedTaskInput): Promise<StopDrainedTaskResult> {
   const returned = await giveBackKeptTask(registryTable(deps), input.taskArn, input.executionArn);
   // An empty task needs no protection: ECS may scale it in like any other.
-  if (returned.applied && returned.item.sessionCount === 0) {
+  if (returned.applied && (returned.item as TaskItem | undefined)?.sessionCount === 0) {
     await setTaskProtection(deps, { clusterArn: input.cluster, taskArns: [input.taskArn], enabled: false });
   }
   deps.logger.info('drained task kept: its service keeps it after a rollback or a newer deployment', { taskArn: input.taskArn, outcome: input.outcome });
