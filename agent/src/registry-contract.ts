@@ -131,6 +131,12 @@ export function epochSeconds(date: Date): number {
  * A conditional write that lost: the item is not in the state the write required. Matched by name
  * as well, because errors that crossed a serialisation boundary (or another SDK copy) lose their class.
  */
+/** `#status` stands for the reserved word status in every expression that reads or writes it. */
+export const STATUS_NAME = { '#status': 'status' } as const;
+
+/** The task item exists: a write that must not create one (the task registers itself) holds this. */
+export const ITEM_EXISTS = 'attribute_exists(pk)';
+
 export function isConditionalCheckFailure(error: unknown): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
 }

@@ -1,7 +1,7 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { InvalidSessionIdError } from './errors.js';
-import { epochSeconds, serviceTaskKey, sessionKey, TaskStatus, taskKey, type TaskItem } from './registry-contract.js';
+import { epochSeconds, ITEM_EXISTS, serviceTaskKey, sessionKey, STATUS_NAME, TaskStatus, taskKey, type TaskItem } from './registry-contract.js';
 
 /**
  * The registry writes a task makes: register, heartbeat, session opened, session closed. Every
@@ -63,7 +63,7 @@ export async function registerTask(writer: RegistryWriter, task: TaskRegistratio
         (task.capacityProviderName ? ', capacityProviderName = :capacityProviderName' : '') +
         (task.containerInstanceArn ? ', containerInstanceArn = :containerInstanceArn' : ''),
       ConditionExpression: 'attribute_not_exists(pk) OR #status <> :stopped',
-      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeNames: STATUS_NAME,
       ExpressionAttributeValues: {
         ':taskArn': task.taskArn,
         ':clusterArn': task.clusterArn,
@@ -88,7 +88,7 @@ export async function heartbeat(writer: RegistryWriter, taskArn: string, options
       TableName: writer.tableName,
       Key: taskKey(taskArn),
       UpdateExpression: 'SET heartbeatAt = :now',
-      ConditionExpression: 'attribute_exists(pk)',
+      ConditionExpression: ITEM_EXISTS,
       ExpressionAttributeValues: { ':now': epochSeconds(writer.now()) },
     }),
     sendOptions(options),
@@ -118,8 +118,8 @@ export async function openSession(writer: RegistryWriter, taskArn: string, sessi
               TableName: writer.tableName,
               Key: taskKey(taskArn),
               UpdateExpression: 'ADD sessionCount :one SET heartbeatAt = :now',
-              ConditionExpression: 'attribute_exists(pk) AND #status = :active',
-              ExpressionAttributeNames: { '#status': 'status' },
+              ConditionExpression: `${ITEM_EXISTS} AND #status = :active`,
+              ExpressionAttributeNames: STATUS_NAME,
               ExpressionAttributeValues: { ':one': 1, ':now': now, ':active': TaskStatus.Active },
             },
           },
@@ -150,7 +150,7 @@ export async function closeSession(writer: RegistryWriter, taskArn: string, sess
             Delete: {
               TableName: writer.tableName,
               Key: sessionKey(taskArn, sessionId),
-              ConditionExpression: 'attribute_exists(pk)',
+              ConditionExpression: ITEM_EXISTS,
             },
           },
           {
@@ -158,7 +158,7 @@ export async function closeSession(writer: RegistryWriter, taskArn: string, sess
               TableName: writer.tableName,
               Key: taskKey(taskArn),
               UpdateExpression: 'ADD sessionCount :minusOne SET heartbeatAt = :now',
-              ConditionExpression: 'attribute_exists(pk) AND sessionCount > :zero',
+              ConditionExpression: `${ITEM_EXISTS} AND sessionCount > :zero`,
               ExpressionAttributeValues: { ':minusOne': -1, ':zero': 0, ':now': epochSeconds(writer.now()) },
             },
           },

@@ -1,8 +1,8 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Deps } from '../shared/deps.js';
 import { ignored, type Ignored } from '../shared/handler-kit.js';
-import { unlessConditionFails } from '../registry/conditional-write.js';
-import { epochSeconds, type TaskItem, taskKey, TaskStatus, WaitError, STOPPED_ITEM_TTL_SECONDS } from '../registry/model.js';
+import { registryTable } from '../registry/conditional-write.js';
+import { closeStopped } from '../registry/tasks/lifecycle.js';
+import { epochSeconds, TaskStatus, WaitError } from '../registry/model.js';
 import { readTask } from '../registry/tasks.js';
 import { failDrainWait, type SignalResult } from './drain/wait-signals.js';
 
@@ -26,25 +26,9 @@ export async function closeStoppedTask(
   event: { taskArn: string; version: number; stoppedReason?: string },
 ): Promise<TaskStoppedSummary | Ignored> {
   const { taskArn, version } = event;
-  const result = await unlessConditionFails(
-    deps.ddb.send(
-      new UpdateCommand({
-        TableName: deps.config.tableName,
-        Key: taskKey(taskArn),
-        UpdateExpression: 'SET #status = :stopped, expiresAt = :expiresAt, ecsVersion = :version',
-        ConditionExpression: 'attribute_exists(pk) AND #status <> :stopped AND (attribute_not_exists(ecsVersion) OR ecsVersion < :version)',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':stopped': TaskStatus.Stopped,
-          ':expiresAt': epochSeconds(deps.now()) + STOPPED_ITEM_TTL_SECONDS,
-          ':version': version,
-        },
-        ReturnValues: 'ALL_NEW',
-      }),
-    ),
-  );
-  const closed = result !== undefined;
-  let item = result?.Attributes as TaskItem | undefined;
+  const result = await closeStopped(registryTable(deps), taskArn, version, epochSeconds(deps.now()));
+  const closed = result.applied;
+  let item = result.applied ? result.item : undefined;
   if (!closed) {
     item = await readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, taskArn);
     if (item === undefined) return ignored(`task ${taskArn} is not in the registry`);

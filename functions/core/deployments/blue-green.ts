@@ -4,12 +4,13 @@
  * The contract: docs/ecs-deployment-strategies.md.
  */
 import { ContinueServiceDeploymentCommand } from '@aws-sdk/client-ecs';
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { PauseHookAwaiting } from '../../events/ecs.js';
 import { mapWithConcurrency } from '../../shared/concurrency.js';
 import type { Deps } from '../../shared/deps.js';
 import { ignored, type Ignored } from '../../shared/handler-kit.js';
-import { unlessConditionFails } from '../../registry/conditional-write.js';
+import { registryTable } from '../../registry/conditional-write.js';
+import { armHook, HOOK_SORT_KEY, hookKey, markHookContinued, recordHook as recordHookTransition } from '../../registry/pace/items.js';
 import { DrainReason, type TaskItem, TaskStatus } from '../../registry/model.js';
 import { readTask } from '../../registry/tasks.js';
 import { asRetryable } from '../ecs/errors.js';
@@ -18,7 +19,7 @@ import { startDrain } from '../drain/start.js';
 import { isLeaving } from './pacing.js';
 import { pacingMode, unmanagedDeployment } from './pace-service.js';
 
-export const HOOK_SORT_KEY = 'BLUE_GREEN_HOOK';
+export { HOOK_SORT_KEY, hookKey };
 
 /** The service's paused hook and the blue tasks it waits for. */
 interface HookItem {
@@ -28,10 +29,6 @@ interface HookItem {
   continuedAt?: string;
   /** False until every blue drain has been started: a blue task not claimed yet must not count as drained. */
   armed?: boolean;
-}
-
-export function hookKey(clusterArn: string, serviceName: string): { pk: string; sk: typeof HOOK_SORT_KEY } {
-  return { pk: `SERVICE#${clusterArn}#${serviceName}`, sk: HOOK_SORT_KEY };
 }
 
 export interface BlueDrainSummary {
@@ -76,33 +73,14 @@ export async function drainBlueTasks(deps: Deps, hook: PauseHookAwaiting): Promi
     const started = await startDrain(deps, { clusterArn, taskArn, serviceName, reason: DrainReason.Deployment, ecsStopsTask: true });
     if (started.status === 'started') drainsStarted.push(taskArn);
   });
-  await deps.ddb.send(
-    new UpdateCommand({
-      TableName: deps.config.tableName,
-      Key: hookKey(clusterArn, serviceName),
-      UpdateExpression: 'SET armed = :true',
-      ConditionExpression: 'hookId = :hookId',
-      ExpressionAttributeValues: { ':true': true, ':hookId': hook.hookId },
-    }),
-  );
+  await armHook(registryTable(deps), { clusterArn, serviceName }, hook.hookId);
   const continued = await continueIfBlueDrained(deps, { clusterArn, serviceName });
   return { serviceName, hookId: hook.hookId, blueTasks: blueTaskArns, drainsStarted, continued };
 }
 
 async function recordHook(deps: Deps, clusterArn: string, serviceName: string, hook: HookItem): Promise<void> {
-  await deps.ddb.send(
-    new UpdateCommand({
-      TableName: deps.config.tableName,
-      Key: hookKey(clusterArn, serviceName),
-      // A repeated event of the same hook refreshes the list; a new hook starts afresh.
-      UpdateExpression: 'SET hookId = :hookId, serviceDeploymentArn = :deployment, blueTaskArns = :blue, armed = :false, updatedAt = :now REMOVE continuedAt',
-      ConditionExpression: 'attribute_not_exists(continuedAt) OR hookId <> :hookId',
-      ExpressionAttributeValues: { ':hookId': hook.hookId, ':deployment': hook.serviceDeploymentArn, ':blue': hook.blueTaskArns, ':false': false, ':now': deps.now().toISOString() },
-    }),
-  ).catch((error: unknown) => {
-    // The same hook was continued already: a late duplicate of its event changes nothing.
-    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
-  });
+  // The same hook was continued already: a late duplicate of its event changes nothing.
+  await recordHookTransition(registryTable(deps), { clusterArn, serviceName }, hook, deps.now().toISOString());
 }
 
 /** Still draining: no outcome yet and the task still runs. Unregistered and stopped tasks hold nothing. */
@@ -137,17 +115,7 @@ export async function continueIfBlueDrained(deps: Pick<Deps, 'ddb' | 'ecs' | 'co
     if (name !== 'InvalidParameterException' && name !== 'ClientException' && name !== 'ConflictException') throw asRetryable(error, 'ContinueServiceDeployment');
     deps.logger.info('paused hook no longer waiting', { hookId: hook.hookId, error: (error as Error).message });
   }
-  await unlessConditionFails(
-    deps.ddb.send(
-      new UpdateCommand({
-        TableName: deps.config.tableName,
-        Key: hookKey(ref.clusterArn, ref.serviceName),
-        UpdateExpression: 'SET continuedAt = :now',
-        ConditionExpression: 'hookId = :hookId',
-        ExpressionAttributeValues: { ':now': deps.now().toISOString(), ':hookId': hook.hookId },
-      }),
-    ),
-  );
+  await markHookContinued(registryTable(deps), ref, hook.hookId, deps.now().toISOString());
   deps.logger.info('blue tasks drained: deployment continued', { hookId: hook.hookId, serviceDeploymentArn: hook.serviceDeploymentArn, blueTasks: hook.blueTaskArns.length });
   return 'continued';
 }

@@ -1,15 +1,21 @@
 /* Claims of paced deployment drains: one transaction per batch, guarded by the service's pace version. */
-import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { registryTable } from '../../registry/conditional-write.js';
+import {
+  dropPaceLease as dropLease,
+  markPaceDirty as markDirty,
+  movePaceVersionAction,
+  PACE_SORT_KEY,
+  paceKey,
+  releasePaceLease as releaseLease,
+  takePaceLease as takeLease,
+} from '../../registry/pace/items.js';
 import type { Deps } from '../../shared/deps.js';
-import { drainExecutionName, DrainReason, type TaskItem, taskKey, TaskStatus } from '../../registry/model.js';
+import { drainExecutionName, type TaskItem } from '../../registry/model.js';
+import { claimActiveDrainAttemptAction } from '../../registry/tasks/drain.js';
 import { executionArnFor } from '../drain/start.js';
 
-export const PACE_SORT_KEY = 'PACE';
-
-/** The service's pace item: its version moves with every batch of paced drains claimed. */
-export function paceKey(clusterArn: string, serviceName: string): { pk: string; sk: typeof PACE_SORT_KEY } {
-  return { pk: `SERVICE#${clusterArn}#${serviceName}`, sk: PACE_SORT_KEY };
-}
+export { PACE_SORT_KEY, paceKey };
 
 /** DynamoDB allows 100 actions per transaction; one of them is the pace item. */
 const CLAIMS_PER_TRANSACTION = 99;
@@ -51,31 +57,15 @@ export async function claimPacedDrains(
       await deps.ddb.send(
         new TransactWriteCommand({
           TransactItems: [
-            {
-              Update: {
-                TableName: deps.config.tableName,
-                Key: paceKey(ref.clusterArn, ref.serviceName),
-                UpdateExpression: 'SET version = :next, updatedAt = :now',
-                ConditionExpression: current === undefined ? 'attribute_not_exists(version)' : 'version = :current',
-                ExpressionAttributeValues: { ':next': next, ':now': deps.now().toISOString(), ...(current === undefined ? {} : { ':current': current }) },
-              },
-            },
-            ...batch.map((claim) => ({
-              Update: {
-                TableName: deps.config.tableName,
-                Key: taskKey(claim.item.taskArn),
-                UpdateExpression: 'SET drainAttempt = :attempt, executionArn = :executionArn, drainReason = :reason REMOVE drainOutcome, cancelledBy',
-                ConditionExpression: '#status = :active AND (attribute_not_exists(drainAttempt) OR drainAttempt = :previous)',
-                ExpressionAttributeNames: { '#status': 'status' },
-                ExpressionAttributeValues: {
-                  ':attempt': claim.attempt,
-                  ':previous': claim.item.drainAttempt ?? 0,
-                  ':executionArn': claim.executionArn,
-                  ':reason': DrainReason.Deployment,
-                  ':active': TaskStatus.Active,
-                },
-              },
-            })),
+            movePaceVersionAction(deps.config.tableName, ref, current, next, deps.now().toISOString()),
+            ...batch.map((claim) =>
+              claimActiveDrainAttemptAction(deps.config.tableName, {
+                taskArn: claim.item.taskArn,
+                attempt: claim.attempt,
+                previousAttempt: claim.item.drainAttempt ?? 0,
+                executionArn: claim.executionArn,
+              }),
+            ),
           ],
         }),
       );
@@ -107,66 +97,19 @@ function claimFor(deps: Pick<Deps, 'config'>, item: TaskItem): PacedClaim {
 /** Takes the lease if it is free or expired, and clears dirty: the pass about to run covers what it stood for. */
 export async function takePaceLease(deps: PaceDeps, ref: { clusterArn: string; serviceName: string }, holder: string, leaseMs: number): Promise<boolean> {
   const now = deps.now().getTime();
-  return conditionHolds(
-    deps.ddb.send(
-      new UpdateCommand({
-        TableName: deps.config.tableName,
-        Key: paceKey(ref.clusterArn, ref.serviceName),
-        UpdateExpression: 'SET leaseHolder = :me, leaseUntil = :until, dirty = :false',
-        ConditionExpression: 'attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseHolder = :me',
-        ExpressionAttributeValues: { ':me': holder, ':until': now + leaseMs, ':now': now, ':false': false },
-      }),
-    ),
-  );
+  return (await takeLease(registryTable(deps), ref, holder, now, now + leaseMs)).applied;
 }
 
 export async function markPaceDirty(deps: PaceDeps, ref: { clusterArn: string; serviceName: string }): Promise<void> {
-  await deps.ddb.send(
-    new UpdateCommand({
-      TableName: deps.config.tableName,
-      Key: paceKey(ref.clusterArn, ref.serviceName),
-      UpdateExpression: 'SET dirty = :true',
-      ExpressionAttributeValues: { ':true': true },
-    }),
-  );
+  await markDirty(registryTable(deps), ref);
 }
 
 /** True when released; false when a trigger marked the service dirty meanwhile (the holder runs again) or the lease was lost. */
 export async function releasePaceLease(deps: PaceDeps, ref: { clusterArn: string; serviceName: string }, holder: string): Promise<boolean> {
-  return conditionHolds(
-    deps.ddb.send(
-      new UpdateCommand({
-        TableName: deps.config.tableName,
-        Key: paceKey(ref.clusterArn, ref.serviceName),
-        UpdateExpression: 'REMOVE leaseHolder, leaseUntil',
-        ConditionExpression: 'leaseHolder = :me AND dirty = :false',
-        ExpressionAttributeValues: { ':me': holder, ':false': false },
-      }),
-    ),
-  );
+  return (await releaseLease(registryTable(deps), ref, holder)).applied;
 }
 
 /** After a failure: the lease goes, dirty stays, so the next trigger or the reconciler runs a pass. */
 export async function dropPaceLease(deps: PaceDeps, ref: { clusterArn: string; serviceName: string }, holder: string): Promise<void> {
-  await conditionHolds(
-    deps.ddb.send(
-      new UpdateCommand({
-        TableName: deps.config.tableName,
-        Key: paceKey(ref.clusterArn, ref.serviceName),
-        UpdateExpression: 'SET dirty = :true REMOVE leaseHolder, leaseUntil',
-        ConditionExpression: 'leaseHolder = :me',
-        ExpressionAttributeValues: { ':me': holder, ':true': true },
-      }),
-    ),
-  );
-}
-
-async function conditionHolds(write: Promise<unknown>): Promise<boolean> {
-  try {
-    await write;
-    return true;
-  } catch (error) {
-    if ((error as Error).name === 'ConditionalCheckFailedException') return false;
-    throw error;
-  }
+  await dropLease(registryTable(deps), ref, holder);
 }

@@ -1,13 +1,13 @@
 /* The deployment pacer's I/O: read the service, its tasks and their registry items; cancel, claim and start drains. */
 import { randomUUID } from 'node:crypto';
 import type { Service } from '@aws-sdk/client-ecs';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mapWithConcurrency } from '../../shared/concurrency.js';
 import type { Deps } from '../../shared/deps.js';
 import { ignored, type Ignored } from '../../shared/handler-kit.js';
 import { MetricName, MetricUnit } from '../../shared/powertools.js';
-import { unlessConditionFails } from '../../registry/conditional-write.js';
-import { DrainControl, DrainReason, type TaskItem, taskKey, TaskStatus, WaitError } from '../../registry/model.js';
+import { registryTable } from '../../registry/conditional-write.js';
+import { restoreLeftTask } from '../../registry/tasks/endings.js';
+import { DrainReason, type TaskItem } from '../../registry/model.js';
 import { listClusterTasks, readTasksConsistently } from '../../registry/tasks.js';
 import { describeService, describeTasks, listRunningTaskArns } from '../ecs/lookups.js';
 import { setTaskProtection } from '../protection/task-protection.js';
@@ -270,21 +270,9 @@ async function stillKept(
  */
 async function returnToService(deps: Deps, item: TaskItem): Promise<boolean> {
   if (item.executionArn === undefined) return false;
-  const response = await unlessConditionFails(
-    deps.ddb.send(
-      new UpdateCommand({
-        TableName: deps.config.tableName,
-        Key: taskKey(item.taskArn),
-        UpdateExpression: 'SET #status = :active REMOVE drainControl, drainReason, drainDeadline, drainStartedAt, sessionsAtDrainStart',
-        ConditionExpression: '#status = :draining AND executionArn = :execution AND attribute_exists(drainOutcome)',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':active': TaskStatus.Active, ':draining': TaskStatus.Draining, ':execution': item.executionArn },
-        ReturnValues: 'ALL_NEW',
-      }),
-    ),
-  );
-  if (response === undefined) return false;
-  const updated = response.Attributes as TaskItem;
+  const response = await restoreLeftTask(registryTable(deps), item.taskArn, item.executionArn);
+  if (!response.applied) return false;
+  const updated = response.item;
   if (updated.sessionCount > 0 && updated.serviceName !== undefined) {
     await setTaskProtection(deps, { clusterArn: updated.clusterArn, taskArns: [updated.taskArn], enabled: true });
   }

@@ -1,10 +1,10 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { taskArnPattern } from '../../events/arns.js';
 import type { Config } from '../../shared/config.js';
 import type { Deps } from '../../shared/deps.js';
-import { unlessConditionFails } from '../../registry/conditional-write.js';
-import { DrainControl, DrainReason, type TaskItem, taskKey, TaskStatus, WaitError } from '../../registry/model.js';
+import { registryTable } from '../../registry/conditional-write.js';
+import { requestDrainControl } from '../../registry/tasks/drain.js';
+import { DrainControl, DrainReason, type TaskItem, TaskStatus, WaitError } from '../../registry/model.js';
 import { readTask } from '../../registry/tasks.js';
 import { startDrain } from './start.js';
 import { failDrainWait } from './wait-signals.js';
@@ -153,20 +153,8 @@ const CONTROL_ACTIONS = {
  */
 async function requestControl(deps: Deps, item: TaskItem, control: DrainControl): Promise<DrainControlResponse> {
   const { action, waitError, effect } = CONTROL_ACTIONS[control];
-  const response = await unlessConditionFails(
-    deps.ddb.send(
-      new UpdateCommand({
-        TableName: deps.config.tableName,
-        Key: taskKey(item.taskArn),
-        UpdateExpression: 'SET drainControl = :control',
-        ConditionExpression: '#status = :draining AND (attribute_not_exists(drainControl) OR drainControl = :control)',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':control': control, ':draining': TaskStatus.Draining },
-        ReturnValues: 'ALL_NEW',
-      }),
-    ),
-  );
-  if (response === undefined) {
+  const response = await requestDrainControl(registryTable(deps), item.taskArn, control);
+  if (!response.applied) {
     const current = await readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, item.taskArn);
     const reason =
       current === undefined
@@ -176,7 +164,7 @@ async function requestControl(deps: Deps, item: TaskItem, control: DrainControl)
           : `${current.drainControl} was already requested for this drain`;
     return { ok: false, action, taskArn: item.taskArn, error: `${action} refused: ${reason}; nothing changed` };
   }
-  const updated = response.Attributes as TaskItem;
+  const updated = response.item;
 
   const base = { ok: true as const, action, taskArn: item.taskArn, clusterArn: item.clusterArn };
   const executionArn = updated.executionArn === undefined ? {} : { executionArn: updated.executionArn };

@@ -4,13 +4,13 @@
  * executions.ts: Step Functions) and end its wait for sessions (wait-signals.ts). May import
  * registry/, events/ and shared/; never workflow/, deployments/, reconcile/ or handlers/.
  */
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Deps } from '../../shared/deps.js';
 import { ConfigurationError } from '../../shared/errors.js';
 import { MetricName, MetricUnit } from '../../shared/powertools.js';
-import { unlessConditionFails } from '../../registry/conditional-write.js';
-import { drainExecutionName, type DrainReason, taskKey, TaskStatus } from '../../registry/model.js';
+import { registryTable } from '../../registry/conditional-write.js';
+import { claimDrainAttempt } from '../../registry/tasks/drain.js';
+import { drainExecutionName, type DrainReason, TaskStatus } from '../../registry/model.js';
 import { readTask } from '../../registry/tasks.js';
 import { executionState } from './executions.js';
 
@@ -82,29 +82,14 @@ export async function startDrain(deps: Deps, request: DrainRequest): Promise<Sta
   const executionName = drainExecutionName(request.taskArn, attempt);
   const executionArn = executionArnFor(config.stateMachineArn, executionName);
   if (attempt !== previousAttempt) {
-    const claimed = await unlessConditionFails(
-      deps.ddb.send(
-        new UpdateCommand({
-          TableName: config.tableName,
-          Key: taskKey(request.taskArn),
-          // The reason and the cleared outcome make the claim an open drain at once (hasUnfinishedDrain):
-          // pacing counts it, and the reconciler restarts it should this invocation die before StartExecution.
-          UpdateExpression: 'SET drainAttempt = :attempt, executionArn = :executionArn, drainReason = :reason REMOVE drainOutcome, cancelledBy',
-          ConditionExpression:
-            '(attribute_not_exists(drainAttempt) OR drainAttempt = :previous) AND #status IN (:active, :draining)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':attempt': attempt,
-            ':previous': previousAttempt,
-            ':executionArn': executionArn,
-            ':reason': request.reason,
-            ':active': TaskStatus.Active,
-            ':draining': TaskStatus.Draining,
-          },
-        }),
-      ),
-    );
-    if (claimed === undefined) {
+    const claimed = await claimDrainAttempt(registryTable(deps), {
+      taskArn: request.taskArn,
+      attempt,
+      previousAttempt,
+      executionArn,
+      reason: request.reason,
+    });
+    if (!claimed.applied) {
       // Another invocation claimed this attempt first, or the task stopped meanwhile.
       logger.info('drain already claimed by a concurrent start', { taskArn: request.taskArn, attempt });
       return { status: 'already-draining' };

@@ -5,12 +5,12 @@
  * May import drain/, workflow/ (a replacement asked for early), protection/, ecs/, registry/,
  * events/ and shared/; never reconcile/, deployments/ or handlers/.
  */
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Deps } from '../../shared/deps.js';
 import { ignored, type Ignored } from '../../shared/handler-kit.js';
 import { MetricName, MetricUnit } from '../../shared/powertools.js';
-import { unlessConditionFails } from '../../registry/conditional-write.js';
-import { DrainReason, type TaskItem, taskKey, TaskStatus } from '../../registry/model.js';
+import { registryTable } from '../../registry/conditional-write.js';
+import { markSpotDraining as markSpotDrainingTransition } from '../../registry/tasks/drain.js';
+import { DrainReason, type TaskItem, TaskStatus } from '../../registry/model.js';
 import { readTask } from '../../registry/tasks.js';
 import type { SpotWarning } from '../../events/spot.js';
 import { launchReplacement } from '../workflow/replacement-capacity.js';
@@ -111,25 +111,8 @@ export async function handleSpotWarning(deps: Deps, warning: SpotWarning): Promi
  * undefined when the registry does not know the task.
  */
 export async function markSpotDraining(deps: Pick<Deps, 'ddb' | 'config' | 'logger'>, taskArn: string, deadline: Date): Promise<TaskItem | undefined> {
-  const result = await unlessConditionFails(
-    deps.ddb.send(
-      new UpdateCommand({
-        TableName: deps.config.tableName,
-        Key: taskKey(taskArn),
-        UpdateExpression: 'SET #status = :draining, drainReason = :reason, drainDeadline = :deadline',
-        ConditionExpression: 'attribute_exists(pk) AND #status = :active',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':draining': TaskStatus.Draining,
-          ':active': TaskStatus.Active,
-          ':reason': DrainReason.Spot,
-          ':deadline': deadline.toISOString(),
-        },
-        ReturnValues: 'ALL_NEW',
-      }),
-    ),
-  );
-  if (result !== undefined) return result.Attributes as TaskItem | undefined;
+  const result = await markSpotDrainingTransition(registryTable(deps), taskArn, deadline);
+  if (result.applied) return result.item;
   const item = await readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, taskArn);
   deps.logger.info('task was not ACTIVE; left as it is', { taskArn, status: item?.status ?? 'not registered' });
   return item;

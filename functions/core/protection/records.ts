@@ -1,7 +1,8 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Deps } from '../../shared/deps.js';
 import { MetricName, MetricUnit } from '../../shared/powertools.js';
-import { epochSeconds, isConditionalCheckFailure, ProtectionState, taskKey } from '../../registry/model.js';
+import { registryTable } from '../../registry/conditional-write.js';
+import { epochSeconds, ProtectionState } from '../../registry/model.js';
+import { type ProtectionRecord, setProtectionState } from '../../registry/tasks/lifecycle.js';
 import { setTaskProtection } from './task-protection.js';
 
 /**
@@ -37,8 +38,8 @@ export async function applyProtection(
 
   const fallbackUntil = epochSeconds(deps.now()) + deps.config.protectionMinutes * 60;
   for (const { taskArn, expiresAt } of result.updated) {
-    const write = enabled ? protectedWrite(expiresAt ?? fallbackUntil) : unprotectedWrite();
-    outcomes.set(taskArn, await recordState(deps, taskArn, write));
+    const record: ProtectionRecord = enabled ? { state: ProtectionState.Protected, until: expiresAt ?? fallbackUntil } : { state: ProtectionState.Unprotected };
+    outcomes.set(taskArn, await recordState(deps, taskArn, record));
   }
   for (const taskArn of result.blocked) {
     if (!enabled) {
@@ -46,7 +47,7 @@ export async function applyProtection(
       continue;
     }
     deps.metrics.addMetric(MetricName.ProtectionBlocked, MetricUnit.Count, 1);
-    const outcome = await recordState(deps, taskArn, blockedWrite());
+    const outcome = await recordState(deps, taskArn, { state: ProtectionState.Blocked });
     outcomes.set(taskArn, outcome === 'recorded' ? 'blocked' : outcome);
   }
   for (const taskArn of result.notApplicable) outcomes.set(taskArn, 'not-applicable');
@@ -56,50 +57,16 @@ export async function applyProtection(
   return outcomes;
 }
 
-interface StateWrite {
-  UpdateExpression: string;
-  ConditionExpression: string;
-  ExpressionAttributeValues: Record<string, unknown>;
-}
-
-function protectedWrite(until: number): StateWrite {
-  return {
-    UpdateExpression: 'SET protectionState = :state, protectedUntil = :until',
-    ConditionExpression:
-      'attribute_exists(pk) AND sessionCount >= :one AND (attribute_not_exists(protectedUntil) OR protectedUntil <= :until)',
-    ExpressionAttributeValues: { ':state': ProtectionState.Protected, ':until': until, ':one': 1 },
-  };
-}
-
-function unprotectedWrite(): StateWrite {
-  return {
-    UpdateExpression: 'SET protectionState = :state REMOVE protectedUntil',
-    ConditionExpression: 'attribute_exists(pk) AND sessionCount <= :zero',
-    ExpressionAttributeValues: { ':state': ProtectionState.Unprotected, ':zero': 0 },
-  };
-}
-
-function blockedWrite(): StateWrite {
-  return {
-    UpdateExpression: 'SET protectionState = :state',
-    ConditionExpression: 'attribute_exists(pk) AND sessionCount >= :one',
-    ExpressionAttributeValues: { ':state': ProtectionState.Blocked, ':one': 1 },
-  };
-}
-
 async function recordState(
   deps: Pick<Deps, 'ddb' | 'config' | 'logger'>,
   taskArn: string,
-  write: StateWrite,
+  record: ProtectionRecord,
 ): Promise<ProtectionOutcome> {
   try {
-    await deps.ddb.send(new UpdateCommand({ TableName: deps.config.tableName, Key: taskKey(taskArn), ...write }));
-    return 'recorded';
+    if ((await setProtectionState(registryTable(deps), taskArn, record)).applied) return 'recorded';
+    deps.logger.info('protection state not recorded: the task item moved on', { taskArn });
+    return 'superseded';
   } catch (error) {
-    if (isConditionalCheckFailure(error)) {
-      deps.logger.info('protection state not recorded: the task item moved on', { taskArn });
-      return 'superseded';
-    }
     deps.logger.error('could not record protection state', { taskArn, error });
     return 'record-failed';
   }

@@ -6,10 +6,10 @@
  * shared/; never handlers/.
  */
 import { DescribeTasksCommand } from '@aws-sdk/client-ecs';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Deps } from '../../shared/deps.js';
-import { unlessConditionFails } from '../../registry/conditional-write.js';
-import { DrainReason, epochSeconds, type TaskItem, taskKey, TaskStatus, WaitError, STOPPED_ITEM_TTL_SECONDS } from '../../registry/model.js';
+import { registryTable } from '../../registry/conditional-write.js';
+import { expireTask } from '../../registry/tasks/lifecycle.js';
+import { DrainReason, epochSeconds, type TaskItem, TaskStatus, WaitError } from '../../registry/model.js';
 import { checkTaskItem } from '../../registry/item-checks.js';
 import { listClusterTasks, readTask } from '../../registry/tasks.js';
 import { releaseReplacement } from '../workflow/replacement-capacity.js';
@@ -190,25 +190,8 @@ async function describeTaskStates(
 
 /** STOPPED is the last status: the condition only keeps a write from landing on a deleted item. */
 async function markStopped(deps: Deps, taskArn: string): Promise<boolean> {
-  const written = await unlessConditionFails(
-    deps.ddb.send(
-      new UpdateCommand({
-        TableName: deps.config.tableName,
-        Key: taskKey(taskArn),
-        UpdateExpression: 'SET #status = :stopped, expiresAt = :expiresAt',
-        ConditionExpression: '#status IN (:active, :draining, :stopping)',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':stopped': TaskStatus.Stopped,
-          ':expiresAt': epochSeconds(deps.now()) + STOPPED_ITEM_TTL_SECONDS,
-          ':active': TaskStatus.Active,
-          ':draining': TaskStatus.Draining,
-          ':stopping': TaskStatus.Stopping,
-        },
-      }),
-    ),
-  );
-  if (written === undefined) return false;
+  const written = await expireTask(registryTable(deps), taskArn, epochSeconds(deps.now()));
+  if (!written.applied) return false;
   deps.logger.info('registry item of a stopped task expired', { taskArn });
   return true;
 }

@@ -1,8 +1,8 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { TaskArn } from '../../events/arns.js';
-import { unlessConditionFails } from '../../registry/conditional-write.js';
-import { DrainControl, type TaskItem, taskKey, TaskStatus, WaitError } from '../../registry/model.js';
+import { registryTable } from '../../registry/conditional-write.js';
+import { armDrainWait as armDrainWaitTransition } from '../../registry/tasks/drain.js';
+import { DrainControl, type TaskItem, TaskStatus, WaitError } from '../../registry/model.js';
 import { readTask } from '../../registry/tasks.js';
 import type { Deps } from '../../shared/deps.js';
 import { completeDrainWait, failDrainWait } from '../drain/wait-signals.js';
@@ -51,19 +51,8 @@ export async function armDrainWait(
   input: ArmDrainWaitInput,
 ): Promise<ArmDrainWaitResult> {
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
-    const armed = await unlessConditionFails(
-      deps.ddb.send(
-        new UpdateCommand({
-          TableName: deps.config.tableName,
-          Key: taskKey(input.taskArn),
-          UpdateExpression: 'SET taskToken = :token',
-          ConditionExpression: '#status = :draining AND sessionCount > :zero AND attribute_not_exists(drainControl)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':token': input.taskToken, ':draining': TaskStatus.Draining, ':zero': 0 },
-        }),
-      ),
-    );
-    if (armed !== undefined) {
+    const armed = await armDrainWaitTransition(registryTable(deps), input.taskArn, input.taskToken);
+    if (armed.applied) {
       deps.logger.info('waiting for sessions to drain', { taskArn: input.taskArn });
       return { status: 'armed' };
     }

@@ -6,10 +6,11 @@
  * deployments/, protection/, ecs/, registry/, events/ and shared/; never reconcile/, interruptions/
  * or handlers/.
  */
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { ClusterArn, ExecutionArn, TaskArn } from '../../events/arns.js';
-import { DRAIN_REASONS, DrainReason, epochSeconds, isConditionalCheckFailure, type TaskItem, taskKey, TaskStatus } from '../../registry/model.js';
+import { registryTable } from '../../registry/conditional-write.js';
+import { DRAIN_REASONS, DrainReason, epochSeconds, type TaskItem, TaskStatus } from '../../registry/model.js';
+import { recordDrain as recordDrainTransition } from '../../registry/tasks/drain.js';
 import { readTask } from '../../registry/tasks.js';
 import type { Deps } from '../../shared/deps.js';
 import { InvalidInputError, TaskGoneError } from '../../shared/errors.js';
@@ -91,38 +92,19 @@ export async function recordDrain(
   const waitSeconds = Math.max(1, Math.ceil((deadline.getTime() - now.getTime()) / 1000));
   const service = request.service ?? task.serviceName;
   const takingOver = previousOwner !== executionArn;
-  try {
-    await deps.ddb.send(
-      new UpdateCommand({
-        TableName: deps.config.tableName,
-        Key: taskKey(request.taskArn),
-        UpdateExpression:
-          'SET executionArn = :me, drainReason = :reason, drainDeadline = :deadline, drainStartedAt = :startedAt, ' +
-          'sessionsAtDrainStart = if_not_exists(sessionCount, :zero) REMOVE drainOutcome' +
-          // A control left by a closed owner was meant for that drain, not this one.
-          (takingOver ? ', drainControl, taskToken' : ''),
-        ConditionExpression:
-          '#status IN (:active, :draining) AND ' +
-          (previousOwner === undefined ? 'attribute_not_exists(executionArn)' : 'executionArn = :previous'),
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':me': executionArn,
-          ':reason': request.reason,
-          ':deadline': deadline.toISOString(),
-          ':startedAt': epochSeconds(now),
-          ':zero': 0,
-          ':active': TaskStatus.Active,
-          ':draining': TaskStatus.Draining,
-          ...(previousOwner === undefined ? {} : { ':previous': previousOwner }),
-        },
-      }),
-    );
-  } catch (error) {
-    if (!(isConditionalCheckFailure(error))) throw error;
+  const claimed = await recordDrainTransition(registryTable(deps), {
+    taskArn: request.taskArn,
+    executionArn,
+    previousOwner,
+    reason: request.reason,
+    deadline: deadline.toISOString(),
+    startedAt: epochSeconds(now),
+  });
+  if (!claimed.applied) {
     // The item changed since we read it: either the task went away or another drain claimed it.
     const current = await readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, request.taskArn);
-    if (isGone(current)) throw new TaskGoneError(`task ${request.taskArn} stopped while the drain was being recorded`, { cause: error });
-    throw new DrainAlreadyRunningError(`execution ${current.executionArn ?? '(none)'} claimed task ${request.taskArn} first`, { cause: error });
+    if (isGone(current)) throw new TaskGoneError(`task ${request.taskArn} stopped while the drain was being recorded`);
+    throw new DrainAlreadyRunningError(`execution ${current.executionArn ?? '(none)'} claimed task ${request.taskArn} first`);
   }
 
   const recorded: RecordedDrain = {

@@ -1,10 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { DescribeServicesCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { ClusterArn, TaskArn } from '../../events/arns.js';
-import { unlessConditionFails } from '../../registry/conditional-write.js';
-import { taskKey } from '../../registry/model.js';
+import {
+  type AppliedCounts,
+  CAPACITY_SORT_KEY,
+  capacityKey,
+  changeSurge as changeSurgeTransition,
+  releaseCapacityLock,
+  takeCapacityLock,
+  writeApplied as writeAppliedTransition,
+} from '../../registry/capacity/items.js';
+import { registryTable } from '../../registry/conditional-write.js';
+import type { ServiceRef as PaceServiceRef } from '../../registry/pace/items.js';
+import { setReplacementRequested as setReplacementRequestedTransition } from '../../registry/tasks/lifecycle.js';
 import type { Deps } from '../../shared/deps.js';
 import { asRetryable } from '../ecs/errors.js';
 
@@ -23,7 +33,7 @@ import { asRetryable } from '../ecs/errors.js';
  * so UpdateService calls never overtake one another, and a desired count that differs from
  * `appliedCount` can only mean someone else scaled the service: that difference moves into the base.
  */
-export const CAPACITY_SORT_KEY = 'CAPACITY';
+export { CAPACITY_SORT_KEY, capacityKey };
 export const LOCK_TTL_MS = 30_000;
 const CONVERGE_BUDGET_MS = 20_000;
 const MAX_APPLY_ROUNDS = 200;
@@ -62,11 +72,8 @@ export type CapacityResult =
   | { changed: false; skipped: 'standalone-task' };
 
 type CapacityDeps = Pick<Deps, 'ecs' | 'ddb' | 'config' | 'logger' | 'now'>;
-interface ServiceRef { clusterArn: string; serviceName: string }
+type ServiceRef = PaceServiceRef;
 
-export function capacityKey(clusterArn: string, serviceName: string): { pk: string; sk: typeof CAPACITY_SORT_KEY } {
-  return { pk: `SERVICE#${clusterArn}#${serviceName}`, sk: CAPACITY_SORT_KEY };
-}
 
 /** Adds the task's replacement to its service's desired count (once per task, however often called). */
 export async function launchReplacement(deps: CapacityDeps, input: CapacityInput): Promise<CapacityResult> {
@@ -95,27 +102,8 @@ async function finish(deps: CapacityDeps, ref: ServiceRef, taskArn: string, chan
 }
 
 async function changeSurge(deps: CapacityDeps, ref: ServiceRef, taskArn: string, change: 'add' | 'remove'): Promise<{ changed: boolean; version: number }> {
-  const result = await unlessConditionFails(
-    deps.ddb.send(
-      new UpdateCommand({
-        TableName: deps.config.tableName,
-        Key: capacityKey(ref.clusterArn, ref.serviceName),
-        UpdateExpression:
-          change === 'add'
-            ? 'SET clusterArn = :cluster, serviceName = :service, version = if_not_exists(version, :zero) + :one ADD surge :tasks'
-            : 'SET version = version + :one DELETE surge :tasks',
-        ConditionExpression: change === 'add' ? 'NOT contains(surge, :task)' : 'contains(surge, :task)',
-        ExpressionAttributeValues: {
-          ':tasks': new Set([taskArn]),
-          ':task': taskArn,
-          ':one': 1,
-          ...(change === 'add' ? { ':cluster': ref.clusterArn, ':service': ref.serviceName, ':zero': 0 } : {}),
-        },
-        ReturnValues: 'UPDATED_NEW',
-      }),
-    ),
-  );
-  if (result !== undefined) return { changed: true, version: Number(result.Attributes?.version ?? 0) };
+  const result = await changeSurgeTransition(registryTable(deps), ref, taskArn, change);
+  if (result.applied) return { changed: true, version: Number(result.item?.version ?? 0) };
   // Already done by an earlier try of this step: only the convergence may still be missing.
   const item = await readCapacity(deps, ref);
   return { changed: false, version: item?.version ?? 0 };
@@ -215,65 +203,18 @@ async function describeDesiredCount(deps: CapacityDeps, ref: ServiceRef): Promis
   return service.desiredCount ?? 0;
 }
 
-async function writeApplied(
-  deps: CapacityDeps,
-  ref: ServiceRef,
-  owner: string,
-  version: number,
-  fields: { base?: number; applied?: number; appliedFrom?: number; clear?: boolean },
-): Promise<boolean> {
-  const set = ['appliedVersion = :version'];
-  const values: Record<string, unknown> = { ':version': version, ':owner': owner };
-  for (const [field, attribute] of [['base', 'baseCount'], ['applied', 'appliedCount'], ['appliedFrom', 'appliedFromCount']] as const) {
-    const value = fields[field];
-    if (value !== undefined) {
-      set.push(`${attribute} = :${field}`);
-      values[`:${field}`] = value;
-    }
-  }
-  const written = await unlessConditionFails(
-    deps.ddb.send(
-      new UpdateCommand({
-        TableName: deps.config.tableName,
-        Key: capacityKey(ref.clusterArn, ref.serviceName),
-        UpdateExpression: `SET ${set.join(', ')}${fields.clear ? ' REMOVE baseCount, appliedCount, appliedFromCount' : ''}`,
-        ConditionExpression: 'version = :version AND lockOwner = :owner',
-        ExpressionAttributeValues: values,
-      }),
-    ),
-  );
-  return written !== undefined;
+async function writeApplied(deps: CapacityDeps, ref: ServiceRef, owner: string, version: number, fields: AppliedCounts): Promise<boolean> {
+  return (await writeAppliedTransition(registryTable(deps), ref, owner, version, fields)).applied;
 }
 
 async function tryLock(deps: CapacityDeps, ref: ServiceRef, owner: string): Promise<boolean> {
   const now = deps.now().getTime();
-  const written = await unlessConditionFails(
-    deps.ddb.send(
-      new UpdateCommand({
-        TableName: deps.config.tableName,
-        Key: capacityKey(ref.clusterArn, ref.serviceName),
-        UpdateExpression: 'SET lockOwner = :owner, lockExpiresAt = :expires',
-        ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(lockOwner) OR lockExpiresAt < :now)',
-        ExpressionAttributeValues: { ':owner': owner, ':expires': now + LOCK_TTL_MS, ':now': now },
-      }),
-    ),
-  );
-  return written !== undefined;
+  return (await takeCapacityLock(registryTable(deps), ref, owner, now, now + LOCK_TTL_MS)).applied;
 }
 
 async function unlock(deps: CapacityDeps, ref: ServiceRef, owner: string): Promise<void> {
   // A lock that expired and was taken by another converger is theirs to release.
-  await unlessConditionFails(
-    deps.ddb.send(
-      new UpdateCommand({
-        TableName: deps.config.tableName,
-        Key: capacityKey(ref.clusterArn, ref.serviceName),
-        UpdateExpression: 'REMOVE lockOwner, lockExpiresAt',
-        ConditionExpression: 'lockOwner = :owner',
-        ExpressionAttributeValues: { ':owner': owner },
-      }),
-    ),
-  );
+  await releaseCapacityLock(registryTable(deps), ref, owner);
 }
 
 async function readCapacity(deps: CapacityDeps, ref: ServiceRef): Promise<CapacityItem | undefined> {
@@ -285,19 +226,8 @@ async function readCapacity(deps: CapacityDeps, ref: ServiceRef): Promise<Capaci
 
 async function setReplacementRequested(deps: CapacityDeps, taskArn: string, requested: boolean): Promise<void> {
   // A task item that is gone (the task stopped and its item expired) needs no flag.
-  await unlessConditionFails(
-    deps.ddb.send(
-      new UpdateCommand({
-        TableName: deps.config.tableName,
-        Key: taskKey(taskArn),
-        UpdateExpression: 'SET replacementRequested = :requested',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':requested': requested },
-      }),
-    ),
-  );
+  await setReplacementRequestedTransition(registryTable(deps), taskArn, requested);
 }
-
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

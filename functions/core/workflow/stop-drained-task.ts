@@ -1,10 +1,10 @@
 import { StopTaskCommand } from '@aws-sdk/client-ecs';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { ClusterArn, ExecutionArn, TaskArn } from '../../events/arns.js';
-import { unlessConditionFails } from '../../registry/conditional-write.js';
+import { registryTable } from '../../registry/conditional-write.js';
+import { giveBackKeptTask, markStopping as markStoppingTransition, recordOutcome, recordOutcomeServing } from '../../registry/tasks/endings.js';
 import { readTask } from '../../registry/tasks.js';
-import { DrainOutcome, DrainReason, epochSeconds, type TaskItem, taskKey, TaskStatus } from '../../registry/model.js';
+import { DrainOutcome, DrainReason, epochSeconds, type TaskItem } from '../../registry/model.js';
 import type { Deps } from '../../shared/deps.js';
 import { asRetryable } from '../ecs/errors.js';
 import { setTaskProtection } from '../protection/task-protection.js';
@@ -93,28 +93,9 @@ async function keptByItsService(deps: Pick<Deps, 'ecs' | 'ddb' | 'config'>, inpu
 
 /** The task serves again, still protected if it holds sessions: the drain ends CANCELLED, as a cancel in time would have. */
 async function giveBack(deps: Pick<Deps, 'ecs' | 'ddb' | 'config' | 'logger'>, input: StopDrainedTaskInput): Promise<StopDrainedTaskResult> {
-  const returned = await unlessConditionFails(
-    deps.ddb.send(
-      new UpdateCommand({
-        TableName: deps.config.tableName,
-        Key: taskKey(input.taskArn),
-        UpdateExpression:
-          'SET #status = :active, drainOutcome = :cancelled, cancelledBy = :deployment REMOVE taskToken, drainControl, drainReason, drainDeadline, drainStartedAt, sessionsAtDrainStart',
-        ConditionExpression: 'executionArn = :me AND #status IN (:active, :draining)',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':active': TaskStatus.Active,
-          ':draining': TaskStatus.Draining,
-          ':cancelled': DrainOutcome.Cancelled,
-          ':deployment': DrainReason.Deployment,
-          ':me': input.executionArn,
-        },
-        ReturnValues: 'ALL_NEW',
-      }),
-    ),
-  );
+  const returned = await giveBackKeptTask(registryTable(deps), input.taskArn, input.executionArn);
   // An empty task needs no protection: ECS may scale it in like any other.
-  if ((returned?.Attributes as TaskItem | undefined)?.sessionCount === 0) {
+  if (returned.applied && (returned.item as TaskItem | undefined)?.sessionCount === 0) {
     await setTaskProtection(deps, { clusterArn: input.cluster, taskArns: [input.taskArn], enabled: false });
   }
   deps.logger.info('drained task kept: its service keeps it after a rollback or a newer deployment', { taskArn: input.taskArn, outcome: input.outcome });
@@ -131,41 +112,13 @@ async function leaveToEcs(deps: Pick<Deps, 'ecs' | 'ddb' | 'config' | 'logger' |
   // deployment roll back during bake time, it is ready for the traffic that comes back at once.
   // One still holding sessions at the deadline stays DRAINING until ECS removes it.
   const emptied = input.outcome === DrainOutcome.Drained;
-  const recorded = await unlessConditionFails(
-    deps.ddb.send(
-      new UpdateCommand({
-        TableName: deps.config.tableName,
-        Key: taskKey(input.taskArn),
-        UpdateExpression: emptied ? 'SET drainOutcome = :outcome, #status = :active REMOVE taskToken' : 'SET drainOutcome = :outcome REMOVE taskToken',
-        ConditionExpression: emptied ? 'executionArn = :me AND #status = :draining' : 'executionArn = :me',
-        ...(emptied ? { ExpressionAttributeNames: { '#status': 'status' } } : {}),
-        ExpressionAttributeValues: {
-          ':outcome': input.outcome,
-          ':me': input.executionArn,
-          ...(emptied ? { ':active': TaskStatus.Active, ':draining': TaskStatus.Draining } : {}),
-        },
-        ReturnValues: 'ALL_NEW',
-      }),
-    ),
-  );
+  const table = registryTable(deps);
+  const recorded = emptied
+    ? await recordOutcomeServing(table, input.taskArn, input.executionArn, input.outcome)
+    : await recordOutcome(table, input.taskArn, input.executionArn, input.outcome);
   // A task that is no longer DRAINING (stopped meanwhile) still gets its outcome, if the item is ours.
-  const written =
-    recorded ??
-    (emptied
-      ? await unlessConditionFails(
-          deps.ddb.send(
-            new UpdateCommand({
-              TableName: deps.config.tableName,
-              Key: taskKey(input.taskArn),
-              UpdateExpression: 'SET drainOutcome = :outcome REMOVE taskToken',
-              ConditionExpression: 'executionArn = :me',
-              ExpressionAttributeValues: { ':outcome': input.outcome, ':me': input.executionArn },
-              ReturnValues: 'ALL_NEW',
-            }),
-          ),
-        )
-      : undefined);
-  const item = written?.Attributes as { drainStartedAt?: number; serviceName?: string } | undefined;
+  const written = recorded.applied || !emptied ? recorded : await recordOutcome(table, input.taskArn, input.executionArn, input.outcome);
+  const item = written.applied ? written.item : undefined;
   const secondsDrained = item?.drainStartedAt === undefined ? null : Math.max(0, epochSeconds(deps.now()) - item.drainStartedAt);
   deps.logger.info('drained task left for ECS to stop', { taskArn: input.taskArn, outcome: input.outcome, secondsDrained });
   if (item?.serviceName !== undefined) {
@@ -184,35 +137,11 @@ async function markStopping(
   input: StopDrainedTaskInput,
   outcome: DrainOutcome,
 ): Promise<{ drainStartedAt?: number } | undefined> {
-  const base = {
-    TableName: deps.config.tableName,
-    Key: taskKey(input.taskArn),
-    ExpressionAttributeValues: { ':outcome': outcome, ':me': input.executionArn } as Record<string, unknown>,
-    ReturnValues: 'ALL_NEW' as const,
-  };
-  const stopping = await unlessConditionFails(
-    deps.ddb.send(
-      new UpdateCommand({
-        ...base,
-        UpdateExpression: 'SET #status = :stopping, drainOutcome = :outcome REMOVE taskToken',
-        ConditionExpression: 'executionArn = :me AND #status IN (:active, :draining)',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ...base.ExpressionAttributeValues,
-          ':stopping': TaskStatus.Stopping,
-          ':active': TaskStatus.Active,
-          ':draining': TaskStatus.Draining,
-        },
-      }),
-    ),
-  );
+  const table = registryTable(deps);
+  const stopping = await markStoppingTransition(table, input.taskArn, input.executionArn, outcome);
   // Already STOPPED (or STOPPING): record the outcome only, if the item is still ours.
-  const recorded =
-    stopping ??
-    (await unlessConditionFails(
-      deps.ddb.send(new UpdateCommand({ ...base, UpdateExpression: 'SET drainOutcome = :outcome REMOVE taskToken', ConditionExpression: 'executionArn = :me' })),
-    ));
+  const recorded = stopping.applied ? stopping : await recordOutcome(table, input.taskArn, input.executionArn, outcome);
   // Undefined when another drain owns the item now: its start time is not ours to report.
-  return recorded?.Attributes as { drainStartedAt?: number } | undefined;
+  return recorded.applied ? recorded.item : undefined;
 }
 
