@@ -12,7 +12,7 @@ import { createHandler as armDrainWait } from '../../functions/handlers/arm-drai
 import { createHandler as launchReplacement } from '../../functions/handlers/launch-replacement.js';
 import { createHandler as recordDrain } from '../../functions/handlers/record-drain.js';
 import { createHandler as releaseReplacement } from '../../functions/handlers/release-replacement.js';
-import { createHandler as stopTask } from '../../functions/handlers/stop-task.js';
+import { createHandler as stopTask } from '../../functions/handlers/stop-drained-task.js';
 import { taskKey } from '../../functions/registry/model.js';
 import type { Deps } from '../../functions/shared/deps.js';
 import { CLUSTER_ARN, taskArn, testConfig, testLogger } from '../support/deps.js';

@@ -1,7 +1,7 @@
 import { createHandler as containerInstanceDraining } from '../../../functions/handlers/container-instance-draining.js';
 import { createHandler as deploymentEvent } from '../../../functions/handlers/deployment-event.js';
 import { createHandler as deploymentHook } from '../../../functions/handlers/deployment-hook.js';
-import { createHandler as paceDeployment } from '../../../functions/handlers/pace-deployment.js';
+import { createHandler as paceDeployment } from '../../../functions/handlers/deployment-pacer.js';
 import { createHandler as rebalanceRecommendation } from '../../../functions/handlers/rebalance-recommendation.js';
 import { createHandler as spotInterruption } from '../../../functions/handlers/spot-interruption.js';
 import { createHandler as taskStopped } from '../../../functions/handlers/task-stopped.js';
@@ -130,7 +130,7 @@ export const EVENTBRIDGE_TARGETS: EventBridgeTarget[] = [
     ],
   },
   {
-    name: 'pace-deployment',
+    name: 'deployment-pacer',
     // The pacer also takes DynamoDB stream batches; as an EventBridge target it must behave like every other.
     createHandler: paceDeployment as EventBridgeTarget['createHandler'],
     parse: parseServiceTaskRunning,

@@ -7,7 +7,7 @@ import { createHandler as armDrainWait } from '../../../functions/handlers/arm-d
 import { createHandler as launchReplacement } from '../../../functions/handlers/launch-replacement.js';
 import { createHandler as recordDrain } from '../../../functions/handlers/record-drain.js';
 import { createHandler as releaseReplacement } from '../../../functions/handlers/release-replacement.js';
-import { createHandler as stopTask } from '../../../functions/handlers/stop-task.js';
+import { createHandler as stopTask } from '../../../functions/handlers/stop-drained-task.js';
 import { DRAIN_REASONS } from '../../../functions/registry/model.js';
 import type { Deps } from '../../../functions/shared/deps.js';
 import type { Sample } from './eventbridge-targets.js';
@@ -79,7 +79,7 @@ export const STEP_TARGETS: StepTarget[] = [
     ],
   },
   {
-    name: 'stop-task',
+    name: 'stop-drained-task',
     createHandler: stopTask,
     schema: stopDrainedTaskInputSchema,
     samples: [

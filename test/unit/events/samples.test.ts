@@ -23,7 +23,7 @@ import type { ParseResult } from '../../../functions/events/parse.js';
 import { createHandler as containerInstanceHandler } from '../../../functions/handlers/container-instance-draining.js';
 import { createHandler as deploymentHandler } from '../../../functions/handlers/deployment-event.js';
 import { createHandler as hookHandler } from '../../../functions/handlers/deployment-hook.js';
-import { createHandler as pacerHandler } from '../../../functions/handlers/pace-deployment.js';
+import { createHandler as pacerHandler } from '../../../functions/handlers/deployment-pacer.js';
 import { createHandler as rebalanceHandler } from '../../../functions/handlers/rebalance-recommendation.js';
 import { createHandler as spotHandler } from '../../../functions/handlers/spot-interruption.js';
 import { createHandler as taskStoppedHandler } from '../../../functions/handlers/task-stopped.js';

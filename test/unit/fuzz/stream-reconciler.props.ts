@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseStreamRecord } from '../../../functions/core/registry-stream/transitions.js';
 import { checkTaskItem } from '../../../functions/registry/item-checks.js';
-import { createHandler as paceDeploymentHandler } from '../../../functions/handlers/pace-deployment.js';
+import { createHandler as paceDeploymentHandler } from '../../../functions/handlers/deployment-pacer.js';
 import { createHandler as reconcilerHandler } from '../../../functions/handlers/reconciler.js';
 import { handleStreamEvent } from '../../../functions/handlers/registry-stream.js';
 import { CLUSTER_ARN } from '../../support/deps.js';
@@ -90,7 +90,7 @@ export function pacerStreamFuzz(): void {
 
     it('never throws for an arbitrary batch, and paces once each service of the task records it can read', async () => {
       const batches = fc.array(anyRecord, { minLength: 1, maxLength: 4 }).map((records) => ({ Records: records }));
-      await checkProperty('pace-deployment: stream batch', batches, PACER_STREAM_RUNS, async (event) => {
+      await checkProperty('deployment-pacer: stream batch', batches, PACER_STREAM_RUNS, async (event) => {
         world.reset();
         const services = new Set(
           event.Records.flatMap((record) => {

@@ -4,7 +4,7 @@ import { createHandler as armDrainWait } from '../../../functions/handlers/arm-d
 import { createHandler as launchReplacement } from '../../../functions/handlers/launch-replacement.js';
 import { createHandler as recordDrain } from '../../../functions/handlers/record-drain.js';
 import { createHandler as releaseReplacement } from '../../../functions/handlers/release-replacement.js';
-import { createHandler as stopTask } from '../../../functions/handlers/stop-task.js';
+import { createHandler as stopTask } from '../../../functions/handlers/stop-drained-task.js';
 import type { Deps } from '../../../functions/shared/deps.js';
 import { CLUSTER_ARN, makeTestDeps, taskArn } from '../../support/deps.js';
 

@@ -17,7 +17,7 @@ import { runtimeDeps } from '../shared/runtime.js';
 export function createHandler(getDeps: () => Deps = runtimeDeps) {
   const onTaskRunning = eventBridgeHandler(
     {
-      name: 'pace-deployment',
+      name: 'deployment-pacer',
       parse: parseServiceTaskRunning,
       clusterOf: (event) => event.clusterArn,
       keysOf: (event) => ({ taskArn: event.taskArn, serviceName: event.serviceName }),

@@ -7,7 +7,7 @@ import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { PacingContendedError } from '../../../functions/core/deployments/pace-service.js';
 import { createHandler as deploymentHandler } from '../../../functions/handlers/deployment-event.js';
-import { createHandler } from '../../../functions/handlers/pace-deployment.js';
+import { createHandler } from '../../../functions/handlers/deployment-pacer.js';
 import type { TaskItem } from '../../../functions/registry/model.js';
 import { CLUSTER_ARN, OTHER_CLUSTER_ARN, TEST_ACCOUNT, TEST_REGION, taskArn, TABLE_NAME } from '../../support/deps.js';
 import { deploymentEvent, fargateSpotWarning, SERVICE_ARN, taskStateChange } from '../../support/ecs-events.js';
