@@ -2,7 +2,8 @@ import { DescribeServicesCommand, ECSClient, UpdateServiceCommand } from '@aws-s
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { capacityKey, launchReplacement, releaseReplacement } from '../../functions/core/workflow/replacement-capacity.js';
+import { launchReplacement, releaseReplacement } from '../../functions/core/workflow/replacement-capacity.js';
+import { capacityKey } from '../../functions/registry/capacity/items.js';
 import { taskKey } from '../../functions/registry/model.js';
 import type { Deps } from '../../functions/shared/deps.js';
 import { createRegistryTable } from '../support/registry-table.js';

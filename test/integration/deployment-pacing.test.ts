@@ -2,7 +2,8 @@ import { DescribeServicesCommand, DescribeTasksCommand, ListTasksCommand, type T
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { claimPacedDrains, paceKey, readPaceVersion } from '../../functions/core/deployments/pace-claims.js';
+import { claimPacedDrains, readPaceVersion } from '../../functions/core/deployments/pace-claims.js';
+import { paceKey } from '../../functions/registry/pace/items.js';
 import { paceService, type PaceSummary } from '../../functions/core/deployments/pace-service.js';
 import { startDrain } from '../../functions/core/drain/start.js';
 import { type TaskItem, taskKey } from '../../functions/registry/model.js';

@@ -10,7 +10,7 @@ import { mapWithConcurrency } from '../../shared/concurrency.js';
 import type { Deps } from '../../shared/deps.js';
 import { ignored, type Ignored } from '../../shared/handler-kit.js';
 import { registryTable } from '../../registry/conditional-write.js';
-import { armHook, HOOK_SORT_KEY, hookKey, markHookContinued, recordHook as recordHookTransition } from '../../registry/pace/items.js';
+import { armHook, hookKey, markHookContinued, recordHook as recordHookTransition } from '../../registry/pace/items.js';
 import { DrainReason, type TaskItem, TaskStatus } from '../../registry/model.js';
 import { readTask } from '../../registry/tasks.js';
 import { asRetryable } from '../ecs/errors.js';
@@ -19,7 +19,6 @@ import { startDrain } from '../drain/start.js';
 import { isLeaving } from './pacing.js';
 import { pacingMode, unmanagedDeployment } from './pace-service.js';
 
-export { HOOK_SORT_KEY, hookKey };
 
 /** The service's paused hook and the blue tasks it waits for. */
 interface HookItem {

@@ -5,7 +5,6 @@ import {
   dropPaceLease as dropLease,
   markPaceDirty as markDirty,
   movePaceVersionAction,
-  PACE_SORT_KEY,
   paceKey,
   releasePaceLease as releaseLease,
   takePaceLease as takeLease,
@@ -15,7 +14,6 @@ import { drainExecutionName, type TaskItem } from '../../registry/model.js';
 import { claimActiveDrainAttemptAction } from '../../registry/tasks/drain.js';
 import { executionArnFor } from '../drain/start.js';
 
-export { PACE_SORT_KEY, paceKey };
 
 /** DynamoDB allows 100 actions per transaction; one of them is the pace item. */
 const CLAIMS_PER_TRANSACTION = 99;

@@ -33,7 +33,6 @@ import { asRetryable } from '../ecs/errors.js';
  * so UpdateService calls never overtake one another, and a desired count that differs from
  * `appliedCount` can only mean someone else scaled the service: that difference moves into the base.
  */
-export { CAPACITY_SORT_KEY, capacityKey };
 export const LOCK_TTL_MS = 30_000;
 const CONVERGE_BUDGET_MS = 20_000;
 const MAX_APPLY_ROUNDS = 200;

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { capacityKey } from '../../../functions/core/workflow/replacement-capacity.js';
+import { capacityKey } from '../../../functions/registry/capacity/items.js';
 import { closeSession, heartbeat, openSession, readTask, registerTask, type RegistryWriter } from '../../../functions/registry/sessions.js';
 import { IamAuthorizer } from '../../../local/cloud/iam/authorizer.js';
 import type { PolicyStatement } from '../../../local/cloud/iam/policy.js';

@@ -2,7 +2,8 @@ import { ContinueServiceDeploymentCommand, DescribeServicesCommand, DescribeTask
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { continueIfBlueDrained, hookKey } from '../../../../functions/core/deployments/blue-green.js';
+import { continueIfBlueDrained } from '../../../../functions/core/deployments/blue-green.js';
+import { hookKey } from '../../../../functions/registry/pace/items.js';
 import { stopDrainedTask } from '../../../../functions/core/workflow/stop-drained-task.js';
 import { createHandler } from '../../../../functions/handlers/deployment-hook.js';
 import { CLUSTER_ARN, NOW, STATE_MACHINE_ARN, TABLE_NAME, taskArn } from '../../../support/deps.js';

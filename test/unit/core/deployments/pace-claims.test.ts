@@ -1,7 +1,8 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { claimPacedDrains, paceKey, readPaceVersion } from '../../../../functions/core/deployments/pace-claims.js';
+import { claimPacedDrains, readPaceVersion } from '../../../../functions/core/deployments/pace-claims.js';
+import { paceKey } from '../../../../functions/registry/pace/items.js';
 import { CLUSTER_ARN, makeTestDeps, NOW, TABLE_NAME, taskArn } from '../../../support/deps.js';
 import { registryItem } from '../../handlers/fixtures.js';
 

@@ -2,7 +2,8 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DescribeServicesCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { capacityKey, launchReplacement, planDesiredCount } from '../../../../functions/core/workflow/replacement-capacity.js';
+import { launchReplacement, planDesiredCount } from '../../../../functions/core/workflow/replacement-capacity.js';
+import { capacityKey } from '../../../../functions/registry/capacity/items.js';
 import { CLUSTER_ARN, makeTestDeps, TABLE_NAME, taskArn } from '../../../support/deps.js';
 
 const TASK = taskArn('abc123');
