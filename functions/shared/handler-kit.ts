@@ -13,6 +13,7 @@ import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-la
 import type { z } from 'zod';
 import type { ParseResult } from '../events/parse.js';
 import { describeIssues } from './issues.js';
+import { definedOnly } from './optional.js';
 import type { Deps } from './deps.js';
 import { isClusterInScope } from './config.js';
 import { InvalidInputError, TaskGoneError } from './errors.js';
@@ -131,10 +132,6 @@ function reject(deps: Deps, reason: string, error?: Error): { status: 'rejected'
 function eventIdOf(raw: unknown): string | undefined {
   const id = raw !== null && typeof raw === 'object' ? (raw as { id?: unknown }).id : undefined;
   return typeof id === 'string' ? id : undefined;
-}
-
-function definedOnly(keys: Record<string, string | undefined>): Record<string, string> {
-  return Object.fromEntries(Object.entries(keys).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
 
 /**
