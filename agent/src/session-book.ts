@@ -2,6 +2,7 @@ import type { AgentLogger } from './logger.js';
 import { isPermanentRegistryError, type CloseResult, type OpenResult } from './registry.js';
 import { retry, unrefTimer, withTimeout, type Backoff } from './retry.js';
 import type { OpenOutcome } from './types.js';
+import { NamedError } from './errors.js';
 
 export interface SessionBookDeps {
   open: (sessionId: string, signal: AbortSignal) => Promise<OpenResult>;
@@ -29,17 +30,17 @@ interface HeldSession {
   closed: AbortController;
 }
 
-class NotRegisteredYetError extends Error {
+class NotRegisteredYetError extends NamedError {
+  override readonly name = 'NotRegisteredYetError';
   constructor() {
     super('the task item does not exist yet (registration pending)');
-    this.name = 'NotRegisteredYetError';
   }
 }
 
-class DrainedBeforeCountedError extends Error {
+class DrainedBeforeCountedError extends NamedError {
+  override readonly name = 'DrainedBeforeCountedError';
   constructor(sessionId: string) {
     super(`the task began draining before session ${sessionId} was counted; it runs uncounted`);
-    this.name = 'DrainedBeforeCountedError';
   }
 }
 

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { describeIssues } from '../shared/issues.js';
 
 /**
  * Parsers return a verdict instead of throwing: an event a handler cannot use is not an error
@@ -12,16 +13,6 @@ export function accepted<T>(event: T): ParseResult<T> {
 
 export function rejected<T>(reason: string): ParseResult<T> {
   return { ok: false, reason };
-}
-
-/** "detail.clusterArn: Invalid input; detail.version: expected number" — enough to find the fault. */
-export function describeIssues(error: z.ZodError, limit = 3): string {
-  const parts = error.issues.slice(0, limit).map((issue) => {
-    const path = issue.path.map(String).join('.');
-    return path === '' ? issue.message : `${path}: ${issue.message}`;
-  });
-  const more = error.issues.length > limit ? ` (+${error.issues.length - limit} more)` : '';
-  return `${parts.join('; ')}${more}`;
 }
 
 export function safeParse<S extends z.ZodType>(schema: S, raw: unknown, what: string): ParseResult<z.output<S>> {

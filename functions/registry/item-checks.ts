@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ClusterArn, TaskArn } from '../events/arns.js';
+import { describeIssues } from '../shared/issues.js';
 import { DRAIN_REASONS, DrainControl, DrainOutcome, ProtectionState, TASK_SORT_KEY, type TaskItem, TaskStatus } from './model.js';
 
 /*
@@ -44,12 +45,6 @@ export const TaskItemSchema = z.object({
 
 export type TaskItemCheck = { ok: true; item: TaskItem } | { ok: false; key: string | undefined; reason: string };
 
-/** "sessionCount: Too small: expected number to be >=0; status: Invalid option" */
-export function describeItemIssues(error: z.ZodError, limit = 3): string {
-  const parts = error.issues.slice(0, limit).map((issue) => `${issue.path.map(String).join('.') || '(item)'}: ${issue.message}`);
-  return parts.join('; ') + (error.issues.length > limit ? ` (+${error.issues.length - limit} more)` : '');
-}
-
 /**
  * Whether a task item read from the registry can be acted on. The item is returned as read (not
  * as parsed) so that attributes this schema does not list are kept.
@@ -59,7 +54,7 @@ export function checkTaskItem(raw: unknown): TaskItemCheck {
   const key = typeof pk === 'string' ? pk : undefined;
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return { ok: false, key, reason: 'the item is not an object' };
   const parsed = TaskItemSchema.safeParse(raw);
-  if (!parsed.success) return { ok: false, key, reason: describeItemIssues(parsed.error) };
+  if (!parsed.success) return { ok: false, key, reason: describeIssues(parsed.error, { whole: '(item)' }) };
   if (parsed.data.taskArn !== parsed.data.pk) return { ok: false, key, reason: 'taskArn differs from the item key' };
   return { ok: true, item: raw as TaskItem };
 }

@@ -11,7 +11,9 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import type { z } from 'zod';
-import { describeIssues, type ParseResult } from '../events/parse.js';
+import type { ParseResult } from '../events/parse.js';
+import { describeIssues } from './issues.js';
+import { definedOnly } from './optional.js';
 import type { Deps } from './deps.js';
 import { isClusterInScope } from './config.js';
 import { InvalidInputError, TaskGoneError } from './errors.js';
@@ -130,10 +132,6 @@ function reject(deps: Deps, reason: string, error?: Error): { status: 'rejected'
 function eventIdOf(raw: unknown): string | undefined {
   const id = raw !== null && typeof raw === 'object' ? (raw as { id?: unknown }).id : undefined;
   return typeof id === 'string' ? id : undefined;
-}
-
-function definedOnly(keys: Record<string, string | undefined>): Record<string, string> {
-  return Object.fromEntries(Object.entries(keys).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
 
 /**

@@ -7,7 +7,7 @@ import { Scheduler } from './eventbridge/scheduler.js';
 import type { LocalStack } from './stack/model.js';
 import { StreamPoller } from './dynamodb-streams/poller.js';
 import { TargetDelivery } from './eventbridge/targets.js';
-import { definedOnly } from './optional.js';
+import { definedOnly } from '../../functions/shared/optional.js';
 
 /**
  * What invokes the functions besides direct calls: EventBridge rules, the DynamoDB stream mapping

@@ -15,7 +15,7 @@ import { deployLocalStack } from './stack/stack.js';
 import type { LocalStack } from './stack/model.js';
 import type { StreamPoller } from './dynamodb-streams/poller.js';
 import { loadTemplate, TEMPLATE_PATH } from './stack/template.js';
-import { definedOnly } from './optional.js';
+import { definedOnly } from '../../functions/shared/optional.js';
 import { IamAuthorizer } from './iam/authorizer.js';
 import { type IamMode, LocalIam, motoIamEnvironment } from './iam/iam.js';
 import { translateTemplate } from './stack/sam-translation.js';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { ScaledClock } from '../cloud/clock.js';
-import { definedOnly } from '../cloud/optional.js';
+import { definedOnly } from '../../functions/shared/optional.js';
 import type { TwinTask } from '../twin/index.js';
 import { LoadBalancer, type LoadBalancerOptions } from './load-balancer.js';
 import { type ProcessCloud, ProcessTasks, type ProcessTasksOptions } from './process-tasks.js';

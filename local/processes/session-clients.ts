@@ -2,6 +2,7 @@ import WebSocket from 'ws';
 import type { ScaledClock } from '../cloud/clock.js';
 import { sleep } from '../cloud/timing.js';
 import type { LoadBalancer, Target } from './load-balancer.js';
+import { NamedError } from '../../functions/shared/errors.js';
 
 /**
  * How a client's session ended:
@@ -34,11 +35,8 @@ export interface SessionClientsOptions {
   attempts?: number;
 }
 
-export class NoHealthyTargetError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'NoHealthyTargetError';
-  }
+export class NoHealthyTargetError extends NamedError {
+  override readonly name = 'NoHealthyTargetError';
 }
 
 const WELCOME_TIMEOUT_MS = 10_000;

@@ -23,6 +23,7 @@ import { FaultInjector } from '../cloud/lambda/fault-injection.js';
 import type { EventBridgeEnvelope } from '../twin/model.js';
 import { sleep } from '../cloud/timing.js';
 import { type ProcessMode, type ProcessModeOptions, startProcessMode } from '../processes/process-mode.js';
+import { NamedError } from '../../functions/shared/errors.js';
 
 export interface RehearsalOptions {
   /** Real seconds per scenario second; 0.01 runs an hour of sessions in 36 s. */
@@ -70,11 +71,8 @@ export interface RehearsalOptions {
 const LOG_ROOT = fileURLToPath(new URL('../../.local-cloud/logs', import.meta.url));
 let runCounter = 0;
 
-export class WaitTimeoutError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'WaitTimeoutError';
-  }
+export class WaitTimeoutError extends NamedError {
+  override readonly name = 'WaitTimeoutError';
 }
 
 /**

@@ -1,3 +1,5 @@
+import { NamedError } from '../../functions/shared/errors.js';
+
 /**
  * The errors the ECS JSON API answers with. `name` is ECS's error code (what the SDK exposes as
  * `error.name` and the wire carries as `__type`), `statusCode` the HTTP status the gateway sends.
@@ -13,11 +15,8 @@ export class EcsApiError extends Error {
 }
 
 /** A scenario or test drove the twin wrongly (unknown task, Spot interruption of an on-demand task, ...). */
-export class TwinUsageError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'TwinUsageError';
-  }
+export class TwinUsageError extends NamedError {
+  override readonly name = 'TwinUsageError';
 }
 
 export function clientException(message: string): EcsApiError {

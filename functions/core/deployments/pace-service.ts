@@ -16,6 +16,7 @@ import { cancelDrain } from '../drain/cancel.js';
 import { claimPacedDrains, dropPaceLease, markPaceDirty, readPaceVersion, releasePaceLease, takePaceLease } from './pace-claims.js';
 import { targetsHealthy } from './target-health.js';
 import { type EcsTaskView, isServing, keptByService, type PacingMode, type PacingPlan, planPacing, type ServiceDeploymentView } from './pacing.js';
+import { NamedError } from '../../shared/errors.js';
 
 export interface PaceSummary {
   serviceName: string;
@@ -280,9 +281,6 @@ async function returnToService(deps: Deps, item: TaskItem): Promise<boolean> {
   return true;
 }
 
-export class PacingContendedError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'PacingContendedError';
-  }
+export class PacingContendedError extends NamedError {
+  override readonly name = 'PacingContendedError';
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { taskArnPattern } from '../../events/arns.js';
 import type { Config } from '../../shared/config.js';
 import type { Deps } from '../../shared/deps.js';
+import { describeIssues } from '../../shared/issues.js';
 import { registryTable } from '../../registry/conditional-write.js';
 import { requestDrainControl } from '../../registry/tasks/drain.js';
 import { DrainControl, DrainReason, type TaskItem, TaskStatus, WaitError } from '../../registry/model.js';
@@ -63,8 +64,7 @@ export function parseDrainControlRequest(
 ): { request: DrainControlRequest; deadline?: Date } | { error: string } {
   const parsed = RequestSchema.safeParse(payload);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message));
-    return { error: `invalid request: ${issues.join('; ')}. Expected {"action":"drain"|"cancel"|"force-stop","taskArn":"...","cluster"?:"..."}` };
+    return { error: `invalid request: ${describeIssues(parsed.error, { limit: Number.POSITIVE_INFINITY })}. Expected {"action":"drain"|"cancel"|"force-stop","taskArn":"...","cluster"?:"..."}` };
   }
   const request = parsed.data;
   if (request.action !== 'drain') return { request };

@@ -1,6 +1,7 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { Deps } from '../../shared/deps.js';
 import type { DrainReason } from '../../registry/model.js';
+import { NamedError } from '../../shared/errors.js';
 
 export const NOTICE_SOURCE = 'ecs-session-drain';
 export const NOTICE_DETAIL_TYPE = 'Session Drain Notice';
@@ -16,11 +17,8 @@ export interface DrainNotice {
   sessionCount: number;
 }
 
-export class NoticeNotPublishedError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'NoticeNotPublishedError';
-  }
+export class NoticeNotPublishedError extends NamedError {
+  override readonly name = 'NoticeNotPublishedError';
 }
 
 /**

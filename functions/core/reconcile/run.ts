@@ -22,16 +22,14 @@ import { isExecutionRunning } from '../drain/executions.js';
 import { type ReconcileSummary, Work } from './work.js';
 import { startDrain } from '../drain/start.js';
 import { failDrainWait } from '../drain/wait-signals.js';
+import { NamedError } from '../../shared/errors.js';
 
 export type { ReconcileSummary } from './work.js';
 
 const DESCRIBE_TASKS_BATCH = 100;
 
-export class ReconcileFailedError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ReconcileFailedError';
-  }
+export class ReconcileFailedError extends NamedError {
+  override readonly name = 'ReconcileFailedError';
 }
 
 export async function reconcile(deps: Deps): Promise<ReconcileSummary> {

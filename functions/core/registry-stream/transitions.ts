@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ClusterArn, TaskArn } from '../../events/arns.js';
 import { Count, DrainOutcomeSchema, EpochSeconds, TaskStatusSchema, TaskToken } from '../../registry/item-checks.js';
 import { type DrainOutcome, TASK_SORT_KEY, TaskStatus } from '../../registry/model.js';
+import { describeIssues } from '../../shared/issues.js';
 
 /**
  * Pure decisions of the registry stream handler: from one change record's old and new task
@@ -55,7 +56,7 @@ export function parseTaskImage(image: Record<string, unknown> | undefined): Pars
   if (image.sk !== TASK_SORT_KEY) return { kind: 'other' };
   const parsed = TaskImageSchema.safeParse(image);
   if (!parsed.success) {
-    return { kind: 'invalid', reason: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ') };
+    return { kind: 'invalid', reason: describeIssues(parsed.error, { limit: Number.POSITIVE_INFINITY }) };
   }
   return { kind: 'task', image: parsed.data };
 }
@@ -157,7 +158,7 @@ export function parseStreamRecord(raw: unknown): ParsedRecord {
     return {
       kind: 'invalid',
       ...(typeof sequenceNumber === 'string' ? { sequenceNumber } : {}),
-      reason: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '),
+      reason: describeIssues(parsed.error, { limit: Number.POSITIVE_INFINITY }),
     };
   }
   // The schema's transform types the unmarshalled record loosely; it has these fields once parsed.

@@ -13,17 +13,14 @@ import { DRAIN_REASONS, DrainReason, epochSeconds, type TaskItem, TaskStatus } f
 import { recordDrain as recordDrainTransition } from '../../registry/tasks/drain.js';
 import { readTask } from '../../registry/tasks.js';
 import type { Deps } from '../../shared/deps.js';
-import { InvalidInputError, TaskGoneError } from '../../shared/errors.js';
+import { InvalidInputError, NamedError, TaskGoneError } from '../../shared/errors.js';
 import { MetricName, MetricUnit } from '../../shared/powertools.js';
 import { isExecutionRunning } from '../drain/executions.js';
 import { resolveDeadline } from '../drain/start.js';
 
 /** Another execution that is still running owns this task's drain; this one must not interfere. */
-export class DrainAlreadyRunningError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'DrainAlreadyRunning';
-  }
+export class DrainAlreadyRunningError extends NamedError {
+  override readonly name = 'DrainAlreadyRunning';
 }
 
 export const recordDrainInputSchema = z.object({

@@ -17,6 +17,7 @@ import type { ServiceRef as PaceServiceRef } from '../../registry/pace/items.js'
 import { setReplacementRequested as setReplacementRequestedTransition } from '../../registry/tasks/lifecycle.js';
 import type { Deps } from '../../shared/deps.js';
 import { asRetryable } from '../ecs/errors.js';
+import { NamedError } from '../../shared/errors.js';
 
 /**
  * Replacement capacity ("surge") for drains that take a task away from a service whatever the
@@ -37,11 +38,8 @@ export const LOCK_TTL_MS = 30_000;
 const CONVERGE_BUDGET_MS = 20_000;
 const MAX_APPLY_ROUNDS = 200;
 
-export class CapacityBusyError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'CapacityBusy';
-  }
+export class CapacityBusyError extends NamedError {
+  override readonly name = 'CapacityBusy';
 }
 
 export const capacityInputSchema = z.object({

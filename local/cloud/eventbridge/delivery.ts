@@ -4,6 +4,7 @@ import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from
 import type { LocalStack, RuleSpec } from '../stack/model.js';
 import type { TargetDelivery } from './targets.js';
 import { sleep } from '../timing.js';
+import { NamedError } from '../errors.js';
 
 /**
  * eventbridge/: rules, their targets and schedules invoke functions; imports lambda/host.ts's
@@ -27,11 +28,8 @@ export interface EventEnvelope {
   detail: Record<string, unknown>;
 }
 
-export class PublishError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'PublishError';
-  }
+export class PublishError extends NamedError {
+  override readonly name = 'PublishError';
 }
 
 export interface EventDeliveryOptions {

@@ -4,15 +4,16 @@
  * moto accepts with any signature (local/moto_iam.py), so requests carry its credential scope
  * only.
  */
+import { NamedError } from '../errors.js';
 
-export class IamApiError extends Error {
+export class IamApiError extends NamedError {
+  override readonly name = 'IamApiError';
   constructor(
     readonly code: string,
     message: string,
     options?: { cause?: unknown },
   ) {
     super(message, options);
-    this.name = 'IamApiError';
   }
 }
 

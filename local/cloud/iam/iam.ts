@@ -7,6 +7,7 @@ import { resolveStackRoles, roleName, samStateMachineRoleIds, stackNamesOf, type
 import { UnsupportedTemplateError } from '../errors.js';
 import type { LocalStack } from '../stack/model.js';
 import { loadTemplate, resourcesOfType, type Template } from '../stack/template.js';
+import { NamedError } from '../errors.js';
 
 /**
  * iam/: the stack's roles and the checks moto cannot make; imports stack/, ../gateway's types,
@@ -45,11 +46,8 @@ export const TASK_ROLE_LOGICAL_ID = 'ApplicationTaskRole';
 
 const ADMIN_POLICY: PolicyDocument = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] };
 
-export class UnknownPrincipalError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'UnknownPrincipalError';
-  }
+export class UnknownPrincipalError extends NamedError {
+  override readonly name = 'UnknownPrincipalError';
 }
 
 /** The state machine whose role the interpreter's calls run under: the template's only one. */

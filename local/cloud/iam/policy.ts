@@ -11,6 +11,7 @@
  * escapes ${*}, ${?}, ${$}. Anything else is refused with UnsupportedPolicyError, so no statement
  * is ever applied with a condition silently dropped.
  */
+import { NamedError } from '../errors.js';
 
 export interface PolicyStatement {
   Sid?: string;
@@ -45,11 +46,8 @@ export interface Evaluation {
   statement?: PolicyStatement;
 }
 
-export class UnsupportedPolicyError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'UnsupportedPolicyError';
-  }
+export class UnsupportedPolicyError extends NamedError {
+  override readonly name = 'UnsupportedPolicyError';
 }
 
 function asList<T>(value: T | T[] | undefined): T[] {

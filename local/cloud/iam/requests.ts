@@ -1,4 +1,5 @@
 import type { AuthorizationRequest } from './policy.js';
+import { NamedError } from '../errors.js';
 
 /**
  * What IAM authorises for one API request the gateway serves or inspects: the action, each
@@ -12,11 +13,8 @@ export interface ArnScope {
   accountId: string;
 }
 
-export class UnauthorizableRequestError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'UnauthorizableRequestError';
-  }
+export class UnauthorizableRequestError extends NamedError {
+  override readonly name = 'UnauthorizableRequestError';
 }
 
 type Body = Record<string, unknown>;

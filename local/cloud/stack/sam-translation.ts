@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pythonCommand } from '../moto.js';
+import { NamedError } from '../errors.js';
 
 export const SAM_TRANSLATE = fileURLToPath(new URL('../../sam_translate.py', import.meta.url));
 
@@ -23,11 +24,8 @@ export interface SamTranslation {
   permissions: Record<string, Record<string, unknown>>;
 }
 
-export class SamTranslationError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'SamTranslationError';
-  }
+export class SamTranslationError extends NamedError {
+  override readonly name = 'SamTranslationError';
 }
 
 function run(command: string, args: string[]): Promise<string> {

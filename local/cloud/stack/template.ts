@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse, type ScalarTag, type CollectionTag } from 'yaml';
+import { NamedError } from '../errors.js';
 
 /**
  * Reads template.yaml the way CloudFormation does: short-form tags (!Ref, !Sub, !GetAtt, ...)
@@ -70,11 +71,8 @@ export function loadTemplate(path: string = TEMPLATE_PATH): Template {
   return parseTemplate(readFileSync(path, 'utf8'));
 }
 
-export class UnresolvableError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'UnresolvableError';
-  }
+export class UnresolvableError extends NamedError {
+  override readonly name = 'UnresolvableError';
 }
 
 export interface ResolveContext {
