@@ -30,7 +30,7 @@ export async function closeStoppedTask(
   const closed = result.applied;
   let item = result.applied ? result.item : undefined;
   if (!closed) {
-    item = await readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, taskArn);
+    item = await readTask(registryTable(deps), taskArn);
     if (item === undefined) return ignored(`task ${taskArn} is not in the registry`);
     if (item.status !== TaskStatus.Stopped) {
       return ignored(`stale event: version ${version} is not newer than the applied version ${item.ecsVersion ?? 'none'}`);

@@ -102,7 +102,7 @@ export async function continueIfBlueDrained(deps: Pick<Deps, 'ddb' | 'ecs' | 'co
   if (hook === undefined || hook.continuedAt !== undefined) return 'nothing-paused';
   // The hook's own handler checks once every drain is started; until then a blue task without a claim is not drained.
   if (hook.armed === false) return 'waiting';
-  const items = await mapWithConcurrency(hook.blueTaskArns ?? [], CONCURRENCY, (taskArn) => readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, taskArn));
+  const items = await mapWithConcurrency(hook.blueTaskArns ?? [], CONCURRENCY, (taskArn) => readTask(registryTable(deps), taskArn));
   const pending = items.filter(isDrainPending).length;
   if (pending > 0) return 'waiting';
 

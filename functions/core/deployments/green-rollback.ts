@@ -15,6 +15,7 @@ import { describeService, describeTasks, listRunningTaskArns } from '../ecs/look
 import { startDrain } from '../drain/start.js';
 import { isDrainPending } from './blue-green.js';
 import { pacingMode, unmanagedDeployment } from './pace-service.js';
+import { registryTable } from '../../registry/conditional-write.js';
 
 /** ECS's default re-invocation interval; a drain ends by an event, so the hook only needs to look again now and then. */
 export const CALLBACK_DELAY_SECONDS = 30;
@@ -57,7 +58,7 @@ export async function holdRollbackForGreen(deps: Deps, hook: LifecycleHookInvoca
       if (started.status === 'started') drainsStarted += 1;
     });
   }
-  const items = await mapWithConcurrency(green, CONCURRENCY, (taskArn) => readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, taskArn));
+  const items = await mapWithConcurrency(green, CONCURRENCY, (taskArn) => readTask(registryTable(deps), taskArn));
   const pending = items.filter(isDrainPending).length;
   const counts = { greenTasks: green.length, drainsStarted, pending };
   if (pending === 0) return { answer: { hookStatus: 'SUCCEEDED' }, why: 'green holds no session any more: ECS may remove it', ...counts };

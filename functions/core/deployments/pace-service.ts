@@ -197,7 +197,7 @@ async function paceOnce(deps: Deps, ref: { clusterArn: string; service: string }
       });
     // The index finds the service's items; a consistent read of each tells their state now (a drain
     // claimed a moment ago must not count as serving, or one task too many would be released).
-    const registry = { ddb: deps.ddb, tableName: deps.config.tableName };
+    const registry = registryTable(deps);
     const indexed = await listClusterTasks(registry, clusterArn, serviceName);
     const running = new Set(tasks.map((task) => task.taskArn));
     const items = new Map((await readTasksConsistently(registry, indexed.filter((item) => running.has(item.taskArn)).map((item) => item.taskArn))).map((item) => [item.taskArn, item]));

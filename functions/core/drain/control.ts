@@ -101,7 +101,7 @@ export async function controlDrain(deps: Deps, payload: unknown): Promise<DrainC
     clusterArn = resolveCluster(deps.config, request.cluster);
     if (clusterArn === undefined) return refuse(`cluster ${request.cluster} is not one this orchestrator manages (CLUSTER_ARNS)`);
   }
-  const item = await readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, request.taskArn);
+  const item = await readTask(registryTable(deps), request.taskArn);
   if (item === undefined) return refuse('the task is not in the session registry (its agent never registered it)');
   if (clusterArn !== undefined && item.clusterArn !== clusterArn) {
     return refuse(`the task belongs to cluster ${item.clusterArn}, not ${clusterArn}`);
@@ -155,7 +155,7 @@ async function requestControl(deps: Deps, item: TaskItem, control: DrainControl)
   const { action, waitError, effect } = CONTROL_ACTIONS[control];
   const response = await requestDrainControl(registryTable(deps), item.taskArn, control);
   if (!response.applied) {
-    const current = await readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, item.taskArn);
+    const current = await readTask(registryTable(deps), item.taskArn);
     const reason =
       current === undefined
         ? 'the task is no longer in the registry'

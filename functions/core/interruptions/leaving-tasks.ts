@@ -4,6 +4,7 @@ import { type DrainReason, type TaskItem, TaskStatus } from '../../registry/mode
 import { readTask } from '../../registry/tasks.js';
 import { setTaskProtection } from '../protection/task-protection.js';
 import { startDrain, type StartDrainResult } from '../drain/start.js';
+import { registryTable } from '../../registry/conditional-write.js';
 
 export interface DrainTally {
   drainsStarted: string[];
@@ -46,7 +47,7 @@ export async function drainOrReleaseLeavingTasks(
   const outcomes = await mapWithConcurrency(request.taskArns, LEAVING_TASK_CONCURRENCY, async (taskArn): Promise<LeavingTaskOutcome> => {
     // Consistent read per task: the ByCluster index may not show a session opened a moment ago,
     // and releasing a task that holds one would cut that user off.
-    const item = await readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, taskArn);
+    const item = await readTask(registryTable(deps), taskArn);
     const decision = decideLeavingTask(item, request.releaseUnregistered);
     if (decision !== 'drain') return { taskArn, decision };
     return { taskArn, decision, started: await startDrain(deps, { clusterArn, taskArn, ...(serviceName === undefined ? {} : { serviceName }), reason }) };

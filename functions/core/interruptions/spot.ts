@@ -113,7 +113,7 @@ export async function handleSpotWarning(deps: Deps, warning: SpotWarning): Promi
 export async function markSpotDraining(deps: Pick<Deps, 'ddb' | 'config' | 'logger'>, taskArn: string, deadline: Date): Promise<TaskItem | undefined> {
   const result = await markSpotDrainingTransition(registryTable(deps), taskArn, deadline);
   if (result.applied) return result.item;
-  const item = await readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, taskArn);
+  const item = await readTask(registryTable(deps), taskArn);
   deps.logger.info('task was not ACTIVE; left as it is', { taskArn, status: item?.status ?? 'not registered' });
   return item;
 }

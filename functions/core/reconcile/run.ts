@@ -59,7 +59,7 @@ export async function reconcile(deps: Deps): Promise<ReconcileSummary> {
 }
 
 async function reconcileCluster(deps: Deps, clusterArn: string, work: Work, summary: ReconcileSummary): Promise<void> {
-  const reader = { ddb: deps.ddb, tableName: deps.config.tableName };
+  const reader = registryTable(deps);
   const listed = await work.run('listing registry tasks', { clusterArn }, () => listClusterTasks(reader, clusterArn));
   if (listed === undefined) return;
   const items = usableItems(deps, clusterArn, listed);
@@ -201,7 +201,7 @@ async function markStopped(deps: Deps, taskArn: string): Promise<boolean> {
  */
 async function restartOrphanedDrain(deps: Deps, clusterArn: string, indexed: TaskItem): Promise<boolean> {
   if (await isExecutionRunning(deps, indexed.executionArn)) return false;
-  const read = await readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, indexed.taskArn);
+  const read = await readTask(registryTable(deps), indexed.taskArn);
   const checked = read === undefined ? undefined : checkTaskItem(read);
   if (checked !== undefined && !checked.ok) {
     deps.logger.warn('registry item ignored: it breaks the registry contract', { taskArn: indexed.taskArn, clusterArn, reason: checked.reason });

@@ -14,6 +14,7 @@ import { applyProtection } from '../protection/records.js';
 import { hasUnfinishedDrain } from '../drain/unfinished.js';
 import { type ChangeRecord, collapseProtection, decideActions } from './transitions.js';
 import { completeDrainWait, failDrainWait } from '../drain/wait-signals.js';
+import { registryTable } from '../../registry/conditional-write.js';
 
 export interface StreamBatchOutcome {
   /** Sequence numbers to report as batchItemFailures, in stream order. */
@@ -157,7 +158,7 @@ async function stillIdle(deps: Deps, taskArns: readonly string[]): Promise<strin
 
 /** Each task's item as it is now (a consistent read), in the order asked. */
 function readItems(deps: Deps, taskArns: readonly string[]): Promise<(TaskItem | undefined)[]> {
-  return Promise.all(taskArns.map((taskArn) => readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, taskArn)));
+  return Promise.all(taskArns.map((taskArn) => readTask(registryTable(deps), taskArn)));
 }
 
 /**

@@ -56,7 +56,7 @@ export async function armDrainWait(
       deps.logger.info('waiting for sessions to drain', { taskArn: input.taskArn });
       return { status: 'armed' };
     }
-    const task = await readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, input.taskArn);
+    const task = await readTask(registryTable(deps), input.taskArn);
     const verdict = waitVerdict(task);
     if (verdict.kind === 'retry') continue;
     return complete(deps, input, verdict);

@@ -72,7 +72,7 @@ export async function recordDrain(
   input: RecordDrainInput,
 ): Promise<RecordedDrain> {
   const { request, executionArn } = input;
-  const task = await readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, request.taskArn);
+  const task = await readTask(registryTable(deps), request.taskArn);
   if (isGone(task)) {
     throw new TaskGoneError(`task ${request.taskArn} is ${task === undefined ? 'not in the registry' : 'already stopping'}`);
   }
@@ -99,7 +99,7 @@ export async function recordDrain(
   });
   if (!claimed.applied) {
     // The item changed since we read it: either the task went away or another drain claimed it.
-    const current = await readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, request.taskArn);
+    const current = await readTask(registryTable(deps), request.taskArn);
     if (isGone(current)) throw new TaskGoneError(`task ${request.taskArn} stopped while the drain was being recorded`);
     throw new DrainAlreadyRunningError(`execution ${current.executionArn ?? '(none)'} claimed task ${request.taskArn} first`);
   }

@@ -81,7 +81,7 @@ function mayBeKept(input: StopDrainedTaskInput): boolean {
 }
 
 async function keptByItsService(deps: Pick<Deps, 'ecs' | 'ddb' | 'config'>, input: StopDrainedTaskInput): Promise<boolean> {
-  const item = await readTask({ ddb: deps.ddb, tableName: deps.config.tableName }, input.taskArn);
+  const item = await readTask(registryTable(deps), input.taskArn);
   if (item?.drainReason !== DrainReason.Deployment || item.serviceName === undefined || item.executionArn !== input.executionArn) return false;
   // Both lookups turn ECS throttling and faults into RetryableEcsError: the workflow retries the step.
   const service = await describeService(deps, input.cluster, item.serviceName);
