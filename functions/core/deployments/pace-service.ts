@@ -161,20 +161,7 @@ async function paceOnce(deps: Deps, ref: { clusterArn: string; service: string }
   let view = deploymentView(service);
   if (view === undefined) return ignored(`service ${service.serviceName} has no PRIMARY deployment`);
   const serviceName = service.serviceName;
-  const summary: PaceSummary = {
-    serviceName,
-    deploymentId: view.primary.id,
-    leaving: 0,
-    serving: 0,
-    minServing: 0,
-    waitingForTargets: false,
-    drainsStarted: [],
-    held: [],
-    cancelled: [],
-    restored: [],
-    released: [],
-    passes: 1,
-  };
+  const summary: PaceSummary = { ...idle(serviceName, view.primary.id), passes: 1 };
   for (let round = 1; round <= MAX_ROUNDS; round += 1) {
     if (round > 1) {
       // A round follows a lost claim: the service may have changed meanwhile too (a rollback, a newer deployment).
