@@ -55,6 +55,11 @@ export interface LocalCloudOptions {
   schedulePeriodMs?: number | Record<string, number>;
   /** Start the schedules (default true); tick() them by hand otherwise. */
   startSchedules?: boolean;
+  /**
+   * false: only direct invocations run functions; no EventBridge rule delivers, no stream record
+   * or schedule invokes, as with `sam local invoke` (npm run invoke). Default true.
+   */
+  eventSources?: boolean;
   /** First delay of EventBridge's retries when Lambda does not accept an event (default 1000 ms). */
   deliveryRetryDelayMs?: number;
   /** Delays before Lambda's async retries (default [1000, 2000]). */
@@ -72,7 +77,6 @@ export interface LocalCloudOptions {
   logDir?: string;
   /** Default <repo>/.local-cloud/build. */
   buildDir?: string;
-  /** Echo function logs to stdout, prefixed with the function's logical id. */
   /** Echo the functions' log lines on stderr: all (true) or those of the named functions. */
   echoLogs?: boolean | readonly string[];
   motoPort?: number;
@@ -236,6 +240,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         schedulePeriodFactor: options.schedulePeriodFactor,
         schedulePeriodMs: options.schedulePeriodMs,
         startSchedules: options.startSchedules,
+        run: options.eventSources,
         deliveryRetryDelayMs: options.deliveryRetryDelayMs,
         streamRetryDelayMs: options.streamRetryDelayMs,
         timeFactor: options.timeFactor,
