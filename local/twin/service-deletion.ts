@@ -23,19 +23,34 @@ import type { TwinStore } from './store.js';
 
 export const DELETED_SERVICE_STOP_REASON = 'Service deleted: task stopped by the service scheduler';
 
+/** Services whose tasks are being stopped by DeleteService right now: they settle only after it answered. */
+const deleting = new WeakSet<TwinService>();
+
 export function deleteServiceTasks(service: TwinService, store: TwinStore, lifecycle: TaskLifecycle): void {
   service.status = 'DRAINING';
   service.desiredCount = 0;
-  for (const task of store.tasksOfService(service).filter(isInService)) {
+  const stopping = store.tasksOfService(service).filter(isInService);
+  deleting.add(service);
+  try {
+    stopTasks(service, stopping, lifecycle);
+  } finally {
+    deleting.delete(service);
+  }
+  // With tasks to stop, DeleteService answers DRAINING (an app that exits at once on SIGTERM
+  // settles on the scheduler's pass after the call); with none, INACTIVE at once.
+  if (stopping.length === 0) settleDeletedService(service, store.tasksOfService(service));
+}
+
+function stopTasks(service: TwinService, tasks: readonly TwinTask[], lifecycle: TaskLifecycle): void {
+  for (const task of tasks) {
     const request = { stopCode: 'ServiceSchedulerInitiated' as const, stoppedReason: DELETED_SERVICE_STOP_REASON, sigterm: 'ServiceScheduler' as const, graceSeconds: service.stopTimeoutSeconds };
     if (service.deregistrationDelaySeconds) lifecycle.deregisterThenStop(task, request, service.deregistrationDelaySeconds);
     else lifecycle.requestStop(task, request);
   }
-  settleDeletedService(service, store.tasksOfService(service));
 }
 
 /** DRAINING becomes INACTIVE once no container of the service's tasks runs any more. */
 export function settleDeletedService(service: TwinService, tasks: readonly TwinTask[]): void {
-  if (service.status !== 'DRAINING') return;
+  if (service.status !== 'DRAINING' || deleting.has(service)) return;
   if (tasks.every((task) => task.lastStatus === 'STOPPED' || task.lastStatus === 'DEPROVISIONING')) service.status = 'INACTIVE';
 }

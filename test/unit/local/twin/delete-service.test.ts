@@ -54,6 +54,19 @@ describe('DeleteService', () => {
     expect(serviceSnapshot(harness.twin, 'chat').runningCount).toBe(0);
   });
 
+  it('answers DRAINING even when every app exits at once on SIGTERM, and is INACTIVE right after', async () => {
+    const harness = startTwin();
+    await startService(harness, { name: 'chat', desiredCount: 2 });
+    // An empty session server ends its process as soon as SIGTERM comes, within the StopTask that sent it.
+    harness.runtime.sigterm = (task) => harness.twin.containerExited(task.taskArn, 0);
+
+    const deleted = (await harness.twin.api.handle('DeleteService', { cluster: CLUSTER, service: 'chat', force: true })) as { service: { status: string } };
+    await waitFor('the service INACTIVE', () => serviceSnapshot(harness.twin, 'chat').status === 'INACTIVE');
+
+    expect(deleted.service.status).toBe('DRAINING');
+    expect(tasksOf(harness.twin, 'chat').every((task) => task.desiredStatus === 'STOPPED')).toBe(true);
+  });
+
   it('deletes a service scaled to 0 without force; its name is refused while DRAINING and free once INACTIVE', async () => {
     const harness = startTwin();
     await startService(harness, { name: 'chat', desiredCount: 1 });
