@@ -7,6 +7,7 @@ import { FunctionNotFoundError, MotoUnavailableError } from './errors.js';
 import type { EventDelivery } from './eventbridge/delivery.js';
 import { startEventSources } from './event-sources.js';
 import { FunctionHost, type InvocationType, type InvokeResult } from './lambda/host.js';
+import { isLambdaControlRequest, lambdaControlResponse } from './lambda/control-api.js';
 import { type EcsRoute, type ElbRoute, Gateway, type LambdaRoute } from './gateway.js';
 import { freePort, startMoto } from './moto.js';
 import { track, untrack } from './process-cleanup.js';
@@ -174,7 +175,16 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     rejectHost = reject;
   });
   hostReady.catch(() => undefined);
-  const lambda: LambdaRoute = { invoke: async (name, event, invokeOptions) => (await hostReady).invoke(name, event, invokeOptions) };
+  let deployed: { stack: LocalStack; at: Date } | undefined;
+  const lambda: LambdaRoute = {
+    invoke: async (name, event, invokeOptions) => (await hostReady).invoke(name, event, invokeOptions),
+    // Lambda's reads of the stack's functions (moto's Lambda holds none of them): `aws lambda list-functions`, `get-function`.
+    control: async (url) => {
+      if (!isLambdaControlRequest('GET', url)) return undefined;
+      await hostReady;
+      return deployed === undefined ? undefined : lambdaControlResponse(deployed.stack, deployed.at, url);
+    },
+  };
 
   try {
     const motoPort = options.motoPort ?? (await freePort());
@@ -206,6 +216,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       parameters: { ...localClusters(templatePath, region, accountId), ...options.parameters },
       ...definedOnly({ stackName: options.stackName }),
     });
+    deployed = { stack, at: new Date() };
     const iam = authorizer ? await LocalIam.deploy({ stack, templatePath, motoEndpoint: moto.endpoint, authorizer, translation }) : undefined;
     const functions = await FunctionHost.start({
       stack,
