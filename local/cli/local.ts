@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   region          ${stack.region}   credentials: AWS_ACCESS_KEY_ID=testing (the local admin; any secret)
   state machine   ${rehearsal.stateMachineArn}
   registry table  ${stack.tableName}
-  drain control   ${drainControlFunctionName(stack) ?? '(none)'}
+  drain control   ${drainControlFunctionName(stack)}
   ECS twin        cluster "sessions"${tasks > 0 ? `, service "chat" with ${tasks} tasks and about ${values.sessions} sessions` : ''}
   function logs   ${rehearsal.cloud.logDir}
   moto pid        ${rehearsal.cloud.moto.pid}
