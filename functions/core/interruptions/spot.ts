@@ -13,6 +13,7 @@ import { markSpotDraining as markSpotDrainingTransition } from '../../registry/t
 import { DrainReason, type TaskItem, TaskStatus } from '../../registry/model.js';
 import { readTask } from '../../registry/tasks.js';
 import type { SpotWarning } from '../../events/spot.js';
+import { SPOT_WARNING_LEAD_SECONDS } from '../../events/ec2.js';
 import { launchReplacement } from '../workflow/replacement-capacity.js';
 import { tallyDrain } from './leaving-tasks.js';
 import { findContainerInstance, listRunningTaskArns } from '../ecs/lookups.js';
@@ -49,16 +50,19 @@ export async function handleSpotWarning(deps: Deps, warning: SpotWarning): Promi
   let clusterArn: string;
   let taskArns: string[];
   let deadline: Date;
+  // A warning that does not say when it was sent (AWS's own samples) counts from its receipt: EventBridge
+  // delivers ECS and EC2 events in near real time, so the deadline is at most that delay late.
+  const warnedAt = (warning.time ?? deps.now()).getTime();
   if (warning.kind === 'fargate-spot') {
     clusterArn = warning.clusterArn;
     taskArns = [warning.taskArn];
-    deadline = new Date(warning.time.getTime() + deps.config.fargateSpotWarningSeconds * 1000);
+    deadline = new Date(warnedAt + deps.config.fargateSpotWarningSeconds * 1000);
   } else {
     const located = await findContainerInstance(deps, warning.instanceId);
     if (located === undefined) return ignored(`EC2 instance ${warning.instanceId} is not a container instance of a cluster in scope`);
     clusterArn = located.clusterArn;
     taskArns = await listRunningTaskArns(deps, located);
-    deadline = warning.actionTime;
+    deadline = new Date(warnedAt + SPOT_WARNING_LEAD_SECONDS * 1000);
   }
   deps.metrics.addMetric(MetricName.SpotInterruptions, MetricUnit.Count, 1);
 

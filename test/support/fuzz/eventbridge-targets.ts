@@ -57,15 +57,15 @@ export function isDynamoDbStreamBatch(event: unknown): boolean {
 
 const OPTIONAL_STRING = { kind: 'string' } as const;
 
+/**
+ * What every handler needs of the envelope: which event it is, and its detail. A handler requires
+ * only the fields it uses (issue 12: AWS's own samples leave out time, region, detail.version);
+ * `time`, where used, falls back to the receipt when it is absent or no date, so it is not listed.
+ */
 function envelope(source: string, detailType: string): RequiredField[] {
   return [
     { path: [], field: { kind: 'object' } },
-    { path: ['version'], field: { kind: 'string' } },
-    { path: ['id'], field: { kind: 'string' } },
-    { path: ['account'], field: { kind: 'string' } },
-    { path: ['region'], field: { kind: 'string' } },
-    { path: ['time'], field: { kind: 'datetime' } },
-    { path: ['resources'], field: { kind: 'array' } },
+    { path: ['id'], field: { kind: 'string' }, optional: true },
     { path: ['detail'], field: { kind: 'object' } },
     { path: ['source'], field: { kind: 'literal', values: [source] } },
     { path: ['detail-type'], field: { kind: 'literal', values: [detailType] } },
@@ -86,13 +86,14 @@ const INSTANCE_ARN = 'arn:aws:ecs:us-east-1:111122223333:container-instance/sess
 const SERVICE_ARN = 'arn:aws:ecs:us-east-1:111122223333:service/sessions/chat-gateway';
 const SERVICE_DEPLOYMENT_ARN = 'arn:aws:ecs:us-east-1:111122223333:service-deployment/sessions/chat-gateway/EZe5RNVLH6PPzHXINuP28';
 
-const taskStateFields = (lastStatus: RequiredField['field'], desiredStatus: RequiredField['field']): RequiredField[] => [
+const taskStateFields = (lastStatus: RequiredField['field'], desiredStatus: RequiredField['field'], version: 'required' | 'optional' = 'optional'): RequiredField[] => [
   ...envelope('aws.ecs', 'ECS Task State Change'),
   { path: ['detail', 'clusterArn'], field: { kind: 'arn', sample: CLUSTER_ARN, ecsResource: true } },
   { path: ['detail', 'taskArn'], field: { kind: 'arn', sample: TASK_ARN, ecsResource: true } },
   { path: ['detail', 'lastStatus'], field: lastStatus },
   { path: ['detail', 'desiredStatus'], field: desiredStatus },
-  { path: ['detail', 'version'], field: { kind: 'int', min: 0 } },
+  // Only the stop handler orders events by it; the others take it when it is valid.
+  { path: ['detail', 'version'], field: { kind: 'int', min: 0 }, ...(version === 'optional' ? { optional: true } : {}) },
   ...optionalStrings('group', 'taskDefinitionArn', 'containerInstanceArn', 'launchType', 'stopCode', 'stoppedReason', 'stoppingAt', 'stoppedAt', 'updatedAt'),
 ];
 
@@ -165,7 +166,8 @@ export const EVENTBRIDGE_TARGETS: EventBridgeTarget[] = [
       sample('ec2-spot-interruption-warning.json', [
         ...envelope('aws.ec2', 'EC2 Spot Instance Interruption Warning'),
         ec2InstanceField,
-        { path: ['detail', 'instance-action'], field: { kind: 'literal', values: ['terminate', 'stop', 'hibernate'] } },
+        // Any string: every action takes the tasks away, and AWS's sample has the placeholder "action".
+        { path: ['detail', 'instance-action'], field: { kind: 'string' }, optional: true },
       ]),
     ],
   },
@@ -185,7 +187,7 @@ export const EVENTBRIDGE_TARGETS: EventBridgeTarget[] = [
         { path: ['detail', 'clusterArn'], field: { kind: 'arn', sample: CLUSTER_ARN, ecsResource: true } },
         { path: ['detail', 'containerInstanceArn'], field: { kind: 'arn', sample: INSTANCE_ARN, ecsResource: true } },
         { path: ['detail', 'status'], field: { kind: 'literal', values: ['DRAINING'] } },
-        { path: ['detail', 'version'], field: { kind: 'int', min: 0 } },
+        { path: ['detail', 'version'], field: { kind: 'int', min: 0 }, optional: true },
         ...optionalStrings('ec2InstanceId', 'updatedAt'),
       ]),
     ],
@@ -195,7 +197,7 @@ export const EVENTBRIDGE_TARGETS: EventBridgeTarget[] = [
     createHandler: taskStopped,
     parse: parseTaskStopped,
     samples: [
-      sample('task-stopped.json', taskStateFields({ kind: 'literal', values: ['STOPPED'] }, { kind: 'string', nonEmpty: true })),
+      sample('task-stopped.json', taskStateFields({ kind: 'literal', values: ['STOPPED'] }, { kind: 'string', nonEmpty: true }, 'required')),
     ],
   },
 ];
