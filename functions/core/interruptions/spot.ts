@@ -9,7 +9,7 @@ import type { Deps } from '../../shared/deps.js';
 import { ignored, type Ignored } from '../../shared/handler-kit.js';
 import { MetricName, MetricUnit } from '../../shared/powertools.js';
 import { registryTable } from '../../registry/conditional-write.js';
-import { markSpotDraining as markSpotDrainingTransition } from '../../registry/tasks/drain.js';
+import { markSpotDraining as markSpotDrainingTransition, takeOverForSpot } from '../../registry/tasks/drain.js';
 import { DrainReason, type TaskItem, TaskStatus } from '../../registry/model.js';
 import { readTask } from '../../registry/tasks.js';
 import type { SpotWarning } from '../../events/spot.js';
@@ -30,6 +30,8 @@ export interface SpotSummary {
   alreadyDraining: string[];
   skipped: string[];
   replacementsRequested: string[];
+  /** Tasks already draining for another reason whose drain now ends at the Spot deadline. */
+  takenOver: string[];
 }
 
 /**
@@ -37,11 +39,12 @@ export interface SpotSummary {
  * than in the workflow's first steps: the task stops taking sessions (DRAINING), the application
  * hears about it, the drain workflow starts, and replacement capacity is asked for at once.
  *
- * The replacement is requested only for a drain this invocation started: that SPOT workflow
- * releases it at its end. A task already draining for another reason (a deployment) has a
- * workflow that does not release replacements, so asking for one there would leak capacity.
- * The request is best effort: the workflow's own "Launch replacement" step asks again (the
- * capacity set is per task, so twice is once) and retries what failed here.
+ * The replacement is requested for a drain this invocation started (that SPOT workflow releases
+ * it at its end; its own "Launch replacement" step asks again, the capacity set is per task, so
+ * twice is once) and for a drain of another reason that the warning takes over: its deadline
+ * becomes the Spot deadline (takeOverForSpot) and, as its workflow releases no replacement, the
+ * reconciler gives that one back once the drain's execution has ended (the task item's
+ * replacementRequested flag). A duplicate warning on a SPOT drain asks for nothing.
  *
  * Every step tolerates a duplicate event: the mark is conditional, the workflow start is
  * deterministic, and the notice is at-least-once like any EventBridge event.
@@ -76,6 +79,7 @@ export async function handleSpotWarning(deps: Deps, warning: SpotWarning): Promi
     alreadyDraining: [],
     skipped: [],
     replacementsRequested: [],
+    takenOver: [],
   };
   for (const taskArn of taskArns) {
     const item = await markSpotDraining(deps, taskArn, deadline);
@@ -92,6 +96,11 @@ export async function handleSpotWarning(deps: Deps, warning: SpotWarning): Promi
       sessionCount: item.sessionCount,
     });
     summary.notified.push(taskArn);
+    if (await takeOverOtherDrain(deps, item, deadline)) {
+      summary.takenOver.push(taskArn);
+      if (item.serviceName !== undefined) await requestReplacementEarly(deps, { cluster: clusterArn, taskArn, service: item.serviceName }, summary);
+      continue;
+    }
     const result = await startDrain(deps, {
       clusterArn,
       taskArn,
@@ -120,6 +129,21 @@ export async function markSpotDraining(deps: Pick<Deps, 'ddb' | 'config' | 'logg
   const item = await readTask(registryTable(deps), taskArn);
   deps.logger.info('task was not ACTIVE; left as it is', { taskArn, status: item?.status ?? 'not registered' });
   return item;
+}
+
+/** A drain open for another reason gets the Spot deadline; true when this call moved it. */
+async function takeOverOtherDrain(deps: Deps, item: TaskItem, deadline: Date): Promise<boolean> {
+  if (item.status !== TaskStatus.Draining || item.executionArn === undefined || item.drainReason === DrainReason.Spot) return false;
+  const taken = await takeOverForSpot(registryTable(deps), item.taskArn, item.executionArn, deadline);
+  if (!taken.applied) return false;
+  deps.logger.info('Spot warning takes over a running drain: its deadline is now the Spot deadline', {
+    taskArn: item.taskArn,
+    executionArn: item.executionArn,
+    previousReason: item.drainReason,
+    previousDeadline: item.drainDeadline,
+    deadline: deadline.toISOString(),
+  });
+  return true;
 }
 
 async function requestReplacementEarly(

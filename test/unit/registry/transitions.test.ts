@@ -26,6 +26,7 @@ import {
   markSpotDraining,
   recordDrain,
   requestDrainControl,
+  takeOverForSpot,
 } from '../../../functions/registry/tasks/drain.js';
 import {
   giveBackKeptTask,
@@ -118,6 +119,18 @@ const CASES: Record<string, Case> = {
       ConditionExpression: '#status = :draining AND (attribute_not_exists(drainControl) OR drainControl = :control)',
       ExpressionAttributeNames: STATUS,
       ExpressionAttributeValues: { ':control': 'FORCE_STOP', ':draining': 'DRAINING' },
+      ReturnValues: 'ALL_NEW',
+    },
+  },
+  'moves a drain open for another reason to the Spot deadline, as a SPOT drain': {
+    act: (table) => takeOverForSpot(table, TASK, EXECUTION, new Date('2026-11-21T10:02:00.000Z')),
+    input: {
+      Key: TASK_KEY,
+      UpdateExpression: 'SET drainReason = :spot, drainDeadline = :deadline',
+      ConditionExpression:
+        'executionArn = :execution AND #status = :draining AND attribute_not_exists(drainOutcome) AND drainReason <> :spot AND (attribute_not_exists(drainDeadline) OR drainDeadline > :deadline)',
+      ExpressionAttributeNames: STATUS,
+      ExpressionAttributeValues: { ':spot': 'SPOT', ':deadline': '2026-11-21T10:02:00.000Z', ':execution': EXECUTION, ':draining': 'DRAINING' },
       ReturnValues: 'ALL_NEW',
     },
   },
