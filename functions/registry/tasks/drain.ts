@@ -132,17 +132,22 @@ export async function armDrainWait(table: RegistryTable, taskArn: string, taskTo
   );
 }
 
-/** An operator's request on a draining task; repeating it applies again, a different one already left wins. */
-export async function requestDrainControl(table: RegistryTable, taskArn: string, control: DrainControl): Promise<Transition<TaskItem>> {
+/**
+ * An operator's request on a draining task; repeating it applies again, a different one already left
+ * wins. A cancel records when it was asked for (operatorCancelledAt): events older than it start
+ * no drain of the task (core/drain/start.ts).
+ */
+export async function requestDrainControl(table: RegistryTable, taskArn: string, control: DrainControl, at: Date): Promise<Transition<TaskItem>> {
+  const cancel = control === DrainControl.Cancel;
   return transition(
     table.ddb.send(
       new UpdateCommand({
         TableName: table.tableName,
         Key: taskKey(taskArn),
-        UpdateExpression: 'SET drainControl = :control',
+        UpdateExpression: cancel ? 'SET drainControl = :control, operatorCancelledAt = :at' : 'SET drainControl = :control',
         ConditionExpression: '#status = :draining AND (attribute_not_exists(drainControl) OR drainControl = :control)',
         ExpressionAttributeNames: STATUS_NAME,
-        ExpressionAttributeValues: { ':control': control, ':draining': TaskStatus.Draining },
+        ExpressionAttributeValues: { ':control': control, ':draining': TaskStatus.Draining, ...(cancel ? { ':at': at.toISOString() } : {}) },
         ReturnValues: 'ALL_NEW',
       }),
     ),
