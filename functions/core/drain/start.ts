@@ -24,6 +24,12 @@ export interface DrainRequest {
   /** ECS removes the task itself when the drain ends (blue/green clean-up): the workflow only releases protection. */
   ecsStopsTask?: boolean;
   /**
+   * ECS starts the task's replacement itself (its container instance is DRAINING: "replacement
+   * service tasks are started on other container instances", API UpdateContainerInstancesState;
+   * container-instance-draining.html), so the drain must not raise the desired count as well.
+   */
+  ecsReplacesTask?: boolean;
+  /**
    * When the event asking for this drain happened (its `time`), for event-driven starts. An event
    * older than an operator's cancel of the task's drain starts nothing: the rules' targets retry
    * a delivery for up to an hour (template.yaml RetryPolicy MaximumEventAgeInSeconds 3600;
@@ -48,6 +54,7 @@ export interface DrainWorkflowInput {
   reason: DrainReason;
   deadline: string;
   ecsStopsTask?: true;
+  ecsReplacesTask?: true;
 }
 
 export function executionArnFor(stateMachineArn: string, executionName: string): string {
@@ -145,6 +152,7 @@ export async function startClaimedDrain(
     reason: request.reason,
     deadline: deadline.toISOString(),
     ...(request.ecsStopsTask === true ? { ecsStopsTask: true as const } : {}),
+    ...(request.ecsReplacesTask === true ? { ecsReplacesTask: true as const } : {}),
   };
   try {
     await deps.sfn.send(

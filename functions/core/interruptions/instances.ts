@@ -17,9 +17,13 @@ export interface InstanceDrainSummary {
 /**
  * What to do with the tasks of an instance that is going away: every registered task gets a drain
  * (an idle one is stopped at once, without a window in which it could take a session).
- * - releaseUnregistered: tasks unknown to the registry lose their protection so that ECS moves
- *   them at once; used when ECS itself drains the instance.
- * - otherwise they are left alone; used when only EC2 hints the instance may go.
+ * - releaseUnregistered: ECS itself drains the instance. Tasks unknown to the registry lose their
+ *   protection so that ECS moves them at once, and the drains raise no desired count: ECS already
+ *   starts a replacement for each service task on a DRAINING instance (container-instance-draining.html,
+ *   "Draining behavior for services"), and a surge on top would start a second one.
+ * - otherwise they are left alone; used when only EC2 hints the instance may go (a rebalance
+ *   recommendation). ECS replaces nothing then, so those drains keep the service's capacity by
+ *   surging, as Spot drains do: the drained task refuses sessions long before it stops.
  */
 export async function drainInstanceTasks(
   deps: Deps,
@@ -32,6 +36,7 @@ export async function drainInstanceTasks(
     taskArns,
     reason: DrainReason.Instance,
     releaseUnregistered: target.releaseUnregistered,
+    ecsReplacesTasks: target.releaseUnregistered,
     // An operator's cancel of a task's drain wins over instance events older than it.
     ...(eventTime === undefined ? {} : { eventTime }),
   });
