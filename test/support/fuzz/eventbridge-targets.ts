@@ -17,6 +17,16 @@ import type { ParseResult } from '../../../functions/events/parse.js';
 import { parseSpotWarning } from '../../../functions/events/spot.js';
 import type { Deps } from '../../../functions/shared/deps.js';
 import type { HandlerOutcome } from '../../../functions/shared/handler-kit.js';
+import {
+  containerInstanceEffect,
+  deploymentEventEffect,
+  type EffectOracle,
+  pauseHookEffect,
+  rebalanceEffect,
+  serviceTaskRunningEffect,
+  spotWarningEffect,
+  taskStoppedEffect,
+} from './effects.js';
 import { loadSample } from './foreign-events.js';
 import type { RequiredField } from './invalid-fields.js';
 
@@ -38,6 +48,8 @@ export interface EventBridgeTarget {
   createHandler: (getDeps: () => Deps) => (event: unknown) => Promise<HandlerOutcome<unknown>>;
   parse: (raw: unknown) => ParseResult<unknown>;
   samples: Sample[];
+  /** What an accepted event must make the handler do, judged from the raw event (effects.ts). */
+  effect: EffectOracle;
   /**
    * Inputs meant for another trigger of the same function (the pacer's DynamoDB stream batches),
    * which that trigger's own properties judge; every other input is held to the EventBridge contract.
@@ -117,6 +129,7 @@ const ec2InstanceField: RequiredField = { path: ['detail', 'instance-id'], field
 export const EVENTBRIDGE_TARGETS: EventBridgeTarget[] = [
   {
     name: 'deployment-event',
+    effect: deploymentEventEffect,
     createHandler: deploymentEvent,
     parse: parseDeploymentEvent,
     samples: [
@@ -132,6 +145,7 @@ export const EVENTBRIDGE_TARGETS: EventBridgeTarget[] = [
   },
   {
     name: 'deployment-pacer',
+    effect: serviceTaskRunningEffect,
     // The pacer also takes DynamoDB stream batches; as an EventBridge target it must behave like every other.
     createHandler: paceDeployment as EventBridgeTarget['createHandler'],
     parse: parseServiceTaskRunning,
@@ -140,6 +154,7 @@ export const EVENTBRIDGE_TARGETS: EventBridgeTarget[] = [
   },
   {
     name: 'deployment-hook',
+    effect: pauseHookEffect,
     createHandler: deploymentHook,
     parse: parsePauseHookAwaiting,
     samples: [
@@ -157,6 +172,7 @@ export const EVENTBRIDGE_TARGETS: EventBridgeTarget[] = [
   },
   {
     name: 'spot-interruption',
+    effect: spotWarningEffect,
     createHandler: spotInterruption,
     parse: parseSpotWarning,
     samples: [
@@ -173,12 +189,14 @@ export const EVENTBRIDGE_TARGETS: EventBridgeTarget[] = [
   },
   {
     name: 'rebalance-recommendation',
+    effect: rebalanceEffect,
     createHandler: rebalanceRecommendation,
     parse: parseRebalanceRecommendation,
     samples: [sample('ec2-rebalance-recommendation.json', [...envelope('aws.ec2', 'EC2 Instance Rebalance Recommendation'), ec2InstanceField])],
   },
   {
     name: 'container-instance-draining',
+    effect: containerInstanceEffect,
     createHandler: containerInstanceDraining,
     parse: parseContainerInstanceDraining,
     samples: [
@@ -194,6 +212,7 @@ export const EVENTBRIDGE_TARGETS: EventBridgeTarget[] = [
   },
   {
     name: 'task-stopped',
+    effect: taskStoppedEffect,
     createHandler: taskStopped,
     parse: parseTaskStopped,
     samples: [
