@@ -95,6 +95,12 @@ export interface TaskItem {
    * keeps a deployment's task; a scale-in ECS already satisfied); absent for an operator's cancel.
    */
   cancelledBy?: DrainReason;
+  /**
+   * ISO-8601 time of the last operator's cancel (DrainControlFunction). An event older than it
+   * starts no drain of the task: the stack's rules retry a delivery for up to an hour, and a late
+   * duplicate must not undo the operator's decision.
+   */
+  operatorCancelledAt?: string;
   replacementRequested?: boolean;
   protectionState?: ProtectionState;
   /** Epoch seconds at which ECS scale-in protection lapses. */

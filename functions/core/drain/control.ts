@@ -136,6 +136,9 @@ async function drain(deps: Deps, item: TaskItem, deadline: Date | undefined): Pr
       };
     case 'task-stopped':
       return { ok: false, action: 'drain', taskArn: item.taskArn, error: 'the task is already stopping or stopped' };
+    case 'cancelled-by-operator':
+      // Only event-driven starts carry an event time; an operator's own drain is never older than a cancel.
+      return { ok: false, action: 'drain', taskArn: item.taskArn, error: 'an operator cancelled a later drain of this task' };
     case 'not-registered':
       return { ok: false, action: 'drain', taskArn: item.taskArn, error: 'the task is not in the session registry' };
   }
@@ -153,7 +156,7 @@ const CONTROL_ACTIONS = {
  */
 async function requestControl(deps: Deps, item: TaskItem, control: DrainControl): Promise<DrainControlResponse> {
   const { action, waitError, effect } = CONTROL_ACTIONS[control];
-  const response = await requestDrainControl(registryTable(deps), item.taskArn, control);
+  const response = await requestDrainControl(registryTable(deps), item.taskArn, control, deps.now());
   if (!response.applied) {
     const current = await readTask(registryTable(deps), item.taskArn);
     const reason =

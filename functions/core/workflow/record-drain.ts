@@ -33,6 +33,8 @@ export const recordDrainInputSchema = z.object({
     deadline: z.iso.datetime({ offset: true }).optional(),
     /** ECS stops the task itself once the drain ends (a blue/green deployment's clean-up): release protection only. */
     ecsStopsTask: z.boolean().optional(),
+    /** ECS replaces the task itself (its container instance is DRAINING): no surge on top of it. */
+    ecsReplacesTask: z.boolean().optional(),
   }),
 });
 export type RecordDrainInput = z.output<typeof recordDrainInputSchema>;
@@ -112,7 +114,7 @@ export async function recordDrain(
     deadline: deadline.toISOString(),
     waitSeconds,
     sessionsAtStart: task.sessionCount ?? 0,
-    replacementNeeded: needsReplacement(service, request.reason),
+    replacementNeeded: needsReplacement(service, request.reason) && request.ecsReplacesTask !== true,
     drainStartedAt: epochSeconds(now),
     ecsStopsTask: request.ecsStopsTask === true,
   };

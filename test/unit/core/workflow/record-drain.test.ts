@@ -61,6 +61,21 @@ describe('recordDrain', () => {
     expect(mocks.sfn.commandCalls(DescribeExecutionCommand)).toHaveLength(0);
   });
 
+  it('asks for no replacement where ECS starts one itself (a task on a DRAINING container instance), and for one where it does not (a rebalance recommendation)', async () => {
+    // prepare
+    const { deps, mocks } = makeTestDeps();
+    mocks.ddb.on(GetCommand).resolves({ Item: item() });
+    mocks.ddb.on(UpdateCommand).resolves({});
+
+    // act
+    const instanceDraining = await recordDrain(deps, input({ reason: 'INSTANCE', ecsReplacesTask: true }));
+    const rebalance = await recordDrain(deps, input({ reason: 'INSTANCE' }));
+
+    // assert
+    expect(instanceDraining.replacementNeeded).toBe(false);
+    expect(rebalance.replacementNeeded).toBe(true);
+  });
+
   it('defaults the deadline and never waits less than one second', async () => {
     const { deps, mocks } = makeTestDeps({ config: { defaultDrainSeconds: 90 } });
     mocks.ddb.on(GetCommand).resolves({ Item: item({ serviceName: undefined }) });
