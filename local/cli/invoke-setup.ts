@@ -12,6 +12,18 @@ const TASK_ARN = /arn:aws:ecs:([a-z0-9-]+):(\d{12}):task\/([A-Za-z0-9_-]+)\/([0-
 const CLUSTER_ARN = /arn:aws:ecs:[a-z0-9-]+:\d{12}:cluster\/[A-Za-z0-9_-]+/g;
 const DRAIN_EXECUTION = /arn:aws:states:[a-z0-9-]+:\d{12}:execution:[^:"]+:drain-[^"]+/;
 
+/**
+ * The clusters the stack drains exist on AWS before anything is invoked; in the twin too, so that
+ * an event naming an instance or a service of one is looked up where it would be.
+ */
+export function createClustersInScope(rehearsal: Rehearsal, clusterArns: readonly string[]): void {
+  const { accountId, region } = rehearsal.cloud.stack;
+  for (const clusterArn of clusterArns) {
+    const match = /^arn:aws:ecs:([a-z0-9-]+):(\d{12}):cluster\/([A-Za-z0-9_-]+)$/.exec(clusterArn);
+    if (match?.[1] === region && match[2] === accountId && match[3] !== undefined) rehearsal.twin.createCluster(match[3]);
+  }
+}
+
 /** The workflow's steps that run after Record drain, each needing the drain recorded first. */
 const STEPS_AFTER_RECORD = new Set(['LaunchReplacementFunction', 'ArmDrainWaitFunction', 'ReleaseReplacementFunction', 'StopDrainedTaskFunction']);
 

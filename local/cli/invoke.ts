@@ -5,7 +5,7 @@ import { scaledParameters } from '../rehearsal/parameters.js';
 import { Rehearsal } from '../rehearsal/rehearsal.js';
 import { exitOnSignals, fail } from './cli-kit.js';
 import { anyText, commandLine, UsageError } from './command-line.js';
-import { prepareSample, sampleRefs } from './invoke-setup.js';
+import { createClustersInScope, prepareSample, sampleRefs } from './invoke-setup.js';
 
 /**
  * npm run invoke -- <FunctionLogicalId> events/<file>.json
@@ -78,6 +78,7 @@ async function main(): Promise<number> {
     const refs = sampleRefs(event, { accountId, region });
     const inScope = (overrides.ClusterArns ?? localClusterArns(['sessions'], region, accountId).join(',')).split(',');
     const foreign = refs.clusterArns.filter((clusterArn) => !inScope.includes(clusterArn));
+    createClustersInScope(rehearsal, inScope);
     await prepareSample(rehearsal, logicalId, event, refs, (line) => console.error(line));
     const result = await rehearsal.cloud.invoke(logicalId, event);
     console.log(JSON.stringify(result.payload, null, 2));
