@@ -46,6 +46,13 @@ describe('release everything', () => {
     expect(await rehearsal.apps.open(taskArn, `refused-${taskArn.slice(-6)}`, 60)).toBe(false);
   }
 
+  async function waitForAccepting(taskArns: string[]): Promise<void> {
+    await rehearsal.waitFor('every task accepting sessions', () => {
+      const accepting = new Set(rehearsal.apps.acceptingTasks().map((task) => task.taskArn));
+      return taskArns.every((taskArn) => accepting.has(taskArn));
+    }, 30_000);
+  }
+
   async function runningDrains(): Promise<string[]> {
     return (await rehearsal.drainExecutions()).filter((execution) => execution.status === 'RUNNING').map((execution) => execution.taskArn ?? '');
   }
@@ -64,7 +71,9 @@ describe('release everything', () => {
     expect(await runningDrains()).toEqual([]);
     expect(await rehearsal.taskItem(drained)).toMatchObject({ status: 'ACTIVE', drainOutcome: 'RELEASED', protectionState: 'UNPROTECTED' });
     expect(tasks.filter(isProtected)).toEqual([]);
-    // Every task takes sessions again, the released one included: openSessions throws on a refusal.
+    // Every task takes sessions again, the released one included, once its agent read its item
+    // (every 5 s): openSessions throws on a refusal.
+    await waitForAccepting(tasks);
     for (const [index, taskArn] of tasks.entries()) await rehearsal.openSessions(taskArn, 1, 8 * 3600, `after-release${index}`);
     // A second release has nothing left to do.
     expect(await drainControl({ action: 'release-all' })).toMatchObject({ ok: true, drainsStopped: 0, tasksReleased: 0, tasksUnprotected: 0, failures: 0 });
@@ -90,6 +99,7 @@ describe('release everything', () => {
     expect(await runningDrains()).toEqual([]);
     expect(await rehearsal.taskItem(drained)).toMatchObject({ status: 'ACTIVE', drainOutcome: 'RELEASED' });
     expect([...tasks, replacement].filter(isProtected)).toEqual([]);
+    await waitForAccepting([...tasks, replacement]);
     for (const taskArn of [...tasks, replacement]) await rehearsal.openSessions(taskArn, 1, 8 * 3600, `after-delete-${taskArn.slice(-6)}`);
     // The replacements stay as ordinary service tasks: the desired count the drains raised is left as it is.
     expect(service(rehearsal.twin, 'rdp')?.desiredCount).toBe(desiredBefore);
