@@ -43,6 +43,8 @@ export const DrainOutcome = {
   Cancelled: 'CANCELLED',
   ForceStopped: 'FORCE_STOPPED',
   HeartbeatLost: 'HEARTBEAT_LOST',
+  /** An operator's release-all, or the stack's deletion, stopped the drain and gave the task back to service. */
+  Released: 'RELEASED',
 } as const;
 export type DrainOutcome = (typeof DrainOutcome)[keyof typeof DrainOutcome];
 
@@ -105,6 +107,8 @@ export interface TaskItem {
   protectionState?: ProtectionState;
   /** Epoch seconds at which ECS scale-in protection lapses. */
   protectedUntil?: number;
+  /** Epoch seconds at which release-all (an operator's, or the stack's deletion) released the task. */
+  releasedAt?: number;
   /** DynamoDB TTL attribute, epoch seconds. */
   expiresAt?: number;
 }

@@ -12,6 +12,7 @@ import { type EcsRoute, type ElbRoute, Gateway, type LambdaRoute } from './gatew
 import { freePort, startMoto } from './moto.js';
 import { track, untrack } from './process-cleanup.js';
 import type { Scheduler } from './eventbridge/scheduler.js';
+import { type CustomResourceAnswer, CustomResourceLifecycle } from './stack/custom-resources.js';
 import { deployLocalStack } from './stack/stack.js';
 import type { LocalStack } from './stack/model.js';
 import type { StreamPoller } from './dynamodb-streams/poller.js';
@@ -120,6 +121,13 @@ export interface LocalCloud {
   publish(event: unknown, busName?: string): Promise<string>;
   /** Invokes a function of the stack by logical id (default synchronously). */
   invoke(logicalId: string, payload: unknown, invocationType?: InvocationType): Promise<InvokeResult>;
+  /**
+   * What CloudFormation does on `sam delete`: the triggers go first (every function that starts
+   * drains DependsOn the custom resources), then each custom resource's function gets its Delete
+   * request and must answer. The functions keep running until stop(). Once only.
+   */
+  deleteStack(): Promise<CustomResourceAnswer[]>;
+  /** Deletes the stack (unless done already), then ends everything; a custom resource that failed its Delete fails stop() last. */
   stop(): Promise<void>;
 }
 
@@ -237,6 +245,13 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     options.faults?.connect((workerTag) => functions.crashWorker(workerTag));
     stoppers.push(() => functions.stop());
     resolveHost(functions);
+    // Created before the triggers, as CloudFormation orders them (DependsOn); a Create that is not
+    // answered SUCCESS fails the start, as it fails a deployment.
+    const customResources = await CustomResourceLifecycle.create(stack.customResources, stack.stackId, {
+      invoke: async (functionArn, request) => void (await functions.invoke(functionArn, request, { invocationType: 'Event' })),
+      timeoutSecondsOf: (functionArn) => Object.values(stack.functions).find((spec) => spec.arn === functionArn)?.timeoutSeconds,
+    });
+    stoppers.push(() => customResources.close());
     const onProblem = (message: string) => {
       problems.push(message);
       if (problems.length > 1000) problems.shift();
@@ -263,6 +278,14 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     await iam?.enforce();
 
     let stopping: Promise<void> | undefined;
+    let deletion: Promise<CustomResourceAnswer[]> | undefined;
+    const deleteStack = () => {
+      deletion ??= (async () => {
+        await sources.stop();
+        return customResources.delete();
+      })();
+      return deletion;
+    };
     const cloud: LocalCloud & { killNow(): void } = {
       endpoint: gateway.url,
       motoEndpoint: moto.endpoint,
@@ -283,11 +306,17 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         if (spec === undefined) return Promise.reject(new FunctionNotFoundError(logicalId));
         return functions.invoke(spec.arn, payload, { invocationType });
       },
+      deleteStack,
       stop: () => {
         stopping ??= (async () => {
+          const deleted = await deleteStack().then(
+            () => undefined,
+            (error: unknown) => error,
+          );
           await stopStarted();
           await sources.stop();
           untrack(cloud);
+          if (deleted !== undefined) throw deleted;
         })();
         return stopping;
       },

@@ -1,8 +1,9 @@
 /*
  * drain/: one task's drain as every trigger sees it: start it (start.ts), cancel it (cancel.ts),
  * let an operator steer it (control.ts), tell whether it is still open (unfinished.ts: the item;
- * executions.ts: Step Functions) and end its wait for sessions (wait-signals.ts). May import
- * registry/, events/ and shared/; never workflow/, deployments/, reconcile/ or handlers/.
+ * executions.ts: Step Functions), end its wait for sessions (wait-signals.ts), and release every
+ * drain and protection at once (release-all.ts). May import protection/, registry/, events/ and
+ * shared/; never workflow/, deployments/, reconcile/ or handlers/.
  */
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Deps } from '../../shared/deps.js';

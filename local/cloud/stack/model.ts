@@ -2,6 +2,7 @@
  * What deployLocalStack() created from template.yaml, in the terms the rest of the local cloud
  * needs: every value here was read from the template (plus parameters), never configured again.
  */
+import type { CustomResourceSpec } from './custom-resources.js';
 
 export interface QueueRef {
   logicalId: string;
@@ -148,6 +149,10 @@ export interface LocalStack {
   schedules: Record<string, ScheduleSpec>;
   /** Function logical id -> its DynamoDB event source mapping. */
   streamMappings: Record<string, StreamMappingSpec>;
+  /** Custom resources by logical id: created and deleted by local-cloud.ts through their functions. */
+  customResources: Record<string, CustomResourceSpec>;
+  /** The stack's ARN, as custom resource requests carry it. */
+  stackId: string;
   outputs: Record<string, unknown>;
   skipped: SkippedResource[];
 }
