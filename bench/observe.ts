@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { RegistryWriter } from '../functions/registry/sessions.js';
+import type { RegistryWriter } from '@ecs-session-drain/agent/registry';
 import type { EcsTwin } from '../local/twin/index.js';
 import type { TwinDeployment } from '../local/twin/model.js';
 

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DescribeExecutionCommand, ListExecutionsCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import { closeSession, openSession } from '../functions/registry/sessions.js';
+import { closeSession, openSession } from '@ecs-session-drain/agent/registry';
 import { sleep } from '../local/cloud/timing.js';
 import { Rehearsal } from '../local/rehearsal/rehearsal.js';
 import type { ThrottlingOptions } from '../local/twin/index.js';

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { pythonCommand } from '../../local/cloud/moto.js';
-import { closeSession, openSession, registerTask } from '../../functions/registry/sessions.js';
+import { closeSession, openSession, registerTask } from '@ecs-session-drain/agent/registry';
 import { taskKey } from '../../functions/registry/model.js';
 import { motoClientConfig } from '../support/aws.js';
 import { createRegistryTable } from '../support/registry-table.js';

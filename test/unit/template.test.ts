@@ -142,8 +142,8 @@ const DOCUMENT_CLIENT_ACTIONS: Record<string, string> = {
 function actionsCalledBy(bundle: string): string[] {
   const actions = new Set<string>();
   for (const segment of bundle.split(/^\/\/ (?=\S+\.(?:ts|js|mjs|cjs|json)$)/m)) {
-    // The task-side registry code (agent/src) is bundled into the functions that read task items.
-    if (!segment.startsWith('functions/') && !segment.startsWith('agent/src/')) continue;
+    // The task-side registry code (the agent package's dist) is bundled into the functions that read task items.
+    if (!segment.startsWith('functions/') && !segment.startsWith('agent/dist/')) continue;
     for (const match of segment.matchAll(/(?:new ([\w$]+)\.(\w+?)Command\d*|\b([\w$]+)\.paginate(\w+)\)?)\(/g)) {
       const namespace = (match[1] ?? match[3]) as string;
       const command = (match[2] ?? match[4]) as string;

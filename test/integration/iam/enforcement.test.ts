@@ -7,7 +7,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { capacityKey } from '../../../functions/registry/capacity/items.js';
-import { closeSession, heartbeat, openSession, readTask, registerTask, type RegistryWriter } from '../../../functions/registry/sessions.js';
+import { closeSession, heartbeat, openSession, readTask, registerTask, type RegistryWriter } from '@ecs-session-drain/agent/registry';
 import type { EcsResponse } from '../../../local/cloud/gateway.js';
 import { type LocalCloud, startLocalCloud } from '../../../local/cloud/local-cloud.js';
 

@@ -4,7 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { capacityKey } from '../../../functions/registry/capacity/items.js';
-import { closeSession, heartbeat, openSession, readTask, registerTask, type RegistryWriter } from '../../../functions/registry/sessions.js';
+import { closeSession, heartbeat, openSession, readTask, registerTask, type RegistryWriter } from '@ecs-session-drain/agent/registry';
 import { IamAuthorizer } from '../../../local/cloud/iam/authorizer.js';
 import type { PolicyStatement } from '../../../local/cloud/iam/policy.js';
 import { StackNames } from '../../../local/cloud/stack/names.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RegistryWriter } from '../../../functions/registry/sessions.js';
+import type { RegistryWriter } from '@ecs-session-drain/agent/registry';
 import { SessionLedger } from '../../../local/workload/session-ledger.js';
 import { SimulatedApps } from '../../../local/workload/simulated-apps.js';
 import { SessionWorkload } from '../../../local/workload/workload.js';
