@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { InvalidSessionIdError } from '../../../agent/src/index.js';
+import { InvalidSessionIdError } from '../../src/index.js';
 import { CLUSTER_ARN, TASK_ARN } from './support/fake-ecs-endpoints.js';
 import { TABLE } from './support/fake-registry.js';
 import { agentWorldPerTest } from './support/harness.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, retry, withTimeout } from '../../../agent/src/retry.js';
+import { backoffDelay, retry, withTimeout } from '../../src/retry.js';
 
 describe('retry helpers', () => {
   it('grows backoff exponentially within [ceiling/2, ceiling], capped at maxMs', () => {

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it, vi } from 'vitest';
-import type { DeadlineNotice, DrainNotice, SessionAgent, TerminationNotice } from '../../../agent/src/index.js';
+import type { DeadlineNotice, DrainNotice, SessionAgent, TerminationNotice } from '../../src/index.js';
 import { TASK_ARN } from './support/fake-ecs-endpoints.js';
 import { agentWorldPerTest, nextEvent } from './support/harness.js';
 

@@ -1,7 +1,7 @@
 import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
-import type { TaskItem } from '../../../../agent/src/registry-contract.js';
+import type { TaskItem } from '../../../src/registry-contract.js';
 
 export const TABLE = 'session-registry';
 

@@ -2,14 +2,14 @@ import { EventEmitter } from 'node:events';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { SessionAgent, type DrainNotice } from '../../../agent/src/index.js';
-import { readTask } from '../../../functions/registry/sessions.js';
+import { SessionAgent, type DrainNotice } from '../../src/index.js';
+import { readTask } from '../../src/registry.js';
 import { CloseCode, startSessionServer, type RunningSessionServer } from '../../../examples/session-server/session-server.js';
-import { motoClientConfig } from '../../support/aws.js';
-import { createRegistryTable, type RegistryTable } from '../../support/registry-table.js';
-import { startFakeEcsEndpoints, TASK_ARN, type FakeEcsEndpoints } from '../../unit/agent/support/fake-ecs-endpoints.js';
-import { recordingLogger } from '../../unit/agent/support/harness.js';
-import { connect, type Connection } from '../../unit/agent/support/ws-client.js';
+import { motoClientConfig } from '../../../test/support/aws.js';
+import { createRegistryTable, type RegistryTable } from '../../../test/support/registry-table.js';
+import { startFakeEcsEndpoints, TASK_ARN, type FakeEcsEndpoints } from '../unit/support/fake-ecs-endpoints.js';
+import { recordingLogger } from '../unit/support/harness.js';
+import { connect, type Connection } from '../unit/support/ws-client.js';
 
 /**
  * The session agent and the example WebSocket server against real DynamoDB semantics (moto, the

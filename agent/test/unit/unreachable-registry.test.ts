@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { RegistryCallError } from '../../../agent/src/index.js';
+import type { RegistryCallError } from '../../src/index.js';
 import { TASK_ARN } from './support/fake-ecs-endpoints.js';
 import { agentWorldPerTest } from './support/harness.js';
 

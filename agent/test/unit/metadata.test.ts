@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { identityFromMetadata, readTaskMetadata } from '../../../agent/src/metadata.js';
-import { SessionAgent, SessionAgentConfigError, TaskMetadataError } from '../../../agent/src/index.js';
+import { identityFromMetadata, readTaskMetadata } from '../../src/metadata.js';
+import { SessionAgent, SessionAgentConfigError, TaskMetadataError } from '../../src/index.js';
 import { CLUSTER_ARN, fargateTaskMetadata, TASK_ARN } from './support/fake-ecs-endpoints.js';
 import { agentWorldPerTest, recordingLogger } from './support/harness.js';
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ProtectionKeeper } from '../../../agent/src/protection.js';
+import { ProtectionKeeper } from '../../src/protection.js';
 import { agentWorld, agentWorldPerTest, recordingLogger, type AgentWorld } from './support/harness.js';
 
 describe('scale-in protection in agent mode', () => {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CloseCode, reconnectReason, startSessionServer, type RunningSessionServer } from '../../../examples/session-server/session-server.js';
-import type { SessionAgent } from '../../../agent/src/index.js';
+import type { SessionAgent } from '../../src/index.js';
 import { TASK_ARN } from './support/fake-ecs-endpoints.js';
 import { agentWorld, type AgentWorld } from './support/harness.js';
 import { connect, type Connection } from './support/ws-client.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
-const AGENT_DIR = join(import.meta.dirname, '../../../agent');
+const AGENT_DIR = join(import.meta.dirname, '../..');
 const run = promisify(execFile);
 
 /** Application teams install agent/ as a package: it must build alone and import nothing outside itself. */

@@ -1,6 +1,6 @@
 import { afterEach } from 'vitest';
 import { EventEmitter } from 'node:events';
-import { SessionAgent, type AgentLogger, type SessionAgentOptions } from '../../../../agent/src/index.js';
+import { SessionAgent, type AgentLogger, type SessionAgentOptions } from '../../../src/index.js';
 import { startFakeEcsEndpoints, type FakeEcsEndpoints } from './fake-ecs-endpoints.js';
 import { FakeRegistry, TABLE } from './fake-registry.js';
 
