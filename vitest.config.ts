@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 /*
+ * Each project builds agent/dist first when it is stale (test/support/agent-dist-setup.ts): the code
+ * under test imports the agent as a package.
  * Unit and integration files run two at a time first (group 0); the end-to-end files then run one
  * at a time (group 1): each starts a whole local cloud whose scenarios run in compressed time, and
  * two of them on a 2-core machine cut into each other's reaction times (tried: a Spot warning of
@@ -16,6 +18,7 @@ export default defineConfig({
           include: ['test/unit/**/*.test.ts', 'agent/test/unit/**/*.test.ts'],
           environment: 'node',
           sequence: { groupOrder: 0 },
+          globalSetup: ['test/support/agent-dist-setup.ts'],
         },
       },
       {
@@ -24,7 +27,7 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts', 'agent/test/integration/**/*.test.ts'],
           environment: 'node',
           sequence: { groupOrder: 0 },
-          globalSetup: ['test/support/moto-global-setup.ts'],
+          globalSetup: ['test/support/agent-dist-setup.ts', 'test/support/moto-global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },
@@ -37,6 +40,7 @@ export default defineConfig({
           environment: 'node',
           sequence: { groupOrder: 1 },
           fileParallelism: false,
+          globalSetup: ['test/support/agent-dist-setup.ts'],
           testTimeout: 180_000,
           hookTimeout: 180_000,
         },
