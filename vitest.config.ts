@@ -15,7 +15,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['test/unit/**/*.test.ts', 'agent/test/unit/**/*.test.ts'],
+          include: ['test/unit/**/*.test.ts', 'agent/test/unit/**/*.test.ts', 'local/test/unit/**/*.test.ts'],
           environment: 'node',
           sequence: { groupOrder: 0 },
           globalSetup: ['test/support/agent-dist-setup.ts'],
@@ -24,7 +24,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts', 'agent/test/integration/**/*.test.ts'],
+          include: ['test/integration/**/*.test.ts', 'agent/test/integration/**/*.test.ts', 'local/test/integration/**/*.test.ts'],
           environment: 'node',
           sequence: { groupOrder: 0 },
           globalSetup: ['test/support/agent-dist-setup.ts', 'test/support/moto-global-setup.ts'],
