@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { fail } from '../local/cli/cli-kit.js';
+import { fail } from '@ecs-session-drain/local';
 import { chartSvg, renderPng } from './chart.js';
 import { runComparison } from './comparison.js';
 import { type BenchConfig, DEFAULT_CONFIG } from './config.js';
