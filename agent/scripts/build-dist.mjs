@@ -8,7 +8,7 @@
  * (sam build's `npm install --production` in its scratch copy, which holds the dist built here).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,11 +18,13 @@ const SRC = join(AGENT, 'src');
 const DIST = join(AGENT, 'dist');
 const INPUTS = [join(AGENT, 'tsconfig.json'), join(AGENT, 'package.json')];
 
-function sourcesUnder(folder) {
+function filesUnder(folder, keep = () => true) {
   return readdirSync(folder, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? sourcesUnder(join(folder, entry.name)) : entry.name.endsWith('.ts') ? [join(folder, entry.name)] : [],
+    entry.isDirectory() ? filesUnder(join(folder, entry.name), keep) : keep(entry.name) ? [join(folder, entry.name)] : [],
   );
 }
+
+const sourcesUnder = (folder) => filesUnder(folder, (name) => name.endsWith('.ts'));
 
 /** The first reason dist does not match src, or undefined when every source has both outputs, newer than every input. */
 function staleness() {
@@ -49,7 +51,21 @@ try {
   process.exit(1);
 }
 console.error(`building agent/dist (${reason})`);
-// A clean build: tsc leaves the outputs of a removed source behind.
-rmSync(DIST, { recursive: true, force: true });
-const built = spawnSync(process.execPath, [tsc, '-p', join(AGENT, 'tsconfig.json')], { stdio: 'inherit' });
-process.exit(built.status ?? 1);
+// Built aside, then moved in file by file (a rename each): a test run or a CLI reading dist
+// meanwhile never finds a file missing. Outputs of a removed source are deleted last.
+const staging = mkdtempSync(join(AGENT, '.dist-'));
+let status = 1;
+try {
+  status = spawnSync(process.execPath, [tsc, '-p', join(AGENT, 'tsconfig.json'), '--outDir', staging], { stdio: 'inherit' }).status ?? 1;
+  if (status === 0) {
+    const outputs = new Set(filesUnder(staging).map((file) => relative(staging, file)));
+    for (const output of outputs) {
+      mkdirSync(dirname(join(DIST, output)), { recursive: true });
+      renameSync(join(staging, output), join(DIST, output));
+    }
+    for (const file of filesUnder(DIST)) if (!outputs.has(relative(DIST, file))) rmSync(file);
+  }
+} finally {
+  rmSync(staging, { recursive: true, force: true });
+}
+process.exit(status);
