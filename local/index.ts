@@ -42,4 +42,6 @@ export {
   type ProcessServiceSpec,
 } from './scenarios/process-sessions.js';
 export { deploySideBySide, MANAGED, UNMANAGED } from './scenarios/process-demo.js';
+// The command-line kit of the local commands, for bench's command.
 export { fail } from './cli/cli-kit.js';
+export { anyText, commandLine, listOf, numberAtMost, positiveWholeNumber } from './cli/command-line.js';

@@ -73,7 +73,8 @@ export interface LocalCloudOptions {
   /** Default <repo>/.local-cloud/build. */
   buildDir?: string;
   /** Echo function logs to stdout, prefixed with the function's logical id. */
-  echoLogs?: boolean;
+  /** Echo the functions' log lines on stderr: all (true) or those of the named functions. */
+  echoLogs?: boolean | readonly string[];
   motoPort?: number;
   gatewayPort?: number;
   region?: string;

@@ -98,6 +98,7 @@ export class EcsTwin {
   private readonly healthEvents: boolean;
   private readonly timers = new Map<string, () => void>();
   private readonly standaloneStopTimeouts = new Map<string, number>();
+  private readonly reservedTaskIds: string[] = [];
   private readonly stopTick: () => void;
 
   constructor(options: EcsTwinOptions) {
@@ -110,7 +111,7 @@ export class EcsTwin {
       clock: this.clock,
       store: this.store,
       runtime: options.runtime ?? NO_RUNTIME,
-      nextTaskId: () => this.ids.hex(32),
+      nextTaskId: () => this.reservedTaskIds.shift() ?? this.ids.hex(32),
       publish: (task, previous) => this.publishTask(task, previous),
       changed: () => this.scheduler.reconcile(),
       reportError: (error, where) => this.outbox.reportError(error, where),
@@ -171,6 +172,17 @@ export class EcsTwin {
     };
     this.api = new EcsJsonApi(host, this.throttle, () => this.scheduler.reconcile());
     this.stopTick = this.clock.every(options.tickSeconds ?? 1, () => this.outbox.guarded('scheduler tick', () => this.scheduler.reconcile()));
+  }
+
+  /**
+   * The next tasks the twin launches take these ids, in order, instead of random ones: a sample
+   * event names a task ARN, and `npm run invoke` gives that ARN to a real twin task.
+   */
+  useTaskIds(...taskIds: string[]): void {
+    for (const taskId of taskIds) {
+      if (!/^[0-9a-f]{32}$/.test(taskId)) throw invalidParameter(`Invalid task id: ${taskId} (32 hexadecimal digits)`);
+    }
+    this.reservedTaskIds.push(...taskIds);
   }
 
   createCluster(name: string): string {

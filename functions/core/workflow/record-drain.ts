@@ -100,8 +100,8 @@ export async function recordDrain(
   if (!claimed.applied) {
     // The item changed since we read it: either the task went away or another drain claimed it.
     const current = await readTask(registryTable(deps), request.taskArn);
-    if (isGone(current)) throw new TaskGoneError(`task ${request.taskArn} stopped while the drain was being recorded`);
-    throw new DrainAlreadyRunningError(`execution ${current.executionArn ?? '(none)'} claimed task ${request.taskArn} first`);
+    if (isGone(current)) throw new TaskGoneError(`task ${request.taskArn} stopped while the drain was being recorded`, { cause: claimed.cause });
+    throw new DrainAlreadyRunningError(`execution ${current.executionArn ?? '(none)'} claimed task ${request.taskArn} first`, { cause: claimed.cause });
   }
 
   const recorded: RecordedDrain = {

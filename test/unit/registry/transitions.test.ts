@@ -378,16 +378,17 @@ describe("the registry's transitions", () => {
     expect(result).toEqual({ applied: true, item: { pk: 'written' } });
   });
 
-  it.each(Object.entries(CASES))('%s: answers not applied when its condition does not hold', async (_, { act }) => {
+  it.each(Object.entries(CASES))('%s: answers not applied, with the failed condition as cause, when its condition does not hold', async (_, { act }) => {
     // prepare
     const { table, ddb } = registry();
-    ddb.on(UpdateCommand).rejects(conditionalCheckFailed());
+    const conditionFailed = conditionalCheckFailed();
+    ddb.on(UpdateCommand).rejects(conditionFailed);
 
     // act
     const result = await act(table);
 
     // assert
-    expect(result).toEqual({ applied: false });
+    expect(result).toEqual({ applied: false, cause: conditionFailed });
   });
 
   it('throws any other failure of the write as it came', async () => {

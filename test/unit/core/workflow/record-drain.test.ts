@@ -127,20 +127,22 @@ describe('recordDrain', () => {
     expect(mocks.ddb.commandCalls(UpdateCommand)).toHaveLength(0);
   });
 
-  it('reports TaskGone when the task stops between the read and the write', async () => {
+  it('reports TaskGone, caused by the failed condition, when the task stops between the read and the write', async () => {
     const { deps, mocks } = makeTestDeps();
+    const conditionFailed = new ConditionalCheckFailedException({ message: 'no', $metadata: {} });
     mocks.ddb.on(GetCommand).resolvesOnce({ Item: item() }).resolves({ Item: item({ status: 'STOPPED' }) });
-    mocks.ddb.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'no', $metadata: {} }));
+    mocks.ddb.on(UpdateCommand).rejects(conditionFailed);
 
-    await expect(recordDrain(deps, input())).rejects.toMatchObject({ name: 'TaskGone' });
+    await expect(recordDrain(deps, input())).rejects.toMatchObject({ name: 'TaskGone', cause: conditionFailed });
   });
 
-  it('reports DrainAlreadyRunning when another drain claims the task between the read and the write', async () => {
+  it('reports DrainAlreadyRunning, caused by the failed condition, when another drain claims the task between the read and the write', async () => {
     const { deps, mocks } = makeTestDeps();
+    const conditionFailed = new ConditionalCheckFailedException({ message: 'no', $metadata: {} });
     mocks.ddb.on(GetCommand).resolvesOnce({ Item: item() }).resolves({ Item: item({ executionArn: OTHER }) });
-    mocks.ddb.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'no', $metadata: {} }));
+    mocks.ddb.on(UpdateCommand).rejects(conditionFailed);
 
-    await expect(recordDrain(deps, input())).rejects.toMatchObject({ name: 'DrainAlreadyRunning' });
+    await expect(recordDrain(deps, input())).rejects.toMatchObject({ name: 'DrainAlreadyRunning', cause: conditionFailed });
   });
 });
 
