@@ -121,7 +121,8 @@ export function parseCommandLine<F extends Record<string, Flag>>(spec: CommandSp
 
 function firstLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  return (message.split('\n')[0] ?? message).replace(/\.$/, '');
+  // Node adds advice on positionals after an unknown option's name; --help says what a person needs.
+  return (message.split('\n')[0] ?? message).replace(/^(Unknown option '[^']+')\..*$/, '$1').replace(/\.$/, '');
 }
 
 /**

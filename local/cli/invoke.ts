@@ -68,9 +68,10 @@ async function main(): Promise<number> {
   if (!functions.includes(logicalId)) throw new UsageError(`template.yaml has no function ${logicalId}; functions: ${functions.join(', ')}`);
   const event = readEvent(eventFile);
   const overrides = parameterOverrides(values['parameter-overrides']);
-  // The twin runs fast (tasks start in seconds), the functions keep the template's own parameter
-  // values, as sam local invoke would, and the reconciler stays out of the way of the one invocation.
-  const rehearsal = await Rehearsal.start({ scale: 0.02, echoLogs: [logicalId], parameters: { ...scaledParameters(template, 1), ...overrides }, reconcilerPeriodMs: 3_600_000 });
+  // As with sam local invoke, only the invoked function runs (and the steps that prepare its
+  // sample): no rule, stream or schedule invokes another one. The twin runs fast (tasks start in
+  // seconds); the function keeps the template's own parameter values.
+  const rehearsal = await Rehearsal.start({ scale: 0.02, echoLogs: [logicalId], parameters: { ...scaledParameters(template, 1), ...overrides }, eventSources: false });
   exitOnSignals(() => rehearsal.stop());
   try {
     const { accountId, region } = rehearsal.cloud.stack;

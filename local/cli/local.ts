@@ -1,3 +1,4 @@
+import { drainControlFunctionName } from '../cloud/stack/model.js';
 import { arrivalsPerMinuteFor } from '../random.js';
 import { Rehearsal } from '../rehearsal/rehearsal.js';
 import { exitOnSignals, fail } from './cli-kit.js';
@@ -43,13 +44,14 @@ async function main(): Promise<void> {
   region          ${stack.region}   credentials: AWS_ACCESS_KEY_ID=testing (the local admin; any secret)
   state machine   ${rehearsal.stateMachineArn}
   registry table  ${stack.tableName}
-  drain control   ${stack.functions.DrainControlFunction?.name ?? '(none)'}
+  drain control   ${drainControlFunctionName(stack)}
   ECS twin        cluster "sessions"${tasks > 0 ? `, service "chat" with ${tasks} tasks and about ${values.sessions} sessions` : ''}
   function logs   ${rehearsal.cloud.logDir}
   moto pid        ${rehearsal.cloud.moto.pid}
 
 try:
   export ENDPOINT=${endpoint} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=${stack.region}
+  aws --endpoint-url $ENDPOINT ecs register-task-definition --family chat --container-definitions '[{"name":"app","image":"app:2"}]'
   aws --endpoint-url $ENDPOINT ecs update-service --cluster sessions --service chat --task-definition chat:2
   aws --endpoint-url $ENDPOINT stepfunctions list-executions --state-machine-arn ${rehearsal.stateMachineArn}
   aws --endpoint-url $ENDPOINT stepfunctions get-execution-history --execution-arn <arn>

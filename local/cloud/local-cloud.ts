@@ -7,6 +7,7 @@ import { FunctionNotFoundError, MotoUnavailableError } from './errors.js';
 import type { EventDelivery } from './eventbridge/delivery.js';
 import { startEventSources } from './event-sources.js';
 import { FunctionHost, type InvocationType, type InvokeResult } from './lambda/host.js';
+import { isLambdaControlRequest, lambdaControlResponse } from './lambda/control-api.js';
 import { type EcsRoute, type ElbRoute, Gateway, type LambdaRoute } from './gateway.js';
 import { freePort, startMoto } from './moto.js';
 import { track, untrack } from './process-cleanup.js';
@@ -55,6 +56,11 @@ export interface LocalCloudOptions {
   schedulePeriodMs?: number | Record<string, number>;
   /** Start the schedules (default true); tick() them by hand otherwise. */
   startSchedules?: boolean;
+  /**
+   * false: only direct invocations run functions; no EventBridge rule delivers, no stream record
+   * or schedule invokes, as with `sam local invoke` (npm run invoke). Default true.
+   */
+  eventSources?: boolean;
   /** First delay of EventBridge's retries when Lambda does not accept an event (default 1000 ms). */
   deliveryRetryDelayMs?: number;
   /** Delays before Lambda's async retries (default [1000, 2000]). */
@@ -72,7 +78,6 @@ export interface LocalCloudOptions {
   logDir?: string;
   /** Default <repo>/.local-cloud/build. */
   buildDir?: string;
-  /** Echo function logs to stdout, prefixed with the function's logical id. */
   /** Echo the functions' log lines on stderr: all (true) or those of the named functions. */
   echoLogs?: boolean | readonly string[];
   motoPort?: number;
@@ -170,7 +175,16 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     rejectHost = reject;
   });
   hostReady.catch(() => undefined);
-  const lambda: LambdaRoute = { invoke: async (name, event, invokeOptions) => (await hostReady).invoke(name, event, invokeOptions) };
+  let deployed: { stack: LocalStack; at: Date } | undefined;
+  const lambda: LambdaRoute = {
+    invoke: async (name, event, invokeOptions) => (await hostReady).invoke(name, event, invokeOptions),
+    // Lambda's reads of the stack's functions (moto's Lambda holds none of them): `aws lambda list-functions`, `get-function`.
+    control: async (url) => {
+      if (!isLambdaControlRequest('GET', url)) return undefined;
+      await hostReady;
+      return deployed === undefined ? undefined : lambdaControlResponse(deployed.stack, deployed.at, url);
+    },
+  };
 
   try {
     const motoPort = options.motoPort ?? (await freePort());
@@ -202,6 +216,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       parameters: { ...localClusters(templatePath, region, accountId), ...options.parameters },
       ...definedOnly({ stackName: options.stackName }),
     });
+    deployed = { stack, at: new Date() };
     const iam = authorizer ? await LocalIam.deploy({ stack, templatePath, motoEndpoint: moto.endpoint, authorizer, translation }) : undefined;
     const functions = await FunctionHost.start({
       stack,
@@ -236,6 +251,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         schedulePeriodFactor: options.schedulePeriodFactor,
         schedulePeriodMs: options.schedulePeriodMs,
         startSchedules: options.startSchedules,
+        run: options.eventSources,
         deliveryRetryDelayMs: options.deliveryRetryDelayMs,
         streamRetryDelayMs: options.streamRetryDelayMs,
         timeFactor: options.timeFactor,

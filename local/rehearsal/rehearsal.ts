@@ -36,6 +36,8 @@ export interface RehearsalOptions {
   throttling?: ThrottlingOptions;
   /** Reconciler period in real milliseconds (default: the template's rate, scaled, at least 2 s). */
   reconcilerPeriodMs?: number;
+  /** false: only direct invocations run functions (LocalCloudOptions.eventSources). */
+  eventSources?: boolean;
   echoLogs?: boolean | readonly string[];
   stackName?: string;
   /** Deliver every twin event several times, delayed and reordered (default: once, in order). */
@@ -126,6 +128,7 @@ export class Rehearsal {
       ...(options.echoLogs ? { echoLogs: options.echoLogs } : {}),
       faults,
       ...(options.iam ? { iam: options.iam } : {}),
+      ...(options.eventSources === false ? { eventSources: false } : {}),
     });
     let processes: ProcessMode | undefined;
     const cleanups: Array<() => void> = [];

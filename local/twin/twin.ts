@@ -14,6 +14,7 @@ import type { RollingServiceChange } from './rolling-settings.js';
 import { applyRollingChange } from './rolling-settings.js';
 import type { RollbackMode } from './rollout.js';
 import { Rollouts } from './rollout.js';
+import { deleteServiceTasks } from './service-deletion.js';
 import { ServiceScheduler } from './service-scheduler.js';
 import type { TaskDefinitionBehaviour } from './task-definitions.js';
 import { snapshotOf } from './snapshot.js';
@@ -168,6 +169,7 @@ export class EcsTwin {
       stopTask: (task, reason) =>
         this.lifecycle.requestStop(task, { stopCode: 'UserInitiated', stoppedReason: reason, sigterm: 'StopTask', graceSeconds: this.stopTimeoutOf(task) }),
       setInstanceStatus: (instance, status) => this.setInstanceStatus(instance, status),
+      deleteService: (service) => deleteServiceTasks(service, this.store, this.lifecycle),
       strategies: { engine: this.strategies, ids: this.ids, createService: (spec) => this.addService(spec) },
     };
     this.api = new EcsJsonApi(host, this.throttle, () => this.scheduler.reconcile());
@@ -268,10 +270,17 @@ export class EcsTwin {
     const { taskDefinition, ...change } = update;
     if (change.desiredCount !== undefined && !(Number.isInteger(change.desiredCount) && change.desiredCount >= 0)) throw invalidParameter('desiredCount must be a non-negative integer.');
     const before = found.deployments[0];
+    // A scenario's ARN counts as registered, as for deploy(); a short reference must name a known revision.
+    if (taskDefinition?.startsWith('arn:') === true) this.store.rememberTaskDefinition(taskDefinition);
     this.updateService(found, { ...change, ...(taskDefinition === undefined ? {} : { taskDefinitionArn: this.store.resolveTaskDefinition(taskDefinition) }) });
     this.scheduler.reconcile();
     const after = found.deployments[0];
     return after !== before ? after?.id : undefined;
+  }
+
+  /** A revision the account had registered before the scenario: the API (UpdateService, CreateService, ...) takes it from now on. */
+  registerTaskDefinition(taskDefinitionArn: string): void {
+    this.store.rememberTaskDefinition(taskDefinitionArn, this.clock.now());
   }
 
   /** Makes tasks of a revision fail to start or fail their health checks, so that a scenario can deploy a broken revision. */

@@ -39,6 +39,9 @@ export interface FunctionSpec {
   handlerFile: string;
   handlerExport: string;
   runtime: string;
+  /** Architectures as the template sets them (absent: Lambda's default, x86_64); locally the functions run on the machine's Node. */
+  architectures?: string[];
+  description?: string;
   memorySize: number;
   timeoutSeconds: number;
   reservedConcurrency?: number;
@@ -147,6 +150,18 @@ export interface LocalStack {
   streamMappings: Record<string, StreamMappingSpec>;
   outputs: Record<string, unknown>;
   skipped: SkippedResource[];
+}
+
+/**
+ * The name of the function operators invoke (drain / cancel / force-stop), as the stack's output
+ * DrainControlFunctionName gives it: what `npm run local` shows for `aws lambda invoke`.
+ */
+export function drainControlFunctionName(stack: Pick<LocalStack, 'outputs' | 'functions'>): string {
+  const name = stack.outputs.DrainControlFunctionName;
+  if (typeof name === 'string' && name !== '') return name;
+  const spec = stack.functions.DrainControlFunction;
+  if (spec === undefined) throw new Error('the stack has no DrainControlFunction (template.yaml output DrainControlFunctionName)');
+  return spec.name;
 }
 
 export function functionByNameOrArn(stack: Pick<LocalStack, 'functions'>, nameOrArn: string): FunctionSpec | undefined {

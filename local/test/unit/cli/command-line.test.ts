@@ -78,3 +78,11 @@ describe('a local command line', () => {
     expect(() => parseCommandLine(invoke, ['Fn'])).toThrow('expected <FunctionLogicalId> <event.json>, got "Fn" (see npm run invoke -- --help)');
   });
 });
+
+describe('a command line with positionals', () => {
+  it("refuses an unknown flag in the same one line, without Node's advice on positionals", () => {
+    const invoke = { command: 'npm run invoke --', summary: 'Invoke.', positionals: { usage: '<a> <b>', min: 2, max: 2 }, flags: {} };
+
+    expect(() => parseCommandLine(invoke, ['--nope'])).toThrow(new UsageError("Unknown option '--nope' (see npm run invoke -- --help)"));
+  });
+});
