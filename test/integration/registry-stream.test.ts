@@ -12,7 +12,7 @@ import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handleStreamEvent } from '../../functions/handlers/registry-stream.js';
 import { taskKey } from '../../functions/registry/model.js';
-import { closeSession, openSession, readTask, registerTask, type RegistryWriter } from '../../functions/registry/sessions.js';
+import { closeSession, openSession, readTask, registerTask, type RegistryWriter } from '@ecs-session-drain/agent/registry';
 import type { Deps } from '../../functions/shared/deps.js';
 import { motoClientConfig, uniqueName } from '../support/aws.js';
 import { CLUSTER_ARN, grantEveryProtection, makeTestDeps, NOW, taskArn } from '../support/deps.js';
