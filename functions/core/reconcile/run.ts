@@ -15,7 +15,7 @@ import { listClusterTasks, readTask } from '../../registry/tasks.js';
 import { releaseReplacement } from '../workflow/replacement-capacity.js';
 import { asRetryable } from '../ecs/errors.js';
 import { applyProtection } from '../protection/records.js';
-import { type EcsTaskState, isHeartbeatLost, isRunningInEcs, isStale, needsProtection } from './decisions.js';
+import { type EcsTaskState, isHeartbeatLost, isRunningInEcs, isStale, mayHaveLostItsWorkflow, needsProtection } from './decisions.js';
 import { hasUnfinishedDrain } from '../drain/unfinished.js';
 import { reconcileServices } from './services.js';
 import { isExecutionRunning } from '../drain/executions.js';
@@ -85,7 +85,7 @@ async function reconcileCluster(deps: Deps, clusterArn: string, work: Work, summ
         failDrainWait(deps, token, WaitError.HeartbeatLost, `no heartbeat since ${new Date((item.heartbeatAt ?? 0) * 1000).toISOString()}`),
       );
       if (result === 'sent') summary.heartbeatLost += 1;
-    } else if (isRunningInEcs(states.get(item.taskArn))) {
+    } else if (isRunningInEcs(states.get(item.taskArn)) && mayHaveLostItsWorkflow(item, nowSeconds)) {
       const restarted = await work.run('restarting a drain whose workflow ended', { taskArn: item.taskArn }, () =>
         restartOrphanedDrain(deps, clusterArn, item),
       );
@@ -137,9 +137,13 @@ async function releaseOrphanedReplacements(
   work: Work,
   summary: ReconcileSummary,
 ): Promise<void> {
+  const nowSeconds = epochSeconds(deps.now());
   for (const item of items) {
     const service = item.serviceName;
     if (item.replacementRequested !== true || service === undefined) continue;
+    // A drain still open gives its replacement back itself, or its workflow's end event does
+    // (ExecutionEndedFunction); only where that event may have been lost is Step Functions asked.
+    if (hasUnfinishedDrain(item) && !mayHaveLostItsWorkflow(item, nowSeconds)) continue;
     const released = await work.run('releasing an orphaned replacement', { taskArn: item.taskArn }, async () => {
       if (await isExecutionRunning(deps, item.executionArn)) return false;
       await releaseReplacement(deps, { cluster: clusterArn, taskArn: item.taskArn, service });
