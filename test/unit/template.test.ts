@@ -356,7 +356,7 @@ describe('template.yaml', () => {
     const permissions = Object.values(translation.permissions);
     const queuePolicies = resourcesOfType(template, 'AWS::SQS::QueuePolicy').map((id) => resolver.resource(id).Properties ?? {});
 
-    expect(rules.length).toBe(9);
+    expect(rules.length).toBe(10);
     for (const rule of rules) {
       const targets = translation.rules[rule]?.Targets as Array<Record<string, unknown>>;
       expect(targets, rule).toHaveLength(1);

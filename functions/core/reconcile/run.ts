@@ -2,17 +2,17 @@
  * reconcile/: the scheduled repairs, once a minute: run.ts goes through each cluster's registry items,
  * services.ts does the repairs that need its services (deployments paced again, drain-aware
  * scale-in), decisions.ts decides (pure) and work.ts runs each unit of work so that one failure does
- * not stop the rest. May import drain/, workflow/, deployments/, protection/, ecs/, registry/ and
+ * not stop the rest; orphans.ts repairs a drain whose workflow ended unfinished, for run.ts and for
+ * execution-ended.ts (a drain execution's status change event, ExecutionEndedFunction). May import drain/, workflow/, deployments/, protection/, ecs/, registry/ and
  * shared/; never handlers/.
  */
 import { DescribeTasksCommand } from '@aws-sdk/client-ecs';
 import type { Deps } from '../../shared/deps.js';
 import { registryTable } from '../../registry/conditional-write.js';
 import { expireTask } from '../../registry/tasks/lifecycle.js';
-import { DrainReason, epochSeconds, type TaskItem, TaskStatus, WaitError } from '../../registry/model.js';
+import { epochSeconds, type TaskItem, TaskStatus, WaitError } from '../../registry/model.js';
 import { checkTaskItem } from '../../registry/item-checks.js';
-import { listClusterTasks, readTask } from '../../registry/tasks.js';
-import { releaseReplacement } from '../workflow/replacement-capacity.js';
+import { listClusterTasks } from '../../registry/tasks.js';
 import { asRetryable } from '../ecs/errors.js';
 import { applyProtection } from '../protection/records.js';
 import { type EcsTaskState, isHeartbeatLost, isRunningInEcs, isStale, mayHaveLostItsWorkflow, needsProtection } from './decisions.js';
@@ -20,7 +20,7 @@ import { hasUnfinishedDrain } from '../drain/unfinished.js';
 import { reconcileServices } from './services.js';
 import { isExecutionRunning } from '../drain/executions.js';
 import { type ReconcileSummary, Work } from './work.js';
-import { startDrain } from '../drain/start.js';
+import { releaseOrphanedReplacement, restartOrphanedDrain } from './orphans.js';
 import { failDrainWait } from '../drain/wait-signals.js';
 import { NamedError } from '../../shared/errors.js';
 
@@ -146,8 +146,7 @@ async function releaseOrphanedReplacements(
     if (hasUnfinishedDrain(item) && !mayHaveLostItsWorkflow(item, nowSeconds)) continue;
     const released = await work.run('releasing an orphaned replacement', { taskArn: item.taskArn }, async () => {
       if (await isExecutionRunning(deps, item.executionArn)) return false;
-      await releaseReplacement(deps, { cluster: clusterArn, taskArn: item.taskArn, service });
-      return true;
+      return releaseOrphanedReplacement(deps, clusterArn, item);
     });
     if (released) summary.replacementsReleased += 1;
   }
@@ -197,32 +196,3 @@ async function markStopped(deps: Deps, taskArn: string): Promise<boolean> {
   deps.logger.info('registry item of a stopped task expired', { taskArn });
   return true;
 }
-
-/**
- * A drain whose workflow is no longer running (hasUnfinishedDrain) would otherwise never end. The
- * index may lag behind a drain that was just cancelled or finished, so the item is read again
- * before anything is started.
- */
-async function restartOrphanedDrain(deps: Deps, clusterArn: string, indexed: TaskItem): Promise<boolean> {
-  if (await isExecutionRunning(deps, indexed.executionArn)) return false;
-  const read = await readTask(registryTable(deps), indexed.taskArn);
-  const checked = read === undefined ? undefined : checkTaskItem(read);
-  if (checked !== undefined && !checked.ok) {
-    deps.logger.warn('registry item ignored: it breaks the registry contract', { taskArn: indexed.taskArn, clusterArn, reason: checked.reason });
-    return false;
-  }
-  const item = checked?.item;
-  // A status that moved since the index was read (a drain cancelled meanwhile) is left to the next run.
-  if (item === undefined || item.status !== indexed.status || !hasUnfinishedDrain(item) || item.executionArn !== indexed.executionArn) return false;
-  const deadline = item.drainDeadline === undefined ? undefined : new Date(item.drainDeadline);
-  const result = await startDrain(deps, {
-    clusterArn,
-    taskArn: item.taskArn,
-    ...(item.serviceName === undefined ? {} : { serviceName: item.serviceName }),
-    reason: item.drainReason ?? DrainReason.Manual,
-    ...(deadline === undefined || Number.isNaN(deadline.getTime()) ? {} : { deadline }),
-  });
-  deps.logger.info('orphaned drain restarted', { taskArn: item.taskArn, previousExecution: item.executionArn, result });
-  return result.status === 'started';
-}
-

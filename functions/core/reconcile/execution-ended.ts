@@ -1,0 +1,53 @@
+import type { Deps } from '../../shared/deps.js';
+import { type Ignored, ignored } from '../../shared/handler-kit.js';
+import { registryTable } from '../../registry/conditional-write.js';
+import { checkTaskItem } from '../../registry/item-checks.js';
+import { readTask } from '../../registry/tasks.js';
+import { hasUnfinishedDrain } from '../drain/unfinished.js';
+import { releaseOrphanedReplacement, restartOrphanedDrain } from './orphans.js';
+
+/** Which drain execution ended, as its status change event says (events/states.ts parses it). */
+export interface EndedExecution {
+  executionArn: string;
+  stateMachineArn: string;
+  status: string;
+  clusterArn: string;
+  taskArn: string;
+  error?: string;
+}
+
+export interface ExecutionEndedResult {
+  status: string;
+  restarted: boolean;
+  replacementReleased: boolean;
+}
+
+/**
+ * A drain workflow's execution ended (ExecutionEndedFunction). A workflow that ends normally has
+ * recorded its outcome and given back its replacement; this repairs the one that did not (a step
+ * failed for good, an execution stopped by hand, a timeout), at once rather than when the
+ * reconciler would come to it (its deadline, decisions.ts mayHaveLostItsWorkflow).
+ *
+ * Events come at least once and in any order, so nothing is taken from the event but which
+ * execution ended: the item must still name that execution (a newer attempt owns the task
+ * otherwise), and restartOrphanedDrain asks Step Functions once more that it does not run (an
+ * execution redriven meanwhile does). A duplicate finds the item owned by the restarted attempt.
+ */
+export async function handleExecutionEnded(deps: Deps, event: EndedExecution): Promise<ExecutionEndedResult | Ignored> {
+  if (event.stateMachineArn !== deps.config.stateMachineArn) {
+    return ignored(`execution of ${event.stateMachineArn}, not of this stack's drain workflow`);
+  }
+  const read = await readTask(registryTable(deps), event.taskArn);
+  if (read === undefined) return ignored('the task is not in the registry');
+  const checked = checkTaskItem(read);
+  if (!checked.ok) return ignored(`the task's registry item breaks the registry contract: ${checked.reason}`);
+  const item = checked.item;
+  if (item.executionArn !== event.executionArn) return ignored(`the task's drain is owned by ${item.executionArn ?? 'no execution'} now`);
+
+  const replacementReleased = await releaseOrphanedReplacement(deps, event.clusterArn, item);
+  const restarted = hasUnfinishedDrain(item) ? await restartOrphanedDrain(deps, event.clusterArn, item) : false;
+  if (restarted || replacementReleased) {
+    deps.logger.info('drain repaired after its workflow ended', { executionArn: event.executionArn, status: event.status, error: event.error, restarted, replacementReleased });
+  }
+  return { status: event.status, restarted, replacementReleased };
+}
