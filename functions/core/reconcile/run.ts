@@ -14,7 +14,8 @@ import { epochSeconds, type TaskItem, TaskStatus, WaitError } from '../../regist
 import { checkTaskItem } from '../../registry/item-checks.js';
 import { listClusterTasks } from '../../registry/tasks.js';
 import { asRetryable } from '../ecs/errors.js';
-import { applyProtection } from '../protection/records.js';
+import { applyProtection, ProtectionIncompleteError, type ProtectionOutcome } from '../protection/records.js';
+import { clusterOrder, clusterShareMs, type RunClock, withinShare } from './budget.js';
 import { type EcsTaskState, isHeartbeatLost, isRunningInEcs, isStale, mayHaveLostItsWorkflow, needsProtection } from './decisions.js';
 import { hasUnfinishedDrain } from '../drain/unfinished.js';
 import { reconcileServices } from './services.js';
@@ -32,10 +33,17 @@ export class ReconcileFailedError extends NamedError {
   override readonly name = 'ReconcileFailedError';
 }
 
-export async function reconcile(deps: Deps): Promise<ReconcileSummary> {
+/**
+ * One run over every cluster in scope, in two phases: first each cluster's registry listing, ECS
+ * view and protection renewal (what keeps busy tasks from being scaled in), then each cluster's
+ * repairs. Each cluster gets a share of the invocation's time (budget.ts); one that fails or
+ * overruns loses its own share, never the protection of the others.
+ */
+export async function reconcile(deps: Deps, clock: RunClock = {}): Promise<ReconcileSummary> {
   const work = new Work(deps);
   const summary: ReconcileSummary = {
     clusters: deps.config.clusterArns.length,
+    clustersOutOfTime: 0,
     expired: 0,
     heartbeatLost: 0,
     restarted: 0,
@@ -47,8 +55,19 @@ export async function reconcile(deps: Deps): Promise<ReconcileSummary> {
     attempted: 0,
     failed: 0,
   };
-  for (const clusterArn of deps.config.clusterArns) {
-    await reconcileCluster(deps, clusterArn, work, summary);
+  const clusters = clusterOrder(deps.config.clusterArns, deps.now());
+  const views = new Map<string, ClusterView>();
+  for (const [index, clusterArn] of clusters.entries()) {
+    const view = await inShare(deps, clock, clusters.length - index, { clusterArn, phase: 'protection' }, work, summary, () =>
+      protectCluster(deps, clusterArn, work, summary),
+    );
+    if (view !== undefined) views.set(clusterArn, view);
+  }
+  const viewed = clusters.filter((clusterArn) => views.has(clusterArn));
+  for (const [index, clusterArn] of viewed.entries()) {
+    const view = views.get(clusterArn);
+    if (view === undefined) continue;
+    await inShare(deps, clock, viewed.length - index, { clusterArn, phase: 'repairs' }, work, summary, () => repairCluster(deps, clusterArn, view, work, summary));
   }
   summary.attempted = work.attempted;
   summary.failed = work.failed;
@@ -58,15 +77,68 @@ export async function reconcile(deps: Deps): Promise<ReconcileSummary> {
   return summary;
 }
 
-async function reconcileCluster(deps: Deps, clusterArn: string, work: Work, summary: ReconcileSummary): Promise<void> {
-  const reader = registryTable(deps);
-  const listed = await work.run('listing registry tasks', { clusterArn }, () => listClusterTasks(reader, clusterArn));
-  if (listed === undefined) return;
+/** A cluster's phase within its share; running out counts as a failed unit of work. */
+async function inShare<T>(
+  deps: Deps,
+  clock: RunClock,
+  clustersLeft: number,
+  context: Record<string, unknown>,
+  work: Work,
+  summary: ReconcileSummary,
+  phase: () => Promise<T | undefined>,
+): Promise<T | undefined> {
+  const shareMs = clusterShareMs(clock, clustersLeft);
+  let finished = false;
+  const result = await withinShare(shareMs, deps.logger, context, async () => {
+    const value = await phase();
+    finished = true;
+    return value;
+  });
+  if (!finished) {
+    summary.clustersOutOfTime += 1;
+    work.attempted += 1;
+    work.failed += 1;
+  }
+  return result;
+}
+
+/** What the protection phase learnt of a cluster, for its repairs. */
+interface ClusterView {
+  items: TaskItem[];
+  open: TaskItem[];
+  states: Map<string, EcsTaskState>;
+}
+
+async function protectCluster(deps: Deps, clusterArn: string, work: Work, summary: ReconcileSummary): Promise<ClusterView | undefined> {
+  const listed = await work.run('listing registry tasks', { clusterArn }, () => listClusterTasks(registryTable(deps), clusterArn));
+  if (listed === undefined) return undefined;
   const items = usableItems(deps, clusterArn, listed);
   const open = items.filter((item) => item.status !== TaskStatus.Stopped);
   const states = await describeTaskStates(deps, clusterArn, open.map((item) => item.taskArn), work);
   const nowSeconds = epochSeconds(deps.now());
-  const { heartbeatTimeoutSeconds, protectionRenewBeforeSeconds } = deps.config;
+  const toProtect = open
+    .filter((item) => isRunningInEcs(states.get(item.taskArn)) && needsProtection(item, nowSeconds, deps.config.protectionRenewBeforeSeconds))
+    .map((item) => item.taskArn);
+  if (toProtect.length > 0) {
+    let outcomes: ReadonlyMap<string, ProtectionOutcome> | undefined;
+    await work.run('renewing task protection', { clusterArn, taskArns: toProtect }, async () => {
+      try {
+        outcomes = await applyProtection(deps, clusterArn, toProtect, true);
+      } catch (error) {
+        // The batches before a throttled one were recorded: count them, then fail the unit.
+        if (error instanceof ProtectionIncompleteError) outcomes = error.outcomes;
+        throw error;
+      }
+    });
+    summary.protectionRenewed += [...(outcomes?.values() ?? [])].filter((outcome) => outcome === 'recorded').length;
+  }
+  return { items, open, states };
+}
+
+async function repairCluster(deps: Deps, clusterArn: string, view: ClusterView, work: Work, summary: ReconcileSummary): Promise<void> {
+  const { items, open, states } = view;
+  const nowSeconds = epochSeconds(deps.now());
+  const { heartbeatTimeoutSeconds } = deps.config;
 
   const live: TaskItem[] = [];
   for (const item of open) {
@@ -91,16 +163,6 @@ async function reconcileCluster(deps: Deps, clusterArn: string, work: Work, summ
       );
       if (restarted) summary.restarted += 1;
     }
-  }
-
-  const toProtect = live
-    .filter((item) => isRunningInEcs(states.get(item.taskArn)) && needsProtection(item, nowSeconds, protectionRenewBeforeSeconds))
-    .map((item) => item.taskArn);
-  if (toProtect.length > 0) {
-    const outcomes = await work.run('renewing task protection', { clusterArn, taskArns: toProtect }, () =>
-      applyProtection(deps, clusterArn, toProtect, true),
-    );
-    summary.protectionRenewed += [...(outcomes?.values() ?? [])].filter((outcome) => outcome === 'recorded').length;
   }
 
   await releaseOrphanedReplacements(deps, clusterArn, items, work, summary);
