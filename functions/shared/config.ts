@@ -1,9 +1,9 @@
 import { ConfigurationError } from './errors.js';
 
 /** How long each scale-in protection grant lasts: the bound on protection outliving the orchestrator. */
-export const DEFAULT_PROTECTION_MINUTES = 120;
+export const DEFAULT_PROTECTION_MINUTES = 240;
 /** Protection is renewed once less than this is left: an orchestrator outage shorter than this costs nothing. */
-export const DEFAULT_PROTECTION_RENEW_BEFORE_SECONDS = 5400;
+export const DEFAULT_PROTECTION_RENEW_BEFORE_SECONDS = 7200;
 
 /** AWS warns Fargate Spot tasks two minutes before it stops them. */
 export const FARGATE_SPOT_WARNING_SECONDS = 120;
@@ -70,7 +70,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (defaultDrainSeconds > maxDrainSeconds) {
     throw new ConfigurationError('DEFAULT_DRAIN_SECONDS must not exceed MAX_DRAIN_SECONDS');
   }
-  // Protection is granted for two hours and renewed once less than 90 minutes are left (README
+  // Protection is granted for four hours and renewed once less than two hours are left (README
   // "When the orchestrator stops"): should every function stop, no task stays protected more than
   // PROTECTION_MINUTES after the last renewal, while an outage of the reconciler shorter than the
   // renewal margin costs nothing. A margin as long as the grant would renew on every run.

@@ -518,7 +518,7 @@ describe('template.yaml', () => {
       const config = loadConfig(environment);
 
       expect(config.clusterArns).toEqual(CLUSTER_ARNS);
-      expect(config.protectionMinutes).toBe(120);
+      expect(config.protectionMinutes).toBe(240);
       expect(environment.POWERTOOLS_SERVICE_NAME).toBe('ecs-session-drain');
       expect(environment.POWERTOOLS_METRICS_NAMESPACE).toBeTruthy();
       expect(environment.POWERTOOLS_LOG_LEVEL).toBe('INFO');

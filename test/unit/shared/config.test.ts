@@ -15,8 +15,8 @@ describe('loadConfig', () => {
       defaultDrainSeconds: 3600,
       maxDrainSeconds: 28800,
       heartbeatTimeoutSeconds: 120,
-      protectionMinutes: 120,
-      protectionRenewBeforeSeconds: 5400,
+      protectionMinutes: 240,
+      protectionRenewBeforeSeconds: 7200,
       fargateSpotWarningSeconds: 120,
       targetHealthRecheckSeconds: 10,
     });
