@@ -45,6 +45,8 @@ export interface ExecutionEnded {
   taskArn: string;
   /** Step Functions' error name for a failed execution (States.TaskFailed, States.Runtime, ...). */
   error?: string;
+  /** How long the execution ran, from startDate and stopDate (epoch milliseconds), when both are given. */
+  ranSeconds?: number;
 }
 
 /**
@@ -77,5 +79,6 @@ export function parseExecutionEnded(raw: unknown): ParseResult<ExecutionEnded> {
     clusterArn: drain.data.cluster,
     taskArn: drain.data.taskArn,
     ...(typeof detail.error === 'string' ? { error: detail.error } : {}),
+    ...(typeof detail.startDate === 'number' && typeof detail.stopDate === 'number' ? { ranSeconds: Math.max(0, (detail.stopDate - detail.startDate) / 1000) } : {}),
   });
 }

@@ -14,7 +14,17 @@ export interface EndedExecution {
   clusterArn: string;
   taskArn: string;
   error?: string;
+  ranSeconds?: number;
 }
+
+/**
+ * A workflow that ended sooner than this after its start is not restarted from its event: it
+ * failed for a reason a restart would likely meet again (a permission, a broken step), and
+ * restarting at once would loop through executions as fast as they fail. The reconciler still
+ * restarts such a drain when a lost event would show (decisions.ts mayHaveLostItsWorkflow), at
+ * most once a minute, as before.
+ */
+export const MIN_RUN_SECONDS_FOR_RESTART = 60;
 
 export interface ExecutionEndedResult {
   status: string;
@@ -45,7 +55,11 @@ export async function handleExecutionEnded(deps: Deps, event: EndedExecution): P
   if (item.executionArn !== event.executionArn) return ignored(`the task's drain is owned by ${item.executionArn ?? 'no execution'} now`);
 
   const replacementReleased = await releaseOrphanedReplacement(deps, event.clusterArn, item);
-  const restarted = hasUnfinishedDrain(item) ? await restartOrphanedDrain(deps, event.clusterArn, item) : false;
+  const ranLongEnough = event.ranSeconds === undefined || event.ranSeconds >= MIN_RUN_SECONDS_FOR_RESTART;
+  if (hasUnfinishedDrain(item) && !ranLongEnough) {
+    deps.logger.warn('drain left unfinished by a workflow that failed soon after its start: not restarted from its event', { executionArn: event.executionArn, status: event.status, error: event.error, ranSeconds: event.ranSeconds });
+  }
+  const restarted = hasUnfinishedDrain(item) && ranLongEnough ? await restartOrphanedDrain(deps, event.clusterArn, item) : false;
   if (restarted || replacementReleased) {
     deps.logger.info('drain repaired after its workflow ended', { executionArn: event.executionArn, status: event.status, error: event.error, restarted, replacementReleased });
   }

@@ -15,7 +15,7 @@ const FIRST = `${EXECUTION_PREFIX}drain-0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c-1`;
 const DEADLINE = new Date(NOW.getTime() + 1800_000).toISOString();
 
 /** The event as Step Functions sends it (Step Functions guide, cw-events.html), for an execution of the test stack's drain workflow. */
-function statusChange(overrides: { status?: string; executionArn?: string; stateMachineArn?: string; cluster?: string; input?: string | null } = {}) {
+function statusChange(overrides: { status?: string; executionArn?: string; stateMachineArn?: string; cluster?: string; input?: string | null; ranMs?: number } = {}) {
   const executionArn = overrides.executionArn ?? FIRST;
   return {
     version: '0',
@@ -31,7 +31,7 @@ function statusChange(overrides: { status?: string; executionArn?: string; state
       stateMachineArn: overrides.stateMachineArn ?? STATE_MACHINE_ARN,
       name: executionArn.slice(executionArn.lastIndexOf(':') + 1),
       status: overrides.status ?? 'FAILED',
-      startDate: NOW.getTime() - 600_000,
+      startDate: NOW.getTime() - 2000 - (overrides.ranMs ?? 598_000),
       stopDate: NOW.getTime() - 2000,
       input:
         overrides.input === undefined
@@ -84,6 +84,18 @@ describe('ExecutionEndedFunction', () => {
       },
     ]);
     expect(outcome).toEqual({ status: 'done', result: { status: 'FAILED', restarted: true, replacementReleased: false } });
+  });
+
+  it('leaves a workflow that failed seconds after its start to the reconciler, so a failing step cannot loop', async () => {
+    // prepare: the stop step lost its permission; every attempt fails within seconds
+    const t = arrange(drainingItem);
+
+    // act
+    const outcome = await createHandler(t.getDeps)(statusChange({ ranMs: 5000 }));
+
+    // assert
+    expect(t.mocks.sfn.calls()).toHaveLength(0);
+    expect(outcome).toEqual({ status: 'done', result: { status: 'FAILED', restarted: false, replacementReleased: false } });
   });
 
   it('does nothing for a duplicate or late event: the item names the restarted attempt', async () => {
@@ -159,6 +171,7 @@ describe('ExecutionEndedFunction', () => {
         clusterArn: CLUSTER_ARN,
         taskArn: TASK,
         error: 'States.TaskFailed',
+        ranSeconds: 1200,
       },
     });
   });
