@@ -7,10 +7,11 @@ cannot be copied, so every StartExecution after the first fails with
 a fresh copy owns no executions. This launcher teaches StateMachine to copy itself that way, then
 hands over to moto's own server entry point with the given arguments.
 
-It also installs two fixes next to this file: moto_transactions (TransactWriteItems backs up only
+It also installs the fixes next to this file: moto_transactions (TransactWriteItems backs up only
 what a transaction touches, so the registry's session writes stay fast as the table and stream
-grow), moto_update_records (an UpdateItem that creates its item writes one stream record) and
-moto_stop_execution (StopExecution makes the execution ABORTED at once, as on AWS).
+grow), moto_update_records (an UpdateItem that creates its item writes one stream record),
+moto_stop_execution (StopExecution makes the execution ABORTED at once, as on AWS) and
+moto_execution_events (executions send "Step Functions Execution Status Change" events, as AWS's do).
 With LOCAL_CLOUD_IAM_PRINCIPALS set, moto_iam makes moto's IAM enforcement work with scoped roles.
 """
 import copy
@@ -38,6 +39,7 @@ StateMachine.__deepcopy__ = _copy_without_backend_or_executions
 def install_fixes():
     """The fixes next to this file; each wraps what the one before it installed, so none undoes another."""
     sys.path.insert(0, __import__("os").path.dirname(__file__))
+    import moto_execution_events
     import moto_iam
     import moto_stop_execution
     import moto_transactions
@@ -47,6 +49,7 @@ def install_fixes():
     moto_update_records.install()
     moto_stop_execution.install()
     moto_iam.install()
+    moto_execution_events.install()
 
 
 if __name__ == "__main__":

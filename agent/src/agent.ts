@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DrainNotices } from './drain-notices.js';
+import { DrainNotices, isAbandonedDrain } from './drain-notices.js';
 import { DrainWatch, type PollResult } from './drain-watch.js';
 import { RegistryCallError } from './errors.js';
 import { healthHandler } from './health.js';
@@ -49,6 +49,8 @@ export class SessionAgent extends EventEmitter<SessionAgentEvents> {
   private drainController = new AbortController();
   private readonly notices = new DrainNotices();
   private terminatingEmitted = false;
+  /** The drain's deadline passed long ago without a stop: taking sessions again (handleItem). */
+  private abandonedDrain = false;
   private idleEmitted = false;
   private readonly lifetime = new AbortController();
   private readonly settings: AgentSettings;
@@ -172,6 +174,12 @@ export class SessionAgent extends EventEmitter<SessionAgentEvents> {
   async sessionOpened(sessionId: string): Promise<OpenOutcome> {
     validateSessionId(sessionId);
     if (!this.book.has(sessionId) && !this.accepting) return 'refused';
+    // The registry refuses sessions of a DRAINING task; an abandoned drain's sessions are held here.
+    if (this.abandonedDrain && !this.book.has(sessionId)) {
+      const held = this.book.holdUncounted(sessionId);
+      this.countChanged();
+      return held;
+    }
     const outcome = await this.book.open(sessionId);
     if (outcome === 'refused') {
       // The registry knew first: learn why (reason, deadline) before the caller asks again.
@@ -245,6 +253,39 @@ export class SessionAgent extends EventEmitter<SessionAgentEvents> {
       this.safeEmit('draining', reading.draining);
     }
     if (reading.deadline !== undefined) this.announceDeadline(reading.deadline);
+    this.judgeAbandonment(item);
+  }
+
+  /**
+   * If the orchestrator stops working (deleted, a broken deploy, a throttled account), a DRAINING
+   * task would refuse users for good. Once its deadline passed more than the grace ago without a
+   * stop, the drain is taken for abandoned: the task accepts sessions again (held here, uncounted,
+   * as the registry refuses them) and says why. Should the orchestrator come back and move the
+   * item on (ACTIVE, STOPPING), the agent follows it again.
+   */
+  private judgeAbandonment(item: TaskItem): void {
+    if (this.currentState === 'terminating' || this.currentState === 'stopped') return;
+    const abandoned = isAbandonedDrain(item, Date.now(), this.settings.abandonedDrainGraceMs);
+    if (abandoned && !this.abandonedDrain) {
+      this.abandonedDrain = true;
+      this.currentState = 'active';
+      this.drainController = new AbortController();
+      this.logger.warn('drain abandoned: its deadline passed long ago and the task was not stopped, so the orchestrator is not acting; accepting sessions again', {
+        drainDeadline: item.drainDeadline,
+        reason: item.drainReason,
+        graceSeconds: this.settings.abandonedDrainGraceMs / 1000,
+      });
+      this.safeEmit('resumed');
+    } else if (!abandoned && this.abandonedDrain) {
+      this.abandonedDrain = false;
+      if (item.status !== TaskStatus.Active) {
+        this.currentState = 'draining';
+        const notice: DrainNotice = { source: 'registry', status: item.status, ...(item.drainReason === undefined ? {} : { reason: item.drainReason }) };
+        this.drainController.abort(notice);
+        this.logger.info('the orchestrator moved the abandoned drain on: no new sessions', { status: item.status });
+        this.safeEmit('draining', notice);
+      }
+    }
   }
 
   private announceDeadline(notice: DeadlineNotice): void {

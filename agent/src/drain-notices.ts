@@ -21,6 +21,17 @@ export function parseDeadline(value: string | undefined): Date | undefined {
 }
 
 /**
+ * A drain nobody drives any more: the item is still DRAINING although its deadline passed more
+ * than `graceMs` ago. A working orchestrator stops the task by its deadline (and repairs a drain
+ * whose workflow died within minutes of it), so this means the orchestrator is not acting.
+ */
+export function isAbandonedDrain(item: Pick<TaskItem, 'status' | 'drainDeadline'>, nowMs: number, graceMs: number): boolean {
+  if (item.status !== TaskStatus.Draining) return false;
+  const deadline = parseDeadline(item.drainDeadline);
+  return deadline !== undefined && nowMs > deadline.getTime() + graceMs;
+}
+
+/**
  * Turns successive readings of the task's own item into notices: 'draining' once per drain, a
  * deadline only when it is new or moves earlier, 'resumed' when a drain is cancelled. Pure
  * bookkeeping; the agent decides what to do with the notices.

@@ -86,6 +86,23 @@ export class SessionBook {
   }
 
   /**
+   * Holds a session without counting it in the registry: the task's drain was abandoned
+   * (agent.ts), and the registry refuses new sessions of a DRAINING task. 'opened-unregistered'.
+   */
+  holdUncounted(sessionId: string): OpenOutcome {
+    if (this.held.has(sessionId)) return 'opened-unregistered';
+    this.held.set(sessionId, {
+      id: sessionId,
+      registered: false,
+      maybeCounted: false,
+      first: Promise.resolve('opened-unregistered'),
+      openSettled: Promise.resolve(),
+      closed: new AbortController(),
+    });
+    return 'opened-unregistered';
+  }
+
+  /**
    * Forgets the session at once (removed: whether it was held) and writes the close; `written`
    * settles after the first close attempt or one call budget, whichever comes first.
    */

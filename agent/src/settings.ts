@@ -15,6 +15,12 @@ export interface SessionAgentOptions {
   heartbeatSeconds?: number;
   /** Default 5 (env SESSION_AGENT_DRAIN_POLL_SECONDS): how often the agent reads its own task item. */
   drainPollSeconds?: number;
+  /**
+   * A DRAINING task whose drainDeadline passed this long ago without a stop is taken for abandoned
+   * (the orchestrator is not acting: deleted, broken, throttled) and takes sessions again; default
+   * 1800 (env SESSION_AGENT_ABANDONED_DRAIN_GRACE_SECONDS). README "When the orchestrator stops".
+   */
+  abandonedDrainGraceSeconds?: number;
   /** Default 'orchestrator' (env SESSION_AGENT_PROTECTION): who sets ECS scale-in protection. */
   protection?: 'orchestrator' | 'agent';
   /** Agent mode only: ExpiresInMinutes of each protection call, 1..2880, default 60 (env SESSION_AGENT_PROTECTION_MINUTES). */
@@ -44,12 +50,19 @@ export interface SessionAgentOptions {
   env?: Record<string, string | undefined>;
 }
 
+/**
+ * Longer than the orchestrator's own repair of a drain whose workflow died (its deadline plus the
+ * reconciler's 10-minute grace, functions/core/reconcile/decisions.ts) and a run or two more.
+ */
+export const DEFAULT_ABANDONED_DRAIN_GRACE_SECONDS = 1800;
+
 export interface AgentSettings {
   tableName: string;
   metadataUri: string;
   agentUri?: string;
   heartbeatMs: number;
   drainPollMs: number;
+  abandonedDrainGraceMs: number;
   protection: 'orchestrator' | 'agent';
   protectionMinutes: number;
   handleSignals: boolean;
@@ -105,6 +118,8 @@ export function resolveSettings(options: SessionAgentOptions): AgentSettings {
     ...(agentUri === undefined ? {} : { agentUri }),
     heartbeatMs: positiveNumber('heartbeatSeconds', options.heartbeatSeconds ?? env.SESSION_AGENT_HEARTBEAT_SECONDS, 30) * 1000,
     drainPollMs: positiveNumber('drainPollSeconds', options.drainPollSeconds ?? env.SESSION_AGENT_DRAIN_POLL_SECONDS, 5) * 1000,
+    abandonedDrainGraceMs:
+      positiveNumber('abandonedDrainGraceSeconds', options.abandonedDrainGraceSeconds ?? env.SESSION_AGENT_ABANDONED_DRAIN_GRACE_SECONDS, DEFAULT_ABANDONED_DRAIN_GRACE_SECONDS) * 1000,
     protection,
     protectionMinutes,
     handleSignals: options.handleSignals ?? true,

@@ -1,4 +1,4 @@
-import type { ScheduledEvent } from 'aws-lambda';
+import type { Context, ScheduledEvent } from 'aws-lambda';
 import type { Deps } from '../shared/deps.js';
 import { type Handler, scheduleHandler } from '../shared/handler-kit.js';
 import { runtimeDeps } from '../shared/runtime.js';
@@ -8,9 +8,13 @@ import { reconcile, type ReconcileSummary } from '../core/reconcile/run.js';
  * ReconcilerFunction, every minute: drains tasks a scale-in left behind, ends drains whose task
  * went silent, restarts drains whose workflow died, expires registry items of stopped tasks and
  * keeps protection of busy tasks from lapsing. It throws only when every step of the run failed.
+ * Each cluster gets a share of the invocation's time (context.getRemainingTimeInMillis), so one
+ * that fails or hangs leaves the others their protection renewal.
  */
-export async function runReconciler(deps: Deps): Promise<ReconcileSummary> {
-  const summary = await reconcile(deps);
+export async function runReconciler(deps: Deps, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<ReconcileSummary> {
+  // Without a Lambda context (tests, tools; Middy passes {}) the run has no time limit.
+  const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? () => context.getRemainingTimeInMillis() : undefined;
+  const summary = await reconcile(deps, remaining === undefined ? {} : { remainingMs: remaining });
   deps.logger.info('reconciliation finished', { ...summary });
   return summary;
 }

@@ -1,5 +1,10 @@
 import { ConfigurationError } from './errors.js';
 
+/** How long each scale-in protection grant lasts: the bound on protection outliving the orchestrator. */
+export const DEFAULT_PROTECTION_MINUTES = 240;
+/** Protection is renewed once less than this is left: an orchestrator outage shorter than this costs nothing. */
+export const DEFAULT_PROTECTION_RENEW_BEFORE_SECONDS = 7200;
+
 /** AWS warns Fargate Spot tasks two minutes before it stops them. */
 export const FARGATE_SPOT_WARNING_SECONDS = 120;
 
@@ -65,6 +70,15 @@ export function loadConfig(env: Env = process.env): Config {
   if (defaultDrainSeconds > maxDrainSeconds) {
     throw new ConfigurationError('DEFAULT_DRAIN_SECONDS must not exceed MAX_DRAIN_SECONDS');
   }
+  // Protection is granted for four hours and renewed once less than two hours are left (README
+  // "When the orchestrator stops"): should every function stop, no task stays protected more than
+  // PROTECTION_MINUTES after the last renewal, while an outage of the reconciler shorter than the
+  // renewal margin costs nothing. A margin as long as the grant would renew on every run.
+  const protectionMinutes = positiveInteger(env, 'PROTECTION_MINUTES', DEFAULT_PROTECTION_MINUTES, 2880);
+  const protectionRenewBeforeSeconds = positiveInteger(env, 'PROTECTION_RENEW_BEFORE_SECONDS', DEFAULT_PROTECTION_RENEW_BEFORE_SECONDS);
+  if (protectionRenewBeforeSeconds >= protectionMinutes * 60) {
+    throw new ConfigurationError('PROTECTION_RENEW_BEFORE_SECONDS must be less than PROTECTION_MINUTES x 60: protection would be renewed on every run');
+  }
   return {
     tableName: required(env, 'TABLE_NAME'),
     stateMachineArn: env.STATE_MACHINE_ARN?.trim() ?? '',
@@ -73,8 +87,8 @@ export function loadConfig(env: Env = process.env): Config {
     defaultDrainSeconds,
     maxDrainSeconds,
     heartbeatTimeoutSeconds: positiveInteger(env, 'HEARTBEAT_TIMEOUT_SECONDS', 120),
-    protectionMinutes: positiveInteger(env, 'PROTECTION_MINUTES', 2880, 2880),
-    protectionRenewBeforeSeconds: positiveInteger(env, 'PROTECTION_RENEW_BEFORE_SECONDS', 6 * 3600),
+    protectionMinutes,
+    protectionRenewBeforeSeconds,
     fargateSpotWarningSeconds: positiveInteger(env, 'FARGATE_SPOT_WARNING_SECONDS', FARGATE_SPOT_WARNING_SECONDS, FARGATE_SPOT_WARNING_SECONDS),
     targetHealthRecheckSeconds: positiveNumber(env, 'TARGET_HEALTH_RECHECK_SECONDS', 10, 60),
   };

@@ -30,9 +30,9 @@ export class TaskGoneError extends NamedError {
   override readonly name = 'TaskGone';
 }
 
-/** ECS refused an API call in a way that a retry may fix (throttling, 5xx). */
+/** ECS refused an API call in a way that a retry may fix (throttling, 5xx). Subclasses name themselves (string, not a literal). */
 export class RetryableEcsError extends NamedError {
-  override readonly name = 'RetryableEcsError';
+  override readonly name: string = 'RetryableEcsError';
 }
 
 export function errorName(error: unknown): string | undefined {

@@ -45,12 +45,12 @@ export type Handler<E, R> = (event: E, context?: Context) => Promise<R>;
  * whether the core returns or throws. The chain is built per invocation because the logger and
  * metrics come from getDeps (tests pass their own); a chain is a few closures.
  */
-function observed<E, R>(getDeps: () => Deps, run: (deps: Deps, event: E) => Promise<R>): Handler<E, R> {
+function observed<E, R>(getDeps: () => Deps, run: (deps: Deps, event: E, context?: Context) => Promise<R>): Handler<E, R> {
   return (event, context) => {
     const deps = getDeps();
     // timeoutEarlyInMillis 0: Middy would otherwise fail the invocation just before Lambda's timeout
     // with an error of its own name, which Step Functions would retry and catch as another error.
-    const chain = middy((current: E) => run(deps, current), { timeoutEarlyInMillis: 0 });
+    const chain = middy((current: E) => run(deps, current, context), { timeoutEarlyInMillis: 0 });
     if (tracer !== undefined) chain.use(captureLambdaHandler(tracer, { captureResponse: false }));
     chain.use(logMetrics(deps.metrics)).use(injectLambdaContext(deps.logger, { resetKeys: true }));
     // Without a context (tests, tools) Middy passes {}: the lines then carry no function keys.
@@ -185,9 +185,12 @@ export function directInvokeHandler<R>(run: (deps: Deps, payload: unknown) => Pr
   return observed(getDeps, run);
 }
 
-/** A scheduled run: the schedule's event carries nothing the run needs, so any event runs it. */
-export function scheduleHandler<R>(run: (deps: Deps) => Promise<R>, getDeps: () => Deps): Handler<unknown, R> {
-  return observed(getDeps, (deps) => run(deps));
+/**
+ * A scheduled run: the schedule's event carries nothing the run needs, so any event runs it. The
+ * run gets the Lambda context (when there is one) to pace itself by the time left.
+ */
+export function scheduleHandler<R>(run: (deps: Deps, context?: Context) => Promise<R>, getDeps: () => Deps): Handler<unknown, R> {
+  return observed(getDeps, (deps, _event, context) => run(deps, context));
 }
 
 /** Without a Lambda context (tests, tools) a custom resource's core is given this long. */

@@ -40,6 +40,8 @@ const EXPECTED: Record<string, string[]> = {
   'container-instance-draining.json': ['ContainerInstanceDrainingFunctionInstanceDraining'],
   'ec2-spot-interruption-warning.json': ['SpotInterruptionFunctionEc2SpotInterruption'],
   'ec2-rebalance-recommendation.json': ['RebalanceRecommendationFunctionRebalanceRecommendation'],
+  // A drain workflow's execution that ended (Step Functions Execution Status Change).
+  'execution-failed.json': ['ExecutionEndedFunctionWorkflowEnded'],
   // EventBridge delivers scheduled events to the schedule rule only; no pattern rule may take them.
   'reconciler-schedule.json': [],
 };
@@ -67,7 +69,14 @@ function samplesIn(directory: string): Sample[] {
 
 function patternRules(clusterNames: string[], clusterArns = clusterNames.map((name) => `arn:aws:ecs:us-east-1:111122223333:cluster/${name}`)): RuleUnderTest[] {
   const template = withTranslatedRules(loadTemplate(), TRANSLATED_RULES);
-  const resolver = new TemplateResolver(template, { parameters: { ClusterArns: clusterArns } });
+  const resolver = new TemplateResolver(template, {
+    parameters: { ClusterArns: clusterArns },
+    // Ref of a state machine is its ARN; its name is fixed by the template (<stack>-drain).
+    ref: (logicalId, resource) =>
+      resource.Type === 'AWS::Serverless::StateMachine' || resource.Type === 'AWS::StepFunctions::StateMachine'
+        ? 'arn:aws:states:us-east-1:111122223333:stateMachine:ecs-session-drain-drain'
+        : `<${logicalId}>`,
+  });
   return resourcesOfType(template, 'AWS::Events::Rule').flatMap((name) => {
     const pattern = resolvedEventPattern(resolver, name);
     return pattern === undefined ? [] : [{ name, pattern }];

@@ -27,7 +27,7 @@ describe('drain notice', () => {
     const agent = await world.start({ drainPollSeconds: pollMs / 1000 });
     await agent.sessionOpened('s-1');
     const healthyBefore = await healthOf(agent.healthHandler());
-    const deadline = '2026-03-01T13:00:00.000Z';
+    const deadline = '2099-03-01T13:00:00.000Z';
     const draining = nextEvent<[DrainNotice]>(agent, 'draining');
     const flippedAt = Date.now();
 
@@ -57,18 +57,18 @@ describe('drain notice', () => {
     agent.on('draining', (notice) => drainings.push(notice));
     agent.on('deadline', (notice) => deadlines.push(notice));
 
-    world.registry.setTask(TASK_ARN, { status: 'DRAINING', drainReason: 'INSTANCE', drainDeadline: '2026-03-01T13:00:00Z' });
+    world.registry.setTask(TASK_ARN, { status: 'DRAINING', drainReason: 'INSTANCE', drainDeadline: '2099-03-01T13:00:00Z' });
     await vi.waitFor(() => expect(deadlines).toHaveLength(1), { timeout: 2_000 });
-    world.registry.setTask(TASK_ARN, { drainDeadline: '2026-03-01T14:00:00Z' });
+    world.registry.setTask(TASK_ARN, { drainDeadline: '2099-03-01T14:00:00Z' });
     const reads = world.registry.calls('Get').length;
     await vi.waitFor(() => expect(world?.registry.calls('Get').length).toBeGreaterThan(reads + 2), { timeout: 2_000 });
-    world.registry.setTask(TASK_ARN, { drainDeadline: '2026-03-01T12:30:00Z' });
+    world.registry.setTask(TASK_ARN, { drainDeadline: '2099-03-01T12:30:00Z' });
     await vi.waitFor(() => expect(deadlines).toHaveLength(2), { timeout: 2_000 });
 
     expect(drainings).toHaveLength(1);
     expect(deadlines).toEqual([
-      { deadline: new Date('2026-03-01T13:00:00Z'), reason: 'INSTANCE', source: 'drain' },
-      { deadline: new Date('2026-03-01T12:30:00Z'), reason: 'INSTANCE', source: 'drain' },
+      { deadline: new Date('2099-03-01T13:00:00Z'), reason: 'INSTANCE', source: 'drain' },
+      { deadline: new Date('2099-03-01T12:30:00Z'), reason: 'INSTANCE', source: 'drain' },
     ]);
   });
 
@@ -112,7 +112,7 @@ describe('SIGTERM', () => {
     const world = await newAgentWorld();
     const agent = await world.start();
     await agent.sessionOpened('s-1');
-    world.registry.setTask(TASK_ARN, { status: 'DRAINING', drainReason: 'SPOT', drainDeadline: '2026-03-01T12:02:00Z' });
+    world.registry.setTask(TASK_ARN, { status: 'DRAINING', drainReason: 'SPOT', drainDeadline: '2099-03-01T12:02:00Z' });
     const terminating = nextEvent<[TerminationNotice]>(agent, 'terminating');
     const deadline = nextEvent<[DeadlineNotice]>(agent, 'deadline');
 
@@ -124,8 +124,8 @@ describe('SIGTERM', () => {
     expect(acceptingRightAfter).toBe(false);
     expect(agent.state).toBe('terminating');
     expect(agent.drainSignal.aborted).toBe(true);
-    expect(notice).toEqual({ orchestrated: true, reason: 'SPOT', deadline: new Date('2026-03-01T12:02:00Z') });
-    expect(hard).toEqual({ deadline: new Date('2026-03-01T12:02:00Z'), reason: 'SPOT', source: 'drain' });
+    expect(notice).toEqual({ orchestrated: true, reason: 'SPOT', deadline: new Date('2099-03-01T12:02:00Z') });
+    expect(hard).toEqual({ deadline: new Date('2099-03-01T12:02:00Z'), reason: 'SPOT', source: 'drain' });
     expect(await agent.sessionOpened('s-2')).toBe('refused');
     expect(agent.sessionCount).toBe(1);
   });
@@ -169,11 +169,11 @@ describe('SIGTERM', () => {
     const [notice] = await nextEvent<[TerminationNotice]>(agent, 'terminating');
 
     const deadline = nextEvent<[DeadlineNotice]>(agent, 'deadline');
-    world.registry.setTask(TASK_ARN, { status: 'DRAINING', drainReason: 'SPOT', drainDeadline: '2026-03-01T12:02:00Z' });
+    world.registry.setTask(TASK_ARN, { status: 'DRAINING', drainReason: 'SPOT', drainDeadline: '2099-03-01T12:02:00Z' });
     const [hard] = await deadline;
 
     expect(notice.orchestrated).toBe(false);
-    expect(hard.deadline).toEqual(new Date('2026-03-01T12:02:00Z'));
+    expect(hard.deadline).toEqual(new Date('2099-03-01T12:02:00Z'));
     expect(agent.state).toBe('terminating');
   });
 

@@ -3,6 +3,7 @@ import { MetricName, MetricUnit } from '../../shared/powertools.js';
 import { registryTable } from '../../registry/conditional-write.js';
 import { epochSeconds, ProtectionState } from '../../registry/model.js';
 import { type ProtectionRecord, setProtectionState } from '../../registry/tasks/lifecycle.js';
+import { RetryableEcsError } from '../../shared/errors.js';
 import { setTaskProtection } from './task-protection.js';
 
 /**
@@ -24,7 +25,10 @@ export type ProtectionOutcome = 'recorded' | 'blocked' | 'superseded' | 'not-app
  * (or a slower reconciler run) never overrides a newer one. These writes change neither the
  * count nor the status, so the stream handler decides nothing from them.
  *
- * Throws only when the ECS call itself fails (RetryableEcsError for throttling and 5xx).
+ * Throws only when the ECS call itself fails (RetryableEcsError for throttling and 5xx). A batch
+ * ECS throttles after others succeeded does not throw their results away: those are recorded
+ * first, then ProtectionIncompleteError (a RetryableEcsError, so callers retry as before) names
+ * every outcome, the tasks left unsettled as 'failed'.
  */
 export async function applyProtection(
   deps: Pick<Deps, 'ecs' | 'ddb' | 'config' | 'logger' | 'metrics' | 'now'>,
@@ -34,7 +38,7 @@ export async function applyProtection(
 ): Promise<Map<string, ProtectionOutcome>> {
   const outcomes = new Map<string, ProtectionOutcome>();
   if (taskArns.length === 0) return outcomes;
-  const result = await setTaskProtection(deps, { clusterArn, taskArns, enabled });
+  const result = await setTaskProtection(deps, { clusterArn, taskArns, enabled }, { keepResults: true });
 
   const fallbackUntil = epochSeconds(deps.now()) + deps.config.protectionMinutes * 60;
   for (const { taskArn, expiresAt } of result.updated) {
@@ -54,7 +58,29 @@ export async function applyProtection(
   for (const { taskArn } of result.failed) outcomes.set(taskArn, 'failed');
   // A task ECS answered nothing about is treated like a refused one rather than silently dropped.
   for (const taskArn of taskArns) if (!outcomes.has(taskArn)) outcomes.set(taskArn, 'failed');
+  if (result.retryableError !== undefined) {
+    throw new ProtectionIncompleteError(
+      `${result.unsettled.length} of ${taskArns.length} tasks left unsettled: ${result.retryableError.message}`,
+      { cause: result.retryableError },
+      outcomes,
+    );
+  }
   return outcomes;
+}
+
+/**
+ * ECS throttled (or failed) a batch of an applyProtection call: `outcomes` holds what the other
+ * batches achieved, already recorded, and 'failed' for the tasks left unsettled. A
+ * RetryableEcsError, so a caller that retries on it does so unchanged.
+ */
+export class ProtectionIncompleteError extends RetryableEcsError {
+  override readonly name = 'ProtectionIncompleteError';
+  readonly outcomes: ReadonlyMap<string, ProtectionOutcome>;
+
+  constructor(message: string, options?: { cause?: unknown }, outcomes: ReadonlyMap<string, ProtectionOutcome> = new Map()) {
+    super(message, options);
+    this.outcomes = outcomes;
+  }
 }
 
 async function recordState(

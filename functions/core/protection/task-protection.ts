@@ -1,6 +1,7 @@
 /* protection/: ECS task scale-in protection, set in batches (task-protection.ts) and recorded on the registry items (records.ts); may import ecs/, registry/ and shared/. */
 import { UpdateTaskProtectionCommand } from '@aws-sdk/client-ecs';
 import type { Deps } from '../../shared/deps.js';
+import { RetryableEcsError } from '../../shared/errors.js';
 import { asRetryable } from '../ecs/errors.js';
 
 /** UpdateTaskProtection accepts at most this many tasks per call. */
@@ -21,6 +22,21 @@ export interface ProtectionResult {
   notApplicable: string[];
   /** Any other per-task failure, with ECS's reason. */
   failed: { taskArn: string; reason: string }[];
+  /**
+   * Only with `keepResults`: the tasks of the batch ECS refused in a way a retry may fix
+   * (throttling, 5xx) and of every batch after it (not sent: a throttled API is not pressed
+   * further), with that error. Nothing is known of their protection.
+   */
+  unsettled: string[];
+  retryableError?: RetryableEcsError;
+}
+
+export interface ProtectionOptions {
+  /**
+   * Return what the batches before a throttled one achieved instead of throwing it away: the
+   * caller records those results and retries the rest. Without it a retryable failure is thrown.
+   */
+  keepResults?: boolean;
 }
 
 const NOT_APPLICABLE_REASONS = new Set(['MISSING', 'TASK_NOT_VALID']);
@@ -33,8 +49,9 @@ const NOT_APPLICABLE_REASONS = new Set(['MISSING', 'TASK_NOT_VALID']);
 export async function setTaskProtection(
   deps: Pick<Deps, 'ecs' | 'config' | 'logger'>,
   request: ProtectionRequest,
+  options: ProtectionOptions = {},
 ): Promise<ProtectionResult> {
-  const result: ProtectionResult = { updated: [], blocked: [], notApplicable: [], failed: [] };
+  const result: ProtectionResult = { updated: [], blocked: [], notApplicable: [], failed: [], unsettled: [] };
   for (let start = 0; start < request.taskArns.length; start += PROTECTION_BATCH_SIZE) {
     const batch = request.taskArns.slice(start, start + PROTECTION_BATCH_SIZE);
     let response;
@@ -53,7 +70,11 @@ export async function setTaskProtection(
         result.blocked.push(...batch);
         continue;
       }
-      throw asRetryable(error, 'UpdateTaskProtection');
+      const retryable = asRetryable(error, 'UpdateTaskProtection');
+      if (!options.keepResults || !(retryable instanceof RetryableEcsError)) throw retryable;
+      result.unsettled.push(...request.taskArns.slice(start));
+      result.retryableError = retryable;
+      break;
     }
     for (const task of response.protectedTasks ?? []) {
       if (task.taskArn === undefined) continue;
@@ -70,12 +91,14 @@ export async function setTaskProtection(
       else result.failed.push({ taskArn, reason: `${reason}${failure.detail ? `: ${failure.detail}` : ''}` });
     }
   }
-  if (result.blocked.length > 0 || result.failed.length > 0) {
+  if (result.blocked.length > 0 || result.failed.length > 0 || result.unsettled.length > 0) {
     deps.logger.warn('ECS did not change protection of every task', {
       clusterArn: request.clusterArn,
       enabled: request.enabled,
       blocked: result.blocked,
       failed: result.failed,
+      unsettled: result.unsettled,
+      ...(result.retryableError === undefined ? {} : { error: result.retryableError }),
     });
   }
   return result;

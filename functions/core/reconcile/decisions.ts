@@ -65,6 +65,31 @@ export function needsProtection(
   return item.protectedUntil < nowSeconds + renewBeforeSeconds;
 }
 
+/**
+ * How long after its deadline an open drain is taken for one whose workflow may be gone. By its
+ * deadline the wait's timeout has fired; the stop step that follows retries for a few minutes at most.
+ */
+export const LOST_WORKFLOW_GRACE_SECONDS = 600;
+
+/**
+ * Whether the reconciler asks Step Functions if an open drain's workflow still runs. A workflow
+ * that ends without finishing its drain is announced by its "Step Functions Execution Status
+ * Change" event (ExecutionEndedFunction restarts the drain), but Step Functions sends those on a
+ * best-effort basis (EventBridge reference, events-ref-states.html: "Delivery type: Best effort").
+ * So the reconciler still checks the drains whose workflow must be gone if such an event was lost,
+ * and only those: a drain past its deadline by the grace (a running workflow has force-stopped the
+ * task by then), a drain without a deadline (claimed but not yet recorded: seconds in a healthy
+ * drain) and one whose task holds no sessions (a running workflow stops an empty task within
+ * seconds). A healthy drain waiting for sessions before its deadline matches none, so the cost of a
+ * run does not grow with the number of drains open. A lost event thus costs at most the time until
+ * the task is empty or its deadline passes, which is when a working drain would have ended anyway.
+ */
+export function mayHaveLostItsWorkflow(item: Pick<TaskItem, 'drainDeadline' | 'sessionCount'>, nowSeconds: number): boolean {
+  if (item.sessionCount <= 0) return true;
+  const deadline = item.drainDeadline === undefined ? Number.NaN : Date.parse(item.drainDeadline) / 1000;
+  return Number.isNaN(deadline) || deadline + LOST_WORKFLOW_GRACE_SECONDS < nowSeconds;
+}
+
 export interface ServiceView {
   serviceName: string;
   status?: string;

@@ -2,25 +2,26 @@
  * reconcile/: the scheduled repairs, once a minute: run.ts goes through each cluster's registry items,
  * services.ts does the repairs that need its services (deployments paced again, drain-aware
  * scale-in), decisions.ts decides (pure) and work.ts runs each unit of work so that one failure does
- * not stop the rest. May import drain/, workflow/, deployments/, protection/, ecs/, registry/ and
+ * not stop the rest; orphans.ts repairs a drain whose workflow ended unfinished, for run.ts and for
+ * execution-ended.ts (a drain execution's status change event, ExecutionEndedFunction). May import drain/, workflow/, deployments/, protection/, ecs/, registry/ and
  * shared/; never handlers/.
  */
 import { DescribeTasksCommand } from '@aws-sdk/client-ecs';
 import type { Deps } from '../../shared/deps.js';
 import { registryTable } from '../../registry/conditional-write.js';
 import { expireTask } from '../../registry/tasks/lifecycle.js';
-import { DrainReason, epochSeconds, type TaskItem, TaskStatus, WaitError } from '../../registry/model.js';
+import { epochSeconds, type TaskItem, TaskStatus, WaitError } from '../../registry/model.js';
 import { checkTaskItem } from '../../registry/item-checks.js';
-import { listClusterTasks, readTask } from '../../registry/tasks.js';
-import { releaseReplacement } from '../workflow/replacement-capacity.js';
+import { listClusterTasks } from '../../registry/tasks.js';
 import { asRetryable } from '../ecs/errors.js';
-import { applyProtection } from '../protection/records.js';
-import { type EcsTaskState, isHeartbeatLost, isRunningInEcs, isStale, needsProtection } from './decisions.js';
+import { applyProtection, ProtectionIncompleteError, type ProtectionOutcome } from '../protection/records.js';
+import { clusterOrder, clusterShareMs, type RunClock, withinShare } from './budget.js';
+import { type EcsTaskState, isHeartbeatLost, isRunningInEcs, isStale, mayHaveLostItsWorkflow, needsProtection } from './decisions.js';
 import { hasUnfinishedDrain } from '../drain/unfinished.js';
 import { reconcileServices } from './services.js';
 import { isExecutionRunning } from '../drain/executions.js';
 import { type ReconcileSummary, Work } from './work.js';
-import { startDrain } from '../drain/start.js';
+import { releaseOrphanedReplacement, restartOrphanedDrain } from './orphans.js';
 import { failDrainWait } from '../drain/wait-signals.js';
 import { NamedError } from '../../shared/errors.js';
 
@@ -32,10 +33,17 @@ export class ReconcileFailedError extends NamedError {
   override readonly name = 'ReconcileFailedError';
 }
 
-export async function reconcile(deps: Deps): Promise<ReconcileSummary> {
+/**
+ * One run over every cluster in scope, in two phases: first each cluster's registry listing, ECS
+ * view and protection renewal (what keeps busy tasks from being scaled in), then each cluster's
+ * repairs. Each cluster gets a share of the invocation's time (budget.ts); one that fails or
+ * overruns loses its own share, never the protection of the others.
+ */
+export async function reconcile(deps: Deps, clock: RunClock = {}): Promise<ReconcileSummary> {
   const work = new Work(deps);
   const summary: ReconcileSummary = {
     clusters: deps.config.clusterArns.length,
+    clustersOutOfTime: 0,
     expired: 0,
     heartbeatLost: 0,
     restarted: 0,
@@ -47,8 +55,19 @@ export async function reconcile(deps: Deps): Promise<ReconcileSummary> {
     attempted: 0,
     failed: 0,
   };
-  for (const clusterArn of deps.config.clusterArns) {
-    await reconcileCluster(deps, clusterArn, work, summary);
+  const clusters = clusterOrder(deps.config.clusterArns, deps.now());
+  const views = new Map<string, ClusterView>();
+  for (const [index, clusterArn] of clusters.entries()) {
+    const view = await inShare(deps, clock, clusters.length - index, { clusterArn, phase: 'protection' }, work, summary, () =>
+      protectCluster(deps, clusterArn, work, summary),
+    );
+    if (view !== undefined) views.set(clusterArn, view);
+  }
+  const viewed = clusters.filter((clusterArn) => views.has(clusterArn));
+  for (const [index, clusterArn] of viewed.entries()) {
+    const view = views.get(clusterArn);
+    if (view === undefined) continue;
+    await inShare(deps, clock, viewed.length - index, { clusterArn, phase: 'repairs' }, work, summary, () => repairCluster(deps, clusterArn, view, work, summary));
   }
   summary.attempted = work.attempted;
   summary.failed = work.failed;
@@ -58,15 +77,68 @@ export async function reconcile(deps: Deps): Promise<ReconcileSummary> {
   return summary;
 }
 
-async function reconcileCluster(deps: Deps, clusterArn: string, work: Work, summary: ReconcileSummary): Promise<void> {
-  const reader = registryTable(deps);
-  const listed = await work.run('listing registry tasks', { clusterArn }, () => listClusterTasks(reader, clusterArn));
-  if (listed === undefined) return;
+/** A cluster's phase within its share; running out counts as a failed unit of work. */
+async function inShare<T>(
+  deps: Deps,
+  clock: RunClock,
+  clustersLeft: number,
+  context: Record<string, unknown>,
+  work: Work,
+  summary: ReconcileSummary,
+  phase: () => Promise<T | undefined>,
+): Promise<T | undefined> {
+  const shareMs = clusterShareMs(clock, clustersLeft);
+  let finished = false;
+  const result = await withinShare(shareMs, deps.logger, context, async () => {
+    const value = await phase();
+    finished = true;
+    return value;
+  });
+  if (!finished) {
+    summary.clustersOutOfTime += 1;
+    work.attempted += 1;
+    work.failed += 1;
+  }
+  return result;
+}
+
+/** What the protection phase learnt of a cluster, for its repairs. */
+interface ClusterView {
+  items: TaskItem[];
+  open: TaskItem[];
+  states: Map<string, EcsTaskState>;
+}
+
+async function protectCluster(deps: Deps, clusterArn: string, work: Work, summary: ReconcileSummary): Promise<ClusterView | undefined> {
+  const listed = await work.run('listing registry tasks', { clusterArn }, () => listClusterTasks(registryTable(deps), clusterArn));
+  if (listed === undefined) return undefined;
   const items = usableItems(deps, clusterArn, listed);
   const open = items.filter((item) => item.status !== TaskStatus.Stopped);
   const states = await describeTaskStates(deps, clusterArn, open.map((item) => item.taskArn), work);
   const nowSeconds = epochSeconds(deps.now());
-  const { heartbeatTimeoutSeconds, protectionRenewBeforeSeconds } = deps.config;
+  const toProtect = open
+    .filter((item) => isRunningInEcs(states.get(item.taskArn)) && needsProtection(item, nowSeconds, deps.config.protectionRenewBeforeSeconds))
+    .map((item) => item.taskArn);
+  if (toProtect.length > 0) {
+    let outcomes: ReadonlyMap<string, ProtectionOutcome> | undefined;
+    await work.run('renewing task protection', { clusterArn, taskArns: toProtect }, async () => {
+      try {
+        outcomes = await applyProtection(deps, clusterArn, toProtect, true);
+      } catch (error) {
+        // The batches before a throttled one were recorded: count them, then fail the unit.
+        if (error instanceof ProtectionIncompleteError) outcomes = error.outcomes;
+        throw error;
+      }
+    });
+    summary.protectionRenewed += [...(outcomes?.values() ?? [])].filter((outcome) => outcome === 'recorded').length;
+  }
+  return { items, open, states };
+}
+
+async function repairCluster(deps: Deps, clusterArn: string, view: ClusterView, work: Work, summary: ReconcileSummary): Promise<void> {
+  const { items, open, states } = view;
+  const nowSeconds = epochSeconds(deps.now());
+  const { heartbeatTimeoutSeconds } = deps.config;
 
   const live: TaskItem[] = [];
   for (const item of open) {
@@ -85,22 +157,12 @@ async function reconcileCluster(deps: Deps, clusterArn: string, work: Work, summ
         failDrainWait(deps, token, WaitError.HeartbeatLost, `no heartbeat since ${new Date((item.heartbeatAt ?? 0) * 1000).toISOString()}`),
       );
       if (result === 'sent') summary.heartbeatLost += 1;
-    } else if (isRunningInEcs(states.get(item.taskArn))) {
+    } else if (isRunningInEcs(states.get(item.taskArn)) && mayHaveLostItsWorkflow(item, nowSeconds)) {
       const restarted = await work.run('restarting a drain whose workflow ended', { taskArn: item.taskArn }, () =>
         restartOrphanedDrain(deps, clusterArn, item),
       );
       if (restarted) summary.restarted += 1;
     }
-  }
-
-  const toProtect = live
-    .filter((item) => isRunningInEcs(states.get(item.taskArn)) && needsProtection(item, nowSeconds, protectionRenewBeforeSeconds))
-    .map((item) => item.taskArn);
-  if (toProtect.length > 0) {
-    const outcomes = await work.run('renewing task protection', { clusterArn, taskArns: toProtect }, () =>
-      applyProtection(deps, clusterArn, toProtect, true),
-    );
-    summary.protectionRenewed += [...(outcomes?.values() ?? [])].filter((outcome) => outcome === 'recorded').length;
   }
 
   await releaseOrphanedReplacements(deps, clusterArn, items, work, summary);
@@ -137,13 +199,16 @@ async function releaseOrphanedReplacements(
   work: Work,
   summary: ReconcileSummary,
 ): Promise<void> {
+  const nowSeconds = epochSeconds(deps.now());
   for (const item of items) {
     const service = item.serviceName;
     if (item.replacementRequested !== true || service === undefined) continue;
+    // A drain still open gives its replacement back itself, or its workflow's end event does
+    // (ExecutionEndedFunction); only where that event may have been lost is Step Functions asked.
+    if (hasUnfinishedDrain(item) && !mayHaveLostItsWorkflow(item, nowSeconds)) continue;
     const released = await work.run('releasing an orphaned replacement', { taskArn: item.taskArn }, async () => {
       if (await isExecutionRunning(deps, item.executionArn)) return false;
-      await releaseReplacement(deps, { cluster: clusterArn, taskArn: item.taskArn, service });
-      return true;
+      return releaseOrphanedReplacement(deps, clusterArn, item);
     });
     if (released) summary.replacementsReleased += 1;
   }
@@ -193,32 +258,3 @@ async function markStopped(deps: Deps, taskArn: string): Promise<boolean> {
   deps.logger.info('registry item of a stopped task expired', { taskArn });
   return true;
 }
-
-/**
- * A drain whose workflow is no longer running (hasUnfinishedDrain) would otherwise never end. The
- * index may lag behind a drain that was just cancelled or finished, so the item is read again
- * before anything is started.
- */
-async function restartOrphanedDrain(deps: Deps, clusterArn: string, indexed: TaskItem): Promise<boolean> {
-  if (await isExecutionRunning(deps, indexed.executionArn)) return false;
-  const read = await readTask(registryTable(deps), indexed.taskArn);
-  const checked = read === undefined ? undefined : checkTaskItem(read);
-  if (checked !== undefined && !checked.ok) {
-    deps.logger.warn('registry item ignored: it breaks the registry contract', { taskArn: indexed.taskArn, clusterArn, reason: checked.reason });
-    return false;
-  }
-  const item = checked?.item;
-  // A status that moved since the index was read (a drain cancelled meanwhile) is left to the next run.
-  if (item === undefined || item.status !== indexed.status || !hasUnfinishedDrain(item) || item.executionArn !== indexed.executionArn) return false;
-  const deadline = item.drainDeadline === undefined ? undefined : new Date(item.drainDeadline);
-  const result = await startDrain(deps, {
-    clusterArn,
-    taskArn: item.taskArn,
-    ...(item.serviceName === undefined ? {} : { serviceName: item.serviceName }),
-    reason: item.drainReason ?? DrainReason.Manual,
-    ...(deadline === undefined || Number.isNaN(deadline.getTime()) ? {} : { deadline }),
-  });
-  deps.logger.info('orphaned drain restarted', { taskArn: item.taskArn, previousExecution: item.executionArn, result });
-  return result.status === 'started';
-}
-

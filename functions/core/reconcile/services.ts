@@ -10,7 +10,6 @@ import { hasUnfinishedDrain } from '../drain/unfinished.js';
 import { continueIfBlueDrained } from '../deployments/blue-green.js';
 import { pacingMode, paceService, settledDeployment, unmanagedDeployment } from '../deployments/pace-service.js';
 import { holdsDeploymentDrain } from '../deployments/pacing.js';
-import { isExecutionRunning } from '../drain/executions.js';
 import { type ReconcileSummary, type Work } from './work.js';
 import { startDrain } from '../drain/start.js';
 
@@ -109,13 +108,12 @@ export async function reconcileServices(
     if ((service.runningCount ?? 0) <= (service.desiredCount ?? 0) && !scaleInDrainsOpen) continue;
     drainingInstances ??= await drainingContainerInstances(deps, clusterArn, states, work);
     if (drainingInstances === undefined) return;
-    const runningExecutions = new Set<string>();
-    for (const item of serviceTasks) {
-      if (item.status !== TaskStatus.Active || item.executionArn === undefined) continue;
-      const running = await work.run('checking a claimed drain', { taskArn: item.taskArn }, () => isExecutionRunning(deps, item.executionArn));
-      // An unknown state counts as running: better one drain too few this minute than one too many.
-      if (running !== false) runningExecutions.add(item.taskArn);
-    }
+    // An ACTIVE task whose drain is claimed or recorded but not yet marked DRAINING counts as an
+    // open drain from its item alone (the claim sets the reason and clears the outcome): asking
+    // Step Functions about each would cost a call per open drain every minute. A workflow that
+    // died meanwhile still counts: better one drain too few this minute than one too many, and
+    // the repair of orphaned drains (run.ts) restarts it.
+    const runningExecutions = new Set(serviceTasks.filter((item) => item.status === TaskStatus.Active && hasUnfinishedDrain(item)).map((item) => item.taskArn));
     const plan = planScaleIn(service, serviceTasks, states, runningExecutions, drainingInstances);
     if (plan.victims.length > 0) {
       deps.logger.info('draining tasks beyond the desired count', {

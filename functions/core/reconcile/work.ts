@@ -2,6 +2,8 @@ import type { Deps } from '../../shared/deps.js';
 
 export interface ReconcileSummary {
   clusters: number;
+  /** Cluster phases abandoned when their share of the run's time was spent (run.ts, budget.ts). */
+  clustersOutOfTime: number;
   expired: number;
   heartbeatLost: number;
   restarted: number;

@@ -363,7 +363,7 @@ describe('template.yaml', () => {
     const permissions = Object.values(translation.permissions);
     const queuePolicies = resourcesOfType(template, 'AWS::SQS::QueuePolicy').map((id) => resolver.resource(id).Properties ?? {});
 
-    expect(rules.length).toBe(9);
+    expect(rules.length).toBe(10);
     for (const rule of rules) {
       const targets = translation.rules[rule]?.Targets as Array<Record<string, unknown>>;
       expect(targets, rule).toHaveLength(1);
@@ -525,7 +525,7 @@ describe('template.yaml', () => {
       const config = loadConfig(environment);
 
       expect(config.clusterArns).toEqual(CLUSTER_ARNS);
-      expect(config.protectionMinutes).toBe(2880);
+      expect(config.protectionMinutes).toBe(240);
       expect(environment.POWERTOOLS_SERVICE_NAME).toBe('ecs-session-drain');
       expect(environment.POWERTOOLS_METRICS_NAMESPACE).toBeTruthy();
       expect(environment.POWERTOOLS_LOG_LEVEL).toBe('INFO');

@@ -64,7 +64,7 @@ describe('scaled template parameters', () => {
       DefaultDrainSeconds: '60',
       MaxDrainSeconds: '288',
       HeartbeatTimeoutSeconds: '10',
-      ProtectionRenewBeforeSeconds: '216',
+      ProtectionRenewBeforeSeconds: '120',
       FargateSpotWarningSeconds: '1',
       TargetHealthRecheckSeconds: '0.1',
     });

@@ -2,6 +2,7 @@ import { DescribeServicesCommand, DescribeTasksCommand, ListServicesCommand, Lis
 import { DescribeExecutionCommand, SendTaskFailureCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { BatchGetCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { LOST_WORKFLOW_GRACE_SECONDS } from '../../../functions/core/reconcile/decisions.js';
 import { runReconciler } from '../../../functions/handlers/reconciler.js';
 import type { TaskItem } from '../../../functions/registry/model.js';
 import { CLUSTER_ARN, makeTestDeps, NOW, STATE_MACHINE_ARN, TABLE_NAME, taskArn } from '../../support/deps.js';
@@ -111,7 +112,7 @@ describe('ReconcilerFunction: drain-aware scale-in', () => {
     const t = arrange({
       items: [
         item('a', { status: 'DRAINING', executionArn: `${EXECUTION_PREFIX}drain-a-1`, drainAttempt: 1 }),
-        item('b', { sessionCount: 1, executionArn: `${EXECUTION_PREFIX}drain-b-1`, drainAttempt: 1 }),
+        item('b', { sessionCount: 1, executionArn: `${EXECUTION_PREFIX}drain-b-1`, drainAttempt: 1, drainReason: 'SCALE_IN' }),
         item('c', { sessionCount: 3 }),
         item('d', { sessionCount: 4 }),
       ],
@@ -371,9 +372,9 @@ describe('ReconcilerFunction: drains that lost their task or workflow', () => {
     expect(summary.heartbeatLost).toBe(1);
   });
 
-  it('restarts a drain whose workflow ended while the task still runs, keeping reason and deadline', async () => {
-    // prepare
-    const deadline = new Date(NOW.getTime() + 1800_000).toISOString();
+  it('restarts a drain whose workflow ended unannounced once its deadline passed by the grace, keeping its reason', async () => {
+    // prepare: the execution's end event was lost (Step Functions sends it best effort)
+    const deadline = new Date(NOW.getTime() - (LOST_WORKFLOW_GRACE_SECONDS + 60) * 1000).toISOString();
     const t = arrange({
       items: [
         item('a', {
@@ -397,9 +398,47 @@ describe('ReconcilerFunction: drains that lost their task or workflow', () => {
       {
         stateMachineArn: STATE_MACHINE_ARN,
         name: 'drain-a-2',
-        input: JSON.stringify({ cluster: CLUSTER_ARN, taskArn: taskArn('a'), service: 'web', reason: 'SPOT', deadline }),
+        // The deadline has passed: the restarted workflow force-stops the task at once, as the lost one would have.
+        input: JSON.stringify({ cluster: CLUSTER_ARN, taskArn: taskArn('a'), service: 'web', reason: 'SPOT', deadline: NOW.toISOString() }),
       },
     ]);
+    expect(summary.restarted).toBe(1);
+  });
+
+  it('asks Step Functions nothing about a drain waiting for its sessions before its deadline', async () => {
+    // prepare: its workflow ended, but its end event goes to ExecutionEndedFunction, not to the reconciler
+    const deadline = new Date(NOW.getTime() + 1800_000).toISOString();
+    const t = arrange({
+      items: [
+        item('a', { status: 'DRAINING', sessionCount: 2, drainAttempt: 1, executionArn: `${EXECUTION_PREFIX}drain-a-1`, drainReason: 'SPOT', drainDeadline: deadline, taskToken: 'token-a' }),
+      ],
+      ecs: { a: 'RUNNING' },
+      executions: { [`${EXECUTION_PREFIX}drain-a-1`]: 'FAILED' },
+    });
+
+    // act
+    const summary = await runReconciler(t.deps);
+
+    // assert
+    expect(t.mocks.sfn.commandCalls(DescribeExecutionCommand)).toHaveLength(0);
+    expect(startedExecutions(t)).toEqual([]);
+    expect(summary.restarted).toBe(0);
+  });
+
+  it('asks about an emptied drain at once: a running workflow would have stopped its task', async () => {
+    // prepare
+    const deadline = new Date(NOW.getTime() + 1800_000).toISOString();
+    const t = arrange({
+      items: [item('a', { status: 'DRAINING', sessionCount: 0, drainAttempt: 1, executionArn: `${EXECUTION_PREFIX}drain-a-1`, drainReason: 'DEPLOYMENT', drainDeadline: deadline })],
+      ecs: { a: 'RUNNING' },
+      executions: { [`${EXECUTION_PREFIX}drain-a-1`]: 'FAILED' },
+    });
+
+    // act
+    const summary = await runReconciler(t.deps);
+
+    // assert
+    expect(startedExecutions(t).map((input) => input.name)).toEqual(['drain-a-2']);
     expect(summary.restarted).toBe(1);
   });
 

@@ -15,8 +15,8 @@ describe('loadConfig', () => {
       defaultDrainSeconds: 3600,
       maxDrainSeconds: 28800,
       heartbeatTimeoutSeconds: 120,
-      protectionMinutes: 2880,
-      protectionRenewBeforeSeconds: 21600,
+      protectionMinutes: 240,
+      protectionRenewBeforeSeconds: 7200,
       fargateSpotWarningSeconds: 120,
       targetHealthRecheckSeconds: 10,
     });
@@ -28,6 +28,9 @@ describe('loadConfig', () => {
       'environment variable PROTECTION_MINUTES must be an integer from 1 to 2880, got "2881"',
     );
     expect(() => loadConfig({ TABLE_NAME: 't', DEFAULT_DRAIN_SECONDS: 'soon' })).toThrow(/DEFAULT_DRAIN_SECONDS/);
+    expect(() => loadConfig({ TABLE_NAME: 't', PROTECTION_MINUTES: '60', PROTECTION_RENEW_BEFORE_SECONDS: '3600' })).toThrow(
+      'PROTECTION_RENEW_BEFORE_SECONDS must be less than PROTECTION_MINUTES x 60: protection would be renewed on every run',
+    );
     expect(() => loadConfig({ TABLE_NAME: 't', DEFAULT_DRAIN_SECONDS: '7200', MAX_DRAIN_SECONDS: '3600' })).toThrow(
       'DEFAULT_DRAIN_SECONDS must not exceed MAX_DRAIN_SECONDS',
     );

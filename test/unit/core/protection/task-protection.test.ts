@@ -62,6 +62,7 @@ describe('setTaskProtection', () => {
       blocked: [tasks[0]],
       notApplicable: [tasks[1], tasks[2]],
       failed: [{ taskArn: tasks[3], reason: 'ACCESS_DENIED: nope' }],
+      unsettled: [],
     });
   });
 
