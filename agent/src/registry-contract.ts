@@ -95,6 +95,8 @@ export interface TaskItem {
    * keeps a deployment's task; a scale-in ECS already satisfied); absent for an operator's cancel.
    */
   cancelledBy?: DrainReason;
+  /** The execution whose outcome the orchestrator has counted (metrics), so a re-delivered stream record counts nothing. */
+  outcomeCounted?: string;
   replacementRequested?: boolean;
   protectionState?: ProtectionState;
   /** Epoch seconds at which ECS scale-in protection lapses. */

@@ -12,7 +12,8 @@ import { MetricName, MetricUnit } from '../../shared/powertools.js';
 import { readTask } from '../../registry/tasks.js';
 import { applyProtection } from '../protection/records.js';
 import { hasUnfinishedDrain } from '../drain/unfinished.js';
-import { type ChangeRecord, collapseProtection, decideActions } from './transitions.js';
+import { type ChangeRecord, collapseProtection, decideActions, type StreamAction } from './transitions.js';
+import { markOutcomeCounted } from '../../registry/tasks/endings.js';
 import { completeDrainWait, failDrainWait } from '../drain/wait-signals.js';
 import { registryTable } from '../../registry/conditional-write.js';
 
@@ -69,7 +70,7 @@ export async function handleRegistryChanges(deps: Deps, records: readonly Change
           if (result === 'sent') outcome.waitsFailedTaskGone += 1;
           logger.info('task stopped while its drain waited', { taskArn: action.taskArn, result });
         } else if (action.kind === 'drain-finished') {
-          recordDrainFinished(deps, action.outcome, action.drainStartedAt);
+          await recordDrainFinished(deps, action);
         } else if (isClusterInScope(deps.config, action.clusterArn)) {
           protectionChanges.push({ ...action, recordIndex: index });
         } else {
@@ -183,8 +184,25 @@ async function protectAgainIfBusy(
   deps.logger.info('protection restored: a session opened while it was released', { clusterArn, outcomes: Object.fromEntries(outcomes) });
 }
 
-/** Drain outcome metrics live here because only the registry sees every outcome path end. */
-function recordDrainFinished(deps: Pick<Deps, 'metrics' | 'now'>, outcome: string, drainStartedAt: number | undefined): void {
+/**
+ * Drain outcome metrics live here because only the registry sees every outcome path end. They
+ * count once per drain: Lambda re-delivers every record after a batch's lowest failed one (the
+ * failed item's and every other item's; docs.aws.amazon.com/lambda/latest/dg/services-ddb-batchfailurereporting.html),
+ * so the count rides on a conditional write that applies once per execution.
+ */
+async function recordDrainFinished(
+  deps: Pick<Deps, 'ddb' | 'config' | 'logger' | 'metrics' | 'now'>,
+  finished: Extract<StreamAction, { kind: 'drain-finished' }>,
+): Promise<void> {
+  const { taskArn, outcome, executionArn, drainStartedAt } = finished;
+  if (executionArn === undefined) {
+    deps.logger.warn('drain outcome not counted: the item names no execution', { taskArn, outcome });
+    return;
+  }
+  if (!(await markOutcomeCounted(registryTable(deps), taskArn, executionArn)).applied) {
+    deps.logger.info('drain outcome already counted (a re-delivered record) or moved on', { taskArn, executionArn, outcome });
+    return;
+  }
   const single = deps.metrics.singleMetric();
   single.addDimension('outcome', outcome);
   single.addMetric(MetricName.DrainsCompleted, MetricUnit.Count, 1);

@@ -31,6 +31,7 @@ const TaskImageSchema = z.object({
   taskToken: TaskToken.optional(),
   drainOutcome: DrainOutcomeSchema.optional(),
   drainStartedAt: EpochSeconds.optional(),
+  executionArn: z.string().min(1).optional(),
 });
 export type TaskImage = z.infer<typeof TaskImageSchema>;
 
@@ -46,7 +47,7 @@ export type StreamAction =
   | { kind: 'complete-drain'; taskArn: string; taskToken: string }
   | { kind: 'fail-wait-task-gone'; taskArn: string; taskToken: string }
   | { kind: 'protection'; clusterArn: string; taskArn: string; enabled: boolean }
-  | { kind: 'drain-finished'; taskArn: string; outcome: DrainOutcome; drainStartedAt?: number };
+  | { kind: 'drain-finished'; taskArn: string; outcome: DrainOutcome; executionArn?: string; drainStartedAt?: number };
 
 export type ParsedImage = { kind: 'task'; image: TaskImage } | { kind: 'other' } | { kind: 'invalid'; reason: string };
 
@@ -109,7 +110,14 @@ export function decideActions(record: Pick<ChangeRecord, 'oldImage' | 'newImage'
   // "Record drain" removes drainOutcome, so every drain sets it exactly once, whatever its path.
   if (newImage.drainOutcome !== undefined && oldImage?.drainOutcome === undefined) {
     const drainStartedAt = newImage.drainStartedAt ?? oldImage?.drainStartedAt;
-    actions.push({ kind: 'drain-finished', taskArn, outcome: newImage.drainOutcome, ...(drainStartedAt === undefined ? {} : { drainStartedAt }) });
+    const executionArn = newImage.executionArn;
+    actions.push({
+      kind: 'drain-finished',
+      taskArn,
+      outcome: newImage.drainOutcome,
+      ...(executionArn === undefined ? {} : { executionArn }),
+      ...(drainStartedAt === undefined ? {} : { drainStartedAt }),
+    });
   }
   const enabled = protectionChange(oldImage, newImage);
   if (enabled !== undefined && newImage.clusterArn !== undefined) {

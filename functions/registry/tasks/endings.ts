@@ -139,3 +139,22 @@ export async function recordOutcomeServing(table: RegistryTable, taskArn: string
     ),
   );
 }
+
+/**
+ * The drain's outcome has been counted (metrics): once per drain, however often the stream
+ * delivers the record that set the outcome. Lambda re-delivers every record after a batch's
+ * lowest failed one, other items' included, so the record alone cannot say it is new.
+ */
+export async function markOutcomeCounted(table: RegistryTable, taskArn: string, executionArn: string): Promise<Transition> {
+  return transition(
+    table.ddb.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: taskKey(taskArn),
+        UpdateExpression: 'SET outcomeCounted = :me',
+        ConditionExpression: 'executionArn = :me AND attribute_exists(drainOutcome) AND (attribute_not_exists(outcomeCounted) OR outcomeCounted <> :me)',
+        ExpressionAttributeValues: { ':me': executionArn },
+      }),
+    ),
+  );
+}

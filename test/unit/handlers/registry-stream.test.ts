@@ -295,7 +295,9 @@ describe('RegistryStreamFunction: scale-in protection', () => {
   });
 
   it('counts a finished drain by outcome with its duration', async () => {
-    const { deps } = makeTestDeps();
+    const { deps, mocks } = makeTestDeps();
+    mocks.ddb.on(UpdateCommand).resolves({});
+    const executionArn = 'arn:aws:states:us-east-1:111122223333:execution:SessionDrain:drain-aaaa-1';
     const single = deps.metrics.singleMetric();
     vi.spyOn(deps.metrics, 'singleMetric').mockReturnValue(single);
     const addDimension = vi.spyOn(single, 'addDimension');
@@ -308,8 +310,8 @@ describe('RegistryStreamFunction: scale-in protection', () => {
       event(
         record(
           '1',
-          task(TASK_A, { status: 'DRAINING', drainStartedAt: startedAt }),
-          task(TASK_A, { status: 'STOPPING', drainStartedAt: startedAt, drainOutcome: 'DEADLINE_FORCED' }),
+          task(TASK_A, { status: 'DRAINING', drainStartedAt: startedAt, executionArn }),
+          task(TASK_A, { status: 'STOPPING', drainStartedAt: startedAt, drainOutcome: 'DEADLINE_FORCED', executionArn }),
         ),
       ),
     );

@@ -29,6 +29,7 @@ import {
 } from '../../../functions/registry/tasks/drain.js';
 import {
   giveBackKeptTask,
+  markOutcomeCounted,
   markStopping,
   recordOutcome,
   recordOutcomeServing,
@@ -337,6 +338,15 @@ const CASES: Record<string, Case> = {
       UpdateExpression: 'SET appliedVersion = :version REMOVE baseCount, appliedCount, appliedFromCount',
       ConditionExpression: 'version = :version AND lockOwner = :owner',
       ExpressionAttributeValues: { ':version': 3, ':owner': 'owner-1' },
+    },
+  },
+  "marks a drain's outcome counted once per execution, so a re-delivered stream record counts nothing": {
+    act: (table) => markOutcomeCounted(table, TASK, EXECUTION),
+    input: {
+      Key: TASK_KEY,
+      UpdateExpression: 'SET outcomeCounted = :me',
+      ConditionExpression: 'executionArn = :me AND attribute_exists(drainOutcome) AND (attribute_not_exists(outcomeCounted) OR outcomeCounted <> :me)',
+      ExpressionAttributeValues: { ':me': EXECUTION },
     },
   },
   "takes the converger's lock of an existing capacity item when it is free or expired": {
