@@ -84,8 +84,11 @@ export interface TaskItem {
   /** Increments with every drain started for this task; part of the execution name. */
   drainAttempt?: number;
   executionArn?: string;
-  /** Token of the workflow step waiting for the session count to reach zero. */
-  taskToken?: string;
+  /**
+   * The drain's wait for the session count to reach zero is armed. Its Step Functions token is
+   * kept in the orchestrator's own wait item (pk "WAIT#<executionArn>"), which no task can read.
+   */
+  waitArmed?: boolean;
   sessionsAtDrainStart?: number;
   drainStartedAt?: number;
   drainControl?: DrainControl;

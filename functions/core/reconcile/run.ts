@@ -9,6 +9,7 @@ import { DescribeTasksCommand } from '@aws-sdk/client-ecs';
 import type { Deps } from '../../shared/deps.js';
 import { registryTable } from '../../registry/conditional-write.js';
 import { expireTask } from '../../registry/tasks/lifecycle.js';
+import { readDrainWait } from '../../registry/tasks/waits.js';
 import { DrainReason, epochSeconds, type TaskItem, TaskStatus, WaitError } from '../../registry/model.js';
 import { checkTaskItem } from '../../registry/item-checks.js';
 import { listClusterTasks, readTask } from '../../registry/tasks.js';
@@ -79,11 +80,12 @@ async function reconcileCluster(deps: Deps, clusterArn: string, work: Work, summ
   }
 
   for (const item of live.filter(hasUnfinishedDrain)) {
-    if (isHeartbeatLost(item, nowSeconds, heartbeatTimeoutSeconds) && item.taskToken !== undefined) {
-      const token = item.taskToken;
-      const result = await work.run('ending a drain whose task stopped heartbeating', { taskArn: item.taskArn }, () =>
-        failDrainWait(deps, token, WaitError.HeartbeatLost, `no heartbeat since ${new Date((item.heartbeatAt ?? 0) * 1000).toISOString()}`),
-      );
+    if (isHeartbeatLost(item, nowSeconds, heartbeatTimeoutSeconds)) {
+      const result = await work.run('ending a drain whose task stopped heartbeating', { taskArn: item.taskArn }, async () => {
+        const token = await readDrainWait(registryTable(deps), item);
+        if (token === undefined) return undefined;
+        return failDrainWait(deps, token, WaitError.HeartbeatLost, `no heartbeat since ${new Date((item.heartbeatAt ?? 0) * 1000).toISOString()}`);
+      });
       if (result === 'sent') summary.heartbeatLost += 1;
     } else if (isRunningInEcs(states.get(item.taskArn))) {
       const restarted = await work.run('restarting a drain whose workflow ended', { taskArn: item.taskArn }, () =>

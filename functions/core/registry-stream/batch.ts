@@ -16,6 +16,7 @@ import { type ChangeRecord, collapseProtection, decideActions, type StreamAction
 import { markOutcomeCounted } from '../../registry/tasks/endings.js';
 import { completeDrainWait, failDrainWait } from '../drain/wait-signals.js';
 import { registryTable } from '../../registry/conditional-write.js';
+import { readDrainWait } from '../../registry/tasks/waits.js';
 
 export interface StreamBatchOutcome {
   /** Sequence numbers to report as batchItemFailures, in stream order. */
@@ -62,11 +63,15 @@ export async function handleRegistryChanges(deps: Deps, records: readonly Change
     try {
       for (const action of actions) {
         if (action.kind === 'complete-drain') {
-          const result = await completeDrainWait(deps, action.taskToken, { sessionsRemaining: 0 });
+          const token = await ownWaitToken(deps, action);
+          if (token === undefined) continue;
+          const result = await completeDrainWait(deps, token, { sessionsRemaining: 0 });
           if (result === 'sent') outcome.drainsCompleted += 1;
           logger.info('last session closed on a draining task', { taskArn: action.taskArn, result });
         } else if (action.kind === 'fail-wait-task-gone') {
-          const result = await failDrainWait(deps, action.taskToken, WaitError.TaskGone, 'the task stopped while its drain waited for sessions');
+          const token = await ownWaitToken(deps, action);
+          if (token === undefined) continue;
+          const result = await failDrainWait(deps, token, WaitError.TaskGone, 'the task stopped while its drain waited for sessions');
           if (result === 'sent') outcome.waitsFailedTaskGone += 1;
           logger.info('task stopped while its drain waited', { taskArn: action.taskArn, result });
         } else if (action.kind === 'drain-finished') {
@@ -138,6 +143,19 @@ async function applyProtectionChanges(
       }
     }
   }
+}
+
+/**
+ * The token of the wait the record's item names, if that wait is this task's drain's own. A task
+ * can write its own item (status, count, executionArn, waitArmed): an item that names another
+ * task's drain, or a wait nobody armed, ends nothing.
+ */
+async function ownWaitToken(deps: Deps, action: { taskArn: string; executionArn: string }): Promise<string | undefined> {
+  const token = await readDrainWait(registryTable(deps), { pk: action.taskArn, executionArn: action.executionArn, waitArmed: true });
+  if (token === undefined) {
+    deps.logger.warn('drain wait not signalled: the item names no wait of its own drain', { taskArn: action.taskArn, executionArn: action.executionArn });
+  }
+  return token;
 }
 
 /**

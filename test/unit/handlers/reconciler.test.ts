@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { runReconciler } from '../../../functions/handlers/reconciler.js';
 import type { TaskItem } from '../../../functions/registry/model.js';
 import { CLUSTER_ARN, makeTestDeps, NOW, STATE_MACHINE_ARN, TABLE_NAME, taskArn } from '../../support/deps.js';
+import { armedWait } from './fixtures.js';
 
 const NOW_SECONDS = NOW.getTime() / 1000;
 const SERVICE_ARN = 'arn:aws:ecs:us-east-1:111122223333:service/sessions/web';
@@ -133,14 +134,14 @@ describe('ReconcilerFunction: drain-aware scale-in', () => {
       items: [
         item('a', { sessionCount: 6 }),
         item('b', { status: 'DRAINING', sessionCount: 2, executionArn: drainB, drainAttempt: 1, drainReason: 'SCALE_IN' }),
-        item('c', { status: 'DRAINING', sessionCount: 5, executionArn: drainC, drainAttempt: 1, drainReason: 'SCALE_IN', taskToken: 'token-c' }),
+        item('c', { status: 'DRAINING', sessionCount: 5, executionArn: drainC, drainAttempt: 1, drainReason: 'SCALE_IN', waitArmed: true }),
         item('d', { sessionCount: 4 }),
       ],
       ecs: { a: 'RUNNING', b: 'RUNNING', c: 'RUNNING', d: 'RUNNING' },
       service: { runningCount: 4, desiredCount: 3 },
       executions: { [drainB]: 'RUNNING', [drainC]: 'RUNNING' },
     });
-    t.mocks.ddb.on(UpdateCommand, { Key: { pk: taskArn('c'), sk: 'TASK' } }).resolves({ Attributes: { ...item('c'), taskToken: 'token-c', executionArn: drainC } });
+    t.mocks.ddb.on(UpdateCommand, { Key: { pk: taskArn('c'), sk: 'TASK' } }).resolves({ Attributes: { ...item('c'), ...armedWait(t.mocks.ddb, taskArn('c'), 'token-c', drainC) } });
 
     // act
     const summary = await runReconciler(t.deps);
@@ -308,7 +309,7 @@ describe('ReconcilerFunction: rolling deployments', () => {
 
   it('gives back a deployment drain of a settled service: the rollback that keeps the task came after the other deployment was gone', async () => {
     // prepare: the old deployment is PRIMARY again and alone; old-a still waits in the drain the new one caused
-    const waiting = { status: 'DRAINING' as const, sessionCount: 3, drainReason: 'DEPLOYMENT' as const, drainAttempt: 1, executionArn: `${EXECUTION_PREFIX}drain-old-a-1`, taskToken: 'token-old-a' };
+    const waiting = { status: 'DRAINING' as const, sessionCount: 3, drainReason: 'DEPLOYMENT' as const, drainAttempt: 1, executionArn: `${EXECUTION_PREFIX}drain-old-a-1`, waitArmed: true as const };
     const t = arrange({
       items: [item('old-a', waiting), item('old-b', { sessionCount: 1 })],
       ecs: { 'old-a': 'RUNNING', 'old-b': 'RUNNING' },
@@ -320,6 +321,7 @@ describe('ReconcilerFunction: rolling deployments', () => {
       tasks: input.tasks.map((arn) => ({ taskArn: arn, startedBy: OLD_DEPLOYMENT, lastStatus: 'RUNNING', desiredStatus: 'RUNNING' })),
       failures: [],
     }));
+    armedWait(t.mocks.ddb, taskArn('old-a'), 'token-old-a', waiting.executionArn);
     t.mocks.ddb.on(UpdateCommand, { Key: { pk: taskArn('old-a'), sk: 'TASK' } }).resolves({ Attributes: { ...item('old-a', waiting), drainControl: 'CANCEL' } });
 
     // act
@@ -358,10 +360,12 @@ describe('ReconcilerFunction: rolling deployments', () => {
 describe('ReconcilerFunction: drains that lost their task or workflow', () => {
   it('ends the drain of a task that stopped heartbeating, so the workflow force-stops it', async () => {
     const heartbeatAt = NOW_SECONDS - 300;
+    const executionArn = `${EXECUTION_PREFIX}drain-a-1`;
     const t = arrange({
-      items: [item('a', { status: 'DRAINING', sessionCount: 2, taskToken: 'token-a', heartbeatAt })],
+      items: [item('a', { status: 'DRAINING', sessionCount: 2, drainReason: 'MANUAL', executionArn, waitArmed: true, heartbeatAt })],
       ecs: { a: 'RUNNING' },
     });
+    armedWait(t.mocks.ddb, taskArn('a'), 'token-a', executionArn);
 
     const summary = await runReconciler(t.deps);
 

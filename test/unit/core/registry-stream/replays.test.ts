@@ -1,5 +1,5 @@
 import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
@@ -51,9 +51,12 @@ function drainOfBEnds(sequenceNumber: string): DynamoDBRecord {
   return record(sequenceNumber, task(TASK_B, { ...drain, status: 'DRAINING' }), task(TASK_B, { ...drain, status: 'STOPPING', drainOutcome: 'DRAINED' }));
 }
 
-/** A change of task A whose handling fails retryably (the old wait's token, throttled). */
+const EXECUTION_A = 'arn:aws:states:us-east-1:111122223333:execution:SessionDrain:drain-aaaa-1';
+
+/** Task A's last session closes while its wait is armed: its handling can fail retryably (SendTaskSuccess throttled). */
 function failingChangeOfA(sequenceNumber: string): DynamoDBRecord {
-  return record(sequenceNumber, task(TASK_A, { status: 'DRAINING', sessionCount: 1, taskToken: 'a' }), task(TASK_A, { status: 'DRAINING', taskToken: 'a' }));
+  const armed = { waitArmed: true, executionArn: EXECUTION_A };
+  return record(sequenceNumber, task(TASK_A, { status: 'DRAINING', sessionCount: 1, ...armed }), task(TASK_A, { status: 'DRAINING', ...armed }));
 }
 
 /** The deps, and how often the drain-outcome metric went out. The table applies "counted" once per execution. */
@@ -108,6 +111,9 @@ describe('registry stream: records delivered again', () => {
   it("counts another item's drain once when a delivery starts again at a lower failed record", async () => {
     // prepare: task A's change fails first, then succeeds; task B's drain ends behind it in the shard
     const { deps, mocks, drainsCounted } = world();
+    mocks.ddb
+      .on(GetCommand, { Key: { pk: `WAIT#${EXECUTION_A}`, sk: 'WAIT' } })
+      .resolves({ Item: { executionArn: EXECUTION_A, taskArn: TASK_A, taskToken: 'token-a' } });
     mocks.sfn.on(SendTaskSuccessCommand).rejectsOnce(awsError('ThrottlingException', 'Rate exceeded')).resolves({});
 
     // act: Lambda delivers from the checkpoint, A's record, and B's record again behind it
