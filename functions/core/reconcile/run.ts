@@ -19,6 +19,7 @@ import { applyProtection } from '../protection/records.js';
 import { type EcsTaskState, isHeartbeatLost, isRunningInEcs, isStale, needsProtection } from './decisions.js';
 import { hasUnfinishedDrain } from '../drain/unfinished.js';
 import { reconcileServices } from './services.js';
+import { repairStreamMisses } from './repairs.js';
 import { isExecutionRunning } from '../drain/executions.js';
 import { type ReconcileSummary, Work } from './work.js';
 import { startDrain } from '../drain/start.js';
@@ -45,6 +46,8 @@ export async function reconcile(deps: Deps): Promise<ReconcileSummary> {
     scaleInDrainsCancelled: 0,
     deploymentDrains: 0,
     replacementsReleased: 0,
+    waitsCompleted: 0,
+    protectionReleased: 0,
     attempted: 0,
     failed: 0,
   };
@@ -105,6 +108,7 @@ async function reconcileCluster(deps: Deps, clusterArn: string, work: Work, summ
     summary.protectionRenewed += [...(outcomes?.values() ?? [])].filter((outcome) => outcome === 'recorded').length;
   }
 
+  await repairStreamMisses(deps, clusterArn, live, states, work, summary);
   await releaseOrphanedReplacements(deps, clusterArn, items, work, summary);
   await reconcileServices(deps, clusterArn, live, states, work, summary);
 }
