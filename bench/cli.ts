@@ -2,8 +2,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
-import { parseArgs } from 'node:util';
 import { fail } from '../local/cli/cli-kit.js';
+import { anyText, commandLine, listOf, numberAtMost, positiveWholeNumber } from '../local/cli/command-line.js';
 import { chartSvg, renderPng } from './chart.js';
 import { runComparison } from './comparison.js';
 import { type BenchConfig, DEFAULT_CONFIG } from './config.js';
@@ -20,15 +20,21 @@ import { renderScaleReport, type ScaleReport, scaleVerdict } from './scale-repor
  * npm run bench -- --scale-run  one deployment draining many tasks (--tasks 200,1000 ...; about
  *                               20 minutes for 1,000 on 2 cores): bench/results/scale.md
  */
-const { values } = parseArgs({
-  options: {
-    seed: { type: 'string' },
-    scale: { type: 'string' },
-    'skip-lengths': { type: 'boolean', default: false },
-    'scale-run': { type: 'boolean', default: false },
-    render: { type: 'boolean', default: false },
-    tasks: { type: 'string', default: '1000' },
-    out: { type: 'string' },
+const { values } = commandLine({
+  command: 'npm run bench --',
+  summary: [
+    'The five drain strategies side by side on one rolling deployment, then the drain-length runs (about',
+    '10 minutes on 2 cores): bench/results/latest.md and latest.png. With --scale-run: one deployment',
+    'draining many tasks (about 20 minutes for 1,000 on 2 cores): bench/results/scale.md.',
+  ].join('\n'),
+  flags: {
+    seed: { type: 'string', placeholder: 'n', check: positiveWholeNumber, description: `seed of the sessions (default ${DEFAULT_CONFIG.seed})` },
+    scale: { type: 'string', placeholder: 'seconds', check: numberAtMost(1), description: `real seconds per scenario second (default ${DEFAULT_CONFIG.scale}, with --scale-run 0.01)` },
+    'skip-lengths': { type: 'boolean', description: 'leave out the drain-length runs' },
+    'scale-run': { type: 'boolean', description: 'run the scale runs instead of the comparison' },
+    tasks: { type: 'string', placeholder: 'n,n,...', default: '1000', check: listOf(positiveWholeNumber, 'a comma-separated list of whole numbers greater than 0'), description: 'task counts of the scale runs' },
+    render: { type: 'boolean', description: 'rewrite the reports from the last results (latest.json, scale.json) without running anything' },
+    out: { type: 'string', placeholder: 'dir', check: anyText, description: 'where the results go (default bench/results)' },
   },
 });
 
@@ -36,13 +42,6 @@ const OUT = values.out ?? fileURLToPath(new URL('./results', import.meta.url));
 const started = Date.now();
 const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
 const round1 = (value: number) => Math.round(value * 10) / 10;
-
-function positive(name: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!(value > 0) || !Number.isFinite(value)) throw new RangeError(`--${name} must be a positive number, got "${raw}"`);
-  return value;
-}
 
 type Saved = Omit<BenchReport, 'chartFile' | 'scaleReportFile' | 'pollRealSeconds'>;
 
@@ -68,7 +67,7 @@ function renderOnly(): Promise<void> {
 }
 
 async function comparison(): Promise<void> {
-  const config: BenchConfig = { ...DEFAULT_CONFIG, seed: Math.round(positive('seed', values.seed, DEFAULT_CONFIG.seed)), scale: positive('scale', values.scale, DEFAULT_CONFIG.scale) };
+  const config: BenchConfig = { ...DEFAULT_CONFIG, seed: values.seed ?? DEFAULT_CONFIG.seed, scale: values.scale ?? DEFAULT_CONFIG.scale };
   const machine = machineInfo();
   log(`benchmark: seed ${config.seed}, 1 scenario second = ${config.scale * 1000} ms; ${machine.cpuModel} x ${machine.cores}, load ${machine.loadAtStart}`);
   const result = await runComparison(config, { lengths: !values['skip-lengths'], log });
@@ -89,9 +88,9 @@ async function comparison(): Promise<void> {
 }
 
 async function scaleRun(): Promise<void> {
-  const sizes = (values.tasks ?? '1000').split(',').map((raw) => Math.round(positive('tasks', raw, 1000)));
+  const sizes = values.tasks;
   const machine = machineInfo();
-  const scale = positive('scale', values.scale, 0.01);
+  const scale = values.scale ?? 0.01;
   const runs: ScaleResult[] = [];
   for (const tasks of sizes) {
     log(`== scale run: ${tasks} tasks`);

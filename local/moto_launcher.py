@@ -9,7 +9,8 @@ hands over to moto's own server entry point with the given arguments.
 
 It also installs two fixes next to this file: moto_transactions (TransactWriteItems backs up only
 what a transaction touches, so the registry's session writes stay fast as the table and stream
-grow) and moto_update_records (an UpdateItem that creates its item writes one stream record).
+grow), moto_update_records (an UpdateItem that creates its item writes one stream record) and
+moto_stop_execution (StopExecution makes the execution ABORTED at once, as on AWS).
 With LOCAL_CLOUD_IAM_PRINCIPALS set, moto_iam makes moto's IAM enforcement work with scoped roles.
 """
 import copy
@@ -38,11 +39,13 @@ def install_fixes():
     """The fixes next to this file; each wraps what the one before it installed, so none undoes another."""
     sys.path.insert(0, __import__("os").path.dirname(__file__))
     import moto_iam
+    import moto_stop_execution
     import moto_transactions
     import moto_update_records
 
     moto_transactions.install()
     moto_update_records.install()
+    moto_stop_execution.install()
     moto_iam.install()
 
 

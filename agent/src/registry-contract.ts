@@ -43,6 +43,8 @@ export const DrainOutcome = {
   Cancelled: 'CANCELLED',
   ForceStopped: 'FORCE_STOPPED',
   HeartbeatLost: 'HEARTBEAT_LOST',
+  /** An operator's release-all, or the stack's deletion, stopped the drain and gave the task back to service. */
+  Released: 'RELEASED',
 } as const;
 export type DrainOutcome = (typeof DrainOutcome)[keyof typeof DrainOutcome];
 
@@ -98,12 +100,20 @@ export interface TaskItem {
    * keeps a deployment's task; a scale-in ECS already satisfied); absent for an operator's cancel.
    */
   cancelledBy?: DrainReason;
+  /**
+   * ISO-8601 time of the last operator's cancel (DrainControlFunction). An event older than it
+   * starts no drain of the task: the stack's rules retry a delivery for up to an hour, and a late
+   * duplicate must not undo the operator's decision.
+   */
+  operatorCancelledAt?: string;
   /** The execution whose outcome the orchestrator has counted (metrics), so a re-delivered stream record counts nothing. */
   outcomeCounted?: string;
   replacementRequested?: boolean;
   protectionState?: ProtectionState;
   /** Epoch seconds at which ECS scale-in protection lapses. */
   protectedUntil?: number;
+  /** Epoch seconds at which release-all (an operator's, or the stack's deletion) released the task. */
+  releasedAt?: number;
   /** DynamoDB TTL attribute, epoch seconds. */
   expiresAt?: number;
 }

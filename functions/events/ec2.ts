@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import { Ec2InstanceId } from './arns.js';
+import { envelopeSchema, eventTime } from './envelope.js';
 import { accepted, type ParseResult, safeParse } from './parse.js';
 
 /*
@@ -13,50 +13,45 @@ import { accepted, type ParseResult, safeParse } from './parse.js';
 /** EC2 reclaims the instance this long after the warning. */
 export const SPOT_WARNING_LEAD_SECONDS = 120;
 
-export const SpotInstanceInterruptionSchema = EventBridgeSchema.extend({
-  source: z.literal('aws.ec2'),
-  'detail-type': z.literal('EC2 Spot Instance Interruption Warning'),
-  detail: z.object({
-    'instance-id': Ec2InstanceId,
-    'instance-action': z.enum(['terminate', 'stop', 'hibernate']),
-  }),
-});
+export const SpotInstanceInterruptionSchema = envelopeSchema(
+  'aws.ec2',
+  'EC2 Spot Instance Interruption Warning',
+  // instance-action (terminate, stop or hibernate) is only logged: every one takes the tasks away.
+  // AWS's sample has the placeholder "action" there.
+  z.object({ 'instance-id': Ec2InstanceId, 'instance-action': z.string().optional() }),
+);
 
 export interface Ec2SpotWarning {
   kind: 'ec2-spot';
   instanceId: string;
-  instanceAction: 'terminate' | 'stop' | 'hibernate';
-  time: Date;
-  /** When EC2 acts on the instance: two minutes after the warning. */
-  actionTime: Date;
+  instanceAction?: string;
+  /** When EC2 warned; undefined when the event does not say (the handler then counts from its receipt). */
+  time?: Date;
 }
 
 export function parseEc2SpotWarning(raw: unknown): ParseResult<Ec2SpotWarning> {
   const parsed = safeParse(SpotInstanceInterruptionSchema, raw, 'EC2 Spot Instance Interruption Warning');
   if (!parsed.ok) return parsed;
-  const time = new Date(parsed.event.time);
+  const time = eventTime(parsed.event.time);
+  const instanceAction = parsed.event.detail['instance-action'];
   return accepted({
     kind: 'ec2-spot',
     instanceId: parsed.event.detail['instance-id'],
-    instanceAction: parsed.event.detail['instance-action'],
-    time,
-    actionTime: new Date(time.getTime() + SPOT_WARNING_LEAD_SECONDS * 1000),
+    ...(instanceAction === undefined ? {} : { instanceAction }),
+    ...(time === undefined ? {} : { time }),
   });
 }
 
-export const RebalanceRecommendationSchema = EventBridgeSchema.extend({
-  source: z.literal('aws.ec2'),
-  'detail-type': z.literal('EC2 Instance Rebalance Recommendation'),
-  detail: z.object({ 'instance-id': Ec2InstanceId }),
-});
+export const RebalanceRecommendationSchema = envelopeSchema('aws.ec2', 'EC2 Instance Rebalance Recommendation', z.object({ 'instance-id': Ec2InstanceId }));
 
 export interface RebalanceRecommendation {
   instanceId: string;
-  time: Date;
+  time?: Date;
 }
 
 export function parseRebalanceRecommendation(raw: unknown): ParseResult<RebalanceRecommendation> {
   const parsed = safeParse(RebalanceRecommendationSchema, raw, 'EC2 Instance Rebalance Recommendation');
   if (!parsed.ok) return parsed;
-  return accepted({ instanceId: parsed.event.detail['instance-id'], time: new Date(parsed.event.time) });
+  const time = eventTime(parsed.event.time);
+  return accepted({ instanceId: parsed.event.detail['instance-id'], ...(time === undefined ? {} : { time }) });
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import { clusterArnOfService, ClusterArn, ContainerInstanceArn, ServiceArn, TaskArn } from './arns.js';
+import { envelopeSchema, eventTime } from './envelope.js';
 import { accepted, type ParseResult, rejected, safeParse } from './parse.js';
 
 /*
@@ -11,18 +11,17 @@ import { accepted, type ParseResult, rejected, safeParse } from './parse.js';
 
 const EcsVersion = z.number().int().nonnegative();
 
-export const DeploymentStateChangeSchema = EventBridgeSchema.extend({
-  source: z.literal('aws.ecs'),
-  'detail-type': z.literal('ECS Deployment State Change'),
-  resources: z.array(ServiceArn).min(1, 'no service ARN in resources'),
-  detail: z.object({
+export const DeploymentStateChangeSchema = envelopeSchema(
+  'aws.ecs',
+  'ECS Deployment State Change',
+  z.object({
     eventType: z.string().optional(),
     eventName: z.string().min(1),
     deploymentId: z.string().min(1),
     updatedAt: z.string().optional(),
     reason: z.string().optional(),
   }),
-});
+).extend({ resources: z.array(ServiceArn).min(1, 'no service ARN in resources') });
 
 export interface DeploymentEvent {
   eventName: string;
@@ -31,7 +30,7 @@ export interface DeploymentEvent {
   clusterArn: string;
   /** ECS's reason text; rollbacks say so here ("... rolling back to ..."). */
   reason?: string;
-  time: Date;
+  time?: Date;
 }
 
 export function parseDeploymentEvent(raw: unknown): ParseResult<DeploymentEvent> {
@@ -49,19 +48,26 @@ export function parseDeploymentEvent(raw: unknown): ParseResult<DeploymentEvent>
     serviceArn,
     clusterArn,
     ...(event.detail.reason === undefined ? {} : { reason: event.detail.reason }),
-    time: new Date(event.time),
+    ...optionalTime(event.time),
   });
 }
 
-export const TaskStateChangeSchema = EventBridgeSchema.extend({
-  source: z.literal('aws.ecs'),
-  'detail-type': z.literal('ECS Task State Change'),
-  detail: z.object({
+/** `{ time }` when the event tells a valid one, else nothing. */
+function optionalTime(raw: unknown): { time?: Date } {
+  const time = eventTime(raw);
+  return time === undefined ? {} : { time };
+}
+
+export const TaskStateChangeSchema = envelopeSchema(
+  'aws.ecs',
+  'ECS Task State Change',
+  z.object({
     clusterArn: ClusterArn,
     taskArn: TaskArn,
     lastStatus: z.string().min(1),
     desiredStatus: z.string().min(1),
-    version: EcsVersion,
+    // Only TaskStoppedFunction orders events by it (parseTaskStopped requires it); AWS's Fargate Spot sample has none.
+    version: EcsVersion.optional(),
     group: z.string().optional(),
     taskDefinitionArn: z.string().optional(),
     containerInstanceArn: z.string().optional(),
@@ -74,7 +80,7 @@ export const TaskStateChangeSchema = EventBridgeSchema.extend({
     updatedAt: z.string().optional(),
     healthStatus: z.string().optional(),
   }),
-});
+);
 
 export type TaskStateChange = z.output<typeof TaskStateChangeSchema>;
 export type TaskStateDetail = TaskStateChange['detail'];
@@ -83,14 +89,19 @@ export function parseTaskStateChange(raw: unknown): ParseResult<TaskStateChange>
   return safeParse(TaskStateChangeSchema, raw, 'ECS Task State Change');
 }
 
-/** The task has stopped for good: the registry item can be closed. */
-export function parseTaskStopped(raw: unknown): ParseResult<TaskStateChange> {
+export type TaskStopped = TaskStateChange & { detail: { version: number } };
+
+/**
+ * The task has stopped for good: the registry item can be closed. detail.version orders the event
+ * against the ones the item already applied, so a stop without it cannot be applied safely.
+ */
+export function parseTaskStopped(raw: unknown): ParseResult<TaskStopped> {
   const parsed = parseTaskStateChange(raw);
   if (!parsed.ok) return parsed;
-  if (parsed.event.detail.lastStatus !== 'STOPPED') {
-    return rejected(`ECS Task State Change: lastStatus is ${parsed.event.detail.lastStatus}, not STOPPED`);
-  }
-  return parsed;
+  const { detail } = parsed.event;
+  if (detail.lastStatus !== 'STOPPED') return rejected(`ECS Task State Change: lastStatus is ${detail.lastStatus}, not STOPPED`);
+  if (detail.version === undefined) return rejected('ECS Task State Change: detail.version is missing, so the stop cannot be ordered against newer events');
+  return accepted({ ...parsed.event, detail: { ...detail, version: detail.version } });
 }
 
 const SPOT_STOPPED_REASON = /spot task was interrupted/i;
@@ -132,8 +143,8 @@ export interface FargateSpotWarning {
   clusterArn: string;
   taskArn: string;
   group?: string;
-  version: number;
-  time: Date;
+  /** When ECS warned; undefined when the event does not say (AWS's sample): the handler counts from its receipt. */
+  time?: Date;
 }
 
 export function parseFargateSpotWarning(raw: unknown): ParseResult<FargateSpotWarning> {
@@ -147,31 +158,30 @@ export function parseFargateSpotWarning(raw: unknown): ParseResult<FargateSpotWa
     clusterArn: detail.clusterArn,
     taskArn: detail.taskArn,
     ...(detail.group === undefined ? {} : { group: detail.group }),
-    version: detail.version,
-    time: new Date(time),
+    ...optionalTime(time),
   });
 }
 
-export const ContainerInstanceStateChangeSchema = EventBridgeSchema.extend({
-  source: z.literal('aws.ecs'),
-  'detail-type': z.literal('ECS Container Instance State Change'),
-  detail: z.object({
+export const ContainerInstanceStateChangeSchema = envelopeSchema(
+  'aws.ecs',
+  'ECS Container Instance State Change',
+  z.object({
     clusterArn: ClusterArn,
     containerInstanceArn: ContainerInstanceArn,
     ec2InstanceId: z.string().optional(),
     status: z.string().min(1),
-    version: EcsVersion,
+    // Unused: DescribeContainerInstances, not the event, decides whether the instance still drains.
+    version: EcsVersion.optional(),
     agentConnected: z.boolean().optional(),
     updatedAt: z.string().optional(),
   }),
-});
+);
 
 export interface ContainerInstanceDraining {
   clusterArn: string;
   containerInstanceArn: string;
   ec2InstanceId?: string;
-  version: number;
-  time: Date;
+  time?: Date;
 }
 
 export function parseContainerInstanceDraining(raw: unknown): ParseResult<ContainerInstanceDraining> {
@@ -185,8 +195,7 @@ export function parseContainerInstanceDraining(raw: unknown): ParseResult<Contai
     clusterArn: detail.clusterArn,
     containerInstanceArn: detail.containerInstanceArn,
     ...(detail.ec2InstanceId === undefined ? {} : { ec2InstanceId: detail.ec2InstanceId }),
-    version: detail.version,
-    time: new Date(time),
+    ...optionalTime(time),
   });
 }
 
@@ -219,10 +228,10 @@ export function parseServiceTaskRunning(raw: unknown): ParseResult<ServiceTaskRu
   });
 }
 
-export const HookStateChangeSchema = EventBridgeSchema.extend({
-  source: z.literal('aws.ecs'),
-  'detail-type': z.literal('ECS Hook State Change'),
-  detail: z.object({
+export const HookStateChangeSchema = envelopeSchema(
+  'aws.ecs',
+  'ECS Hook State Change',
+  z.object({
     eventName: z.string().min(1),
     hookId: z.string().min(1).max(256),
     hookType: z.string().optional(),
@@ -232,10 +241,12 @@ export const HookStateChangeSchema = EventBridgeSchema.extend({
     serviceDeploymentArn: z.string().regex(/^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:service-deployment\/[A-Za-z0-9_-]+\/[A-Za-z0-9_-]+\/[A-Za-z0-9_-]+$/, 'must be a service deployment ARN'),
     expiresAt: z.string().optional(),
   }),
-});
+);
 
 export interface PauseHookAwaiting {
   hookId: string;
+  /** When ECS began to wait; an operator's later cancel of a blue task's drain wins over it. */
+  time?: Date;
   lifecycleStage: string;
   clusterArn: string;
   serviceArn: string;
@@ -262,6 +273,7 @@ export function parsePauseHookAwaiting(raw: unknown): ParseResult<PauseHookAwait
   }
   return accepted({
     hookId: detail.hookId,
+    ...optionalTime(parsed.event.time),
     lifecycleStage: detail.lifecycleStage,
     clusterArn: detail.clusterArn,
     serviceArn: detail.serviceArn,

@@ -189,3 +189,22 @@ export function directInvokeHandler<R>(run: (deps: Deps, payload: unknown) => Pr
 export function scheduleHandler<R>(run: (deps: Deps) => Promise<R>, getDeps: () => Deps): Handler<unknown, R> {
   return observed(getDeps, (deps) => run(deps));
 }
+
+/** Without a Lambda context (tests, tools) a custom resource's core is given this long. */
+const NO_CONTEXT_REMAINING_MS = 300_000;
+
+/**
+ * A CloudFormation custom resource's function: the core answers CloudFormation itself (a PUT to
+ * the request's ResponseURL), and must do so before Lambda ends the invocation, so it is told the
+ * time left. CloudFormation reads the PUT, never the invocation's result.
+ */
+export function customResourceHandler<R>(
+  run: (deps: Deps, request: unknown, remainingMs: () => number) => Promise<R>,
+  getDeps: () => Deps,
+): Handler<unknown, R> {
+  return (event, context) => {
+    const started = Date.now();
+    const remainingMs = () => context?.getRemainingTimeInMillis?.() ?? NO_CONTEXT_REMAINING_MS - (Date.now() - started);
+    return observed<unknown, R>(getDeps, (deps, request) => run(deps, request, remainingMs))(event, context);
+  };
+}

@@ -1,10 +1,10 @@
-import { parseArgs } from 'node:util';
 import { executionHistory, stateByState } from '../rehearsal/executions.js';
 import { Rehearsal } from '../rehearsal/rehearsal.js';
 import { drainsTable, historyTable, sessionsTable } from '../rehearsal/report.js';
 import { DEMO_SERVICE, runDemoScenario, shortId } from '../scenarios/demo.js';
 import { runningTasks } from '../rehearsal/twin-queries.js';
 import { exitOnSignals, fail } from './cli-kit.js';
+import { commandLine, numberAtMost, wholeNumber } from './command-line.js';
 import { processDemo } from './process-demo.js';
 
 /**
@@ -13,20 +13,26 @@ import { processDemo } from './process-demo.js';
  * Exits non-zero if a session was dropped that the orchestrator should have kept.
  * With --processes, the tasks are real processes and the users real WebSocket clients (process-demo.ts).
  */
-const { values } = parseArgs({
-  options: {
+const { values } = commandLine({
+  command: 'npm run demo --',
+  summary: [
+    'The local cloud with a Fargate Spot service of 6 tasks and about 100 sessions: a rolling deployment,',
+    'a Spot interruption and a scale-in, then what happened to every session and drain. Exits 1 if a',
+    'session was dropped that the orchestrator should have kept.',
+  ].join('\n'),
+  flags: {
     // 1 scenario second = 30 ms: the whole story in about two minutes, slow enough that the
     // orchestrator's own latencies (real seconds, not scaled) stay small next to the scenario's.
     // --processes: 1 scenario second = 50 ms, so that real processes keep up with the clock.
-    scale: { type: 'string' },
-    processes: { type: 'boolean', default: false },
-    seed: { type: 'string', default: '7' },
-    logs: { type: 'boolean', default: false },
+    scale: { type: 'string', placeholder: 'seconds', check: numberAtMost(1), description: 'real seconds per scenario second (default 0.03, with --processes 0.05)' },
+    processes: { type: 'boolean', description: 'run every task as a real process of examples/session-server and every user as a WebSocket client' },
+    seed: { type: 'string', placeholder: 'n', default: '7', check: wholeNumber, description: 'seed of the users\' arrivals and session lengths' },
+    logs: { type: 'boolean', description: "echo the functions' logs" },
   },
 });
 
 async function main(): Promise<number> {
-  const scale = Number(values.scale ?? (values.processes ? '0.05' : '0.03'));
+  const scale = values.scale ?? (values.processes ? 0.05 : 0.03);
   const started = Date.now();
   const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s`;
   const scenarioClock = () => {
@@ -53,7 +59,7 @@ async function main(): Promise<number> {
     log(`  ${runningTasks(rehearsal.twin, DEMO_SERVICE).length} tasks running, ${summary.open} sessions open, ${summary.endedByUser} ended by users, ${summary.dropped} dropped`);
   }, 3000);
   try {
-    await runDemoScenario(rehearsal, { seed: Number(values.seed), log });
+    await runDemoScenario(rehearsal, { seed: values.seed, log });
   } finally {
     clearInterval(progress);
     unsubscribe();

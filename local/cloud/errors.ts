@@ -81,3 +81,11 @@ export class StackExistsError extends NamedError {
     super(`stack ${stackName} is already deployed here (${what} exists); use another stackName or a fresh moto server`, options);
   }
 }
+
+/**
+ * A custom resource's function did not answer CloudFormation's request in time, or answered
+ * FAILED or with an answer CloudFormation would not accept: the stack operation fails, as it would on AWS.
+ */
+export class CustomResourceError extends NamedError {
+  override readonly name = 'CustomResourceError';
+}

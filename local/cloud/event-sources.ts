@@ -22,6 +22,8 @@ export interface EventSourceOptions {
   schedulePeriodFactor?: number;
   schedulePeriodMs?: number | Record<string, number>;
   startSchedules?: boolean;
+  /** false: no rule, stream or schedule invokes anything (LocalCloudOptions.eventSources). */
+  run?: boolean;
   deliveryRetryDelayMs?: number;
   streamRetryDelayMs?: number;
   timeFactor?: number;
@@ -65,9 +67,11 @@ export async function startEventSources(options: EventSourceOptions): Promise<Ev
     return stopping;
   };
   try {
-    delivery.start();
-    await streams.start();
-    if (options.startSchedules !== false) scheduler.start();
+    if (options.run !== false) {
+      delivery.start();
+      await streams.start();
+      if (options.startSchedules !== false) scheduler.start();
+    }
   } catch (error) {
     await stop();
     throw error;

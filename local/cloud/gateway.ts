@@ -29,6 +29,8 @@ export type ElbRoute = (body: string) => Promise<EcsResponse | undefined>;
 
 export interface LambdaRoute {
   invoke(nameOrArn: string, event: unknown, options: { invocationType?: InvocationType }): Promise<InvokeResult>;
+  /** ListFunctions / GetFunction / GetFunctionConfiguration of the stack's functions (GET url), or undefined to leave it to moto. */
+  control?(url: string): Promise<EcsResponse | undefined>;
 }
 
 /** A request as the gateway's IAM check sees it (local/cloud/iam/authorizer.ts). */
@@ -38,6 +40,8 @@ export interface GatewayRequest {
   body: string;
   functionName?: string;
   qualifier?: string;
+  /** A Lambda control-plane read (lambda:ListFunctions, lambda:GetFunction); absent: lambda:InvokeFunction. */
+  action?: string;
 }
 
 /** IAM checks the gateway makes for what moto cannot judge (ECS, Lambda, DynamoDB conditions). */
@@ -73,6 +77,8 @@ export interface GatewayCounts {
 }
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/?]+)\/invocations(?:\?(.*))?$/;
+/** Lambda's function reads: the list, one function, its configuration. */
+const FUNCTION_READ_PATH = /^\/2015-03-31\/functions(?:\/([^/?]*))?(?:\/configuration)?\/?(?:\?.*)?$/;
 const ECS_TARGET_PREFIX = 'AmazonEC2ContainerServiceV20141113.';
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'upgrade']);
 
@@ -157,6 +163,8 @@ export class Gateway {
     try {
       const invoke = request.method === 'POST' ? INVOKE_PATH.exec(request.url ?? '') : null;
       if (invoke) return await this.invoke(request, response, decodeURIComponent(invoke[1] as string), new URLSearchParams(invoke[2] ?? ''));
+      const read = request.method === 'GET' && this.options.functions.control ? FUNCTION_READ_PATH.exec(request.url ?? '') : null;
+      if (read) return await this.functionRead(request, response, decodeURIComponent(read[1] ?? ''));
       const target = request.headers['x-amz-target'];
       if (this.options.ecs && typeof target === 'string' && target.startsWith(ECS_TARGET_PREFIX)) return await this.ecs(request, response, target);
       if (this.options.elb && target === undefined && request.method === 'POST' && signingService(request.headers) === 'elasticloadbalancing') return await this.elb(request, response);
@@ -212,6 +220,17 @@ export class Gateway {
     headers['content-type'] = 'application/json';
     if (result.functionError) headers['x-amz-function-error'] = result.functionError;
     response.writeHead(200, headers).end(result.payloadText);
+  }
+
+  /** ListFunctions / GetFunction from the function host (after the IAM check), or moto when the host leaves it. */
+  private async functionRead(request: IncomingMessage, response: ServerResponse, functionName: string): Promise<void> {
+    const answer = await this.options.functions.control?.(request.url ?? '');
+    if (answer === undefined) return this.forward(request, response);
+    this.count('lambda', functionName === '' ? 'ListFunctions' : `GetFunction ${functionName}`);
+    const action = functionName === '' ? 'lambda:ListFunctions' : 'lambda:GetFunction';
+    const refused = this.options.authorizer?.check({ route: 'lambda', headers: request.headers, body: '', action, ...(functionName === '' ? {} : { functionName }) });
+    const sent = refused ?? answer;
+    response.writeHead(sent.status, { 'x-amzn-requestid': randomUUID(), ...sent.headers }).end(sent.body);
   }
 
   private async ecs(request: IncomingMessage, response: ServerResponse, target: string): Promise<void> {

@@ -7,10 +7,12 @@ import { FunctionNotFoundError, MotoUnavailableError } from './errors.js';
 import type { EventDelivery } from './eventbridge/delivery.js';
 import { startEventSources } from './event-sources.js';
 import { FunctionHost, type InvocationType, type InvokeResult } from './lambda/host.js';
+import { isLambdaControlRequest, lambdaControlResponse } from './lambda/control-api.js';
 import { type EcsRoute, type ElbRoute, Gateway, type LambdaRoute } from './gateway.js';
 import { freePort, startMoto } from './moto.js';
 import { track, untrack } from './process-cleanup.js';
 import type { Scheduler } from './eventbridge/scheduler.js';
+import { type CustomResourceAnswer, CustomResourceLifecycle } from './stack/custom-resources.js';
 import { deployLocalStack } from './stack/stack.js';
 import type { LocalStack } from './stack/model.js';
 import type { StreamPoller } from './dynamodb-streams/poller.js';
@@ -55,6 +57,11 @@ export interface LocalCloudOptions {
   schedulePeriodMs?: number | Record<string, number>;
   /** Start the schedules (default true); tick() them by hand otherwise. */
   startSchedules?: boolean;
+  /**
+   * false: only direct invocations run functions; no EventBridge rule delivers, no stream record
+   * or schedule invokes, as with `sam local invoke` (npm run invoke). Default true.
+   */
+  eventSources?: boolean;
   /** First delay of EventBridge's retries when Lambda does not accept an event (default 1000 ms). */
   deliveryRetryDelayMs?: number;
   /** Delays before Lambda's async retries (default [1000, 2000]). */
@@ -72,8 +79,8 @@ export interface LocalCloudOptions {
   logDir?: string;
   /** Default <repo>/.local-cloud/build. */
   buildDir?: string;
-  /** Echo function logs to stdout, prefixed with the function's logical id. */
-  echoLogs?: boolean;
+  /** Echo the functions' log lines on stderr: all (true) or those of the named functions. */
+  echoLogs?: boolean | readonly string[];
   motoPort?: number;
   gatewayPort?: number;
   region?: string;
@@ -114,6 +121,13 @@ export interface LocalCloud {
   publish(event: unknown, busName?: string): Promise<string>;
   /** Invokes a function of the stack by logical id (default synchronously). */
   invoke(logicalId: string, payload: unknown, invocationType?: InvocationType): Promise<InvokeResult>;
+  /**
+   * What CloudFormation does on `sam delete`: the triggers go first (every function that starts
+   * drains DependsOn the custom resources), then each custom resource's function gets its Delete
+   * request and must answer. The functions keep running until stop(). Once only.
+   */
+  deleteStack(): Promise<CustomResourceAnswer[]>;
+  /** Deletes the stack (unless done already), then ends everything; a custom resource that failed its Delete fails stop() last. */
   stop(): Promise<void>;
 }
 
@@ -169,7 +183,16 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     rejectHost = reject;
   });
   hostReady.catch(() => undefined);
-  const lambda: LambdaRoute = { invoke: async (name, event, invokeOptions) => (await hostReady).invoke(name, event, invokeOptions) };
+  let deployed: { stack: LocalStack; at: Date } | undefined;
+  const lambda: LambdaRoute = {
+    invoke: async (name, event, invokeOptions) => (await hostReady).invoke(name, event, invokeOptions),
+    // Lambda's reads of the stack's functions (moto's Lambda holds none of them): `aws lambda list-functions`, `get-function`.
+    control: async (url) => {
+      if (!isLambdaControlRequest('GET', url)) return undefined;
+      await hostReady;
+      return deployed === undefined ? undefined : lambdaControlResponse(deployed.stack, deployed.at, url);
+    },
+  };
 
   try {
     const motoPort = options.motoPort ?? (await freePort());
@@ -201,6 +224,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       parameters: { ...localClusters(templatePath, region, accountId), ...options.parameters },
       ...definedOnly({ stackName: options.stackName }),
     });
+    deployed = { stack, at: new Date() };
     const iam = authorizer ? await LocalIam.deploy({ stack, templatePath, motoEndpoint: moto.endpoint, authorizer, translation }) : undefined;
     const functions = await FunctionHost.start({
       stack,
@@ -221,6 +245,13 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     options.faults?.connect((workerTag) => functions.crashWorker(workerTag));
     stoppers.push(() => functions.stop());
     resolveHost(functions);
+    // Created before the triggers, as CloudFormation orders them (DependsOn); a Create that is not
+    // answered SUCCESS fails the start, as it fails a deployment.
+    const customResources = await CustomResourceLifecycle.create(stack.customResources, stack.stackId, {
+      invoke: async (functionArn, request) => void (await functions.invoke(functionArn, request, { invocationType: 'Event' })),
+      timeoutSecondsOf: (functionArn) => Object.values(stack.functions).find((spec) => spec.arn === functionArn)?.timeoutSeconds,
+    });
+    stoppers.push(() => customResources.close());
     const onProblem = (message: string) => {
       problems.push(message);
       if (problems.length > 1000) problems.shift();
@@ -235,6 +266,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         schedulePeriodFactor: options.schedulePeriodFactor,
         schedulePeriodMs: options.schedulePeriodMs,
         startSchedules: options.startSchedules,
+        run: options.eventSources,
         deliveryRetryDelayMs: options.deliveryRetryDelayMs,
         streamRetryDelayMs: options.streamRetryDelayMs,
         timeFactor: options.timeFactor,
@@ -246,6 +278,14 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     await iam?.enforce();
 
     let stopping: Promise<void> | undefined;
+    let deletion: Promise<CustomResourceAnswer[]> | undefined;
+    const deleteStack = () => {
+      deletion ??= (async () => {
+        await sources.stop();
+        return customResources.delete();
+      })();
+      return deletion;
+    };
     const cloud: LocalCloud & { killNow(): void } = {
       endpoint: gateway.url,
       motoEndpoint: moto.endpoint,
@@ -266,11 +306,17 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         if (spec === undefined) return Promise.reject(new FunctionNotFoundError(logicalId));
         return functions.invoke(spec.arn, payload, { invocationType });
       },
+      deleteStack,
       stop: () => {
         stopping ??= (async () => {
+          const deleted = await deleteStack().then(
+            () => undefined,
+            (error: unknown) => error,
+          );
           await stopStarted();
           await sources.stop();
           untrack(cloud);
+          if (deleted !== undefined) throw deleted;
         })();
         return stopping;
       },

@@ -24,6 +24,7 @@ import type { EventBridgeEnvelope } from '../twin/model.js';
 import { sleep } from '../cloud/timing.js';
 import { type ProcessMode, type ProcessModeOptions, startProcessMode } from '../processes/process-mode.js';
 import { NamedError } from '../../functions/shared/errors.js';
+import { pruneLogRuns } from './log-runs.js';
 
 export interface RehearsalOptions {
   /** Real seconds per scenario second; 0.01 runs an hour of sessions in 36 s. */
@@ -35,7 +36,9 @@ export interface RehearsalOptions {
   throttling?: ThrottlingOptions;
   /** Reconciler period in real milliseconds (default: the template's rate, scaled, at least 2 s). */
   reconcilerPeriodMs?: number;
-  echoLogs?: boolean;
+  /** false: only direct invocations run functions (LocalCloudOptions.eventSources). */
+  eventSources?: boolean;
+  echoLogs?: boolean | readonly string[];
   stackName?: string;
   /** Deliver every twin event several times, delayed and reordered (default: once, in order). */
   duplicateEvents?: DuplicateDelivery;
@@ -69,6 +72,8 @@ export interface RehearsalOptions {
 }
 
 const LOG_ROOT = fileURLToPath(new URL('../../.local-cloud/logs', import.meta.url));
+/** Log folders of earlier runs kept under LOG_ROOT (log-runs.ts). */
+const KEPT_LOG_RUNS = 20;
 let runCounter = 0;
 
 export class WaitTimeoutError extends NamedError {
@@ -108,6 +113,7 @@ export class Rehearsal {
     let twin: EcsTwin | undefined;
     const faults = new FaultInjector();
     const logDir = options.logDir ?? join(LOG_ROOT, `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}-${(runCounter += 1)}`);
+    if (options.logDir === undefined) pruneLogRuns(LOG_ROOT, { keep: KEPT_LOG_RUNS, busyMs: 10 * 60_000 });
     const cloud = await startLocalCloud({
       parameters,
       ...(options.stackName ? { stackName: options.stackName } : {}),
@@ -119,9 +125,10 @@ export class Rehearsal {
       elb: (body) => Promise.resolve(twin !== undefined && answersQuery(twin, body) ? elbQueryResponse(twin, body) : undefined),
       logDir,
       schedulePeriodMs: options.reconcilerPeriodMs ?? Math.max(2000, clock.ms(60)),
-      ...(options.echoLogs ? { echoLogs: true } : {}),
+      ...(options.echoLogs ? { echoLogs: options.echoLogs } : {}),
       faults,
       ...(options.iam ? { iam: options.iam } : {}),
+      ...(options.eventSources === false ? { eventSources: false } : {}),
     });
     let processes: ProcessMode | undefined;
     const cleanups: Array<() => void> = [];

@@ -11,6 +11,8 @@ export interface ApiHost extends ProtectionHost {
     change: { desiredCount?: number; taskDefinitionArn?: string; forceNewDeployment?: boolean; minimumHealthyPercent?: number; maximumPercent?: number } & RollingServiceChange,
   ): void;
   stopTask(task: TwinTask, reason: string): void;
+  /** DeleteService: DRAINING, its tasks stopped, INACTIVE once they are (service-deletion.ts). */
+  deleteService(service: TwinService): void;
   setInstanceStatus(instance: TwinContainerInstance, status: 'ACTIVE' | 'DRAINING'): void;
   /** Strategy deployments and task sets (strategies/api.ts). */
   strategies: StrategyApiHost;

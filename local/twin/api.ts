@@ -2,8 +2,9 @@ import type { ApiHost } from './api-host.js';
 import { describeEach, paginate } from './api-host.js';
 import { describeContainerInstances, listContainerInstances, updateContainerInstancesState } from './api-instances.js';
 import { readRollingChange } from './api-rolling.js';
+import { describeTaskDefinition, listClusters, listTaskDefinitions, registerTaskDefinition } from './api-task-definitions.js';
 import { describeTasks, listTasks, stopTask } from './api-tasks.js';
-import { asInput, invalidParameter, readBoolean, readInteger, readString, readStringList, requireString, serviceNotFound, unknownOperation } from './errors.js';
+import { asInput, invalidParameter, readBoolean, readInteger, readString, readStringList, requireString, serviceNotActive, serviceNotFound, unknownOperation } from './errors.js';
 import { getTaskProtection, updateTaskProtection } from './protection.js';
 import { STRATEGY_HANDLERS } from './strategies/api.js';
 import { applyServiceUpdate } from './strategies/setup.js';
@@ -20,7 +21,12 @@ export const DESCRIBE_SERVICES_MAX = 10;
 type Handler = (host: ApiHost, input: unknown) => Record<string, unknown>;
 
 const HANDLERS: Record<string, Handler> = {
+  ListClusters: listClusters,
   DescribeClusters: describeClusters,
+  RegisterTaskDefinition: registerTaskDefinition,
+  DescribeTaskDefinition: describeTaskDefinition,
+  ListTaskDefinitions: listTaskDefinitions,
+  DeleteService: deleteService,
   ListServices: listServices,
   DescribeServices: describeServices,
   UpdateService: updateService,
@@ -64,7 +70,7 @@ function describeClusters(host: ApiHost, rawInput: unknown): Record<string, unkn
   for (const ref of refs) {
     try {
       const cluster = host.store.resolveCluster(ref);
-      const services = [...host.store.services.values()].filter((service) => service.clusterArn === cluster.clusterArn);
+      const services = [...host.store.services.values()].filter((service) => service.clusterArn === cluster.clusterArn && service.status === 'ACTIVE');
       const tasks = [...host.store.tasks.values()].filter((task) => task.clusterArn === cluster.clusterArn && task.lastStatus !== 'STOPPED');
       clusters.push({
         clusterArn: cluster.clusterArn,
@@ -90,7 +96,8 @@ function listServices(host: ApiHost, rawInput: unknown): Record<string, unknown>
   const cluster = host.store.resolveCluster(readString(input, 'cluster'));
   const launchType = readString(input, 'launchType');
   const arns = [...host.store.services.values()]
-    .filter((service) => service.clusterArn === cluster.clusterArn && (launchType === undefined || service.launchType === launchType))
+    // DRAINING and INACTIVE (deleted) services are "no longer visible in ... ListServices" (API_DeleteService).
+    .filter((service) => service.clusterArn === cluster.clusterArn && service.status === 'ACTIVE' && (launchType === undefined || service.launchType === launchType))
     .map((service) => service.serviceArn);
   const { page, nextToken } = paginate('ListServices', arns, input, { defaultPage: 10, maxPage: 100 });
   return { serviceArns: page, ...(nextToken === undefined ? {} : { nextToken }) };
@@ -114,6 +121,7 @@ function updateService(host: ApiHost, rawInput: unknown): Record<string, unknown
   const cluster = host.store.resolveCluster(readString(input, 'cluster'));
   const service = host.store.findService(cluster, requireString(input, 'service'));
   if (service === undefined) throw serviceNotFound();
+  if (service.status !== 'ACTIVE') throw serviceNotActive();
   const desiredCount = readInteger(input, 'desiredCount');
   if (desiredCount !== undefined && desiredCount < 0) throw invalidParameter('Invalid desiredCount: must be greater than or equal to 0.');
   const taskDefinition = readString(input, 'taskDefinition');
@@ -134,5 +142,20 @@ function updateService(host: ApiHost, rawInput: unknown): Record<string, unknown
     ...(maximumPercent === undefined ? {} : { maximumPercent }),
     ...readRollingChange(input),
   });
+  return { service: serviceView(service, host.store) };
+}
+
+/**
+ * DeleteService (service-deletion.ts): a service scaled above 0 needs `force`; deleting one that
+ * is already DRAINING or INACTIVE answers ServiceNotActiveException, as UpdateService does.
+ */
+function deleteService(host: ApiHost, rawInput: unknown): Record<string, unknown> {
+  const input = asInput(rawInput);
+  const cluster = host.store.resolveCluster(readString(input, 'cluster'));
+  const service = host.store.findService(cluster, requireString(input, 'service'));
+  if (service === undefined) throw serviceNotFound();
+  if (service.status !== 'ACTIVE') throw serviceNotActive();
+  if (service.desiredCount > 0 && readBoolean(input, 'force') !== true) throw invalidParameter('The service cannot be stopped while it is scaled above 0.');
+  host.deleteService(service);
   return { service: serviceView(service, host.store) };
 }

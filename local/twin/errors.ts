@@ -43,8 +43,18 @@ export function serverException(): EcsApiError {
   return new EcsApiError('ServerException', 'Service Unavailable. Please try again later.', 500);
 }
 
+/**
+ * UnknownOperationException is what ECS answers for an operation it does not have; the message
+ * says that this one is ECS's but the twin does not emulate it. The AWS CLI prints it as
+ * "An error occurred (UnknownOperationException) when calling the <Operation> operation: <message>".
+ */
 export function unknownOperation(operation: string): EcsApiError {
-  return new EcsApiError('UnknownOperationException', `Unknown operation ${operation}`);
+  return new EcsApiError('UnknownOperationException', `${operation} is not emulated by the local ECS twin (docs/local-cloud.md lists the operations it answers).`);
+}
+
+/** "The specified service isn't active. You can't update a service that's inactive." (ECS Errors, ServiceNotActiveException) */
+export function serviceNotActive(): EcsApiError {
+  return new EcsApiError('ServiceNotActiveException', 'Service was not ACTIVE.');
 }
 
 /** Plain input checks with the messages ECS uses for a missing or malformed parameter. */

@@ -75,7 +75,8 @@ export interface TwinService {
   serviceArn: string;
   serviceName: string;
   clusterArn: string;
-  status: 'ACTIVE';
+  /** DRAINING, then INACTIVE, once DeleteService was called (service-deletion.ts). */
+  status: 'ACTIVE' | 'DRAINING' | 'INACTIVE';
   desiredCount: number;
   launchType: LaunchType;
   capacityProvider?: FargateCapacityProvider;

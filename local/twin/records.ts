@@ -46,7 +46,8 @@ export function buildService(store: TwinStore, spec: ServiceSpec, now: Date): Tw
   const cluster = store.resolveCluster(spec.cluster);
   if (!NAME.test(spec.name)) throw invalidParameter(`Invalid service name: ${spec.name}`);
   const serviceArn = `${store.arnPrefix}:service/${cluster.clusterName}/${spec.name}`;
-  if (store.services.has(serviceArn)) throw invalidParameter('Creation of service was not idempotent.');
+  // The name of an INACTIVE (deleted) service may be taken again; that of an ACTIVE or DRAINING one may not (API_DeleteService).
+  if ((store.services.get(serviceArn)?.status ?? 'INACTIVE') !== 'INACTIVE') throw invalidParameter('Creation of service was not idempotent.');
   if (spec.launchType === 'EC2' && spec.capacityProvider !== undefined) {
     throw invalidParameter('Specifying both a launch type and capacity provider strategy is not supported.');
   }
@@ -63,7 +64,7 @@ export function buildService(store: TwinStore, spec: ServiceSpec, now: Date): Tw
   if (delay !== undefined && !(delay >= 0 && delay <= MAX_DEREGISTRATION_DELAY_SECONDS)) {
     throw invalidParameter(`deregistration_delay.timeout_seconds must be between 0 and ${MAX_DEREGISTRATION_DELAY_SECONDS}, got ${delay}.`);
   }
-  store.rememberTaskDefinition(spec.taskDefinition);
+  store.rememberTaskDefinition(spec.taskDefinition, now);
   return {
     serviceArn,
     serviceName: spec.name,

@@ -4,6 +4,7 @@ import type { IdSource, TwinDeployment, TwinService, TwinTask } from './model.js
 import type { NewDeploymentOptions, Rollouts } from './rollout.js';
 import type { StopWhy } from './scheduler.js';
 import { deploymentProgress, planService } from './scheduler.js';
+import { settleDeletedService } from './service-deletion.js';
 import type { TwinStore } from './store.js';
 
 export interface SchedulerHost {
@@ -83,6 +84,8 @@ export class ServiceScheduler {
   }
 
   private runService(service: TwinService): void {
+    // A deleted service starts nothing and deploys nothing; it only waits for its tasks to stop.
+    if (service.status !== 'ACTIVE') return settleDeletedService(service, this.host.store.tasksOfService(service));
     if (this.host.delegate?.(service) === true) return;
     const { store, lifecycle, rollouts } = this.host;
     const plan = planService({

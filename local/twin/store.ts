@@ -1,6 +1,7 @@
 import { clientException, clusterNotFound } from './errors.js';
 import type { TwinCluster, TwinContainerInstance, TwinService, TwinTask } from './model.js';
-import { isInService, isPendingStatus, TASK_DEFINITION_ARN, taskDefinitionFamily } from './model.js';
+import { isInService, isPendingStatus } from './model.js';
+import { TaskDefinitionRegistry } from './task-definition-registry.js';
 
 /**
  * The twin's records and the ways ECS lets callers name them: a cluster by name or ARN, a service
@@ -12,7 +13,7 @@ export class TwinStore {
   /** In creation order, which is also the order ListTasks pages through. */
   readonly tasks = new Map<string, TwinTask>();
   readonly instances = new Map<string, TwinContainerInstance>();
-  private readonly taskDefinitions = new Set<string>();
+  readonly taskDefinitions: TaskDefinitionRegistry;
   readonly arnPrefix: string;
 
   constructor(
@@ -20,6 +21,7 @@ export class TwinStore {
     readonly accountId: string,
   ) {
     this.arnPrefix = `arn:aws:ecs:${region}:${accountId}`;
+    this.taskDefinitions = new TaskDefinitionRegistry(this.arnPrefix);
   }
 
   clusterArnFor(name: string): string {
@@ -85,22 +87,21 @@ export class TwinStore {
     return best?.instance;
   }
 
-  rememberTaskDefinition(arn: string): void {
-    if (!TASK_DEFINITION_ARN.test(arn)) throw clientException(`Invalid revision number. Number: ${arn}`);
-    this.taskDefinitions.add(arn);
+  /** A revision a scenario names by ARN (createService, deploy, runTask): registered as far as the API is concerned. */
+  rememberTaskDefinition(arn: string, now = new Date()): void {
+    this.taskDefinitions.remember(arn, now);
   }
 
-  /** "family:revision" or a full ARN; a bare family means its latest revision the twin has seen. */
+  /**
+   * "family:revision", a full ARN or a family (its latest revision), as CreateService and
+   * UpdateService take it; ClientException "TaskDefinition not found." for a revision nobody
+   * registered, the answer ECS gives (seen in AWS CLI and SDK error reports, e.g.
+   * github.com/Cloud-CV/EvalAI/issues/2419).
+   */
   resolveTaskDefinition(ref: string): string {
-    if (TASK_DEFINITION_ARN.test(ref)) return ref;
-    if (/^[A-Za-z0-9_-]{1,255}:\d+$/.test(ref)) return `${this.arnPrefix}:task-definition/${ref}`;
-    const revisions = [...this.taskDefinitions]
-      .filter((arn) => taskDefinitionFamily(arn) === ref)
-      .map((arn) => ({ arn, revision: Number(arn.split(':').pop()) }))
-      .sort((a, b) => b.revision - a.revision);
-    const latest = revisions[0];
-    if (latest === undefined) throw clientException('TaskDefinition not found.');
-    return latest.arn;
+    const found = this.taskDefinitions.find(ref);
+    if (found === undefined) throw clientException('TaskDefinition not found.');
+    return found.taskDefinitionArn;
   }
 }
 

@@ -14,6 +14,7 @@ import type { RollingServiceChange } from './rolling-settings.js';
 import { applyRollingChange } from './rolling-settings.js';
 import type { RollbackMode } from './rollout.js';
 import { Rollouts } from './rollout.js';
+import { deleteServiceTasks } from './service-deletion.js';
 import { ServiceScheduler } from './service-scheduler.js';
 import type { TaskDefinitionBehaviour } from './task-definitions.js';
 import { snapshotOf } from './snapshot.js';
@@ -98,6 +99,7 @@ export class EcsTwin {
   private readonly healthEvents: boolean;
   private readonly timers = new Map<string, () => void>();
   private readonly standaloneStopTimeouts = new Map<string, number>();
+  private readonly reservedTaskIds: string[] = [];
   private readonly stopTick: () => void;
 
   constructor(options: EcsTwinOptions) {
@@ -110,7 +112,7 @@ export class EcsTwin {
       clock: this.clock,
       store: this.store,
       runtime: options.runtime ?? NO_RUNTIME,
-      nextTaskId: () => this.ids.hex(32),
+      nextTaskId: () => this.reservedTaskIds.shift() ?? this.ids.hex(32),
       publish: (task, previous) => this.publishTask(task, previous),
       changed: () => this.scheduler.reconcile(),
       reportError: (error, where) => this.outbox.reportError(error, where),
@@ -167,10 +169,22 @@ export class EcsTwin {
       stopTask: (task, reason) =>
         this.lifecycle.requestStop(task, { stopCode: 'UserInitiated', stoppedReason: reason, sigterm: 'StopTask', graceSeconds: this.stopTimeoutOf(task) }),
       setInstanceStatus: (instance, status) => this.setInstanceStatus(instance, status),
+      deleteService: (service) => deleteServiceTasks(service, this.store, this.lifecycle),
       strategies: { engine: this.strategies, ids: this.ids, createService: (spec) => this.addService(spec) },
     };
     this.api = new EcsJsonApi(host, this.throttle, () => this.scheduler.reconcile());
     this.stopTick = this.clock.every(options.tickSeconds ?? 1, () => this.outbox.guarded('scheduler tick', () => this.scheduler.reconcile()));
+  }
+
+  /**
+   * The next tasks the twin launches take these ids, in order, instead of random ones: a sample
+   * event names a task ARN, and `npm run invoke` gives that ARN to a real twin task.
+   */
+  useTaskIds(...taskIds: string[]): void {
+    for (const taskId of taskIds) {
+      if (!/^[0-9a-f]{32}$/.test(taskId)) throw invalidParameter(`Invalid task id: ${taskId} (32 hexadecimal digits)`);
+    }
+    this.reservedTaskIds.push(...taskIds);
   }
 
   createCluster(name: string): string {
@@ -256,10 +270,17 @@ export class EcsTwin {
     const { taskDefinition, ...change } = update;
     if (change.desiredCount !== undefined && !(Number.isInteger(change.desiredCount) && change.desiredCount >= 0)) throw invalidParameter('desiredCount must be a non-negative integer.');
     const before = found.deployments[0];
+    // A scenario's ARN counts as registered, as for deploy(); a short reference must name a known revision.
+    if (taskDefinition?.startsWith('arn:') === true) this.store.rememberTaskDefinition(taskDefinition);
     this.updateService(found, { ...change, ...(taskDefinition === undefined ? {} : { taskDefinitionArn: this.store.resolveTaskDefinition(taskDefinition) }) });
     this.scheduler.reconcile();
     const after = found.deployments[0];
     return after !== before ? after?.id : undefined;
+  }
+
+  /** A revision the account had registered before the scenario: the API (UpdateService, CreateService, ...) takes it from now on. */
+  registerTaskDefinition(taskDefinitionArn: string): void {
+    this.store.rememberTaskDefinition(taskDefinitionArn, this.clock.now());
   }
 
   /** Makes tasks of a revision fail to start or fail their health checks, so that a scenario can deploy a broken revision. */

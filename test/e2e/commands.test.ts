@@ -1,62 +1,45 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
+import { npmRun } from './support/npm-run.js';
 import { isRunning } from '../support/processes.js';
 
 /**
  * The README's local commands, run as a user runs them: npm run invoke, npm run local (stopped
  * with Ctrl-C) and npm run demo, with simulated apps and with real processes (whose exit code says
- * whether a session was dropped).
+ * whether a session was dropped). Every sample in events/ through npm run invoke: invoke-samples.test.ts.
  */
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  output: string;
-}
-
-function npmRun(script: string, args: string[], until?: { text: RegExp; then: (child: ChildProcess) => void }): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    // Its own process group, as a terminal runs a command: Ctrl-C signals the whole group.
-    const child = spawn('npm', ['run', '--silent', script, '--', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    let output = '';
-    let triggered = false;
-    const collect = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (until && !triggered && until.text.test(output)) {
-        triggered = true;
-        until.then(child);
-      }
-    };
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
-    child.once('error', reject);
-    child.once('exit', (code, signal) => resolve({ code, signal, output }));
-  });
-}
-
 describe('the local cloud commands', () => {
-  it('npm run invoke runs a function on a sample event and prints its answer', async () => {
+  it('npm run invoke makes the task a sample names real, then runs the function on it and prints its answer', async () => {
     const run = await npmRun('invoke', ['DrainControlFunction', 'events/drain-control-cancel.json']);
 
     expect(run.code, run.output).toBe(0);
-    expect(run.output).toMatch(/"ok": false/);
-    expect(run.output).toMatch(/the task is not in the session registry/);
+    expect(run.output).toMatch(/prepared: service "chat" in cluster "sessions" runs the sample's task 0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c/);
+    expect(run.output).toMatch(/prepared: DrainControlFunction started a drain/);
+    expect(run.stdout).toMatch(/"ok": true/);
+  });
+
+  it('npm run invoke says which parameter would put a foreign cluster in scope', async () => {
+    const run = await npmRun('invoke', ['SpotInterruptionFunction', 'events/negative/other-cluster-spot-warning.json']);
+
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).toMatch(/note: the event's cluster (\S+) is not in ClusterArns .*; to act on it: --parameter-overrides ClusterArns=\1/);
   });
 
   it('npm run invoke names the functions when asked for one the template does not have', async () => {
     const run = await npmRun('invoke', ['NoSuchFunction', 'events/task-stopped.json']);
 
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2);
     expect(run.output).toMatch(/template.yaml has no function NoSuchFunction; functions: DeploymentEventFunction/);
   });
 
-  it('npm run local prints its endpoint, and Ctrl-C stops it with every child process', async () => {
-    const run = await npmRun('local', ['--service', '0'], { text: /state machine\s+arn:aws:states/, then: (child) => process.kill(-(child.pid ?? 0), 'SIGINT') });
+  it('npm run local, as the README prints it, comes up, and Ctrl-C stops it with every child process', async () => {
+    // The banner comes at once; users arrive once the tasks passed their health checks (2.5 minutes
+    // at the default scale), which this test does not wait for.
+    const run = await npmRun('local', [], { text: /waiting for 3 tasks to pass their health checks/, then: (child) => process.kill(-(child.pid ?? 0), 'SIGINT') });
     const motoPid = Number(/moto pid\s+(\d+)/.exec(run.output)?.[1]);
 
     expect(run.output).toMatch(/endpoint\s+http:\/\/127\.0\.0\.1:\d+/);
+    expect(run.output).toMatch(/drain control\s+ecs-session-drain-DrainControlFunction/);
+    expect(run.output).toMatch(/ECS twin\s+cluster "sessions", service "chat" with 3 tasks and about 20 sessions/);
     // npm itself dies of the SIGINT; the local cloud under it exits 130 after stopping its children.
     expect(run.code === 130 || run.signal === 'SIGINT', `exit ${run.code} ${run.signal}`).toBe(true);
     expect(run.output).toMatch(/SIGINT: stopping the local cloud/);

@@ -58,9 +58,9 @@ function samplesIn(directory: string): Sample[] {
     .sort((a, b) => a.file.localeCompare(b.file));
 }
 
-function patternRules(clusterNames: string[]): RuleUnderTest[] {
+function patternRules(clusterNames: string[], clusterArns = clusterNames.map((name) => `arn:aws:ecs:us-east-1:111122223333:cluster/${name}`)): RuleUnderTest[] {
   const template = withTranslatedRules(loadTemplate(), TRANSLATED_RULES);
-  const resolver = new TemplateResolver(template, { parameters: { ClusterArns: clusterNames.map((name) => `arn:aws:ecs:us-east-1:111122223333:cluster/${name}`) } });
+  const resolver = new TemplateResolver(template, { parameters: { ClusterArns: clusterArns } });
   return resourcesOfType(template, 'AWS::Events::Rule').flatMap((name) => {
     const pattern = resolvedEventPattern(resolver, name);
     return pattern === undefined ? [] : [{ name, pattern }];
@@ -68,7 +68,30 @@ function patternRules(clusterNames: string[]): RuleUnderTest[] {
 }
 
 const samples = samplesIn(EVENTS_DIR);
-const positives = samples.filter((sample) => !sample.file.startsWith('negative/'));
+const awsSamples = samples.filter((sample) => sample.file.startsWith('aws/'));
+const positives = samples.filter((sample) => !sample.file.startsWith('negative/') && !sample.file.startsWith('aws/'));
+
+/**
+ * AWS's own samples (events/aws/README.md), judged with the stack's scope set to the clusters they
+ * name: each reaches the rule of the handler that acts on it, or none where the event is not one
+ * the orchestrator acts on (an ACTIVE instance, a standalone task RUNNING).
+ */
+const AWS_EXPECTED: Record<string, string[]> = {
+  'aws/fargate-spot-termination-notice.json': ['SpotInterruptionFunctionFargateSpotWarning'],
+  'aws/ec2-spot-instance-interruption-warning.json': ['SpotInterruptionFunctionEc2SpotInterruption'],
+  'aws/ec2-rebalance-recommendation.json': ['RebalanceRecommendationFunctionRebalanceRecommendation'],
+  'aws/ecs-deployment-in-progress.json': ['DeploymentEventFunctionDeploymentStateChange'],
+  'aws/ecs-deployment-rollback-in-progress.json': ['DeploymentEventFunctionDeploymentStateChange'],
+  'aws/ecs-deployment-completed.json': ['DeploymentEventFunctionDeploymentStateChange'],
+  'aws/ecs-deployment-failed.json': ['DeploymentEventFunctionDeploymentStateChange'],
+  'aws/ecs-container-instance-state-change.json': [],
+  'aws/ecs-task-state-change.json': [],
+};
+const AWS_SAMPLE_CLUSTERS = [
+  'arn:aws:ecs:us-east-1:111122223333:cluster/default',
+  'arn:aws:ecs:us-west-2:111122223333:cluster/default',
+  'arn:aws:ecs:us-west-2:111122223333:cluster/FargateCluster',
+];
 const negatives = samples.filter((sample) => sample.file.startsWith('negative/'));
 
 describe('event rules of template.yaml, for the cluster "sessions"', () => {
@@ -137,5 +160,27 @@ describe('event rules of template.yaml, for two clusters', () => {
     const matched = await matcher.matchingRules(sample!.event);
 
     expect(matched).toEqual(['SpotInterruptionFunctionFargateSpotWarning']);
+  });
+});
+
+describe("event rules of template.yaml, for AWS's own samples and the clusters they name", () => {
+  const rules = patternRules([], AWS_SAMPLE_CLUSTERS);
+  let matcher: MotoRuleMatcher;
+
+  beforeAll(async () => {
+    matcher = await MotoRuleMatcher.create(motoClientConfig(), uniqueName('patterns-aws'), rules);
+  });
+  afterAll(async () => {
+    await matcher?.dispose();
+  });
+
+  it('has an expectation for every sample in events/aws', () => {
+    expect(awsSamples.map((sample) => sample.file).sort()).toEqual(Object.keys(AWS_EXPECTED).sort());
+  });
+
+  it.each(awsSamples.map((sample) => [sample.file, sample] as const))('routes %s to the rule of the handler that acts on it', async (file, sample) => {
+    const matched = await matcher.matchingRules(sample.event);
+
+    expect(matched).toEqual(AWS_EXPECTED[file]);
   });
 });

@@ -119,7 +119,9 @@ export class MotoRuleMatcher {
             DetailType: event['detail-type'],
             Detail: JSON.stringify(event.detail),
             Resources: event.resources ?? [],
-            ...(event.time === undefined ? {} : { Time: new Date(event.time) }),
+            // AWS's EC2 samples carry the placeholder "yyyy-mm-ddThh:mm:ssZ": no date to send, and PutEvents
+            // stamps the entry itself then. No rule of the stack matches on time.
+            ...(event.time === undefined || Number.isNaN(Date.parse(event.time)) ? {} : { Time: new Date(event.time) }),
           },
         ],
       }),

@@ -317,6 +317,13 @@ describe('template.yaml', () => {
           expect(resources).toEqual(['*']);
         }
         if (services.has('ecs')) {
+          if (id === 'ReleaseOnRemovalFunction' && statement.Sid === 'EcsTaskProtectionOfAnyCluster') {
+            // The one exception: on an update that removes a cluster, the role already has the new
+            // ClusterArns when the release of the removed cluster runs; it may only unprotect tasks.
+            expect(asList(statement.Action)).toEqual(['ecs:UpdateTaskProtection']);
+            expect(resources).toEqual([`arn:aws:ecs:${REGION}:${ACCOUNT}:task/*`]);
+            continue;
+          }
           if (resources.length === 1 && resources[0] === '*') {
             expect(statement.Condition).toEqual({ ArnEquals: { 'ecs:cluster': CLUSTER_ARNS } });
           } else {

@@ -69,7 +69,9 @@ export async function drainBlueTasks(deps: Deps, hook: PauseHookAwaiting): Promi
 
   const drainsStarted: string[] = [];
   await mapWithConcurrency(blueTaskArns, CONCURRENCY, async (taskArn) => {
-    const started = await startDrain(deps, { clusterArn, taskArn, serviceName, reason: DrainReason.Deployment, ecsStopsTask: true });
+    // A late duplicate of the hook event does not restart a blue drain an operator cancelled after it.
+    const eventTime = hook.time === undefined ? {} : { eventTime: hook.time };
+    const started = await startDrain(deps, { clusterArn, taskArn, serviceName, reason: DrainReason.Deployment, ecsStopsTask: true, ...eventTime });
     if (started.status === 'started') drainsStarted.push(taskArn);
   });
   await armHook(registryTable(deps), { clusterArn, serviceName }, hook.hookId);

@@ -8,6 +8,7 @@ import { requestDrainControl } from '../../registry/tasks/drain.js';
 import { readDrainWait } from '../../registry/tasks/waits.js';
 import { DrainControl, DrainReason, type TaskItem, TaskStatus, WaitError } from '../../registry/model.js';
 import { readTask } from '../../registry/tasks.js';
+import { releaseAll, type ReleaseSummary } from './release-all.js';
 import { startDrain } from './start.js';
 import { failDrainWait } from './wait-signals.js';
 
@@ -16,6 +17,7 @@ import { failDrainWait } from './wait-signals.js';
  *   {"action":"drain","taskArn":"...","cluster":"...","drainSeconds":1800}   (or "deadline": ISO-8601)
  *   {"action":"cancel","taskArn":"..."}
  *   {"action":"force-stop","taskArn":"..."}
+ *   {"action":"release-all","cluster":"..."}   (cluster optional: every cluster in scope; release-all.ts)
  * A person reads the answer, so every refusal comes back as { ok: false, error } with the reason,
  * and a refused request changes nothing.
  */
@@ -37,6 +39,10 @@ const RequestSchema = z.discriminatedUnion('action', [
     taskArn: TASK_ARN,
     cluster: z.string().min(1).optional(),
   }),
+  z.strictObject({
+    action: z.literal('release-all'),
+    cluster: z.string().min(1).optional(),
+  }),
 ]);
 export type DrainControlRequest = z.infer<typeof RequestSchema>;
 export type DrainControlAction = DrainControlRequest['action'];
@@ -51,6 +57,7 @@ export type DrainControlResponse =
       message: string;
       executionArn?: string;
     }
+  | ({ ok: true; action: 'release-all'; result: 'released'; message: string } & ReleaseSummary)
   | { ok: false; action?: string; taskArn?: string; error: string };
 
 /** A cluster given by name or ARN, resolved against the clusters in scope. */
@@ -65,7 +72,7 @@ export function parseDrainControlRequest(
 ): { request: DrainControlRequest; deadline?: Date } | { error: string } {
   const parsed = RequestSchema.safeParse(payload);
   if (!parsed.success) {
-    return { error: `invalid request: ${describeIssues(parsed.error, { limit: Number.POSITIVE_INFINITY })}. Expected {"action":"drain"|"cancel"|"force-stop","taskArn":"...","cluster"?:"..."}` };
+    return { error: `invalid request: ${describeIssues(parsed.error, { limit: Number.POSITIVE_INFINITY })}. Expected {"action":"drain"|"cancel"|"force-stop","taskArn":"...","cluster"?:"..."} or {"action":"release-all","cluster"?:"..."}` };
   }
   const request = parsed.data;
   if (request.action !== 'drain') return { request };
@@ -95,6 +102,7 @@ export async function controlDrain(deps: Deps, payload: unknown): Promise<DrainC
   const parsed = parseDrainControlRequest(payload, deps);
   if ('error' in parsed) return { ok: false, error: parsed.error };
   const { request, deadline } = parsed;
+  if (request.action === 'release-all') return releaseEverything(deps, request.cluster);
   const refuse = (error: string): DrainControlResponse => ({ ok: false, action: request.action, taskArn: request.taskArn, error });
 
   let clusterArn: string | undefined;
@@ -137,9 +145,35 @@ async function drain(deps: Deps, item: TaskItem, deadline: Date | undefined): Pr
       };
     case 'task-stopped':
       return { ok: false, action: 'drain', taskArn: item.taskArn, error: 'the task is already stopping or stopped' };
+    case 'cancelled-by-operator':
+      // Only event-driven starts carry an event time; an operator's own drain is never older than a cancel.
+      return { ok: false, action: 'drain', taskArn: item.taskArn, error: 'an operator cancelled a later drain of this task' };
     case 'not-registered':
       return { ok: false, action: 'drain', taskArn: item.taskArn, error: 'the task is not in the session registry' };
   }
+}
+
+/**
+ * Every drain stopped, every DRAINING task ACTIVE again, every protection off, in the clusters in
+ * scope or the one named. The orchestrator keeps running: new triggers start new drains, and the
+ * reconciler protects busy tasks again within a minute (README "Release everything").
+ */
+async function releaseEverything(deps: Deps, cluster: string | undefined): Promise<DrainControlResponse> {
+  const clusterArn = cluster === undefined ? undefined : resolveCluster(deps.config, cluster);
+  if (cluster !== undefined && clusterArn === undefined) {
+    return { ok: false, action: 'release-all', error: `cluster ${cluster} is not one this orchestrator manages (CLUSTER_ARNS); nothing changed` };
+  }
+  const summary = await releaseAll(deps, {
+    clusterArns: clusterArn === undefined ? deps.config.clusterArns : [clusterArn],
+    // Executions carry their cluster only in their input: a release of one cluster goes by its items.
+    stopEveryExecution: clusterArn === undefined,
+    trigger: 'operator',
+  });
+  const message =
+    `${summary.drainsStopped} drain(s) stopped, ${summary.tasksReleased} task(s) back to ACTIVE, ${summary.tasksUnprotected} task(s) unprotected` +
+    (summary.replacementsKept > 0 ? `, ${summary.replacementsKept} replacement(s) left in their service's desired count` : '') +
+    (summary.failures > 0 ? `; ${summary.failures} failure(s): run the same command again` : '');
+  return { ok: true, action: 'release-all', result: 'released', message, ...summary };
 }
 
 const CONTROL_ACTIONS = {
@@ -154,7 +188,7 @@ const CONTROL_ACTIONS = {
  */
 async function requestControl(deps: Deps, item: TaskItem, control: DrainControl): Promise<DrainControlResponse> {
   const { action, waitError, effect } = CONTROL_ACTIONS[control];
-  const response = await requestDrainControl(registryTable(deps), item.taskArn, control);
+  const response = await requestDrainControl(registryTable(deps), item.taskArn, control, deps.now());
   if (!response.applied) {
     const current = await readTask(registryTable(deps), item.taskArn);
     const reason =

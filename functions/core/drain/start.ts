@@ -1,8 +1,9 @@
 /*
  * drain/: one task's drain as every trigger sees it: start it (start.ts), cancel it (cancel.ts),
  * let an operator steer it (control.ts), tell whether it is still open (unfinished.ts: the item;
- * executions.ts: Step Functions) and end its wait for sessions (wait-signals.ts). May import
- * registry/, events/ and shared/; never workflow/, deployments/, reconcile/ or handlers/.
+ * executions.ts: Step Functions), end its wait for sessions (wait-signals.ts), and release every
+ * drain and protection at once (release-all.ts). May import protection/, registry/, events/ and
+ * shared/; never workflow/, deployments/, reconcile/ or handlers/.
  */
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Deps } from '../../shared/deps.js';
@@ -10,7 +11,7 @@ import { ConfigurationError } from '../../shared/errors.js';
 import { MetricName, MetricUnit } from '../../shared/powertools.js';
 import { registryTable } from '../../registry/conditional-write.js';
 import { claimDrainAttempt } from '../../registry/tasks/drain.js';
-import { drainExecutionName, type DrainReason, TaskStatus } from '../../registry/model.js';
+import { drainExecutionName, type DrainReason, type TaskItem, TaskStatus } from '../../registry/model.js';
 import { readTask } from '../../registry/tasks.js';
 import { executionState } from './executions.js';
 
@@ -23,13 +24,28 @@ export interface DrainRequest {
   deadline?: Date;
   /** ECS removes the task itself when the drain ends (blue/green clean-up): the workflow only releases protection. */
   ecsStopsTask?: boolean;
+  /**
+   * ECS starts the task's replacement itself (its container instance is DRAINING: "replacement
+   * service tasks are started on other container instances", API UpdateContainerInstancesState;
+   * container-instance-draining.html), so the drain must not raise the desired count as well.
+   */
+  ecsReplacesTask?: boolean;
+  /**
+   * When the event asking for this drain happened (its `time`), for event-driven starts. An event
+   * older than an operator's cancel of the task's drain starts nothing: the rules' targets retry
+   * a delivery for up to an hour (template.yaml RetryPolicy MaximumEventAgeInSeconds 3600;
+   * eventbridge/latest/APIReference/API_RetryPolicy.html), and a late duplicate must not undo
+   * the operator's decision.
+   */
+  eventTime?: Date;
 }
 
 export type StartDrainResult =
   | { status: 'started'; executionArn: string; attempt: number }
   | { status: 'already-draining'; executionArn?: string }
   | { status: 'not-registered' }
-  | { status: 'task-stopped' };
+  | { status: 'task-stopped' }
+  | { status: 'cancelled-by-operator'; operatorCancelledAt: string };
 
 /** The workflow's input, as documented in docs/design.md. */
 export interface DrainWorkflowInput {
@@ -39,6 +55,7 @@ export interface DrainWorkflowInput {
   reason: DrainReason;
   deadline: string;
   ecsStopsTask?: true;
+  ecsReplacesTask?: true;
 }
 
 export function executionArnFor(stateMachineArn: string, executionName: string): string {
@@ -56,6 +73,13 @@ export function resolveDeadline(deps: Pick<Deps, 'config' | 'now'>, requested?: 
   return new Date(Math.min(Math.max(wanted, now), latest));
 }
 
+/** The operator cancelled the task's drain after the event happened (an event without a time is taken as current). */
+function cancelledAfter(task: Pick<TaskItem, 'operatorCancelledAt'>, eventTime: Date | undefined): boolean {
+  if (eventTime === undefined || task.operatorCancelledAt === undefined) return false;
+  const cancelledAt = Date.parse(task.operatorCancelledAt);
+  return !Number.isNaN(cancelledAt) && eventTime.getTime() < cancelledAt;
+}
+
 /**
  * Starts the drain workflow for one task, at most once per open drain.
  *
@@ -69,6 +93,15 @@ export async function startDrain(deps: Deps, request: DrainRequest): Promise<Sta
   const task = await readTask({ ddb: deps.ddb, tableName: config.tableName }, request.taskArn);
   if (task === undefined) return { status: 'not-registered' };
   if (task.status === TaskStatus.Stopping || task.status === TaskStatus.Stopped) return { status: 'task-stopped' };
+  if (cancelledAfter(task, request.eventTime)) {
+    logger.info('drain not started: an operator cancelled this task\'s drain after the event that asks for it', {
+      taskArn: request.taskArn,
+      reason: request.reason,
+      eventTime: request.eventTime?.toISOString(),
+      operatorCancelledAt: task.operatorCancelledAt,
+    });
+    return { status: 'cancelled-by-operator', operatorCancelledAt: task.operatorCancelledAt as string };
+  }
 
   const previousAttempt = task.drainAttempt ?? 0;
   let attempt = previousAttempt + 1;
@@ -120,6 +153,7 @@ export async function startClaimedDrain(
     reason: request.reason,
     deadline: deadline.toISOString(),
     ...(request.ecsStopsTask === true ? { ecsStopsTask: true as const } : {}),
+    ...(request.ecsReplacesTask === true ? { ecsReplacesTask: true as const } : {}),
   };
   try {
     await deps.sfn.send(

@@ -17,21 +17,28 @@ export interface InstanceDrainSummary {
 /**
  * What to do with the tasks of an instance that is going away: every registered task gets a drain
  * (an idle one is stopped at once, without a window in which it could take a session).
- * - releaseUnregistered: tasks unknown to the registry lose their protection so that ECS moves
- *   them at once; used when ECS itself drains the instance.
- * - otherwise they are left alone; used when only EC2 hints the instance may go.
+ * - releaseUnregistered: ECS itself drains the instance. Tasks unknown to the registry lose their
+ *   protection so that ECS moves them at once, and the drains raise no desired count: ECS already
+ *   starts a replacement for each service task on a DRAINING instance (container-instance-draining.html,
+ *   "Draining behavior for services"), and a surge on top would start a second one.
+ * - otherwise they are left alone; used when only EC2 hints the instance may go (a rebalance
+ *   recommendation). ECS replaces nothing then, so those drains keep the service's capacity by
+ *   surging, as Spot drains do: the drained task refuses sessions long before it stops.
  */
 export async function drainInstanceTasks(
   deps: Deps,
-  target: { clusterArn: string; containerInstanceArn: string; releaseUnregistered: boolean },
+  target: { clusterArn: string; containerInstanceArn: string; releaseUnregistered: boolean; eventTime?: Date },
 ): Promise<InstanceDrainSummary> {
-  const { clusterArn, containerInstanceArn } = target;
+  const { clusterArn, containerInstanceArn, eventTime } = target;
   const taskArns = await listRunningTaskArns(deps, { clusterArn, containerInstanceArn });
   const tally = await drainOrReleaseLeavingTasks(deps, {
     clusterArn,
     taskArns,
     reason: DrainReason.Instance,
     releaseUnregistered: target.releaseUnregistered,
+    ecsReplacesTasks: target.releaseUnregistered,
+    // An operator's cancel of a task's drain wins over instance events older than it.
+    ...(eventTime === undefined ? {} : { eventTime }),
   });
   const summary: InstanceDrainSummary = { clusterArn, containerInstanceArn, tasksOnInstance: taskArns.length, ...tally };
   deps.logger.info('instance tasks handled', { ...summary });
@@ -45,22 +52,23 @@ export async function drainInstanceTasks(
  */
 export async function handleContainerInstanceDraining(
   deps: Deps,
-  event: { clusterArn: string; containerInstanceArn: string },
+  event: { clusterArn: string; containerInstanceArn: string; time?: Date },
 ): Promise<InstanceDrainSummary | Ignored> {
   const instance = await describeContainerInstance(deps, event.clusterArn, event.containerInstanceArn);
   if (instance === undefined) return ignored(`container instance ${event.containerInstanceArn} is unknown to ECS`);
   if (instance.status !== 'DRAINING') {
     return ignored(`stale event: container instance ${event.containerInstanceArn} is ${instance.status ?? 'of unknown status'} now`);
   }
-  return drainInstanceTasks(deps, { ...event, releaseUnregistered: true });
+  const { clusterArn, containerInstanceArn, time } = event;
+  return drainInstanceTasks(deps, { clusterArn, containerInstanceArn, releaseUnregistered: true, ...(time === undefined ? {} : { eventTime: time }) });
 }
 
 /** EC2 recommends moving off an instance: drain its tasks ahead of a possible interruption. */
 export async function handleRebalanceRecommendation(
   deps: Deps,
-  event: { instanceId: string },
+  event: { instanceId: string; time?: Date },
 ): Promise<InstanceDrainSummary | Ignored> {
   const located = await findContainerInstance(deps, event.instanceId);
   if (located === undefined) return ignored(`EC2 instance ${event.instanceId} is not a container instance of a cluster in scope`);
-  return drainInstanceTasks(deps, { ...located, releaseUnregistered: false });
+  return drainInstanceTasks(deps, { ...located, releaseUnregistered: false, ...(event.time === undefined ? {} : { eventTime: event.time }) });
 }

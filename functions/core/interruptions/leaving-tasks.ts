@@ -37,9 +37,10 @@ export interface LeavingTasksTally extends DrainTally {
  */
 export async function drainOrReleaseLeavingTasks(
   deps: Deps,
-  request: { clusterArn: string; taskArns: readonly string[]; reason: DrainReason; releaseUnregistered: boolean; serviceName?: string },
+  request: { clusterArn: string; taskArns: readonly string[]; reason: DrainReason; releaseUnregistered: boolean; serviceName?: string; eventTime?: Date; ecsReplacesTasks?: boolean },
 ): Promise<LeavingTasksTally> {
-  const { clusterArn, reason, serviceName } = request;
+  const { clusterArn, reason, serviceName, eventTime } = request;
+  const replaced = request.ecsReplacesTasks === true ? { ecsReplacesTask: true } : {};
   const tally: LeavingTasksTally = { drainsStarted: [], alreadyDraining: [], released: [], skipped: [] };
   const toRelease: string[] = [];
   // A deployment of hundreds of tasks must start its drains within one invocation: one at a time,
@@ -50,7 +51,7 @@ export async function drainOrReleaseLeavingTasks(
     const item = await readTask(registryTable(deps), taskArn);
     const decision = decideLeavingTask(item, request.releaseUnregistered);
     if (decision !== 'drain') return { taskArn, decision };
-    return { taskArn, decision, started: await startDrain(deps, { clusterArn, taskArn, ...(serviceName === undefined ? {} : { serviceName }), reason }) };
+    return { taskArn, decision, started: await startDrain(deps, { clusterArn, taskArn, ...(serviceName === undefined ? {} : { serviceName }), reason, ...replaced, ...(eventTime === undefined ? {} : { eventTime }) }) };
   });
   for (const outcome of outcomes) {
     if (outcome.decision === 'drain') tallyDrain(tally, outcome.taskArn, outcome.started);

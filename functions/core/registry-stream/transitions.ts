@@ -2,7 +2,7 @@ import { DynamoDBStreamChangeRecord } from '@aws-lambda-powertools/parser/schema
 import { z } from 'zod';
 import { ClusterArn, TaskArn } from '../../events/arns.js';
 import { Count, DrainOutcomeSchema, EpochSeconds, TaskStatusSchema } from '../../registry/item-checks.js';
-import { type DrainOutcome, TASK_SORT_KEY, TaskStatus } from '../../registry/model.js';
+import { DrainOutcome, TASK_SORT_KEY, TaskStatus } from '../../registry/model.js';
 import { describeIssues } from '../../shared/issues.js';
 
 /**
@@ -89,8 +89,10 @@ function sameEdge(holds: (image: TaskImage | undefined) => boolean, oldImage: Ta
 /**
  * Protection follows the session count of ACTIVE service tasks: 0 -> 1+ protects, 1+ -> 0
  * unprotects. A task that returns to ACTIVE (a cancelled drain) is brought in line with its
- * count, since a DRAINING task keeps whatever protection it had. DRAINING and later statuses
- * decide nothing: the workflow's stop step releases protection.
+ * count, since a DRAINING task keeps whatever protection it had; except a task release-all gave
+ * back (drainOutcome RELEASED), whose protection it turned off on purpose: its next first session
+ * protects it again. DRAINING and later statuses decide nothing: the workflow's stop step releases
+ * protection.
  */
 export function protectionChange(oldImage: TaskImage | undefined, newImage: TaskImage | undefined): boolean | undefined {
   if (newImage === undefined || newImage.status !== TaskStatus.Active) return undefined;
@@ -98,7 +100,7 @@ export function protectionChange(oldImage: TaskImage | undefined, newImage: Task
   const hasSessions = newImage.sessionCount >= 1;
   if (oldImage === undefined) return hasSessions ? true : undefined;
   const hadSessions = oldImage.sessionCount >= 1;
-  if (oldImage.status !== TaskStatus.Active) return hasSessions;
+  if (oldImage.status !== TaskStatus.Active) return newImage.drainOutcome === DrainOutcome.Released ? undefined : hasSessions;
   if (hasSessions === hadSessions) return undefined;
   return hasSessions;
 }

@@ -33,6 +33,8 @@ export const recordDrainInputSchema = z.object({
     deadline: z.iso.datetime({ offset: true }).optional(),
     /** ECS stops the task itself once the drain ends (a blue/green deployment's clean-up): release protection only. */
     ecsStopsTask: z.boolean().optional(),
+    /** ECS replaces the task itself (its container instance is DRAINING): no surge on top of it. */
+    ecsReplacesTask: z.boolean().optional(),
   }),
 });
 export type RecordDrainInput = z.output<typeof recordDrainInputSchema>;
@@ -100,8 +102,8 @@ export async function recordDrain(
   if (!claimed.applied) {
     // The item changed since we read it: either the task went away or another drain claimed it.
     const current = await readTask(registryTable(deps), request.taskArn);
-    if (isGone(current)) throw new TaskGoneError(`task ${request.taskArn} stopped while the drain was being recorded`);
-    throw new DrainAlreadyRunningError(`execution ${current.executionArn ?? '(none)'} claimed task ${request.taskArn} first`);
+    if (isGone(current)) throw new TaskGoneError(`task ${request.taskArn} stopped while the drain was being recorded`, { cause: claimed.cause });
+    throw new DrainAlreadyRunningError(`execution ${current.executionArn ?? '(none)'} claimed task ${request.taskArn} first`, { cause: claimed.cause });
   }
 
   const recorded: RecordedDrain = {
@@ -112,7 +114,7 @@ export async function recordDrain(
     deadline: deadline.toISOString(),
     waitSeconds,
     sessionsAtStart: task.sessionCount ?? 0,
-    replacementNeeded: needsReplacement(service, request.reason),
+    replacementNeeded: needsReplacement(service, request.reason) && request.ecsReplacesTask !== true,
     drainStartedAt: epochSeconds(now),
     ecsStopsTask: request.ecsStopsTask === true,
   };

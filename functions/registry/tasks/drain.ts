@@ -135,17 +135,22 @@ export async function armDrainWait(table: RegistryTable, taskArn: string, execut
   );
 }
 
-/** An operator's request on a draining task; repeating it applies again, a different one already left wins. */
-export async function requestDrainControl(table: RegistryTable, taskArn: string, control: DrainControl): Promise<Transition<TaskItem>> {
+/**
+ * An operator's request on a draining task; repeating it applies again, a different one already left
+ * wins. A cancel records when it was asked for (operatorCancelledAt): events older than it start
+ * no drain of the task (core/drain/start.ts).
+ */
+export async function requestDrainControl(table: RegistryTable, taskArn: string, control: DrainControl, at: Date): Promise<Transition<TaskItem>> {
+  const cancel = control === DrainControl.Cancel;
   return transition(
     table.ddb.send(
       new UpdateCommand({
         TableName: table.tableName,
         Key: taskKey(taskArn),
-        UpdateExpression: 'SET drainControl = :control',
+        UpdateExpression: cancel ? 'SET drainControl = :control, operatorCancelledAt = :at' : 'SET drainControl = :control',
         ConditionExpression: '#status = :draining AND (attribute_not_exists(drainControl) OR drainControl = :control)',
         ExpressionAttributeNames: STATUS_NAME,
-        ExpressionAttributeValues: { ':control': control, ':draining': TaskStatus.Draining },
+        ExpressionAttributeValues: { ':control': control, ':draining': TaskStatus.Draining, ...(cancel ? { ':at': at.toISOString() } : {}) },
         ReturnValues: 'ALL_NEW',
       }),
     ),
@@ -213,6 +218,35 @@ export async function markSpotDraining(table: RegistryTable, taskArn: string, de
           ':reason': DrainReason.Spot,
           ':deadline': deadline.toISOString(),
         },
+        ReturnValues: 'ALL_NEW',
+      }),
+    ),
+  );
+}
+
+/** Of two ISO-8601 deadlines written by toISOString() (same length, UTC), the string order is the time order. */
+export const SPOT_TAKEOVER =
+  'executionArn = :execution AND #status = :draining AND attribute_not_exists(drainOutcome) AND drainReason <> :spot AND ' +
+  '(attribute_not_exists(drainDeadline) OR drainDeadline > :deadline)';
+
+/**
+ * A Spot warning on a task that already drains for another reason (a deployment, a scale-in): AWS
+ * takes the task at the Spot deadline whatever that drain waits for, so the drain becomes a SPOT
+ * drain with that deadline. The agent reads drainDeadline (README "Session agent") and warns its
+ * users before the kill; SPOT drains are never cancelled back to service (cancels name the reason
+ * they undo) nor given back by the stop step (it gives back DEPLOYMENT drains only). Only the drain
+ * the caller saw, still open, and only towards an earlier deadline.
+ */
+export async function takeOverForSpot(table: RegistryTable, taskArn: string, executionArn: string, deadline: Date): Promise<Transition<TaskItem>> {
+  return transition(
+    table.ddb.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: taskKey(taskArn),
+        UpdateExpression: 'SET drainReason = :spot, drainDeadline = :deadline',
+        ConditionExpression: SPOT_TAKEOVER,
+        ExpressionAttributeNames: STATUS_NAME,
+        ExpressionAttributeValues: { ':spot': DrainReason.Spot, ':deadline': deadline.toISOString(), ':execution': executionArn, ':draining': TaskStatus.Draining },
         ReturnValues: 'ALL_NEW',
       }),
     ),

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { EcsResponse, GatewayAuthorizer, GatewayRequest } from '../gateway.js';
 import { type AuthorizationRequest, denialMessage, evaluate, type PolicyStatement, type RequestContext } from './policy.js';
-import { type ArnScope, dynamodbAuthorizations, ecsAuthorizations, elbAuthorizations, lambdaInvokeAuthorization } from './requests.js';
+import { type ArnScope, dynamodbAuthorizations, ecsAuthorizations, elbAuthorizations, lambdaInvokeAuthorization, lambdaReadAuthorization } from './requests.js';
 
 /**
  * The gateway's half of IAM enforcement: for credentials the local cloud issued (a function's
@@ -135,6 +135,7 @@ export class IamAuthorizer implements GatewayAuthorizer {
   }
 
   private authorizations(request: GatewayRequest): AuthorizationRequest[] {
+    if (request.route === 'lambda' && request.action !== undefined) return [lambdaReadAuthorization(this.scope, request.action, request.functionName)];
     if (request.route === 'lambda') return [lambdaInvokeAuthorization(this.scope, request.functionName ?? '', request.qualifier)];
     if (request.route === 'elb') return elbAuthorizations(request.body);
     const target = header(request.headers, 'x-amz-target');

@@ -119,10 +119,12 @@ export class LocalIam {
     const { roles, managedPolicies, functionRoles, stateMachineRoles } = this.stackRoles;
     await this.client.call('iam', 'CreateUser', { UserName: ADMIN_USER });
     await this.client.call('iam', 'PutUserPolicy', { UserName: ADMIN_USER, PolicyName: 'administrator', PolicyDocument: JSON.stringify(ADMIN_POLICY) });
-    await Promise.all(
-      Object.values(managedPolicies).map((policy) => this.client.call('iam', 'CreatePolicy', { PolicyName: policy.name, PolicyDocument: JSON.stringify(policy.document) })),
-    );
-    await Promise.all(Object.values(roles).map((role) => this.createRole(role.logicalId, role.name, role.trustPolicy, role.inlinePolicies, role.managedPolicies)));
+    // One at a time: moto's IAM answered a concurrent CreateRole with a bare 500 on a busy machine
+    // (its server threads share the backend's dictionaries); in sequence they take well under a second.
+    for (const policy of Object.values(managedPolicies)) {
+      await this.client.call('iam', 'CreatePolicy', { PolicyName: policy.name, PolicyDocument: JSON.stringify(policy.document) });
+    }
+    for (const role of Object.values(roles)) await this.createRole(role.logicalId, role.name, role.trustPolicy, role.inlinePolicies, role.managedPolicies);
     await this.createTaskRole();
     this.fillPartitionKeys();
 

@@ -104,6 +104,16 @@ export function lambdaInvokeAuthorization(scope: ArnScope, functionName: string,
   return { action: 'lambda:InvokeFunction', resource: qualifier === undefined ? base : `${base}:${qualifier}` };
 }
 
+/**
+ * lambda:ListFunctions has no resource-level permission (resource `*`); lambda:GetFunction is
+ * authorised on the function (Service Authorization Reference, AWS Lambda).
+ */
+export function lambdaReadAuthorization(scope: ArnScope, action: string, functionName: string | undefined): AuthorizationRequest {
+  if (functionName === undefined || functionName === '') return { action, resource: '*' };
+  const name = functionName.split(':').length > 1 && !functionName.startsWith('arn:') ? (functionName.split(':')[0] ?? functionName) : functionName;
+  return { action, resource: name.startsWith('arn:') ? name.split(':').slice(0, 7).join(':') : `arn:${scope.partition}:lambda:${scope.region}:${scope.accountId}:function:${name}` };
+}
+
 // ------------------------------------------------------------------ DynamoDB
 
 const TRANSACT_ACTIONS: Record<string, string> = {

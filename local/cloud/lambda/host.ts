@@ -11,6 +11,7 @@ import type { FunctionSpec, LocalStack, QueueRef } from '../stack/model.js';
 import { functionByNameOrArn } from '../stack/model.js';
 import { TEMPLATE_PATH } from '../stack/template.js';
 import type { InvocationFaults } from './fault-injection.js';
+import { warnOnceAboutOlderNode } from './node-version.js';
 
 export type { InvocationType } from './invocation.js';
 export type { FunctionStats, InvocationListener, InvocationRecord } from './stats.js';
@@ -37,7 +38,7 @@ export interface FunctionHostOptions {
   buildDir?: string;
   /** Default <rootDir>/.local-cloud/logs. */
   logDir?: string;
-  echoLogs?: boolean;
+  echoLogs?: boolean | readonly string[];
   /** Concurrent executions per function without ReservedConcurrentExecutions (default 4). */
   maxWorkersPerFunction?: number;
   /** Delays before the retries of a failed asynchronous invocation (default 1 s, then 2 s). */
@@ -102,6 +103,7 @@ export class FunctionHost {
     const buildDir = options.buildDir ?? join(rootDir, '.local-cloud', 'build');
     const logs = new FunctionLogs(options.logDir ?? join(rootDir, '.local-cloud', 'logs'), options.echoLogs ?? false);
     const specs = Object.values(options.stack.functions);
+    warnOnceAboutOlderNode(specs.map((spec) => spec.runtime));
     const [bundles, workerFile] = await Promise.all([buildFunctions(specs, rootDir, buildDir), buildWorkerEntry(buildDir)]);
     const { region } = options.stack;
     const baseEnvironment = {

@@ -13,7 +13,8 @@ export class FunctionLogs {
 
   constructor(
     readonly logDir: string,
-    private readonly echo: boolean = false,
+    /** Echo every function's lines (true) or those of the named functions (logical ids). */
+    private readonly echo: boolean | readonly string[] = false,
   ) {
     mkdirSync(logDir, { recursive: true });
   }
@@ -36,7 +37,7 @@ export class FunctionLogs {
     // Workers terminated by stop() may still flush a last line; it has nowhere to go.
     if (this.closed) return;
     this.file(logicalId).write(`${text}\n`);
-    if (this.echo) process.stdout.write(`[${logicalId}] ${text}\n`);
+    if (this.echo === true || (Array.isArray(this.echo) && this.echo.includes(logicalId))) process.stderr.write(`[${logicalId}] ${text}\n`);
   }
 
   /** Platform lines in the shape Lambda's JSON log format uses (`type: platform.*`). */

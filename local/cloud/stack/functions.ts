@@ -127,6 +127,8 @@ export function describeFunction(names: StackNames, logicalId: string, queuesByA
     handlerFile: handler.slice(0, dot),
     handlerExport: handler.slice(dot + 1),
     runtime,
+    ...(Array.isArray(properties.Architectures) ? { architectures: properties.Architectures.map(String) } : {}),
+    ...(typeof properties.Description === 'string' ? { description: properties.Description } : {}),
     memorySize: Number(properties.MemorySize ?? 128),
     timeoutSeconds: Number(properties.Timeout ?? 3),
     ...(reserved === undefined ? {} : { reservedConcurrency: Number(reserved) }),

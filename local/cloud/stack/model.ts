@@ -2,6 +2,7 @@
  * What deployLocalStack() created from template.yaml, in the terms the rest of the local cloud
  * needs: every value here was read from the template (plus parameters), never configured again.
  */
+import type { CustomResourceSpec } from './custom-resources.js';
 
 export interface QueueRef {
   logicalId: string;
@@ -39,6 +40,9 @@ export interface FunctionSpec {
   handlerFile: string;
   handlerExport: string;
   runtime: string;
+  /** Architectures as the template sets them (absent: Lambda's default, x86_64); locally the functions run on the machine's Node. */
+  architectures?: string[];
+  description?: string;
   memorySize: number;
   timeoutSeconds: number;
   reservedConcurrency?: number;
@@ -145,8 +149,24 @@ export interface LocalStack {
   schedules: Record<string, ScheduleSpec>;
   /** Function logical id -> its DynamoDB event source mapping. */
   streamMappings: Record<string, StreamMappingSpec>;
+  /** Custom resources by logical id: created and deleted by local-cloud.ts through their functions. */
+  customResources: Record<string, CustomResourceSpec>;
+  /** The stack's ARN, as custom resource requests carry it. */
+  stackId: string;
   outputs: Record<string, unknown>;
   skipped: SkippedResource[];
+}
+
+/**
+ * The name of the function operators invoke (drain / cancel / force-stop), as the stack's output
+ * DrainControlFunctionName gives it: what `npm run local` shows for `aws lambda invoke`.
+ */
+export function drainControlFunctionName(stack: Pick<LocalStack, 'outputs' | 'functions'>): string {
+  const name = stack.outputs.DrainControlFunctionName;
+  if (typeof name === 'string' && name !== '') return name;
+  const spec = stack.functions.DrainControlFunction;
+  if (spec === undefined) throw new Error('the stack has no DrainControlFunction (template.yaml output DrainControlFunctionName)');
+  return spec.name;
 }
 
 export function functionByNameOrArn(stack: Pick<LocalStack, 'functions'>, nameOrArn: string): FunctionSpec | undefined {

@@ -25,7 +25,13 @@ export const HANDLED_TYPES = new Set([
   'AWS::Events::Rule',
   'AWS::Serverless::Function',
   'AWS::Serverless::StateMachine',
+  'AWS::CloudFormation::CustomResource',
 ]);
+
+/** A custom resource: AWS::CloudFormation::CustomResource, or a type named Custom::<name>. */
+export function isCustomResourceType(type: string): boolean {
+  return type === 'AWS::CloudFormation::CustomResource' || type.startsWith('Custom::');
+}
 
 /** Resource types that change nothing the local cloud does, and why. */
 export const SKIPPED_TYPES: Record<string, string> = {

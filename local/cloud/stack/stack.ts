@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import {
@@ -15,7 +16,8 @@ import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { StackExistsError, UnsupportedTemplateError } from '../errors.js';
 import { describeFunction, describeStreamMapping } from './functions.js';
 import type { FunctionSpec, LocalStack, NamedArn, QueueRef, SkippedResource, StreamMappingSpec, TableSpec } from './model.js';
-import { HANDLED_TYPES, SKIPPED_TYPES, StackNames } from './names.js';
+import type { CustomResourceSpec } from './custom-resources.js';
+import { HANDLED_TYPES, isCustomResourceType, SKIPPED_TYPES, StackNames } from './names.js';
 import { createRules } from './rules.js';
 import { type SamTranslation, translateTemplate } from './sam-translation.js';
 import { loadTemplate, type Template, TEMPLATE_PATH, withTranslatedRules } from './template.js';
@@ -66,7 +68,7 @@ function classify(template: Template, names: StackNames): SkippedResource[] {
       skipped.push({ logicalId, type: resource.Type, reason: `condition ${resource.Condition} is false` });
     } else if (SKIPPED_TYPES[resource.Type] !== undefined) {
       skipped.push({ logicalId, type: resource.Type, reason: SKIPPED_TYPES[resource.Type] as string });
-    } else if (!HANDLED_TYPES.has(resource.Type)) {
+    } else if (!HANDLED_TYPES.has(resource.Type) && !isCustomResourceType(resource.Type)) {
       throw new UnsupportedTemplateError(`resource ${logicalId} of type ${resource.Type}`);
     }
   }
@@ -142,6 +144,28 @@ async function createStateMachine(names: StackNames, logicalId: string, sfn: SFN
   return { logicalId, name, arn: created.stateMachineArn ?? names.stateMachineArn(logicalId) };
 }
 
+/** CloudFormation's default ServiceTimeout of a custom resource (1 hour). */
+const DEFAULT_SERVICE_TIMEOUT_SECONDS = 3600;
+
+/**
+ * The custom resources, in template order: what CloudFormation would send their functions. They are
+ * created (their function invoked) once the functions run: local-cloud.ts does it.
+ */
+function describeCustomResources(template: Template, names: StackNames): Record<string, CustomResourceSpec> {
+  const specs: Record<string, CustomResourceSpec> = {};
+  for (const [logicalId, resource] of Object.entries(template.Resources)) {
+    if (!isCustomResourceType(resource.Type)) continue;
+    if (resource.Condition !== undefined && !names.resolver.condition(resource.Condition)) continue;
+    const properties = names.resolver.resolve(resource.Properties ?? {}) as Record<string, unknown>;
+    if (typeof properties.ServiceToken !== 'string') throw new UnsupportedTemplateError(`${logicalId}: a custom resource whose ServiceToken is not a function ARN`);
+    const timeout = Number(properties.ServiceTimeout ?? DEFAULT_SERVICE_TIMEOUT_SECONDS);
+    // CloudFormation passes every property on, ServiceToken and ServiceTimeout included, numbers as strings.
+    const passed = Object.fromEntries(Object.entries(properties).map(([key, value]) => [key, typeof value === 'number' ? String(value) : value]));
+    specs[logicalId] = { logicalId, type: resource.Type, serviceToken: properties.ServiceToken, properties: passed, serviceTimeoutSeconds: timeout };
+  }
+  return specs;
+}
+
 export async function deployLocalStack(options: DeployOptions): Promise<LocalStack> {
   const templatePath = options.templatePath ?? TEMPLATE_PATH;
   const region = options.region ?? 'us-east-1';
@@ -188,6 +212,7 @@ export async function deployLocalStack(options: DeployOptions): Promise<LocalSta
     }
     const functionsByArn = new Map(Object.values(functions).map((spec) => [spec.arn, spec]));
     const { rules, schedules } = await createRules(names, logicalIdsOf(template, 'AWS::Events::Rule', names), { eventBridge, sqs }, functionsByArn, queuesByArn);
+    const customResources = describeCustomResources(template, names);
     const outputs: Record<string, unknown> = {};
     for (const [name, output] of Object.entries(template.Outputs ?? {})) outputs[name] = names.resolver.resolve(output.Value);
 
@@ -208,6 +233,8 @@ export async function deployLocalStack(options: DeployOptions): Promise<LocalSta
       rules,
       schedules,
       streamMappings,
+      customResources,
+      stackId: `arn:aws:cloudformation:${context.region}:${context.accountId}:stack/${context.stackName}/${randomUUID()}`,
       outputs,
       skipped,
     };

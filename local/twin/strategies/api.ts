@@ -1,6 +1,7 @@
 /** API operations of strategy deployments and task sets: CreateService, Describe/List/Stop/ContinueServiceDeployment(s), Create/Update/Delete/DescribeTaskSet(s), UpdateServicePrimaryTaskSet. */
 import type { ApiHost } from '../api-host.js';
 import { describeEach, paginate } from '../api-host.js';
+import { stopTimeoutOf } from '../api-task-definitions.js';
 import { asInput, invalidParameter, readInteger, readString, readStringList, requireString, serviceNotFound } from '../errors.js';
 import type { FargateCapacityProvider, IdSource, LaunchType, TwinService } from '../model.js';
 import { serviceView } from '../views.js';
@@ -39,7 +40,10 @@ function createService(host: ApiHost, rawInput: unknown): Record<string, unknown
   const providers = Array.isArray(input.capacityProviderStrategy) ? (input.capacityProviderStrategy as unknown[]).map((item) => asInput(item).capacityProvider) : [];
   const capacityProvider = providers[0];
   if (capacityProvider !== undefined && capacityProvider !== 'FARGATE' && capacityProvider !== 'FARGATE_SPOT') throw invalidParameter('The twin knows the FARGATE and FARGATE_SPOT capacity providers only.');
-  const taskDefinition = readString(input, 'taskDefinition');
+  const taskDefinitionRef = readString(input, 'taskDefinition');
+  const taskDefinition = taskDefinitionRef === undefined ? undefined : host.store.resolveTaskDefinition(taskDefinitionRef);
+  // SIGKILL comes after the containers' stopTimeout: a registered revision's, else the twin's default (ECS's 30 s).
+  const stopTimeoutSeconds = taskDefinition === undefined ? undefined : stopTimeoutOf(host.store.taskDefinitions.find(taskDefinition));
   const minimumHealthyPercent = readInteger(configuration, 'minimumHealthyPercent');
   const maximumPercent = readInteger(configuration, 'maximumPercent');
   const spec: StrategyServiceSpec = {
@@ -47,7 +51,8 @@ function createService(host: ApiHost, rawInput: unknown): Record<string, unknown
     name: requireString(input, 'serviceName'),
     // The twin's default when the call names none.
     desiredCount: readInteger(input, 'desiredCount') ?? 0,
-    ...(taskDefinition === undefined ? {} : { taskDefinition: host.store.resolveTaskDefinition(taskDefinition) }),
+    ...(taskDefinition === undefined ? {} : { taskDefinition }),
+    ...(stopTimeoutSeconds === undefined ? {} : { stopTimeoutSeconds }),
     ...(input.launchType === undefined ? {} : { launchType: readString(input, 'launchType') as LaunchType }),
     ...(capacityProvider === undefined ? {} : { capacityProvider: capacityProvider as FargateCapacityProvider }),
     ...(minimumHealthyPercent === undefined ? {} : { minimumHealthyPercent }),

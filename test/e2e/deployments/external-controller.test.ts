@@ -33,6 +33,8 @@ describe('an EXTERNAL deployment controller replacing its task set', () => {
 
   beforeAll(async () => {
     rehearsal = await startRehearsal();
+    // The revisions the controller's task sets run, registered before it names them (CreateTaskSet refuses others, as ECS does).
+    for (const number of [1, 2]) rehearsal.twin.registerTaskDefinition(revision(rehearsal, NAME, number));
     runs = await startPair(
       rehearsal,
       { name: NAME, desiredCount: 4, deploymentController: 'EXTERNAL' },

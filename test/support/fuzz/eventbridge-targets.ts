@@ -17,6 +17,16 @@ import type { ParseResult } from '../../../functions/events/parse.js';
 import { parseSpotWarning } from '../../../functions/events/spot.js';
 import type { Deps } from '../../../functions/shared/deps.js';
 import type { HandlerOutcome } from '../../../functions/shared/handler-kit.js';
+import {
+  containerInstanceEffect,
+  deploymentEventEffect,
+  type EffectOracle,
+  pauseHookEffect,
+  rebalanceEffect,
+  serviceTaskRunningEffect,
+  spotWarningEffect,
+  taskStoppedEffect,
+} from './effects.js';
 import { loadSample } from './foreign-events.js';
 import type { RequiredField } from './invalid-fields.js';
 
@@ -38,6 +48,8 @@ export interface EventBridgeTarget {
   createHandler: (getDeps: () => Deps) => (event: unknown) => Promise<HandlerOutcome<unknown>>;
   parse: (raw: unknown) => ParseResult<unknown>;
   samples: Sample[];
+  /** What an accepted event must make the handler do, judged from the raw event (effects.ts). */
+  effect: EffectOracle;
   /**
    * Inputs meant for another trigger of the same function (the pacer's DynamoDB stream batches),
    * which that trigger's own properties judge; every other input is held to the EventBridge contract.
@@ -57,15 +69,15 @@ export function isDynamoDbStreamBatch(event: unknown): boolean {
 
 const OPTIONAL_STRING = { kind: 'string' } as const;
 
+/**
+ * What every handler needs of the envelope: which event it is, and its detail. A handler requires
+ * only the fields it uses (issue 12: AWS's own samples leave out time, region, detail.version);
+ * `time`, where used, falls back to the receipt when it is absent or no date, so it is not listed.
+ */
 function envelope(source: string, detailType: string): RequiredField[] {
   return [
     { path: [], field: { kind: 'object' } },
-    { path: ['version'], field: { kind: 'string' } },
-    { path: ['id'], field: { kind: 'string' } },
-    { path: ['account'], field: { kind: 'string' } },
-    { path: ['region'], field: { kind: 'string' } },
-    { path: ['time'], field: { kind: 'datetime' } },
-    { path: ['resources'], field: { kind: 'array' } },
+    { path: ['id'], field: { kind: 'string' }, optional: true },
     { path: ['detail'], field: { kind: 'object' } },
     { path: ['source'], field: { kind: 'literal', values: [source] } },
     { path: ['detail-type'], field: { kind: 'literal', values: [detailType] } },
@@ -86,13 +98,14 @@ const INSTANCE_ARN = 'arn:aws:ecs:us-east-1:111122223333:container-instance/sess
 const SERVICE_ARN = 'arn:aws:ecs:us-east-1:111122223333:service/sessions/chat-gateway';
 const SERVICE_DEPLOYMENT_ARN = 'arn:aws:ecs:us-east-1:111122223333:service-deployment/sessions/chat-gateway/EZe5RNVLH6PPzHXINuP28';
 
-const taskStateFields = (lastStatus: RequiredField['field'], desiredStatus: RequiredField['field']): RequiredField[] => [
+const taskStateFields = (lastStatus: RequiredField['field'], desiredStatus: RequiredField['field'], version: 'required' | 'optional' = 'optional'): RequiredField[] => [
   ...envelope('aws.ecs', 'ECS Task State Change'),
   { path: ['detail', 'clusterArn'], field: { kind: 'arn', sample: CLUSTER_ARN, ecsResource: true } },
   { path: ['detail', 'taskArn'], field: { kind: 'arn', sample: TASK_ARN, ecsResource: true } },
   { path: ['detail', 'lastStatus'], field: lastStatus },
   { path: ['detail', 'desiredStatus'], field: desiredStatus },
-  { path: ['detail', 'version'], field: { kind: 'int', min: 0 } },
+  // Only the stop handler orders events by it; the others take it when it is valid.
+  { path: ['detail', 'version'], field: { kind: 'int', min: 0 }, ...(version === 'optional' ? { optional: true } : {}) },
   ...optionalStrings('group', 'taskDefinitionArn', 'containerInstanceArn', 'launchType', 'stopCode', 'stoppedReason', 'stoppingAt', 'stoppedAt', 'updatedAt'),
 ];
 
@@ -116,6 +129,7 @@ const ec2InstanceField: RequiredField = { path: ['detail', 'instance-id'], field
 export const EVENTBRIDGE_TARGETS: EventBridgeTarget[] = [
   {
     name: 'deployment-event',
+    effect: deploymentEventEffect,
     createHandler: deploymentEvent,
     parse: parseDeploymentEvent,
     samples: [
@@ -131,6 +145,7 @@ export const EVENTBRIDGE_TARGETS: EventBridgeTarget[] = [
   },
   {
     name: 'deployment-pacer',
+    effect: serviceTaskRunningEffect,
     // The pacer also takes DynamoDB stream batches; as an EventBridge target it must behave like every other.
     createHandler: paceDeployment as EventBridgeTarget['createHandler'],
     parse: parseServiceTaskRunning,
@@ -139,6 +154,7 @@ export const EVENTBRIDGE_TARGETS: EventBridgeTarget[] = [
   },
   {
     name: 'deployment-hook',
+    effect: pauseHookEffect,
     createHandler: deploymentHook,
     parse: parsePauseHookAwaiting,
     samples: [
@@ -156,6 +172,7 @@ export const EVENTBRIDGE_TARGETS: EventBridgeTarget[] = [
   },
   {
     name: 'spot-interruption',
+    effect: spotWarningEffect,
     createHandler: spotInterruption,
     parse: parseSpotWarning,
     samples: [
@@ -165,18 +182,21 @@ export const EVENTBRIDGE_TARGETS: EventBridgeTarget[] = [
       sample('ec2-spot-interruption-warning.json', [
         ...envelope('aws.ec2', 'EC2 Spot Instance Interruption Warning'),
         ec2InstanceField,
-        { path: ['detail', 'instance-action'], field: { kind: 'literal', values: ['terminate', 'stop', 'hibernate'] } },
+        // Any string: every action takes the tasks away, and AWS's sample has the placeholder "action".
+        { path: ['detail', 'instance-action'], field: { kind: 'string' }, optional: true },
       ]),
     ],
   },
   {
     name: 'rebalance-recommendation',
+    effect: rebalanceEffect,
     createHandler: rebalanceRecommendation,
     parse: parseRebalanceRecommendation,
     samples: [sample('ec2-rebalance-recommendation.json', [...envelope('aws.ec2', 'EC2 Instance Rebalance Recommendation'), ec2InstanceField])],
   },
   {
     name: 'container-instance-draining',
+    effect: containerInstanceEffect,
     createHandler: containerInstanceDraining,
     parse: parseContainerInstanceDraining,
     samples: [
@@ -185,17 +205,18 @@ export const EVENTBRIDGE_TARGETS: EventBridgeTarget[] = [
         { path: ['detail', 'clusterArn'], field: { kind: 'arn', sample: CLUSTER_ARN, ecsResource: true } },
         { path: ['detail', 'containerInstanceArn'], field: { kind: 'arn', sample: INSTANCE_ARN, ecsResource: true } },
         { path: ['detail', 'status'], field: { kind: 'literal', values: ['DRAINING'] } },
-        { path: ['detail', 'version'], field: { kind: 'int', min: 0 } },
+        { path: ['detail', 'version'], field: { kind: 'int', min: 0 }, optional: true },
         ...optionalStrings('ec2InstanceId', 'updatedAt'),
       ]),
     ],
   },
   {
     name: 'task-stopped',
+    effect: taskStoppedEffect,
     createHandler: taskStopped,
     parse: parseTaskStopped,
     samples: [
-      sample('task-stopped.json', taskStateFields({ kind: 'literal', values: ['STOPPED'] }, { kind: 'string', nonEmpty: true })),
+      sample('task-stopped.json', taskStateFields({ kind: 'literal', values: ['STOPPED'] }, { kind: 'string', nonEmpty: true }, 'required')),
     ],
   },
 ];

@@ -4,7 +4,7 @@ import { parseSpotWarning } from '../../../functions/events/spot.js';
 import { EC2_INSTANCE_ID, ec2SpotWarning, fargateSpotWarning, rebalanceRecommendation } from '../../support/ecs-events.js';
 
 describe('EC2 Spot interruption warning parser', () => {
-  it('sets the action time two minutes after the warning', () => {
+  it('reads the instance, its action and the warning time (the handler counts the two minutes from it)', () => {
     expect(parseEc2SpotWarning(ec2SpotWarning())).toEqual({
       ok: true,
       event: {
@@ -12,16 +12,24 @@ describe('EC2 Spot interruption warning parser', () => {
         instanceId: EC2_INSTANCE_ID,
         instanceAction: 'terminate',
         time: new Date('2026-11-21T09:59:50Z'),
-        actionTime: new Date('2026-11-21T10:01:50Z'),
       },
     });
   });
 
-  it('rejects an unknown instance action', () => {
-    const result = parseEc2SpotWarning(ec2SpotWarning({ 'instance-action': 'explode' }));
+  it('takes a warning whatever its instance-action says: each takes the tasks away (AWS\'s sample has the placeholder "action")', () => {
+    const result = parseEc2SpotWarning(ec2SpotWarning({ 'instance-action': 'action' }));
 
-    expect(result.ok).toBe(false);
-    expect(!result.ok && result.reason).toContain('instance-action');
+    expect(result).toMatchObject({ ok: true, event: { instanceId: EC2_INSTANCE_ID, instanceAction: 'action' } });
+  });
+
+  it('reads no time from a placeholder or a missing one, so that the handler counts from its receipt', () => {
+    const { time: _omitted, ...withoutTime } = ec2SpotWarning() as Record<string, unknown>;
+
+    expect(parseEc2SpotWarning({ ...ec2SpotWarning(), time: 'yyyy-mm-ddThh:mm:ssZ' })).toEqual({
+      ok: true,
+      event: { kind: 'ec2-spot', instanceId: EC2_INSTANCE_ID, instanceAction: 'terminate' },
+    });
+    expect(parseEc2SpotWarning(withoutTime)).toMatchObject({ ok: true, event: { instanceId: EC2_INSTANCE_ID } });
   });
 
   it('rejects a malformed instance id', () => {

@@ -81,7 +81,6 @@ describe('Fargate Spot warning parser', () => {
         clusterArn: CLUSTER_ARN,
         taskArn: taskArn('a1b2c3d4e5f60718293a4b5c6d7e8f90'),
         group: 'service:chat',
-        version: 4,
         time: new Date('2026-11-21T09:59:50Z'),
       },
     });
@@ -157,7 +156,6 @@ describe('container instance state change parser', () => {
         clusterArn: CLUSTER_ARN,
         containerInstanceArn: CONTAINER_INSTANCE_ARN,
         ec2InstanceId: 'i-0123456789abcdef0',
-        version: 14,
         time: new Date('2026-11-21T09:59:50Z'),
       },
     });

@@ -118,10 +118,10 @@ describe('DrainControlFunction: cancel and force-stop', () => {
     expect(mocks.ddb.commandCalls(UpdateCommand)[0]?.args[0].input).toEqual({
       TableName: TABLE_NAME,
       Key: { pk: TASK, sk: 'TASK' },
-      UpdateExpression: 'SET drainControl = :control',
+      UpdateExpression: 'SET drainControl = :control, operatorCancelledAt = :at',
       ConditionExpression: '#status = :draining AND (attribute_not_exists(drainControl) OR drainControl = :control)',
       ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':control': 'CANCEL', ':draining': 'DRAINING' },
+      ExpressionAttributeValues: { ':control': 'CANCEL', ':draining': 'DRAINING', ':at': NOW.toISOString() },
       ReturnValues: 'ALL_NEW',
     });
     expect(mocks.sfn.commandCalls(SendTaskFailureCommand)[0]?.args[0].input).toEqual({

@@ -25,11 +25,19 @@ function arrangeInstanceTasks(t: HandlerTestDeps) {
   t.mocks.sfn.on(StartExecutionCommand).resolves({});
 }
 
-function drainStart(arn: string, id: string) {
+/** ecsReplacesTask: the instance is DRAINING, so ECS starts the task's replacement itself and the drain must not surge. */
+function drainStart(arn: string, id: string, ecs: 'ecs-replaces' | 'surge' = 'surge') {
   return {
     stateMachineArn: STATE_MACHINE_ARN,
     name: `drain-${id}-1`,
-    input: JSON.stringify({ cluster: CLUSTER_ARN, taskArn: arn, service: 'chat', reason: 'INSTANCE', deadline: DEFAULT_DEADLINE }),
+    input: JSON.stringify({
+      cluster: CLUSTER_ARN,
+      taskArn: arn,
+      service: 'chat',
+      reason: 'INSTANCE',
+      deadline: DEFAULT_DEADLINE,
+      ...(ecs === 'ecs-replaces' ? { ecsReplacesTask: true } : {}),
+    }),
   };
 }
 
@@ -55,8 +63,8 @@ describe('container instance draining handler', () => {
       desiredStatus: 'RUNNING',
     });
     expect(t.mocks.sfn.commandCalls(StartExecutionCommand).map((call) => call.args[0].input)).toEqual([
-      drainStart(busy, '000000000000000000000000000000b1'),
-      drainStart(idle, '000000000000000000000000000000a1'),
+      drainStart(busy, '000000000000000000000000000000b1', 'ecs-replaces'),
+      drainStart(idle, '000000000000000000000000000000a1', 'ecs-replaces'),
     ]);
     expect(t.mocks.ecs.commandCalls(UpdateTaskProtectionCommand).map((call) => call.args[0].input)).toEqual([
       { cluster: CLUSTER_ARN, tasks: [unregistered], protectionEnabled: false },

@@ -26,6 +26,7 @@ import {
   markSpotDraining,
   recordDrain,
   requestDrainControl,
+  takeOverForSpot,
 } from '../../../functions/registry/tasks/drain.js';
 import {
   giveBackKeptTask,
@@ -112,13 +113,36 @@ const CASES: Record<string, Case> = {
     },
   },
   "leaves an operator's force-stop on a draining task": {
-    act: (table) => requestDrainControl(table, TASK, DrainControl.ForceStop),
+    act: (table) => requestDrainControl(table, TASK, DrainControl.ForceStop, new Date('2026-11-21T10:00:00.000Z')),
     input: {
       Key: TASK_KEY,
       UpdateExpression: 'SET drainControl = :control',
       ConditionExpression: '#status = :draining AND (attribute_not_exists(drainControl) OR drainControl = :control)',
       ExpressionAttributeNames: STATUS,
       ExpressionAttributeValues: { ':control': 'FORCE_STOP', ':draining': 'DRAINING' },
+      ReturnValues: 'ALL_NEW',
+    },
+  },
+  "leaves an operator's cancel on a draining task, with the time it was asked for": {
+    act: (table) => requestDrainControl(table, TASK, DrainControl.Cancel, new Date('2026-11-21T10:00:00.000Z')),
+    input: {
+      Key: TASK_KEY,
+      UpdateExpression: 'SET drainControl = :control, operatorCancelledAt = :at',
+      ConditionExpression: '#status = :draining AND (attribute_not_exists(drainControl) OR drainControl = :control)',
+      ExpressionAttributeNames: STATUS,
+      ExpressionAttributeValues: { ':control': 'CANCEL', ':draining': 'DRAINING', ':at': '2026-11-21T10:00:00.000Z' },
+      ReturnValues: 'ALL_NEW',
+    },
+  },
+  'moves a drain open for another reason to the Spot deadline, as a SPOT drain': {
+    act: (table) => takeOverForSpot(table, TASK, EXECUTION, new Date('2026-11-21T10:02:00.000Z')),
+    input: {
+      Key: TASK_KEY,
+      UpdateExpression: 'SET drainReason = :spot, drainDeadline = :deadline',
+      ConditionExpression:
+        'executionArn = :execution AND #status = :draining AND attribute_not_exists(drainOutcome) AND drainReason <> :spot AND (attribute_not_exists(drainDeadline) OR drainDeadline > :deadline)',
+      ExpressionAttributeNames: STATUS,
+      ExpressionAttributeValues: { ':spot': 'SPOT', ':deadline': '2026-11-21T10:02:00.000Z', ':execution': EXECUTION, ':draining': 'DRAINING' },
       ReturnValues: 'ALL_NEW',
     },
   },
@@ -388,16 +412,17 @@ describe("the registry's transitions", () => {
     expect(result).toEqual({ applied: true, item: { pk: 'written' } });
   });
 
-  it.each(Object.entries(CASES))('%s: answers not applied when its condition does not hold', async (_, { act }) => {
+  it.each(Object.entries(CASES))('%s: answers not applied, with the failed condition as cause, when its condition does not hold', async (_, { act }) => {
     // prepare
     const { table, ddb } = registry();
-    ddb.on(UpdateCommand).rejects(conditionalCheckFailed());
+    const conditionFailed = conditionalCheckFailed();
+    ddb.on(UpdateCommand).rejects(conditionFailed);
 
     // act
     const result = await act(table);
 
     // assert
-    expect(result).toEqual({ applied: false });
+    expect(result).toEqual({ applied: false, cause: conditionFailed });
   });
 
   it('throws any other failure of the write as it came', async () => {

@@ -117,6 +117,8 @@ describe('needsProtection', () => {
     ['protection was never recorded', { sessionCount: 2 }, true],
     ['a draining task still serves sessions', { status: 'DRAINING', sessionCount: 1, protectionState: 'PROTECTED', protectedUntil: NOW + 60 }, true],
     ['the task is idle', { sessionCount: 0, protectionState: 'BLOCKED' }, false],
+    ['release-all unprotected the busy task', { sessionCount: 2, drainOutcome: 'RELEASED', protectionState: 'UNPROTECTED' }, false],
+    ['a released task was protected again by its next first session', { sessionCount: 1, drainOutcome: 'RELEASED', protectionState: 'PROTECTED', protectedUntil: NOW + 60 }, true],
     ['the task belongs to no service', { sessionCount: 1, serviceName: undefined }, false],
     ['the task is stopping', { status: 'STOPPING', sessionCount: 1 }, false],
   ] as const)('%s', (_scenario, overrides, expected) => {

@@ -23,6 +23,8 @@ describe('protectionChange', () => {
     ['a task registers with a session already counted', undefined, image({ sessionCount: 1 }), true],
     ['a cancelled drain returns an idle task to ACTIVE', image({ status: 'DRAINING' }), image(), false],
     ['a cancelled drain returns a busy task to ACTIVE', image({ status: 'DRAINING', sessionCount: 2 }), image({ sessionCount: 2 }), true],
+    ['release-all returns a busy task to ACTIVE, unprotected on purpose', image({ status: 'DRAINING', sessionCount: 2 }), image({ sessionCount: 2, drainOutcome: 'RELEASED' }), undefined],
+    ['a released task gains its first session again', image({ drainOutcome: 'RELEASED' }), image({ sessionCount: 1, drainOutcome: 'RELEASED' }), true],
     ['a draining task loses its last session', image({ status: 'DRAINING', sessionCount: 1 }), image({ status: 'DRAINING' }), undefined],
     ['a task without a service gains a session', image({ serviceName: undefined }), image({ serviceName: undefined, sessionCount: 1 }), undefined],
   ] as const)('%s -> %s', (_scenario, before, after, expected) => {

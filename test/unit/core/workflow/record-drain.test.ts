@@ -61,6 +61,21 @@ describe('recordDrain', () => {
     expect(mocks.sfn.commandCalls(DescribeExecutionCommand)).toHaveLength(0);
   });
 
+  it('asks for no replacement where ECS starts one itself (a task on a DRAINING container instance), and for one where it does not (a rebalance recommendation)', async () => {
+    // prepare
+    const { deps, mocks } = makeTestDeps();
+    mocks.ddb.on(GetCommand).resolves({ Item: item() });
+    mocks.ddb.on(UpdateCommand).resolves({});
+
+    // act
+    const instanceDraining = await recordDrain(deps, input({ reason: 'INSTANCE', ecsReplacesTask: true }));
+    const rebalance = await recordDrain(deps, input({ reason: 'INSTANCE' }));
+
+    // assert
+    expect(instanceDraining.replacementNeeded).toBe(false);
+    expect(rebalance.replacementNeeded).toBe(true);
+  });
+
   it('defaults the deadline and never waits less than one second', async () => {
     const { deps, mocks } = makeTestDeps({ config: { defaultDrainSeconds: 90 } });
     mocks.ddb.on(GetCommand).resolves({ Item: item({ serviceName: undefined }) });
@@ -127,20 +142,22 @@ describe('recordDrain', () => {
     expect(mocks.ddb.commandCalls(UpdateCommand)).toHaveLength(0);
   });
 
-  it('reports TaskGone when the task stops between the read and the write', async () => {
+  it('reports TaskGone, caused by the failed condition, when the task stops between the read and the write', async () => {
     const { deps, mocks } = makeTestDeps();
+    const conditionFailed = new ConditionalCheckFailedException({ message: 'no', $metadata: {} });
     mocks.ddb.on(GetCommand).resolvesOnce({ Item: item() }).resolves({ Item: item({ status: 'STOPPED' }) });
-    mocks.ddb.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'no', $metadata: {} }));
+    mocks.ddb.on(UpdateCommand).rejects(conditionFailed);
 
-    await expect(recordDrain(deps, input())).rejects.toMatchObject({ name: 'TaskGone' });
+    await expect(recordDrain(deps, input())).rejects.toMatchObject({ name: 'TaskGone', cause: conditionFailed });
   });
 
-  it('reports DrainAlreadyRunning when another drain claims the task between the read and the write', async () => {
+  it('reports DrainAlreadyRunning, caused by the failed condition, when another drain claims the task between the read and the write', async () => {
     const { deps, mocks } = makeTestDeps();
+    const conditionFailed = new ConditionalCheckFailedException({ message: 'no', $metadata: {} });
     mocks.ddb.on(GetCommand).resolvesOnce({ Item: item() }).resolves({ Item: item({ executionArn: OTHER }) });
-    mocks.ddb.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'no', $metadata: {} }));
+    mocks.ddb.on(UpdateCommand).rejects(conditionFailed);
 
-    await expect(recordDrain(deps, input())).rejects.toMatchObject({ name: 'DrainAlreadyRunning' });
+    await expect(recordDrain(deps, input())).rejects.toMatchObject({ name: 'DrainAlreadyRunning', cause: conditionFailed });
   });
 });
 

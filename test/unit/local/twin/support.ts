@@ -13,6 +13,9 @@ export const REGION = 'us-east-1';
 export const CLUSTER = 'sessions';
 export const CLUSTER_ARN = `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/${CLUSTER}`;
 
+/** Revisions of family chat that every harness's twin knows as registered (RegisterTaskDefinition gives chat:4 next). */
+export const PREREGISTERED_CHAT_REVISIONS = [1, 2, 3];
+
 export function taskDefinition(revision: number, family = 'chat'): string {
   return `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/${family}:${revision}`;
 }
@@ -76,6 +79,8 @@ export function startTwin(options: Partial<EcsTwinOptions> = {}): TwinHarness {
   });
   runtime.twin = twin;
   twin.createCluster(CLUSTER);
+  // The account's history: the revisions of chat the tests deploy through the API, registered as on AWS before UpdateService names them.
+  for (const revision of PREREGISTERED_CHAT_REVISIONS) twin.registerTaskDefinition(taskDefinition(revision));
   running.push(twin);
   return { twin, clock, runtime, events, errors };
 }

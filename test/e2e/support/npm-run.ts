@@ -1,0 +1,36 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** Runs the project's npm scripts as a person types them, collecting everything they print. */
+export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+
+export interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  output: string;
+  stdout: string;
+}
+
+export function npmRun(script: string, args: string[], until?: { text: RegExp; then: (child: ChildProcess) => void }): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    // Its own process group, as a terminal runs a command: Ctrl-C signals the whole group.
+    const child = spawn('npm', ['run', '--silent', script, '--', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let output = '';
+    let stdout = '';
+    let triggered = false;
+    const collect = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (until && !triggered && until.text.test(output)) {
+        triggered = true;
+        until.then(child);
+      }
+    };
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      collect(chunk);
+    });
+    child.stderr.on('data', collect);
+    child.once('error', reject);
+    child.once('exit', (code, signal) => resolve({ code, signal, output, stdout }));
+  });
+}
