@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 /*
+ * Each project builds agent/dist first when it is stale (test/support/agent-dist-setup.ts): the code
+ * under test imports the agent as a package.
  * Unit and integration files run two at a time first (group 0); the end-to-end files then run one
  * at a time (group 1): each starts a whole local cloud whose scenarios run in compressed time, and
  * two of them on a 2-core machine cut into each other's reaction times (tried: a Spot warning of
@@ -13,18 +15,19 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['test/unit/**/*.test.ts'],
+          include: ['test/unit/**/*.test.ts', 'agent/test/unit/**/*.test.ts', 'local/test/unit/**/*.test.ts'],
           environment: 'node',
           sequence: { groupOrder: 0 },
+          globalSetup: ['test/support/agent-dist-setup.ts'],
         },
       },
       {
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts'],
+          include: ['test/integration/**/*.test.ts', 'agent/test/integration/**/*.test.ts', 'local/test/integration/**/*.test.ts'],
           environment: 'node',
           sequence: { groupOrder: 0 },
-          globalSetup: ['test/support/moto-global-setup.ts'],
+          globalSetup: ['test/support/agent-dist-setup.ts', 'test/support/moto-global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },
@@ -37,6 +40,7 @@ export default defineConfig({
           environment: 'node',
           sequence: { groupOrder: 1 },
           fileParallelism: false,
+          globalSetup: ['test/support/agent-dist-setup.ts'],
           testTimeout: 180_000,
           hookTimeout: 180_000,
         },

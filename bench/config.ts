@@ -1,4 +1,4 @@
-import type { DurationModel } from '../local/random.js';
+import { type DurationModel } from '@ecs-session-drain/local';
 
 /**
  * The benchmark's scenario, in scenario seconds unless a name says otherwise. Every strategy runs

@@ -1,5 +1,4 @@
-import { Rehearsal } from '../local/rehearsal/rehearsal.js';
-import { runningTasks } from '../local/rehearsal/twin-queries.js';
+import { Rehearsal, runningTasks } from '@ecs-session-drain/local';
 import { BENCH_IAM, CLUSTER, taskDefinitionArn } from './config.js';
 import { drainTransitions, readyAt, stopLatencySeconds } from './metrics.js';
 import { cpuDelta, sampleCpu } from './observe.js';

@@ -1,5 +1,4 @@
-import type { TwinTask } from '../local/twin/index.js';
-import type { SessionRecord } from '../local/workload/session-ledger.js';
+import { type SessionRecord, type TwinTask } from '@ecs-session-drain/local';
 import { POLL_CHECK, POLL_WAIT, STATES_PER_POLL } from './polling-asl.js';
 import type { LaneObservation } from './run-lanes.js';
 import type { ExecutionObservation } from './workflow.js';

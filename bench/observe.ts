@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { RegistryWriter } from '../functions/registry/sessions.js';
-import type { EcsTwin } from '../local/twin/index.js';
-import type { TwinDeployment } from '../local/twin/model.js';
+import type { RegistryWriter } from '@ecs-session-drain/agent/registry';
+import { type EcsTwin, type TwinDeployment } from '@ecs-session-drain/local';
 
 /**
  * Recorders the benchmark attaches to a running rehearsal. They only watch: the twin's change

@@ -1,10 +1,12 @@
-import { sleep } from '../local/cloud/timing.js';
-import { arrivalsPerMinuteFor } from '../local/random.js';
-import { Rehearsal } from '../local/rehearsal/rehearsal.js';
-import { runningTasks } from '../local/rehearsal/twin-queries.js';
-import type { TwinTask } from '../local/twin/index.js';
-import type { SessionRecord } from '../local/workload/session-ledger.js';
-import type { SessionWorkload } from '../local/workload/workload.js';
+import {
+  arrivalsPerMinuteFor,
+  Rehearsal,
+  runningTasks,
+  type SessionRecord,
+  type SessionWorkload,
+  sleep,
+  type TwinTask,
+} from '@ecs-session-drain/local';
 import { BENCH_IAM, type BenchConfig, CLUSTER, SERVICE, taskDefinitionArn } from './config.js';
 import { laneSessions } from './metrics.js';
 import { countsDelta, countTaskWrites, cpuDelta, type CpuSample, recordDeployments, sampleCpu, type TaskWriteCounts } from './observe.js';

@@ -1,10 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DescribeExecutionCommand, ListExecutionsCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import { closeSession, openSession } from '../functions/registry/sessions.js';
-import { sleep } from '../local/cloud/timing.js';
-import { Rehearsal } from '../local/rehearsal/rehearsal.js';
-import type { ThrottlingOptions } from '../local/twin/index.js';
+import { closeSession, openSession } from '@ecs-session-drain/agent/registry';
+import { Rehearsal, sleep, type ThrottlingOptions } from '@ecs-session-drain/local';
 import { BENCH_IAM, CLUSTER, taskDefinitionArn } from './config.js';
 import { countsDelta, cpuDelta, type CpuSample, recordDeployments, sampleCpu } from './observe.js';
 

@@ -1,6 +1,5 @@
 import { DescribeExecutionCommand, ListExecutionsCommand, UpdateStateMachineCommand } from '@aws-sdk/client-sfn';
-import { executionHistory } from '../local/rehearsal/executions.js';
-import type { Rehearsal } from '../local/rehearsal/rehearsal.js';
+import { executionHistory, type Rehearsal } from '@ecs-session-drain/local';
 import type { BenchConfig } from './config.js';
 import { POLLING_ASL_PATH, readDefinition, withPollSeconds } from './polling-asl.js';
 

@@ -6,8 +6,8 @@ import { epochSeconds, ITEM_EXISTS, serviceTaskKey, sessionKey, STATUS_NAME, Tas
 /**
  * The registry writes a task makes: register, heartbeat, session opened, session closed. Every
  * write is one DynamoDB request and safe to retry. This is the single implementation: the
- * SessionAgent, the orchestrator's functions/registry/sessions.ts (a re-export) and the local
- * workload generator all go through these functions.
+ * SessionAgent, the orchestrator (functions/registry/, through @ecs-session-drain/agent/registry)
+ * and the local workload generator all go through these functions.
  */
 export interface RegistryWriter {
   ddb: DynamoDBDocumentClient;

@@ -4,7 +4,7 @@
  * nothing else; logs go to stderr), and exits 0 once the session agent reports 'idle' after SIGTERM.
  * A real application imports the agent as '@ecs-session-drain/agent'.
  */
-import { SessionAgent } from '../../agent/src/index.js';
+import { SessionAgent } from '@ecs-session-drain/agent';
 import { startSessionServer } from './session-server.js';
 
 function envNumber(name: string, fallback: number): number {

@@ -1,14 +1,18 @@
 import { randomUUID } from 'node:crypto';
+import type { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { DeadlineNotice, SessionAgent } from '../../agent/src/index.js';
+import type { DeadlineNotice, SessionAgent, SessionAgentEvents } from '@ecs-session-drain/agent';
 
-/** The agent surface the server uses (a SessionAgent; tests may pass a stand-in). */
-export type SessionServerAgent = Pick<
-  SessionAgent,
-  'accepting' | 'sessionCount' | 'sessionOpened' | 'sessionClosed' | 'healthHandler' | 'stop' | 'on' | 'off'
->;
+/**
+ * The agent surface the server uses (a SessionAgent; tests may pass a stand-in). The listener
+ * methods come from the emitter, not the class, so that the type is structural: the agent's own
+ * tests pass an agent built from its sources, whose private fields are another declaration than
+ * the published package's.
+ */
+export type SessionServerAgent = Pick<SessionAgent, 'accepting' | 'sessionCount' | 'sessionOpened' | 'sessionClosed' | 'healthHandler' | 'stop'> &
+  Pick<EventEmitter<SessionAgentEvents>, 'on' | 'off'>;
 
 export interface SessionServerOptions {
   agent: SessionServerAgent;

@@ -6,7 +6,7 @@
  * in other languages; keep the three in step.
  */
 
-import type { TaskStatus } from '../../agent/src/registry-contract.js';
+import type { TaskStatus } from '@ecs-session-drain/agent/registry-contract';
 
 export {
   BY_CLUSTER_INDEX,
@@ -26,8 +26,8 @@ export {
   TASK_SORT_KEY,
   taskKey,
   TaskStatus,
-} from '../../agent/src/registry-contract.js';
-export type { SessionItem, TaskItem } from '../../agent/src/registry-contract.js';
+} from '@ecs-session-drain/agent/registry-contract';
+export type { SessionItem, TaskItem } from '@ecs-session-drain/agent/registry-contract';
 
 /** A stopped task's item stays readable this long (drain history, post-mortems), then TTL removes it. */
 export const STOPPED_ITEM_TTL_SECONDS = 24 * 3600;

@@ -2,7 +2,7 @@ import { BatchGetCommand, type BatchGetCommandOutput, type DynamoDBDocumentClien
 import { ownInput } from '../shared/pages.js';
 import { BY_CLUSTER_INDEX, type TaskItem, taskKey } from './model.js';
 
-export { readTask } from './sessions.js';
+export { readTask } from '@ecs-session-drain/agent/registry';
 
 /**
  * The registry's task items in a cluster, optionally for one service, through the ByCluster

@@ -4,7 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { taskIdOf, type TaskItem } from '../../functions/registry/model.js';
-import { readTask, type RegistryWriter } from '../../functions/registry/sessions.js';
+import { readTask, type RegistryWriter } from '@ecs-session-drain/agent/registry';
 import { ScaledClock } from '../cloud/clock.js';
 import { type LocalCloud, localClusterArns, startLocalCloud } from '../cloud/local-cloud.js';
 import type { IamMode } from '../cloud/iam/iam.js';

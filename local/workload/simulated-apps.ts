@@ -1,4 +1,4 @@
-import { closeSession, heartbeat, openSession, readTask, registerTask, type RegistryWriter, type TaskRegistration } from '../../functions/registry/sessions.js';
+import { closeSession, heartbeat, openSession, readTask, registerTask, type RegistryWriter, type TaskRegistration } from '@ecs-session-drain/agent/registry';
 import type { ScaledClock } from '../cloud/clock.js';
 import type { DropCause, SessionLedger } from './session-ledger.js';
 import { sleep } from '../cloud/timing.js';

@@ -1,7 +1,6 @@
 import { ECSClient, UpdateContainerInstancesStateCommand } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Rehearsal } from '../../local/rehearsal/rehearsal.js';
-import { liveTasks, runningTasks } from '../../local/rehearsal/twin-queries.js';
+import { liveTasks, Rehearsal, runningTasks } from '@ecs-session-drain/local';
 import { sessionsOn, stopsVersusLastSessions, taskDefinitionArn } from './support/scenario.js';
 
 /**

@@ -1,8 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { InvocationRecord } from '../../local/cloud/lambda/host.js';
-import type { DrainExecution } from '../../local/rehearsal/executions.js';
-import { Rehearsal } from '../../local/rehearsal/rehearsal.js';
-import { deploymentState, runningTasks } from '../../local/rehearsal/twin-queries.js';
+import { deploymentState, type DrainExecution, type InvocationRecord, Rehearsal, runningTasks } from '@ecs-session-drain/local';
 import { taskDefinitionArn } from './support/scenario.js';
 
 /**

@@ -1,16 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Rehearsal } from '../../local/rehearsal/rehearsal.js';
-import { runningTasks } from '../../local/rehearsal/twin-queries.js';
-import { deploySideBySide, MANAGED, UNMANAGED } from '../../local/scenarios/process-demo.js';
 import {
+  deploySideBySide,
   endings,
   inService,
+  MANAGED,
   openClientSessions,
   processMode,
   type ProcessServiceSpec,
+  Rehearsal,
+  runningTasks,
   startProcessService,
   taskOutcomes,
-} from '../../local/scenarios/process-sessions.js';
+  UNMANAGED,
+} from '@ecs-session-drain/local';
 
 /*
  * Issue 4, with real processes: every task is a child process running the example WebSocket

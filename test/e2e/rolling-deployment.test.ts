@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Rehearsal } from '../../local/rehearsal/rehearsal.js';
-import { deploymentState, serviceTasks } from '../../local/rehearsal/twin-queries.js';
+import { deploymentState, Rehearsal, serviceTasks } from '@ecs-session-drain/local';
 import { drainingMarks, stopsVersusLastSessions, taskDefinitionArn } from './support/scenario.js';
 
 /**

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Rehearsal } from '../../local/rehearsal/rehearsal.js';
-import { runningTasks, service, serviceTasks } from '../../local/rehearsal/twin-queries.js';
+import { Rehearsal, runningTasks, service, serviceTasks } from '@ecs-session-drain/local';
 import { subscribeToDrainNotices, taskDefinitionArn } from './support/scenario.js';
 
 /**

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Rehearsal } from '../../local/rehearsal/rehearsal.js';
-import { deploymentState, runningTasks } from '../../local/rehearsal/twin-queries.js';
+import { deploymentState, Rehearsal, runningTasks } from '@ecs-session-drain/local';
 import { taskDefinitionArn } from './support/scenario.js';
 
 /**

@@ -7,7 +7,7 @@ import { paceKey } from '../../functions/registry/pace/items.js';
 import { paceService, type PaceSummary } from '../../functions/core/deployments/pace-service.js';
 import { startDrain } from '../../functions/core/drain/start.js';
 import { type TaskItem, taskKey } from '../../functions/registry/model.js';
-import { openSession, registerTask, type RegistryWriter } from '../../functions/registry/sessions.js';
+import { openSession, registerTask, type RegistryWriter } from '@ecs-session-drain/agent/registry';
 import type { Ignored } from '../../functions/shared/handler-kit.js';
 import type { Deps } from '../../functions/shared/deps.js';
 import { uniqueName } from '../support/aws.js';

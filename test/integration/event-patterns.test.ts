@@ -4,8 +4,15 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { motoClientConfig, uniqueName } from '../support/aws.js';
 import { type EnvelopeEvent, MotoRuleMatcher, type RuleUnderTest } from '../support/eventbridge-matcher.js';
-import { translateTemplate } from '../../local/cloud/stack/sam-translation.js';
-import { loadTemplate, resolvedEventPattern, resourcesOfType, TEMPLATE_PATH, TemplateResolver, withTranslatedRules } from '../../local/cloud/stack/template.js';
+import {
+  loadTemplate,
+  resolvedEventPattern,
+  resourcesOfType,
+  TEMPLATE_PATH,
+  TemplateResolver,
+  translateTemplate,
+  withTranslatedRules,
+} from '@ecs-session-drain/local';
 
 /*
  * The rule patterns of template.yaml, resolved for the cluster ARN of "sessions", judged by moto's

@@ -14,7 +14,7 @@ import { launchReplacement } from '../../functions/core/workflow/replacement-cap
 import { runDrainControl } from '../../functions/handlers/drain-control.js';
 import { runReconciler } from '../../functions/handlers/reconciler.js';
 import { taskKey } from '../../functions/registry/model.js';
-import { openSession, readTask, registerTask, type RegistryWriter } from '../../functions/registry/sessions.js';
+import { openSession, readTask, registerTask, type RegistryWriter } from '@ecs-session-drain/agent/registry';
 import type { Deps } from '../../functions/shared/deps.js';
 import { uniqueName } from '../support/aws.js';
 import { CLUSTER_ARN, makeTestDeps, NOW, taskArn } from '../support/deps.js';

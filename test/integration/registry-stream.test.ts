@@ -14,7 +14,7 @@ import { armDrainWait } from '../../functions/registry/tasks/drain.js';
 import { storeDrainWait } from '../../functions/registry/tasks/waits.js';
 import { handleStreamEvent } from '../../functions/handlers/registry-stream.js';
 import { taskKey } from '../../functions/registry/model.js';
-import { closeSession, openSession, readTask, registerTask, type RegistryWriter } from '../../functions/registry/sessions.js';
+import { closeSession, openSession, readTask, registerTask, type RegistryWriter } from '@ecs-session-drain/agent/registry';
 import type { Deps } from '../../functions/shared/deps.js';
 import { motoClientConfig, uniqueName } from '../support/aws.js';
 import { CLUSTER_ARN, grantEveryProtection, makeTestDeps, NOW, taskArn } from '../support/deps.js';

@@ -1,5 +1,4 @@
-import { MotoUnavailableError } from '../../local/cloud/errors.js';
-import { freePort, startMoto } from '../../local/cloud/moto.js';
+import { freePort, MotoUnavailableError, startMoto } from '@ecs-session-drain/local';
 
 /**
  * The moto server tests use: the local cloud's own launcher (local/cloud/moto.ts), so tests and

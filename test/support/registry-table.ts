@@ -1,7 +1,7 @@
 import { CreateTableCommand, type CreateTableCommandInput, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { motoClientConfig, uniqueName } from './aws.js';
-import { loadTemplate } from '../../local/cloud/stack/template.js';
+import { loadTemplate } from '@ecs-session-drain/local';
 
 /**
  * CreateTable input for the registry, taken from template.yaml's RegistryTable so that tests

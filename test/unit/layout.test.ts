@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -147,5 +148,63 @@ describe('the layout of functions/', () => {
     const inward = tsFilesUnder(REGISTRY).flatMap((file) => importsOf(file).filter((target) => target.startsWith(CORE + sep)).map((target) => `${show(file)} imports ${show(target)}`));
 
     expect(inward).toEqual([]);
+  });
+});
+
+/*
+ * The repository's packages (package.json workspaces): agent/ (@ecs-session-drain/agent) and local/
+ * (@ecs-session-drain/local). Their files are theirs: others import each package by name, through
+ * its exports, and the product and its unit tests import nothing of the local cloud at all.
+ */
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Every module specifier of a source (static, side-effect, dynamic and re-exports), as written. */
+function specifiersOf(source: string): string[] {
+  return [...source.matchAll(/\b(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)].map((match) => match[1] as string);
+}
+
+/** What `file` (a path from the repository root) imports that its place forbids, one line each. */
+function packageBreaches(file: string, source: string): string[] {
+  const breaches: string[] = [];
+  for (const specifier of specifiersOf(source)) {
+    const target = specifier.startsWith('.') ? relative(ROOT, resolve(ROOT, dirname(file), specifier)).split(sep).join('/') : undefined;
+    const reaches = (folder: string) => target !== undefined && (target === folder || target.startsWith(`${folder}/`));
+    if (!file.startsWith('agent/') && reaches('agent/src')) breaches.push(`${file} imports ${specifier}: outside agent/, import @ecs-session-drain/agent`);
+    if (!file.startsWith('local/') && reaches('local')) breaches.push(`${file} imports ${specifier}: outside local/, import @ecs-session-drain/local`);
+    const productOrUnit = file.startsWith('functions/') || file.startsWith('test/unit/');
+    if (productOrUnit && (specifier === '@ecs-session-drain/local' || specifier.startsWith('@ecs-session-drain/local/'))) {
+      breaches.push(`${file} imports ${specifier}: the product and its unit tests do not use the local cloud`);
+    }
+  }
+  return breaches;
+}
+
+describe('the packages of the repository', () => {
+  it('finds each kind of breach in a made-up file', () => {
+    const source = [
+      "import { readTask } from '../../agent/src/registry.js';",
+      "import { Rehearsal } from '../../local/rehearsal/rehearsal.js';",
+      "const { startLocalCloud } = await import('@ecs-session-drain/local');",
+      "import { taskKey } from '@ecs-session-drain/agent/registry-contract';",
+    ].join('\n');
+
+    const breaches = packageBreaches('test/unit/made-up.test.ts', source);
+
+    expect(breaches).toEqual([
+      "test/unit/made-up.test.ts imports ../../agent/src/registry.js: outside agent/, import @ecs-session-drain/agent",
+      "test/unit/made-up.test.ts imports ../../local/rehearsal/rehearsal.js: outside local/, import @ecs-session-drain/local",
+      'test/unit/made-up.test.ts imports @ecs-session-drain/local: the product and its unit tests do not use the local cloud',
+    ]);
+  });
+
+  it('lets no file outside agent/ or local/ import their files by path, and nothing under functions/ or test/unit import the local cloud', () => {
+    const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '--', '*.ts', '*.mts', '*.mjs', '*.js'], { cwd: ROOT, encoding: 'utf8' })
+      .split('\n')
+      // This file's made-up breaches above are strings, not imports.
+      .filter((file) => file !== '' && file !== 'test/unit/layout.test.ts' && existsSync(join(ROOT, file)));
+
+    const breaches = files.flatMap((file) => packageBreaches(file, readFileSync(join(ROOT, file), 'utf8')));
+
+    expect(breaches).toEqual([]);
   });
 });

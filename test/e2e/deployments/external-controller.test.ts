@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Rehearsal } from '../../../local/rehearsal/rehearsal.js';
+import { type Rehearsal } from '@ecs-session-drain/local';
 import { functionLog, metricCount, onBothSides, report, revision, type Side, type SideRun, startPair, startRehearsal, within } from './support.js';
 
 /*

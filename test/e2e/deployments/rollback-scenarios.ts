@@ -1,7 +1,6 @@
 /** The rollback scenarios (circuit breaker, manual rollback, superseded deployment), declared once and run in each of the twin's rollback modes by rollbacks*.test.ts. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Rehearsal } from '../../../local/rehearsal/rehearsal.js';
-import type { RollbackMode } from '../../../local/twin/index.js';
+import { type Rehearsal, type RollbackMode } from '@ecs-session-drain/local';
 import { type BeyondReach, drainsSettled, functionLog, itKeepsUsersWhole, keptTaskDrains, onBothSides, report, revision, type Side, type SideRun, startPair, startRehearsal, UNGUARDED, within } from './support.js';
 
 export type RollbackKind = 'breaker' | 'manual' | 'superseded';

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Rehearsal } from '../../../local/rehearsal/rehearsal.js';
-import { deploymentState } from '../../../local/rehearsal/twin-queries.js';
+import { deploymentState, type Rehearsal } from '@ecs-session-drain/local';
 import { itKeepsUsersWhole, onBothSides, report, revision, type Side, type SideRun, startPair, startRehearsal, within } from './support.js';
 
 /*

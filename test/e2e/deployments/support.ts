@@ -3,12 +3,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { expect, it } from 'vitest';
-import type { DrainExecution } from '../../../local/rehearsal/executions.js';
-import { Rehearsal, type RehearsalOptions } from '../../../local/rehearsal/rehearsal.js';
-import { runningTasks, service, serviceTasks } from '../../../local/rehearsal/twin-queries.js';
-import type { StrategyServiceSpec } from '../../../local/twin/index.js';
-import type { SessionRecord } from '../../../local/workload/session-ledger.js';
-import type { SessionWorkload } from '../../../local/workload/workload.js';
+import {
+  type DrainExecution,
+  Rehearsal,
+  type RehearsalOptions,
+  runningTasks,
+  service,
+  serviceTasks,
+  type SessionRecord,
+  type SessionWorkload,
+  type StrategyServiceSpec,
+} from '@ecs-session-drain/local';
 import { stopsVersusLastSessions, taskDefinitionArn } from '../support/scenario.js';
 
 /** Real seconds per scenario second, as the other end-to-end scenarios run. */

@@ -1,6 +1,6 @@
 /** The BLUE_GREEN, LINEAR and CANARY scenarios (README "Deployment kinds": a pause hook at POST_PRODUCTION_TRAFFIC_SHIFT on the guarded side, the same strategy without it under ECS alone), declared once for traffic-shift*.test.ts. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Rehearsal } from '../../../local/rehearsal/rehearsal.js';
+import { type Rehearsal } from '@ecs-session-drain/local';
 import { type BeyondReach, drainsSettled, functionLog, GUARDED, itKeepsUsersWhole, onBothSides, report, revision, type Side, type SideRun, startPair, startRehearsal, UNGUARDED, within } from './support.js';
 
 export type TrafficShiftKind = 'bluegreen' | 'bgrollback' | 'linear' | 'canary';

@@ -1,9 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { taskIdOf } from '../../../functions/registry/model.js';
-import { sleep } from '../../../local/cloud/timing.js';
-import { Rehearsal } from '../../../local/rehearsal/rehearsal.js';
-import { deploymentState } from '../../../local/rehearsal/twin-queries.js';
-import { SeededRandom } from '../../../local/random.js';
+import { deploymentState, Rehearsal, SeededRandom, sleep } from '@ecs-session-drain/local';
 import { assertHealthyEnd } from '../support/invariants.js';
 import { drainControl, drainsEnded, faultSeed, startService, waitProtected } from '../support/fault-scenarios.js';
 import { stopsVersusLastSessions, taskDefinitionArn } from '../support/scenario.js';

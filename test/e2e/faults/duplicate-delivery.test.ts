@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Rehearsal } from '../../../local/rehearsal/rehearsal.js';
-import { deploymentState } from '../../../local/rehearsal/twin-queries.js';
-import { SeededRandom } from '../../../local/random.js';
+import { deploymentState, Rehearsal, SeededRandom } from '@ecs-session-drain/local';
 import { assertHealthyEnd } from '../support/invariants.js';
 import { drainsOf, faultSeed, startService, waitProtected } from '../support/fault-scenarios.js';
 import { taskDefinitionArn } from '../support/scenario.js';

@@ -1,8 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Rehearsal } from '../../../local/rehearsal/rehearsal.js';
-import { deploymentState, runningTasks } from '../../../local/rehearsal/twin-queries.js';
-import { SeededRandom } from '../../../local/random.js';
-import type { EventBridgeEnvelope } from '../../../local/twin/model.js';
+import { deploymentState, type EventBridgeEnvelope, Rehearsal, runningTasks, SeededRandom } from '@ecs-session-drain/local';
 import { assertHealthyEnd } from '../support/invariants.js';
 import { drainControl, drainsEnded, faultSeed, startService, waitProtected } from '../support/fault-scenarios.js';
 import { taskDefinitionArn } from '../support/scenario.js';

@@ -1,10 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ECSClient, UpdateContainerInstancesStateCommand } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ArmedFault } from '../../../local/cloud/lambda/fault-injection.js';
-import { Rehearsal } from '../../../local/rehearsal/rehearsal.js';
-import { deploymentState, runningTasks } from '../../../local/rehearsal/twin-queries.js';
-import { SeededRandom } from '../../../local/random.js';
+import { type ArmedFault, deploymentState, Rehearsal, runningTasks, SeededRandom } from '@ecs-session-drain/local';
 import { assertHealthyEnd } from '../support/invariants.js';
 import { drainControl, drainsEnded, faultSeed, mentioning, startService, waitProtected } from '../support/fault-scenarios.js';
 import { taskDefinitionArn } from '../support/scenario.js';

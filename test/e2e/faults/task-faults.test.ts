@@ -1,9 +1,6 @@
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Rehearsal } from '../../../local/rehearsal/rehearsal.js';
-import { executionHistory } from '../../../local/rehearsal/executions.js';
-import { runningTasks } from '../../../local/rehearsal/twin-queries.js';
-import { SeededRandom } from '../../../local/random.js';
+import { executionHistory, Rehearsal, runningTasks, SeededRandom } from '@ecs-session-drain/local';
 import { WaitError } from '../../../functions/registry/model.js';
 import { assertHealthyEnd } from '../support/invariants.js';
 import { drainControl, drainsEnded, faultSeed, startService, waitProtected } from '../support/fault-scenarios.js';

@@ -1,9 +1,12 @@
 import { expect } from 'vitest';
-import type { InvocationInfo } from '../../../local/cloud/lambda/fault-injection.js';
-import type { DrainExecution } from '../../../local/rehearsal/executions.js';
-import type { Rehearsal } from '../../../local/rehearsal/rehearsal.js';
-import { runningTasks } from '../../../local/rehearsal/twin-queries.js';
-import type { FargateCapacityProvider, LaunchType } from '../../../local/twin/model.js';
+import {
+  type DrainExecution,
+  type FargateCapacityProvider,
+  type InvocationInfo,
+  type LaunchType,
+  type Rehearsal,
+  runningTasks,
+} from '@ecs-session-drain/local';
 import { taskDefinitionArn } from './scenario.js';
 
 /** Arranging and reading the fault scenarios (test/e2e/faults): small services, one fault at a time. */

@@ -2,9 +2,7 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'vitest';
 import { CAPACITY_SORT_KEY } from '../../../functions/registry/capacity/items.js';
 import { SESSION_SORT_PREFIX, TASK_SORT_KEY, type TaskItem, TaskStatus } from '../../../functions/registry/model.js';
-import type { DrainExecution } from '../../../local/rehearsal/executions.js';
-import type { Rehearsal } from '../../../local/rehearsal/rehearsal.js';
-import { WaitTimeoutError } from '../../../local/rehearsal/rehearsal.js';
+import { type DrainExecution, type Rehearsal, WaitTimeoutError } from '@ecs-session-drain/local';
 
 /**
  * The four things every fault scenario must still hold at its end (issue 6):

@@ -1,9 +1,6 @@
 import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
-import { type DrainExecution, executionHistory, stateByState } from '../../../local/rehearsal/executions.js';
-import type { Rehearsal } from '../../../local/rehearsal/rehearsal.js';
-import type { SessionRecord } from '../../../local/workload/session-ledger.js';
-import { serviceTasks } from '../../../local/rehearsal/twin-queries.js';
+import { type DrainExecution, executionHistory, type Rehearsal, serviceTasks, type SessionRecord, stateByState } from '@ecs-session-drain/local';
 
 /** Helpers the end-to-end scenarios share: arranging services and reading what happened. */
 

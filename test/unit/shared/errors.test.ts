@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import * as agentErrors from '../../../agent/src/errors.js';
+import * as agentPackage from '@ecs-session-drain/agent';
 import * as sharedErrors from '../../../functions/shared/errors.js';
 
 /**
@@ -18,7 +18,8 @@ function errorClasses(module: Record<string, unknown>, base: abstract new (...ar
 
 describe.each([
   ['functions/shared/errors.ts', sharedErrors, sharedErrors.NamedError],
-  ['agent/src/errors.ts', agentErrors, agentErrors.NamedError],
+  // The agent's package exports its named errors, not their base: every Error class it exports is one.
+  ['@ecs-session-drain/agent', agentPackage, Error],
 ])('the named errors of %s', (_file, module, base) => {
   const classes = errorClasses(module, base);
 

@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import type { RegistryWriter } from '@ecs-session-drain/agent/registry';
+import { SessionLedger } from '../../../workload/session-ledger.js';
+import { SimulatedApps } from '../../../workload/simulated-apps.js';
+import { CLUSTER, runningOf, startTwin, taskDefinition, tasksOf, waitFor } from '../twin/support.js';
+
+/*
+ * Benchmark strategy 2: a service behind a load balancer with a deregistration delay. The twin
+ * deregisters a task before stopping it; the simulated app keeps its sessions until they close
+ * or the delay runs out. Apps register nothing here, so no registry is needed.
+ */
+
+function harness() {
+  const ledger = new SessionLedger();
+  const noRegistry = {} as RegistryWriter;
+  let apps: SimulatedApps | undefined;
+  const twinHarness = startTwin({
+    runtime: {
+      started: (task) => apps?.started(task),
+      sigterm: (task, info) => apps?.sigterm(task, info),
+      killed: (task, cause) => apps?.killed(task, cause),
+      deregistering: (task, info) => apps?.deregistering(task, info),
+      deregistered: (task) => apps?.deregistered(task),
+    },
+  });
+  apps = new SimulatedApps({ writer: noRegistry, clock: twinHarness.clock, ledger, registers: () => false });
+  const built = apps;
+  apps.attach((taskArn) => twinHarness.twin.containerExited(taskArn, 0));
+  return { ...twinHarness, apps: built, ledger };
+}
+
+async function serviceWithOneSession(h: ReturnType<typeof harness>, sessionSeconds: number) {
+  h.twin.createService({ cluster: CLUSTER, name: 'chat', desiredCount: 1, taskDefinition: taskDefinition(1), stopTimeoutSeconds: 120, deregistrationDelaySeconds: 300 });
+  const [task] = await waitFor('the task to accept sessions', () => {
+    const accepting = h.apps.acceptingTasks();
+    return accepting.length === 1 && accepting;
+  });
+  expect(await h.apps.open(task?.taskArn ?? '', 'user-1', sessionSeconds)).toBe(true);
+  h.ledger.opened({ id: 'user-1', taskArn: task?.taskArn ?? '', openedAt: Date.now(), plannedSeconds: sessionSeconds });
+  return task?.taskArn ?? '';
+}
+
+const oldTask = (h: ReturnType<typeof harness>, taskArn: string) => tasksOf(h.twin, 'chat').find((task) => task.taskArn === taskArn);
+
+describe('load balancer deregistration delay', () => {
+  it('keeps an open session through the delay, takes no new one, and stops the task as soon as the session closes', async () => {
+    const h = harness();
+    const taskArn = await serviceWithOneSession(h, 100);
+
+    h.twin.deploy(CLUSTER, 'chat', taskDefinition(2));
+    await waitFor('the old task to be deregistering', () => oldTask(h, taskArn)?.desiredStatus === 'STOPPED');
+    const deregisteredAt = Date.now();
+    const refused = await h.apps.open(taskArn, 'user-2', 10);
+    await waitFor('the old task to stop', () => oldTask(h, taskArn)?.lastStatus === 'STOPPED', 5000);
+
+    expect(refused).toBe(false);
+    expect(h.ledger.records().find((record) => record.id === 'user-1')?.end).toBe('user');
+    const stoppingAt = oldTask(h, taskArn)?.stoppingAt?.getTime() ?? 0;
+    expect(stoppingAt - deregisteredAt).toBeLessThan(h.clock.ms(300));
+    expect(h.runtime.kills).toEqual([]);
+    await waitFor('the replacement to run', () => runningOf(h.twin, 'chat').length === 1);
+  });
+
+  it('cuts a session that outlives the delay when the delay ends, then stops the task without waiting for SIGKILL', async () => {
+    const h = harness();
+    const taskArn = await serviceWithOneSession(h, 10_000);
+
+    h.twin.deploy(CLUSTER, 'chat', taskDefinition(2));
+    await waitFor('the old task to be deregistering', () => oldTask(h, taskArn)?.desiredStatus === 'STOPPED');
+    const deregisteredAt = Date.now();
+    await waitFor('the old task to stop', () => oldTask(h, taskArn)?.lastStatus === 'STOPPED', 5000);
+
+    const record = h.ledger.records().find((candidate) => candidate.id === 'user-1');
+    expect(record).toMatchObject({ end: 'dropped', dropCause: 'LB_DEREGISTERED', stopReason: 'ServiceScheduler' });
+    expect((record?.endedAt ?? 0) - deregisteredAt).toBeGreaterThanOrEqual(h.clock.ms(300) - 5);
+    expect((oldTask(h, taskArn)?.stoppingAt?.getTime() ?? 0) - deregisteredAt).toBeGreaterThanOrEqual(h.clock.ms(300) - 5);
+    expect(oldTask(h, taskArn)?.exitCode).toBe(0);
+  });
+
+  it('refuses a delay above the 3600 s a target group allows', () => {
+    const h = harness();
+
+    expect(() => h.twin.createService({ cluster: CLUSTER, name: 'chat', desiredCount: 1, taskDefinition: taskDefinition(1), deregistrationDelaySeconds: 3601 })).toThrow(/between 0 and 3600/);
+  });
+});

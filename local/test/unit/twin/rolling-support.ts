@@ -1,0 +1,47 @@
+import type { TwinTask } from '../../../twin/index.js';
+import { CLUSTER, serviceSnapshot, tasksOf, type TwinHarness, waitFor } from './support.js';
+
+/** What the rolling deployment tests read from the twin's deployment state change events. */
+export interface DeploymentEventSummary {
+  eventType: unknown;
+  eventName: unknown;
+  deploymentId: unknown;
+  reason: unknown;
+}
+
+export function deploymentEvents(harness: TwinHarness): DeploymentEventSummary[] {
+  return harness.events
+    .filter((event) => event['detail-type'] === 'ECS Deployment State Change')
+    .map(({ detail }) => ({ eventType: detail.eventType, eventName: detail.eventName, deploymentId: detail.deploymentId, reason: detail.reason }));
+}
+
+export function primaryOf(harness: TwinHarness, name: string) {
+  const primary = serviceSnapshot(harness.twin, name).deployments[0];
+  if (primary === undefined) throw new Error(`${name} has no deployment`);
+  return primary;
+}
+
+/** Waits until the service's only deployment is the given one (or the PRIMARY) and it COMPLETED. */
+export async function steadyOn(harness: TwinHarness, name: string, deploymentId?: string, timeoutMs = 5000): Promise<void> {
+  await waitFor(
+    `${name} steady${deploymentId === undefined ? '' : ` on ${deploymentId}`}`,
+    () => {
+      const deployments = serviceSnapshot(harness.twin, name).deployments;
+      return deployments.length === 1 && deployments[0]?.rolloutState === 'COMPLETED' && (deploymentId === undefined || deployments[0].id === deploymentId);
+    },
+    timeoutMs,
+  );
+}
+
+/** Tasks the service still wants (PROVISIONING to RUNNING, not asked to stop). */
+export function wantedTasks(harness: TwinHarness, name: string): TwinTask[] {
+  return tasksOf(harness.twin, name).filter((task) => task.desiredStatus === 'RUNNING' && task.lastStatus !== 'STOPPED');
+}
+
+/** DescribeServices for one service of the test cluster. */
+export async function describeService(harness: TwinHarness, name: string): Promise<Record<string, unknown> & { deployments: Record<string, unknown>[] }> {
+  const response = (await harness.twin.api.handle('DescribeServices', { cluster: CLUSTER, services: [name] })) as { services: (Record<string, unknown> & { deployments: Record<string, unknown>[] })[] };
+  const service = response.services[0];
+  if (service === undefined) throw new Error(`DescribeServices found no ${name}`);
+  return service;
+}
