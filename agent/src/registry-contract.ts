@@ -86,8 +86,11 @@ export interface TaskItem {
   /** Increments with every drain started for this task; part of the execution name. */
   drainAttempt?: number;
   executionArn?: string;
-  /** Token of the workflow step waiting for the session count to reach zero. */
-  taskToken?: string;
+  /**
+   * The drain's wait for the session count to reach zero is armed. Its Step Functions token is
+   * kept in the orchestrator's own wait item (pk "WAIT#<executionArn>"), which no task can read.
+   */
+  waitArmed?: boolean;
   sessionsAtDrainStart?: number;
   drainStartedAt?: number;
   drainControl?: DrainControl;
@@ -103,6 +106,8 @@ export interface TaskItem {
    * duplicate must not undo the operator's decision.
    */
   operatorCancelledAt?: string;
+  /** The execution whose outcome the orchestrator has counted (metrics), so a re-delivered stream record counts nothing. */
+  outcomeCounted?: string;
   replacementRequested?: boolean;
   protectionState?: ProtectionState;
   /** Epoch seconds at which ECS scale-in protection lapses. */

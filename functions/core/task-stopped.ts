@@ -2,6 +2,7 @@ import type { Deps } from '../shared/deps.js';
 import { ignored, type Ignored } from '../shared/handler-kit.js';
 import { registryTable } from '../registry/conditional-write.js';
 import { closeStopped } from '../registry/tasks/lifecycle.js';
+import { readDrainWait } from '../registry/tasks/waits.js';
 import { epochSeconds, TaskStatus, WaitError } from '../registry/model.js';
 import { readTask } from '../registry/tasks.js';
 import { failDrainWait, type SignalResult } from './drain/wait-signals.js';
@@ -18,7 +19,7 @@ export interface TaskStoppedSummary {
  * The close is conditional on this event being newer than the last one applied (detail.version)
  * and on the item not being closed yet, so duplicates and late events change nothing. A drain
  * whose wait step holds a token is failed with TaskGone; one that has not armed its wait yet
- * finds the item STOPPED itself. The token is also signalled when a duplicate finds the item
+ * finds the item STOPPED itself. The token (in the drain's wait item) is also signalled when a duplicate finds the item
  * already closed, because the first delivery may have died between the two steps.
  */
 export async function closeStoppedTask(
@@ -38,9 +39,10 @@ export async function closeStoppedTask(
   }
 
   let drainWait: TaskStoppedSummary['drainWait'] = 'none';
-  if (item?.taskToken !== undefined) {
+  const token = item === undefined ? undefined : await readDrainWait(registryTable(deps), item);
+  if (token !== undefined) {
     const cause = `task stopped${event.stoppedReason ? `: ${event.stoppedReason}` : ''}`;
-    drainWait = await failDrainWait(deps, item.taskToken, WaitError.TaskGone, cause);
+    drainWait = await failDrainWait(deps, token, WaitError.TaskGone, cause);
   }
   return { taskArn, closed, drainWait };
 }

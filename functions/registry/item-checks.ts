@@ -34,7 +34,7 @@ export const TaskItemSchema = z.object({
   drainDeadline: z.string().optional(),
   drainAttempt: Count.optional(),
   executionArn: z.string().min(1).optional(),
-  taskToken: TaskToken.optional(),
+  waitArmed: z.boolean().optional(),
   drainStartedAt: EpochSeconds.optional(),
   drainControl: z.enum([DrainControl.Cancel, DrainControl.ForceStop]).optional(),
   drainOutcome: DrainOutcomeSchema.optional(),

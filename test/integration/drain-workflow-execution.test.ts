@@ -145,7 +145,7 @@ describe('drain workflow executed by moto', () => {
     expect(ecsMock.commandCalls(StopTaskCommand).at(-1)?.args[0].input).toEqual({ cluster: CLUSTER_ARN, task, reason: 'ecs-session-drain: DEADLINE_FORCED' });
     const item = await deps.ddb.send(new GetCommand({ TableName: 'SessionRegistry', Key: taskKey(task) }));
     expect(item.Item).toMatchObject({ status: 'STOPPING', drainOutcome: 'DEADLINE_FORCED' });
-    expect(item.Item).not.toHaveProperty('taskToken');
+    expect(item.Item).not.toHaveProperty('waitArmed');
   });
 
   it('ends in "Task gone" without touching ECS when the task is not registered', async () => {
@@ -182,6 +182,6 @@ describe('drain workflow executed by moto', () => {
     expect(ecsMock.commandCalls(StopTaskCommand)).toHaveLength(stopsBefore);
     const item = await deps.ddb.send(new GetCommand({ TableName: 'SessionRegistry', Key: taskKey(task) }));
     expect(item.Item).toMatchObject({ status: 'ACTIVE', drainOutcome: 'CANCELLED', replacementRequested: false });
-    for (const attribute of ['drainControl', 'drainReason', 'drainDeadline', 'drainStartedAt', 'taskToken']) expect(item.Item).not.toHaveProperty(attribute);
+    for (const attribute of ['drainControl', 'drainReason', 'drainDeadline', 'drainStartedAt', 'waitArmed']) expect(item.Item).not.toHaveProperty(attribute);
   });
 });

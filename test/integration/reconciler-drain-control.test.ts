@@ -8,6 +8,8 @@ import {
 import { DescribeExecutionCommand, SendTaskFailureCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { armDrainWait } from '../../functions/registry/tasks/drain.js';
+import { storeDrainWait } from '../../functions/registry/tasks/waits.js';
 import { launchReplacement } from '../../functions/core/workflow/replacement-capacity.js';
 import { runDrainControl } from '../../functions/handlers/drain-control.js';
 import { runReconciler } from '../../functions/handlers/reconciler.js';
@@ -92,15 +94,19 @@ describe('reconciler and drain control on moto DynamoDB', () => {
   it('cancels a waiting drain, repeats the same request safely, and refuses a conflicting one', async () => {
     // prepare
     const task = await registered('cancel', 2);
+    const executionArn = `arn:aws:states:us-east-1:111122223333:execution:SessionDrain:drain-${task.slice(task.lastIndexOf('/') + 1)}-1`;
     await writer.ddb.send(
       new UpdateCommand({
         TableName: tableName,
         Key: taskKey(task),
-        UpdateExpression: 'SET #status = :draining, taskToken = :token',
+        UpdateExpression: 'SET #status = :draining, executionArn = :execution',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':draining': 'DRAINING', ':token': 'token-c' },
+        ExpressionAttributeValues: { ':draining': 'DRAINING', ':execution': executionArn },
       }),
     );
+    // What ArmDrainWaitFunction does: the token into the execution's wait item, then the item marked armed.
+    await storeDrainWait({ ddb: writer.ddb, tableName }, { executionArn, taskArn: task, taskToken: 'token-c', expiresAt: 1_900_000_000 });
+    expect((await armDrainWait({ ddb: writer.ddb, tableName }, task, executionArn)).applied).toBe(true);
     mocks.sfn.on(SendTaskFailureCommand).resolves({});
 
     // act

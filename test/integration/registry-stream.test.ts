@@ -10,6 +10,8 @@ import { InvalidToken, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { armDrainWait } from '../../functions/registry/tasks/drain.js';
+import { storeDrainWait } from '../../functions/registry/tasks/waits.js';
 import { handleStreamEvent } from '../../functions/handlers/registry-stream.js';
 import { taskKey } from '../../functions/registry/model.js';
 import { closeSession, openSession, readTask, registerTask, type RegistryWriter } from '@ecs-session-drain/agent/registry';
@@ -161,15 +163,19 @@ describe('registry stream on moto DynamoDB', () => {
     await openSession(writer, task, 'x');
     await handleStreamEvent(deps, await tail.next());
     mocks.ecs.resetHistory();
+    const executionArn = `arn:aws:states:us-east-1:111122223333:execution:SessionDrain:drain-${task.slice(task.lastIndexOf('/') + 1)}-1`;
     await ddb.send(
       new UpdateCommand({
         TableName: tableName,
         Key: taskKey(task),
-        UpdateExpression: 'SET #status = :draining, taskToken = :token',
+        UpdateExpression: 'SET #status = :draining, executionArn = :execution',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':draining': 'DRAINING', ':token': 'token-x' },
+        ExpressionAttributeValues: { ':draining': 'DRAINING', ':execution': executionArn },
       }),
     );
+    // What ArmDrainWaitFunction does: the token into the execution's wait item, then the item marked armed.
+    await storeDrainWait({ ddb, tableName }, { executionArn, taskArn: task, taskToken: 'token-x', expiresAt: 1_900_000_000 });
+    expect((await armDrainWait({ ddb, tableName }, task, executionArn)).applied).toBe(true);
 
     // act
     expect(await openSession(writer, task, 'y')).toBe('refused-not-active');

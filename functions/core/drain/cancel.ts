@@ -2,6 +2,7 @@
 import type { Deps } from '../../shared/deps.js';
 import { registryTable } from '../../registry/conditional-write.js';
 import { cancelDrain as cancelDrainTransition } from '../../registry/tasks/drain.js';
+import { readDrainWait } from '../../registry/tasks/waits.js';
 import { type DrainReason, type TaskItem, WaitError } from '../../registry/model.js';
 import { failDrainWait } from './wait-signals.js';
 
@@ -27,7 +28,8 @@ export async function cancelDrain(deps: Deps, item: TaskItem, reason: DrainReaso
   });
   if (!response.applied) return false;
   const updated = response.item;
-  if (updated.taskToken !== undefined) await failDrainWait(deps, updated.taskToken, WaitError.Cancelled, why);
+  const token = await readDrainWait(registryTable(deps), updated);
+  if (token !== undefined) await failDrainWait(deps, token, WaitError.Cancelled, why);
   deps.logger.info('drain cancelled: the service keeps the task', { taskArn: item.taskArn, executionArn: item.executionArn, reason, why });
   return true;
 }

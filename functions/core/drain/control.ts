@@ -5,6 +5,7 @@ import type { Deps } from '../../shared/deps.js';
 import { describeIssues } from '../../shared/issues.js';
 import { registryTable } from '../../registry/conditional-write.js';
 import { requestDrainControl } from '../../registry/tasks/drain.js';
+import { readDrainWait } from '../../registry/tasks/waits.js';
 import { DrainControl, DrainReason, type TaskItem, TaskStatus, WaitError } from '../../registry/model.js';
 import { readTask } from '../../registry/tasks.js';
 import { releaseAll, type ReleaseSummary } from './release-all.js';
@@ -202,11 +203,12 @@ async function requestControl(deps: Deps, item: TaskItem, control: DrainControl)
 
   const base = { ok: true as const, action, taskArn: item.taskArn, clusterArn: item.clusterArn };
   const executionArn = updated.executionArn === undefined ? {} : { executionArn: updated.executionArn };
-  if (updated.taskToken === undefined) {
+  const token = await readDrainWait(registryTable(deps), updated);
+  if (token === undefined) {
     return { ...base, ...executionArn, result: 'requested', message: `${control} recorded; the workflow acts on it before it waits, and ${effect}` };
   }
   try {
-    const signal = await failDrainWait(deps, updated.taskToken, waitError, `operator requested ${action}`);
+    const signal = await failDrainWait(deps, token, waitError, `operator requested ${action}`);
     return {
       ...base,
       ...executionArn,

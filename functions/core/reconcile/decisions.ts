@@ -36,13 +36,13 @@ function isHeartbeatOlderThan(item: Pick<TaskItem, 'heartbeatAt'>, nowSeconds: n
 
 /** A draining task whose agent stopped heartbeating cannot report its sessions closing. */
 export function isHeartbeatLost(
-  item: Pick<TaskItem, 'status' | 'heartbeatAt' | 'taskToken'>,
+  item: Pick<TaskItem, 'status' | 'heartbeatAt' | 'waitArmed'>,
   nowSeconds: number,
   heartbeatTimeoutSeconds: number,
 ): boolean {
   return (
     item.status === TaskStatus.Draining &&
-    item.taskToken !== undefined &&
+    item.waitArmed === true &&
     isHeartbeatOlderThan(item, nowSeconds, heartbeatTimeoutSeconds)
   );
 }

@@ -10,7 +10,8 @@ import { DescribeTasksCommand } from '@aws-sdk/client-ecs';
 import type { Deps } from '../../shared/deps.js';
 import { registryTable } from '../../registry/conditional-write.js';
 import { expireTask } from '../../registry/tasks/lifecycle.js';
-import { epochSeconds, type TaskItem, TaskStatus, WaitError } from '../../registry/model.js';
+import { readDrainWait } from '../../registry/tasks/waits.js';
+import { DrainReason, epochSeconds, type TaskItem, TaskStatus, WaitError } from '../../registry/model.js';
 import { checkTaskItem } from '../../registry/item-checks.js';
 import { listClusterTasks } from '../../registry/tasks.js';
 import { asRetryable } from '../ecs/errors.js';
@@ -19,6 +20,7 @@ import { clusterOrder, clusterShareMs, type RunClock, withinShare } from './budg
 import { type EcsTaskState, isHeartbeatLost, isRunningInEcs, isStale, mayHaveLostItsWorkflow, needsProtection } from './decisions.js';
 import { hasUnfinishedDrain } from '../drain/unfinished.js';
 import { reconcileServices } from './services.js';
+import { repairStreamMisses } from './repairs.js';
 import { isExecutionRunning } from '../drain/executions.js';
 import { type ReconcileSummary, Work } from './work.js';
 import { releaseOrphanedReplacement, restartOrphanedDrain } from './orphans.js';
@@ -52,6 +54,8 @@ export async function reconcile(deps: Deps, clock: RunClock = {}): Promise<Recon
     scaleInDrainsCancelled: 0,
     deploymentDrains: 0,
     replacementsReleased: 0,
+    waitsCompleted: 0,
+    protectionReleased: 0,
     attempted: 0,
     failed: 0,
   };
@@ -151,11 +155,12 @@ async function repairCluster(deps: Deps, clusterArn: string, view: ClusterView, 
   }
 
   for (const item of live.filter(hasUnfinishedDrain)) {
-    if (isHeartbeatLost(item, nowSeconds, heartbeatTimeoutSeconds) && item.taskToken !== undefined) {
-      const token = item.taskToken;
-      const result = await work.run('ending a drain whose task stopped heartbeating', { taskArn: item.taskArn }, () =>
-        failDrainWait(deps, token, WaitError.HeartbeatLost, `no heartbeat since ${new Date((item.heartbeatAt ?? 0) * 1000).toISOString()}`),
-      );
+    if (isHeartbeatLost(item, nowSeconds, heartbeatTimeoutSeconds)) {
+      const result = await work.run('ending a drain whose task stopped heartbeating', { taskArn: item.taskArn }, async () => {
+        const token = await readDrainWait(registryTable(deps), item);
+        if (token === undefined) return undefined;
+        return failDrainWait(deps, token, WaitError.HeartbeatLost, `no heartbeat since ${new Date((item.heartbeatAt ?? 0) * 1000).toISOString()}`);
+      });
       if (result === 'sent') summary.heartbeatLost += 1;
     } else if (isRunningInEcs(states.get(item.taskArn)) && mayHaveLostItsWorkflow(item, nowSeconds)) {
       const restarted = await work.run('restarting a drain whose workflow ended', { taskArn: item.taskArn }, () =>
@@ -165,6 +170,7 @@ async function repairCluster(deps: Deps, clusterArn: string, view: ClusterView, 
     }
   }
 
+  await repairStreamMisses(deps, clusterArn, live, states, work, summary);
   await releaseOrphanedReplacements(deps, clusterArn, items, work, summary);
   await reconcileServices(deps, clusterArn, live, states, work, summary);
 }

@@ -12,6 +12,10 @@ export interface ReconcileSummary {
   scaleInDrainsCancelled: number;
   deploymentDrains: number;
   replacementsReleased: number;
+  /** Drain waits ended for tasks that emptied while no stream record ended them (reconcile/repairs.ts). */
+  waitsCompleted: number;
+  /** Idle tasks whose protection ECS still held while their items said unprotected (reconcile/repairs.ts). */
+  protectionReleased: number;
   attempted: number;
   failed: number;
 }

@@ -12,9 +12,11 @@ import { MetricName, MetricUnit } from '../../shared/powertools.js';
 import { readTask } from '../../registry/tasks.js';
 import { applyProtection } from '../protection/records.js';
 import { hasUnfinishedDrain } from '../drain/unfinished.js';
-import { type ChangeRecord, collapseProtection, decideActions } from './transitions.js';
+import { type ChangeRecord, collapseProtection, decideActions, type StreamAction } from './transitions.js';
+import { markOutcomeCounted } from '../../registry/tasks/endings.js';
 import { completeDrainWait, failDrainWait } from '../drain/wait-signals.js';
 import { registryTable } from '../../registry/conditional-write.js';
+import { readDrainWait } from '../../registry/tasks/waits.js';
 
 export interface StreamBatchOutcome {
   /** Sequence numbers to report as batchItemFailures, in stream order. */
@@ -61,15 +63,19 @@ export async function handleRegistryChanges(deps: Deps, records: readonly Change
     try {
       for (const action of actions) {
         if (action.kind === 'complete-drain') {
-          const result = await completeDrainWait(deps, action.taskToken, { sessionsRemaining: 0 });
+          const token = await ownWaitToken(deps, action);
+          if (token === undefined) continue;
+          const result = await completeDrainWait(deps, token, { sessionsRemaining: 0 });
           if (result === 'sent') outcome.drainsCompleted += 1;
           logger.info('last session closed on a draining task', { taskArn: action.taskArn, result });
         } else if (action.kind === 'fail-wait-task-gone') {
-          const result = await failDrainWait(deps, action.taskToken, WaitError.TaskGone, 'the task stopped while its drain waited for sessions');
+          const token = await ownWaitToken(deps, action);
+          if (token === undefined) continue;
+          const result = await failDrainWait(deps, token, WaitError.TaskGone, 'the task stopped while its drain waited for sessions');
           if (result === 'sent') outcome.waitsFailedTaskGone += 1;
           logger.info('task stopped while its drain waited', { taskArn: action.taskArn, result });
         } else if (action.kind === 'drain-finished') {
-          recordDrainFinished(deps, action.outcome, action.drainStartedAt);
+          await recordDrainFinished(deps, action);
         } else if (isClusterInScope(deps.config, action.clusterArn)) {
           protectionChanges.push({ ...action, recordIndex: index });
         } else {
@@ -140,6 +146,19 @@ async function applyProtectionChanges(
 }
 
 /**
+ * The token of the wait the record's item names, if that wait is this task's drain's own. A task
+ * can write its own item (status, count, executionArn, waitArmed): an item that names another
+ * task's drain, or a wait nobody armed, ends nothing.
+ */
+async function ownWaitToken(deps: Deps, action: { taskArn: string; executionArn: string }): Promise<string | undefined> {
+  const token = await readDrainWait(registryTable(deps), { pk: action.taskArn, executionArn: action.executionArn, waitArmed: true });
+  if (token === undefined) {
+    deps.logger.warn('drain wait not signalled: the item names no wait of its own drain', { taskArn: action.taskArn, executionArn: action.executionArn });
+  }
+  return token;
+}
+
+/**
  * The tasks whose count is still 0 now. A record that says a task emptied can be a while old by
  * the time its release goes out, and a least-sessions load balancer sends the next user to exactly
  * that empty task: releasing it then would leave a session on an unprotected task until its next
@@ -183,8 +202,25 @@ async function protectAgainIfBusy(
   deps.logger.info('protection restored: a session opened while it was released', { clusterArn, outcomes: Object.fromEntries(outcomes) });
 }
 
-/** Drain outcome metrics live here because only the registry sees every outcome path end. */
-function recordDrainFinished(deps: Pick<Deps, 'metrics' | 'now'>, outcome: string, drainStartedAt: number | undefined): void {
+/**
+ * Drain outcome metrics live here because only the registry sees every outcome path end. They
+ * count once per drain: Lambda re-delivers every record after a batch's lowest failed one (the
+ * failed item's and every other item's; docs.aws.amazon.com/lambda/latest/dg/services-ddb-batchfailurereporting.html),
+ * so the count rides on a conditional write that applies once per execution.
+ */
+async function recordDrainFinished(
+  deps: Pick<Deps, 'ddb' | 'config' | 'logger' | 'metrics' | 'now'>,
+  finished: Extract<StreamAction, { kind: 'drain-finished' }>,
+): Promise<void> {
+  const { taskArn, outcome, executionArn, drainStartedAt } = finished;
+  if (executionArn === undefined) {
+    deps.logger.warn('drain outcome not counted: the item names no execution', { taskArn, outcome });
+    return;
+  }
+  if (!(await markOutcomeCounted(registryTable(deps), taskArn, executionArn)).applied) {
+    deps.logger.info('drain outcome already counted (a re-delivered record) or moved on', { taskArn, executionArn, outcome });
+    return;
+  }
   const single = deps.metrics.singleMetric();
   single.addDimension('outcome', outcome);
   single.addMetric(MetricName.DrainsCompleted, MetricUnit.Count, 1);

@@ -1,7 +1,7 @@
 import { DynamoDBStreamChangeRecord } from '@aws-lambda-powertools/parser/schemas/dynamodb';
 import { z } from 'zod';
 import { ClusterArn, TaskArn } from '../../events/arns.js';
-import { Count, DrainOutcomeSchema, EpochSeconds, TaskStatusSchema, TaskToken } from '../../registry/item-checks.js';
+import { Count, DrainOutcomeSchema, EpochSeconds, TaskStatusSchema } from '../../registry/item-checks.js';
 import { DrainOutcome, TASK_SORT_KEY, TaskStatus } from '../../registry/model.js';
 import { describeIssues } from '../../shared/issues.js';
 
@@ -28,9 +28,10 @@ const TaskImageSchema = z.object({
   serviceName: z.string().min(1).optional(),
   status: TaskStatusSchema,
   sessionCount: Count,
-  taskToken: TaskToken.optional(),
+  waitArmed: z.boolean().optional(),
   drainOutcome: DrainOutcomeSchema.optional(),
   drainStartedAt: EpochSeconds.optional(),
+  executionArn: z.string().min(1).optional(),
 });
 export type TaskImage = z.infer<typeof TaskImageSchema>;
 
@@ -43,10 +44,10 @@ export interface ChangeRecord {
 }
 
 export type StreamAction =
-  | { kind: 'complete-drain'; taskArn: string; taskToken: string }
-  | { kind: 'fail-wait-task-gone'; taskArn: string; taskToken: string }
+  | { kind: 'complete-drain'; taskArn: string; executionArn: string }
+  | { kind: 'fail-wait-task-gone'; taskArn: string; executionArn: string }
   | { kind: 'protection'; clusterArn: string; taskArn: string; enabled: boolean }
-  | { kind: 'drain-finished'; taskArn: string; outcome: DrainOutcome; drainStartedAt?: number };
+  | { kind: 'drain-finished'; taskArn: string; outcome: DrainOutcome; executionArn?: string; drainStartedAt?: number };
 
 export type ParsedImage = { kind: 'task'; image: TaskImage } | { kind: 'other' } | { kind: 'invalid'; reason: string };
 
@@ -61,21 +62,28 @@ export function parseTaskImage(image: Record<string, unknown> | undefined): Pars
   return { kind: 'task', image: parsed.data };
 }
 
-function isDrainComplete(image: TaskImage | undefined): image is TaskImage & { taskToken: string } {
-  return image !== undefined && image.status === TaskStatus.Draining && image.sessionCount <= 0 && image.taskToken !== undefined;
+type ArmedImage = TaskImage & { executionArn: string; waitArmed: true };
+
+/**
+ * The wait's token is not on the item (registry/tasks/waits.ts): an armed item names the drain
+ * execution whose wait item holds it, and batch.ts completes the wait only if that wait item is
+ * this task's.
+ */
+function isArmed(image: TaskImage | undefined): image is ArmedImage {
+  return image !== undefined && image.waitArmed === true && image.executionArn !== undefined;
 }
 
-function isGoneWhileWaiting(image: TaskImage | undefined): image is TaskImage & { taskToken: string } {
-  return image !== undefined && image.status === TaskStatus.Stopped && image.taskToken !== undefined;
+function isDrainComplete(image: TaskImage | undefined): image is ArmedImage {
+  return isArmed(image) && image.status === TaskStatus.Draining && image.sessionCount <= 0;
 }
 
-/** Whether the decision held already for the same token, i.e. this record only repeats it. */
-function sameEdge(
-  holds: (image: TaskImage | undefined) => boolean,
-  oldImage: TaskImage | undefined,
-  newImage: TaskImage & { taskToken: string },
-): boolean {
-  return holds(oldImage) && oldImage?.taskToken === newImage.taskToken;
+function isGoneWhileWaiting(image: TaskImage | undefined): image is ArmedImage {
+  return isArmed(image) && image.status === TaskStatus.Stopped;
+}
+
+/** Whether the decision held already for the same drain, i.e. this record only repeats it. */
+function sameEdge(holds: (image: TaskImage | undefined) => boolean, oldImage: TaskImage | undefined, newImage: ArmedImage): boolean {
+  return holds(oldImage) && oldImage?.executionArn === newImage.executionArn;
 }
 
 /**
@@ -103,15 +111,22 @@ export function decideActions(record: Pick<ChangeRecord, 'oldImage' | 'newImage'
   if (newImage === undefined) return actions;
   const taskArn = newImage.pk;
   if (isDrainComplete(newImage) && !sameEdge(isDrainComplete, oldImage, newImage)) {
-    actions.push({ kind: 'complete-drain', taskArn, taskToken: newImage.taskToken });
+    actions.push({ kind: 'complete-drain', taskArn, executionArn: newImage.executionArn });
   }
   if (isGoneWhileWaiting(newImage) && !sameEdge(isGoneWhileWaiting, oldImage, newImage)) {
-    actions.push({ kind: 'fail-wait-task-gone', taskArn, taskToken: newImage.taskToken });
+    actions.push({ kind: 'fail-wait-task-gone', taskArn, executionArn: newImage.executionArn });
   }
   // "Record drain" removes drainOutcome, so every drain sets it exactly once, whatever its path.
   if (newImage.drainOutcome !== undefined && oldImage?.drainOutcome === undefined) {
     const drainStartedAt = newImage.drainStartedAt ?? oldImage?.drainStartedAt;
-    actions.push({ kind: 'drain-finished', taskArn, outcome: newImage.drainOutcome, ...(drainStartedAt === undefined ? {} : { drainStartedAt }) });
+    const executionArn = newImage.executionArn;
+    actions.push({
+      kind: 'drain-finished',
+      taskArn,
+      outcome: newImage.drainOutcome,
+      ...(executionArn === undefined ? {} : { executionArn }),
+      ...(drainStartedAt === undefined ? {} : { drainStartedAt }),
+    });
   }
   const enabled = protectionChange(oldImage, newImage);
   if (enabled !== undefined && newImage.clusterArn !== undefined) {

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { TaskArn } from '../../events/arns.js';
+import { ExecutionArn, TaskArn } from '../../events/arns.js';
 import { registryTable } from '../../registry/conditional-write.js';
 import { armDrainWait as armDrainWaitTransition } from '../../registry/tasks/drain.js';
-import { DrainControl, type TaskItem, TaskStatus, WaitError } from '../../registry/model.js';
+import { storeDrainWait } from '../../registry/tasks/waits.js';
+import { DrainControl, epochSeconds, STOPPED_ITEM_TTL_SECONDS, type TaskItem, TaskStatus, WaitError } from '../../registry/model.js';
 import { readTask } from '../../registry/tasks.js';
 import type { Deps } from '../../shared/deps.js';
 import { completeDrainWait, failDrainWait } from '../drain/wait-signals.js';
@@ -10,6 +11,8 @@ import { completeDrainWait, failDrainWait } from '../drain/wait-signals.js';
 export const armDrainWaitInputSchema = z.object({
   taskToken: z.string().min(1),
   taskArn: TaskArn,
+  /** $$.Execution.Id: the wait item is the execution's, and only its own drain's item arms it. */
+  executionArn: ExecutionArn,
 });
 export type ArmDrainWaitInput = z.output<typeof armDrainWaitInputSchema>;
 
@@ -28,10 +31,12 @@ type Verdict = { kind: 'success' } | { kind: 'failure'; error: WaitError; cause:
  * What the wait should do when the token could not be stored. An operator's request wins over
  * an empty task (a cancel means "keep this task", even when it has no sessions).
  */
-export function waitVerdict(task: TaskItem | undefined): Verdict {
+export function waitVerdict(task: TaskItem | undefined, executionArn: string): Verdict {
   if (task === undefined || task.status === TaskStatus.Stopping || task.status === TaskStatus.Stopped) {
     return { kind: 'failure', error: WaitError.TaskGone, cause: task === undefined ? 'the task left the registry' : `the task is ${task.status}` };
   }
+  // Nothing this execution waits for: the item names another drain (the workflow's own writes are conditional on it).
+  if (task.executionArn !== executionArn) return { kind: 'failure', error: WaitError.Cancelled, cause: 'the task item names another drain execution' };
   if (task.drainControl === DrainControl.Cancel) return { kind: 'failure', error: WaitError.Cancelled, cause: 'an operator cancelled the drain' };
   if (task.drainControl === DrainControl.ForceStop) return { kind: 'failure', error: WaitError.ForceStop, cause: 'an operator asked to stop the task now' };
   // ACTIVE again without a control means the drain was already undone (cancelled) elsewhere.
@@ -41,23 +46,27 @@ export function waitVerdict(task: TaskItem | undefined): Verdict {
 }
 
 /**
- * Stores the wait's task token on the registry item, but only while there is something to wait
- * for. The condition and RegistryStreamFunction close the race: a count that reaches zero before
- * the token is stored makes this condition fail (we complete at once); one that reaches zero after
- * produces a stream record of an item that holds the token (the stream handler completes).
+ * Stores the wait's task token in the execution's wait item, where no task role can read it, then
+ * marks the task item armed, but only while there is something to wait for. The condition and
+ * RegistryStreamFunction close the race: a count that reaches zero before the mark makes this
+ * condition fail (we complete at once); one that reaches zero after produces a stream record of an
+ * armed item, whose token was stored before the mark (the stream handler completes).
  */
 export async function armDrainWait(
-  deps: Pick<Deps, 'ddb' | 'sfn' | 'config' | 'logger'>,
+  deps: Pick<Deps, 'ddb' | 'sfn' | 'config' | 'logger' | 'now'>,
   input: ArmDrainWaitInput,
 ): Promise<ArmDrainWaitResult> {
+  // After the longest drain nobody waits on the token; a stopped item's history outlives it a day as well.
+  const expiresAt = epochSeconds(deps.now()) + deps.config.maxDrainSeconds + STOPPED_ITEM_TTL_SECONDS;
+  await storeDrainWait(registryTable(deps), { executionArn: input.executionArn, taskArn: input.taskArn, taskToken: input.taskToken, expiresAt });
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
-    const armed = await armDrainWaitTransition(registryTable(deps), input.taskArn, input.taskToken);
+    const armed = await armDrainWaitTransition(registryTable(deps), input.taskArn, input.executionArn);
     if (armed.applied) {
       deps.logger.info('waiting for sessions to drain', { taskArn: input.taskArn });
       return { status: 'armed' };
     }
     const task = await readTask(registryTable(deps), input.taskArn);
-    const verdict = waitVerdict(task);
+    const verdict = waitVerdict(task, input.executionArn);
     if (verdict.kind === 'retry') continue;
     return complete(deps, input, verdict);
   }

@@ -83,7 +83,7 @@ export interface DrainRecord {
 
 /**
  * "Record drain": the execution owns the drain from here, provided the owner it read still owns it
- * and the task has not begun to stop. Taking over from another owner clears the control and token
+ * and the task has not begun to stop. Taking over from another owner clears the control and armed wait
  * that owner left.
  */
 export async function recordDrain(table: RegistryTable, record: DrainRecord): Promise<Transition> {
@@ -97,7 +97,7 @@ export async function recordDrain(table: RegistryTable, record: DrainRecord): Pr
           'SET executionArn = :me, drainReason = :reason, drainDeadline = :deadline, drainStartedAt = :startedAt, ' +
           'sessionsAtDrainStart = if_not_exists(sessionCount, :zero) REMOVE drainOutcome' +
           // A control left by a closed owner was meant for that drain, not this one.
-          (takingOver ? ', drainControl, taskToken' : ''),
+          (takingOver ? ', drainControl, waitArmed' : ''),
         ConditionExpression:
           '#status IN (:active, :draining) AND ' + (record.previousOwner === undefined ? 'attribute_not_exists(executionArn)' : 'executionArn = :previous'),
         ExpressionAttributeNames: STATUS_NAME,
@@ -116,17 +116,20 @@ export async function recordDrain(table: RegistryTable, record: DrainRecord): Pr
   );
 }
 
-/** Stores the wait's token while there is something to wait for: DRAINING, sessions left, no control asked. */
-export async function armDrainWait(table: RegistryTable, taskArn: string, taskToken: string): Promise<Transition> {
+/**
+ * Marks the wait armed while there is something to wait for: this execution's drain, DRAINING,
+ * sessions left, no control asked. The token itself is in the wait item (tasks/waits.ts), stored first.
+ */
+export async function armDrainWait(table: RegistryTable, taskArn: string, executionArn: string): Promise<Transition> {
   return transition(
     table.ddb.send(
       new UpdateCommand({
         TableName: table.tableName,
         Key: taskKey(taskArn),
-        UpdateExpression: 'SET taskToken = :token',
-        ConditionExpression: '#status = :draining AND sessionCount > :zero AND attribute_not_exists(drainControl)',
+        UpdateExpression: 'SET waitArmed = :armed',
+        ConditionExpression: 'executionArn = :me AND #status = :draining AND sessionCount > :zero AND attribute_not_exists(drainControl)',
         ExpressionAttributeNames: STATUS_NAME,
-        ExpressionAttributeValues: { ':token': taskToken, ':draining': TaskStatus.Draining, ':zero': 0 },
+        ExpressionAttributeValues: { ':armed': true, ':me': executionArn, ':draining': TaskStatus.Draining, ':zero': 0 },
       }),
     ),
   );

@@ -13,8 +13,8 @@ const EXECUTION_ID: FromExecution = { path: '$$.Execution.Id' };
 /** The drain attributes cleared when a task serves again. */
 const DRAIN_ATTRIBUTES = 'drainControl, drainReason, drainDeadline, drainStartedAt, sessionsAtDrainStart';
 
-/** Records the drain's outcome; the wait's token has no use any more. */
-export const RECORD_OUTCOME = 'SET drainOutcome = :outcome REMOVE taskToken';
+/** Records the drain's outcome; the wait is over (its wait item expires with its TTL). */
+export const RECORD_OUTCOME = 'SET drainOutcome = :outcome REMOVE waitArmed';
 
 /*
  * The drain workflow's own DynamoDB steps (statemachines/drain.asl.json), which write the item
@@ -38,7 +38,7 @@ export const RECORD_TASK_GONE = {
 
 /** "Return task to service": ACTIVE again, the drain's attributes cleared. */
 export const RETURN_TO_SERVICE = {
-  UpdateExpression: `SET #status = :active, drainOutcome = :outcome REMOVE taskToken, ${DRAIN_ATTRIBUTES}`,
+  UpdateExpression: `SET #status = :active, drainOutcome = :outcome REMOVE waitArmed, ${DRAIN_ATTRIBUTES}`,
   ConditionExpression: OWNED_AND_UNSTOPPED,
   ExpressionAttributeNames: STATUS_NAME,
   ExpressionAttributeValues: { ':active': TaskStatus.Active, ':draining': TaskStatus.Draining, ':outcome': DrainOutcome.Cancelled, ':me': EXECUTION_ID },
@@ -51,7 +51,7 @@ export async function giveBackKeptTask(table: RegistryTable, taskArn: string, ex
       new UpdateCommand({
         TableName: table.tableName,
         Key: taskKey(taskArn),
-        UpdateExpression: `SET #status = :active, drainOutcome = :cancelled, cancelledBy = :deployment REMOVE taskToken, ${DRAIN_ATTRIBUTES}`,
+        UpdateExpression: `SET #status = :active, drainOutcome = :cancelled, cancelledBy = :deployment REMOVE waitArmed, ${DRAIN_ATTRIBUTES}`,
         ConditionExpression: OWNED_AND_UNSTOPPED,
         ExpressionAttributeNames: STATUS_NAME,
         ExpressionAttributeValues: {
@@ -99,7 +99,7 @@ export async function markStopping(table: RegistryTable, taskArn: string, execut
           ':draining': TaskStatus.Draining,
         },
         ReturnValues: 'ALL_NEW',
-        UpdateExpression: 'SET #status = :stopping, drainOutcome = :outcome REMOVE taskToken',
+        UpdateExpression: 'SET #status = :stopping, drainOutcome = :outcome REMOVE waitArmed',
         ConditionExpression: OWNED_AND_UNSTOPPED,
         ExpressionAttributeNames: STATUS_NAME,
       }),
@@ -130,11 +130,30 @@ export async function recordOutcomeServing(table: RegistryTable, taskArn: string
       new UpdateCommand({
         TableName: table.tableName,
         Key: taskKey(taskArn),
-        UpdateExpression: 'SET drainOutcome = :outcome, #status = :active REMOVE taskToken',
+        UpdateExpression: 'SET drainOutcome = :outcome, #status = :active REMOVE waitArmed',
         ConditionExpression: 'executionArn = :me AND #status = :draining',
         ExpressionAttributeNames: STATUS_NAME,
         ExpressionAttributeValues: { ':outcome': outcome, ':me': executionArn, ':active': TaskStatus.Active, ':draining': TaskStatus.Draining },
         ReturnValues: 'ALL_NEW',
+      }),
+    ),
+  );
+}
+
+/**
+ * The drain's outcome has been counted (metrics): once per drain, however often the stream
+ * delivers the record that set the outcome. Lambda re-delivers every record after a batch's
+ * lowest failed one, other items' included, so the record alone cannot say it is new.
+ */
+export async function markOutcomeCounted(table: RegistryTable, taskArn: string, executionArn: string): Promise<Transition> {
+  return transition(
+    table.ddb.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: taskKey(taskArn),
+        UpdateExpression: 'SET outcomeCounted = :me',
+        ConditionExpression: 'executionArn = :me AND attribute_exists(drainOutcome) AND (attribute_not_exists(outcomeCounted) OR outcomeCounted <> :me)',
+        ExpressionAttributeValues: { ':me': executionArn },
       }),
     ),
   );

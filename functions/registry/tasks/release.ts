@@ -4,7 +4,7 @@ import { type RegistryTable, type Transition, transition } from '../conditional-
 import { DrainOutcome, ITEM_EXISTS, ProtectionState, STATUS_NAME, type TaskItem, taskKey, TaskStatus } from '../model.js';
 
 /** The drain attributes cleared when a task serves again (as "Return task to service" clears them). */
-const DRAIN_ATTRIBUTES = 'taskToken, drainControl, drainReason, drainDeadline, drainStartedAt, sessionsAtDrainStart';
+const DRAIN_ATTRIBUTES = 'waitArmed, drainControl, drainReason, drainDeadline, drainStartedAt, sessionsAtDrainStart';
 
 /**
  * A drain the release stopped: the task ACTIVE again (its agent takes sessions), the drain ended

@@ -14,6 +14,17 @@ import { sleep } from '../timing.js';
  * failed record (ReportBatchItemFailures), split in two on function errors when
  * BisectBatchOnFunctionError says so, and after MaximumRetryAttempts (or MaximumRecordAgeInSeconds)
  * described to the OnFailure queue and skipped.
+ *
+ * The checkpoint semantics are Lambda's, which the handlers must survive: on a partial failure the
+ * mapping checkpoints at the lowest failed sequence number and the next delivery holds every later
+ * record of the batch again, other items' included, and nothing beyond the batch ("Lambda uses the
+ * record with the lowest sequence number as the checkpoint. Lambda then retries all records
+ * starting from that checkpoint"; with BisectBatchOnFunctionError "the batch is bisected at the
+ * returned sequence number and Lambda retries only the remaining records":
+ * docs.aws.amazon.com/lambda/latest/dg/services-ddb-batchfailurereporting.html). Retries count per
+ * batch, a partial success included, so a batch whose failure moves on at each delivery still ends
+ * after MaximumRetryAttempts; splitting a batch does not count ("Splitting a batch does not count
+ * towards the retry quota": docs.aws.amazon.com/lambda/latest/dg/services-dynamodb-errors.html).
  */
 
 export interface StreamCounters {
@@ -109,9 +120,9 @@ export class ShardReader {
   private async processHead(): Promise<void> {
     const { mapping, signal, counters, functions, timeFactor } = this.options;
     let limit = mapping.batchSize;
+    // Retries of this batch, whichever of its records failed: they count per batch, not per record.
     let attempts = 0;
     let throttled = 0;
-    let failingSequence: string | undefined;
     while (this.buffer.length > 0 && !signal.aborted) {
       const batch = this.buffer.slice(0, limit);
       const head = batch[0] as LambdaStreamRecord;
@@ -140,9 +151,11 @@ export class ShardReader {
           this.buffer.splice(0, batch.length);
           return;
         }
-        // Records before the first failure are done: the mapping checkpoints there.
+        // Records before the first failure are done: the mapping checkpoints there, and the retry
+        // holds the rest of this batch, no record that was not in it.
         counters.records += failedFrom;
         this.buffer.splice(0, failedFrom);
+        limit = batch.length - failedFrom;
       } else if (mapping.bisectBatchOnFunctionError && batch.length > 1) {
         counters.failedBatches += 1;
         limit = Math.ceil(batch.length / 2);
@@ -151,11 +164,6 @@ export class ShardReader {
         failedFrom = 0;
       }
       counters.failedBatches += 1;
-      const retryFrom = this.buffer[0] as LambdaStreamRecord;
-      if (retryFrom.dynamodb.SequenceNumber !== failingSequence) {
-        failingSequence = retryFrom.dynamodb.SequenceNumber;
-        attempts = 0;
-      }
       attempts += 1;
       if (mapping.maximumRetryAttempts >= 0 && attempts > mapping.maximumRetryAttempts) {
         await this.giveUp(batch.slice(failedFrom), 'RetryAttemptsExhausted', attempts, result);

@@ -68,7 +68,7 @@ describe('events that never arrive', () => {
       event['detail-type'] === 'ECS Task State Change' && event.detail.taskArn === taskArn && event.detail.lastStatus === 'STOPPED';
     lose = (event) => stoppedEventOf(crashing)(event) || stoppedEventOf(draining)(event);
     for (const taskArn of [crashing, draining]) await drainControl(rehearsal, { action: 'drain', taskArn, cluster: CLUSTER });
-    await rehearsal.waitFor('the crashing task to wait for its sessions', async () => (await rehearsal.taskItem(crashing))?.taskToken !== undefined);
+    await rehearsal.waitFor('the crashing task to wait for its sessions', async () => (await rehearsal.taskItem(crashing))?.waitArmed === true);
 
     rehearsal.twin.crashTask(crashing);
 

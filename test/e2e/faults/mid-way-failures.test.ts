@@ -141,7 +141,7 @@ describe('a handler invocation that fails mid-way', () => {
     const { name, tasks } = await serviceWithSessions(2, { leastSeconds: 60 });
     const victim = tasks[0] ?? '';
     await drainControl(rehearsal, { action: 'drain', taskArn: victim, cluster: CLUSTER });
-    await rehearsal.waitFor('the drain to wait', async () => (await rehearsal.taskItem(victim))?.taskToken !== undefined);
+    await rehearsal.waitFor('the drain to wait', async () => (await rehearsal.taskItem(victim))?.waitArmed === true);
     const fault = rehearsal.faults.arm({ function: 'TaskStoppedFunction', matches: mentioning(victim), after: 'first-write' });
 
     rehearsal.twin.crashTask(victim);
@@ -156,7 +156,7 @@ describe('a handler invocation that fails mid-way', () => {
     const { name, tasks } = await serviceWithSessions(2, { leastSeconds: 20 });
     const victim = tasks[0] ?? '';
     await drainControl(rehearsal, { action: 'drain', taskArn: victim, cluster: CLUSTER });
-    await rehearsal.waitFor('the drain to wait', async () => (await rehearsal.taskItem(victim))?.taskToken !== undefined);
+    await rehearsal.waitFor('the drain to wait', async () => (await rehearsal.taskItem(victim))?.waitArmed === true);
     // The next stream batch about the task is the one that sees its count reach zero.
     const fault = rehearsal.faults.arm({ function: 'RegistryStreamFunction', matches: mentioning(victim, '"DRAINING"'), after: 'first-write' });
 

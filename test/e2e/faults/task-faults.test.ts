@@ -39,7 +39,7 @@ describe('tasks and workflows that fail mid-drain', () => {
     await rehearsal.openSessions(victim, 2, (seconds + random.next()) / SCALE, name);
     await waitProtected(rehearsal, name, [victim]);
     expect(await drainControl(rehearsal, { action: 'drain', taskArn: victim, cluster: CLUSTER })).toMatchObject({ ok: true });
-    await rehearsal.waitFor('the drain to wait for sessions', async () => (await rehearsal.taskItem(victim))?.taskToken !== undefined);
+    await rehearsal.waitFor('the drain to wait for sessions', async () => (await rehearsal.taskItem(victim))?.waitArmed === true);
     return { name, victim };
   }
 

@@ -74,7 +74,7 @@ export const STEP_TARGETS: StepTarget[] = [
       {
         name: 'arm-drain-wait.json',
         event: loadSample('arm-drain-wait.json'),
-        required: [ROOT, { path: ['taskToken'], field: { kind: 'string', nonEmpty: true } }, task(['taskArn'])],
+        required: [ROOT, { path: ['taskToken'], field: { kind: 'string', nonEmpty: true } }, task(['taskArn']), execution(['executionArn'])],
       },
     ],
   },
@@ -154,7 +154,7 @@ export const STREAM_SAMPLE: Sample = {
     },
     { path: [...IMAGE, 'status'], field: { kind: 'one-of-these', values: [{ S: 'UNKNOWN' }, { S: 'draining' }, { S: '' }, { N: '1' }, { SS: ['DRAINING'] }, 'DRAINING', {}] } },
     { path: [...IMAGE, 'pk'], field: { kind: 'one-of-these', values: [{ S: 'junk' }, { S: '' }, { S: 'SERVICE#x' }, { N: '1' }, {}] } },
-    { path: [...IMAGE, 'taskToken'], field: { kind: 'one-of-these', values: [{ S: '' }, { N: '1' }, { BOOL: true }, {}] }, optional: true },
+    { path: [...IMAGE, 'waitArmed'], field: { kind: 'one-of-these', values: [{ S: 'true' }, { N: '1' }, { NULL: true }, {}] }, optional: true },
     { path: [...IMAGE, 'clusterArn'], field: { kind: 'one-of-these', values: [{ S: '' }, { N: '1' }, {}] }, optional: true },
   ],
 };

@@ -15,7 +15,7 @@ import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand,
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { vi } from 'vitest';
 import type { Deps } from '../../../functions/shared/deps.js';
-import { CLUSTER_ARN, makeTestDeps, NOW, STATE_MACHINE_ARN } from '../deps.js';
+import { CLUSTER_ARN, makeTestDeps, NOW, STATE_MACHINE_ARN, taskArn } from '../deps.js';
 
 /*
  * A mocked AWS in which every call succeeds with a plausible answer: the task is registered and
@@ -40,6 +40,17 @@ function registeredTask(taskArn: string, overrides: Record<string, unknown> = {}
     pk: taskArn, sk: 'TASK', taskArn, clusterArn: CLUSTER_ARN, serviceTask: `chat#${taskArn}`, serviceName: 'chat',
     sessionCount: 2, status: 'ACTIVE', heartbeatAt: NOW_SECONDS - 10, ...overrides,
   };
+}
+
+/**
+ * The wait item ArmDrainWaitFunction stored for a drain execution (`WAIT#<execution ARN>`): its
+ * task is the one the execution's name (drain-<task id>-<attempt>) drains, in the world's cluster.
+ */
+function armedWait(pk: string): Record<string, unknown> {
+  const executionArn = pk.slice('WAIT#'.length);
+  const name = executionArn.slice(executionArn.lastIndexOf(':') + 1);
+  const taskId = name.replace(/^drain-/, '').replace(/-\d+$/, '');
+  return { pk, sk: 'WAIT', executionArn, taskArn: taskArn(taskId), taskToken: `token-of-${name}`, expiresAt: NOW_SECONDS + 86_400 };
 }
 
 /** A Metrics stand-in: the real one would flush EMF to stdout after 100 metrics. */
@@ -74,7 +85,7 @@ export function benignWorld() {
   mocks.sfn.onAnyCommand().resolves({});
   mocks.eventBridge.onAnyCommand().resolves({});
   mocks.ddb.on(GetCommand).callsFake((input: { Key: { pk: string; sk: string } }) =>
-    input.Key.sk === 'TASK' ? { Item: registeredTask(input.Key.pk) } : {},
+    input.Key.sk === 'TASK' ? { Item: registeredTask(input.Key.pk) } : input.Key.sk === 'WAIT' ? { Item: armedWait(input.Key.pk) } : {},
   );
   mocks.ddb.on(UpdateCommand).callsFake((input: { Key: { pk: string; sk: string }; ReturnValues?: string }) =>
     input.ReturnValues === 'ALL_NEW' && input.Key.sk === 'TASK' ? { Attributes: registeredTask(input.Key.pk, { status: 'DRAINING' }) } : {},

@@ -7,7 +7,7 @@ import { RetryableEcsError } from '../../../functions/shared/errors.js';
 import { CLUSTER_ARN, taskArn } from '../../support/deps.js';
 import { deploymentEvent, SERVICE_ARN } from '../../support/ecs-events.js';
 import { countedMetrics, handlerTestDeps } from './handler-harness.js';
-import { awsError, conditionalCheckFailed, registryItem } from './fixtures.js';
+import { armedWait, awsError, conditionalCheckFailed, registryItem } from './fixtures.js';
 import {
   arrangePacing,
   CANCEL_CAUSE,
@@ -134,7 +134,7 @@ describe('deployment event handler', () => {
   it('cancels the deployment drains of the tasks a circuit-breaker rollback keeps, ending the wait of the one already waiting', async () => {
     // prepare: the rollback made the old deployment PRIMARY again; busyOld waits for its sessions, idleOld's drain is only claimed
     const t = handlerTestDeps();
-    const waiting = registryItem(busyOld, { status: 'DRAINING', sessionCount: 4, drainAttempt: 1, executionArn: drainExecutionArn(busyOld), drainReason: 'DEPLOYMENT', taskToken: 'token-busy' });
+    const waiting = registryItem(busyOld, { status: 'DRAINING', sessionCount: 4, drainAttempt: 1, executionArn: drainExecutionArn(busyOld), drainReason: 'DEPLOYMENT', waitArmed: true });
     const claimedOnly = registryItem(idleOld, { drainAttempt: 1, executionArn: drainExecutionArn(idleOld), drainReason: 'DEPLOYMENT' });
     arrangePacing(t, {
       service: {
@@ -147,6 +147,7 @@ describe('deployment event handler', () => {
       indexed: [waiting, claimedOnly, registryItem(fresh)],
       paceVersion: 3,
     });
+    armedWait(t.mocks.ddb, busyOld, 'token-busy', drainExecutionArn(busyOld));
 
     // act
     const outcome = await createHandler(t.getDeps)(inProgress({ deploymentId: OLD_DEPLOYMENT, reason: ROLLBACK_REASON }));
@@ -185,8 +186,9 @@ describe('deployment event handler', () => {
     // prepare: the first read still shows the new deployment PRIMARY; by the time the registry is
     // read, a rollback made the old one PRIMARY again and the rollback hook drains the new task
     const t = handlerTestDeps();
-    const greenDrain = registryItem(fresh, { status: 'DRAINING', sessionCount: 3, drainAttempt: 1, executionArn: drainExecutionArn(fresh), drainReason: 'DEPLOYMENT', taskToken: 'token-green' });
+    const greenDrain = registryItem(fresh, { status: 'DRAINING', sessionCount: 3, drainAttempt: 1, executionArn: drainExecutionArn(fresh), drainReason: 'DEPLOYMENT', waitArmed: true });
     arrangePacing(t, { tasks: [oldTask(busyOld), newTask(fresh)], indexed: [registryItem(busyOld, { sessionCount: 4 }), greenDrain], paceVersion: 3 });
+    armedWait(t.mocks.ddb, fresh, 'token-green', drainExecutionArn(fresh));
     const rolledBack = rollingService({
       deployments: [
         { id: OLD_DEPLOYMENT, status: 'PRIMARY', taskDefinition: OLD_REVISION, rolloutState: 'IN_PROGRESS' },
@@ -249,9 +251,10 @@ describe('deployment event handler', () => {
     arrangePacing(t, {
       service: { deployments: [{ id: OLD_DEPLOYMENT, status: 'PRIMARY', taskDefinition: OLD_REVISION, rolloutState: 'IN_PROGRESS' }] },
       tasks: [oldTask(busyOld)],
-      indexed: [registryItem(busyOld, { status: 'DRAINING', drainAttempt: 1, executionArn: drainExecutionArn(busyOld), drainReason: 'DEPLOYMENT', taskToken: 'token-busy' })],
+      indexed: [registryItem(busyOld, { status: 'DRAINING', drainAttempt: 1, executionArn: drainExecutionArn(busyOld), drainReason: 'DEPLOYMENT', waitArmed: true })],
       paceVersion: 3,
     });
+    armedWait(t.mocks.ddb, busyOld, 'token-busy', drainExecutionArn(busyOld));
     t.mocks.ddb.on(UpdateCommand, { Key: { pk: busyOld, sk: 'TASK' } }).rejects(conditionalCheckFailed());
 
     const outcome = await createHandler(t.getDeps)(inProgress({ deploymentId: OLD_DEPLOYMENT, reason: ROLLBACK_REASON }));
@@ -263,7 +266,7 @@ describe('deployment event handler', () => {
 
   it('releases no more old tasks once the deployment FAILED, and cancels the deployment drains still open', async () => {
     const t = handlerTestDeps();
-    const waiting = registryItem(busyOld, { status: 'DRAINING', sessionCount: 4, drainAttempt: 1, executionArn: drainExecutionArn(busyOld), drainReason: 'DEPLOYMENT', taskToken: 'token-busy' });
+    const waiting = registryItem(busyOld, { status: 'DRAINING', sessionCount: 4, drainAttempt: 1, executionArn: drainExecutionArn(busyOld), drainReason: 'DEPLOYMENT', waitArmed: true });
     arrangePacing(t, {
       service: {
         desiredCount: 1,
@@ -276,6 +279,7 @@ describe('deployment event handler', () => {
       indexed: [waiting, registryItem(idleOld, { sessionCount: 0 }), registryItem(fresh)],
       paceVersion: 3,
     });
+    armedWait(t.mocks.ddb, busyOld, 'token-busy', drainExecutionArn(busyOld));
 
     const outcome = await createHandler(t.getDeps)(inProgress({ eventName: 'SERVICE_DEPLOYMENT_FAILED', eventType: 'ERROR', reason: 'ECS deployment circuit breaker: tasks failed to start.' }));
 

@@ -12,7 +12,7 @@ const EXECUTION = 'arn:aws:states:us-east-1:111122223333:execution:SessionDrain:
 function drainingItem(): TaskItem {
   return {
     pk: TASK, sk: 'TASK', taskArn: TASK, clusterArn: CLUSTER_ARN, serviceTask: `web#${TASK}`, serviceName: 'web', sessionCount: 4,
-    status: 'DRAINING', drainReason: 'MANUAL', executionArn: EXECUTION, taskToken: 'token', protectionState: 'PROTECTED', protectedUntil: 1,
+    status: 'DRAINING', drainReason: 'MANUAL', executionArn: EXECUTION, waitArmed: true, protectionState: 'PROTECTED', protectedUntil: 1,
   };
 }
 

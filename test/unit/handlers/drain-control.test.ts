@@ -4,6 +4,7 @@ import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { runDrainControl } from '../../../functions/handlers/drain-control.js';
 import type { TaskItem } from '../../../functions/registry/model.js';
+import { armedWait } from './fixtures.js';
 import { CLUSTER_ARN, makeTestDeps, NOW, OTHER_CLUSTER_ARN, STATE_MACHINE_ARN, TABLE_NAME, taskArn } from '../../support/deps.js';
 
 const TASK = taskArn('0123456789abcdef0123456789abcdef');
@@ -107,7 +108,7 @@ describe('DrainControlFunction: cancel and force-stop', () => {
     // prepare
     const { deps, mocks } = makeTestDeps();
     mocks.ddb.on(GetCommand).resolves({ Item: item({ status: 'DRAINING', executionArn: EXECUTION }) });
-    mocks.ddb.on(UpdateCommand).resolves({ Attributes: item({ status: 'DRAINING', executionArn: EXECUTION, taskToken: 'tok', drainControl: 'CANCEL' }) });
+    mocks.ddb.on(UpdateCommand).resolves({ Attributes: item({ status: 'DRAINING', ...armedWait(mocks.ddb, TASK, 'tok', EXECUTION), drainControl: 'CANCEL' }) });
     mocks.sfn.on(SendTaskFailureCommand).resolves({});
 
     // act
@@ -146,7 +147,7 @@ describe('DrainControlFunction: cancel and force-stop', () => {
   it('sends ForceStopRequested to a waiting drain, and takes a used token as already handled', async () => {
     const { deps, mocks } = makeTestDeps();
     mocks.ddb.on(GetCommand).resolves({ Item: item({ status: 'DRAINING' }) });
-    mocks.ddb.on(UpdateCommand).resolves({ Attributes: item({ status: 'DRAINING', taskToken: 'tok', drainControl: 'FORCE_STOP' }) });
+    mocks.ddb.on(UpdateCommand).resolves({ Attributes: item({ status: 'DRAINING', ...armedWait(mocks.ddb, TASK, 'tok', EXECUTION), drainControl: 'FORCE_STOP' }) });
     mocks.sfn.on(SendTaskFailureCommand).rejects(new InvalidToken({ message: 'Invalid token', $metadata: {} }));
 
     const response = await runDrainControl(deps, { action: 'force-stop', taskArn: TASK });
@@ -179,7 +180,7 @@ describe('DrainControlFunction: cancel and force-stop', () => {
   it('tells the operator to repeat the command when the waiting workflow could not be reached', async () => {
     const { deps, mocks } = makeTestDeps();
     mocks.ddb.on(GetCommand).resolves({ Item: item({ status: 'DRAINING' }) });
-    mocks.ddb.on(UpdateCommand).resolves({ Attributes: item({ status: 'DRAINING', taskToken: 'tok', drainControl: 'CANCEL' }) });
+    mocks.ddb.on(UpdateCommand).resolves({ Attributes: item({ status: 'DRAINING', ...armedWait(mocks.ddb, TASK, 'tok', EXECUTION), drainControl: 'CANCEL' }) });
     mocks.sfn.on(SendTaskFailureCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
 
     const response = await runDrainControl(deps, { action: 'cancel', taskArn: TASK });

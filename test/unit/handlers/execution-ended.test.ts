@@ -62,7 +62,7 @@ const drainingItem = registryItem(TASK, {
   executionArn: FIRST,
   drainReason: 'DEPLOYMENT',
   drainDeadline: DEADLINE,
-  taskToken: 'token-1',
+  waitArmed: true,
 });
 
 describe('ExecutionEndedFunction', () => {
@@ -136,7 +136,7 @@ describe('ExecutionEndedFunction', () => {
 
   it('asks nothing more of a drain that ended with its outcome recorded', async () => {
     // prepare
-    const t = arrange({ ...drainingItem, status: 'STOPPED', drainOutcome: 'DRAINED', taskToken: undefined });
+    const t = arrange({ ...drainingItem, status: 'STOPPED', drainOutcome: 'DRAINED', waitArmed: undefined });
 
     // act
     const outcome = await createHandler(t.getDeps)(statusChange({ status: 'SUCCEEDED' }));

@@ -1,4 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { TaskItem } from '../../../functions/registry/model.js';
 import { CLUSTER_ARN, TABLE_NAME } from '../../support/deps.js';
 import { SERVICE_NAME } from '../../support/ecs-events.js';
@@ -27,4 +28,24 @@ export function conditionalCheckFailed(): ConditionalCheckFailedException {
 
 export function awsError(name: string, message = name, httpStatusCode = 400): Error {
   return Object.assign(new Error(message), { name, $metadata: { httpStatusCode } });
+}
+
+/** The execution ARN of a task's drain attempt in the test account's state machine. */
+export function drainExecutionOf(taskArn: string, attempt = 1): string {
+  return `arn:aws:states:us-east-1:111122223333:execution:SessionDrain:drain-${taskArn.slice(taskArn.lastIndexOf('/') + 1)}-${attempt}`;
+}
+
+/**
+ * A drain whose wait is armed: the token lives in the execution's wait item (registry/tasks/waits.ts),
+ * which `ddb` answers for; the returned fields go on the task item.
+ */
+export function armedWait(
+  ddb: { on: (command: typeof GetCommand, input: object) => { resolves: (output: object) => unknown } },
+  taskArn: string,
+  taskToken: string,
+  executionArn = drainExecutionOf(taskArn),
+): { waitArmed: true; executionArn: string } {
+  const key = { pk: `WAIT#${executionArn}`, sk: 'WAIT' };
+  ddb.on(GetCommand, { Key: key }).resolves({ Item: { ...key, executionArn, taskArn, taskToken, expiresAt: 1_800_000_000 } });
+  return { waitArmed: true, executionArn };
 }

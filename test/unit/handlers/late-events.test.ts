@@ -9,7 +9,7 @@ import type { TaskItem } from '../../../functions/registry/model.js';
 import { CLUSTER_ARN, NOW, TEST_ACCOUNT, TEST_REGION, taskArn } from '../../support/deps.js';
 import { CONTAINER_INSTANCE_ARN, containerInstanceStateChange } from '../../support/ecs-events.js';
 import { handlerTestDeps, type HandlerTestDeps } from './handler-harness.js';
-import { getTaskInput, registryItem } from './fixtures.js';
+import { armedWait, getTaskInput, registryItem } from './fixtures.js';
 
 /*
  * Issue 12: EventBridge retries a delivery for up to an hour (the rules' RetryPolicy), so a late
@@ -84,8 +84,9 @@ describe('an event older than an operator\'s cancel', () => {
   it('records the time of an operator\'s cancel on the item, which later events are held to', async () => {
     // prepare
     const t = handlerTestDeps();
-    const draining = registryItem(task, { status: 'DRAINING', sessionCount: 6, drainAttempt: 1, executionArn: EXECUTION_1, drainReason: 'INSTANCE', taskToken: 'token-1' });
+    const draining = registryItem(task, { status: 'DRAINING', sessionCount: 6, drainAttempt: 1, executionArn: EXECUTION_1, drainReason: 'INSTANCE', waitArmed: true });
     t.mocks.ddb.on(GetCommand).resolves({ Item: draining });
+    armedWait(t.mocks.ddb, task, 'token-1', EXECUTION_1);
     t.mocks.ddb.on(UpdateCommand).resolves({ Attributes: { ...draining, drainControl: 'CANCEL', operatorCancelledAt: NOW.toISOString() } });
     t.mocks.sfn.on(SendTaskFailureCommand).resolves({});
 

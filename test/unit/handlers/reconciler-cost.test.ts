@@ -41,7 +41,7 @@ function openDrain(id: string, serviceName: string, reason: 'SCALE_IN' | 'SPOT' 
     drainReason: reason,
     drainDeadline: new Date(NOW.getTime() + 4 * 3600_000).toISOString(),
     drainStartedAt: NOW_SECONDS - 1800,
-    taskToken: `token-${id}`,
+    waitArmed: true,
     ...extra,
   });
 }

@@ -6,6 +6,7 @@ import { LOST_WORKFLOW_GRACE_SECONDS } from '../../../functions/core/reconcile/d
 import { runReconciler } from '../../../functions/handlers/reconciler.js';
 import type { TaskItem } from '../../../functions/registry/model.js';
 import { CLUSTER_ARN, makeTestDeps, NOW, STATE_MACHINE_ARN, TABLE_NAME, taskArn } from '../../support/deps.js';
+import { armedWait } from './fixtures.js';
 
 const NOW_SECONDS = NOW.getTime() / 1000;
 const SERVICE_ARN = 'arn:aws:ecs:us-east-1:111122223333:service/sessions/web';
@@ -134,14 +135,14 @@ describe('ReconcilerFunction: drain-aware scale-in', () => {
       items: [
         item('a', { sessionCount: 6 }),
         item('b', { status: 'DRAINING', sessionCount: 2, executionArn: drainB, drainAttempt: 1, drainReason: 'SCALE_IN' }),
-        item('c', { status: 'DRAINING', sessionCount: 5, executionArn: drainC, drainAttempt: 1, drainReason: 'SCALE_IN', taskToken: 'token-c' }),
+        item('c', { status: 'DRAINING', sessionCount: 5, executionArn: drainC, drainAttempt: 1, drainReason: 'SCALE_IN', waitArmed: true }),
         item('d', { sessionCount: 4 }),
       ],
       ecs: { a: 'RUNNING', b: 'RUNNING', c: 'RUNNING', d: 'RUNNING' },
       service: { runningCount: 4, desiredCount: 3 },
       executions: { [drainB]: 'RUNNING', [drainC]: 'RUNNING' },
     });
-    t.mocks.ddb.on(UpdateCommand, { Key: { pk: taskArn('c'), sk: 'TASK' } }).resolves({ Attributes: { ...item('c'), taskToken: 'token-c', executionArn: drainC } });
+    t.mocks.ddb.on(UpdateCommand, { Key: { pk: taskArn('c'), sk: 'TASK' } }).resolves({ Attributes: { ...item('c'), ...armedWait(t.mocks.ddb, taskArn('c'), 'token-c', drainC) } });
 
     // act
     const summary = await runReconciler(t.deps);
@@ -309,7 +310,7 @@ describe('ReconcilerFunction: rolling deployments', () => {
 
   it('gives back a deployment drain of a settled service: the rollback that keeps the task came after the other deployment was gone', async () => {
     // prepare: the old deployment is PRIMARY again and alone; old-a still waits in the drain the new one caused
-    const waiting = { status: 'DRAINING' as const, sessionCount: 3, drainReason: 'DEPLOYMENT' as const, drainAttempt: 1, executionArn: `${EXECUTION_PREFIX}drain-old-a-1`, taskToken: 'token-old-a' };
+    const waiting = { status: 'DRAINING' as const, sessionCount: 3, drainReason: 'DEPLOYMENT' as const, drainAttempt: 1, executionArn: `${EXECUTION_PREFIX}drain-old-a-1`, waitArmed: true as const };
     const t = arrange({
       items: [item('old-a', waiting), item('old-b', { sessionCount: 1 })],
       ecs: { 'old-a': 'RUNNING', 'old-b': 'RUNNING' },
@@ -321,6 +322,7 @@ describe('ReconcilerFunction: rolling deployments', () => {
       tasks: input.tasks.map((arn) => ({ taskArn: arn, startedBy: OLD_DEPLOYMENT, lastStatus: 'RUNNING', desiredStatus: 'RUNNING' })),
       failures: [],
     }));
+    armedWait(t.mocks.ddb, taskArn('old-a'), 'token-old-a', waiting.executionArn);
     t.mocks.ddb.on(UpdateCommand, { Key: { pk: taskArn('old-a'), sk: 'TASK' } }).resolves({ Attributes: { ...item('old-a', waiting), drainControl: 'CANCEL' } });
 
     // act
@@ -359,10 +361,12 @@ describe('ReconcilerFunction: rolling deployments', () => {
 describe('ReconcilerFunction: drains that lost their task or workflow', () => {
   it('ends the drain of a task that stopped heartbeating, so the workflow force-stops it', async () => {
     const heartbeatAt = NOW_SECONDS - 300;
+    const executionArn = `${EXECUTION_PREFIX}drain-a-1`;
     const t = arrange({
-      items: [item('a', { status: 'DRAINING', sessionCount: 2, taskToken: 'token-a', heartbeatAt })],
+      items: [item('a', { status: 'DRAINING', sessionCount: 2, drainReason: 'MANUAL', executionArn, waitArmed: true, heartbeatAt })],
       ecs: { a: 'RUNNING' },
     });
+    armedWait(t.mocks.ddb, taskArn('a'), 'token-a', executionArn);
 
     const summary = await runReconciler(t.deps);
 
@@ -410,7 +414,7 @@ describe('ReconcilerFunction: drains that lost their task or workflow', () => {
     const deadline = new Date(NOW.getTime() + 1800_000).toISOString();
     const t = arrange({
       items: [
-        item('a', { status: 'DRAINING', sessionCount: 2, drainAttempt: 1, executionArn: `${EXECUTION_PREFIX}drain-a-1`, drainReason: 'SPOT', drainDeadline: deadline, taskToken: 'token-a' }),
+        item('a', { status: 'DRAINING', sessionCount: 2, drainAttempt: 1, executionArn: `${EXECUTION_PREFIX}drain-a-1`, drainReason: 'SPOT', drainDeadline: deadline, waitArmed: true }),
       ],
       ecs: { a: 'RUNNING' },
       executions: { [`${EXECUTION_PREFIX}drain-a-1`]: 'FAILED' },

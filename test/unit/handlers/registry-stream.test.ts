@@ -11,6 +11,10 @@ const TASK_A = taskArn('aaaa');
 const TASK_B = taskArn('bbbb');
 const TASK_C = taskArn('cccc');
 const TOKEN = 'token-of-the-waiting-step';
+const EXECUTION_A = 'arn:aws:states:us-east-1:111122223333:execution:SessionDrain:drain-aaaa-1';
+const EXECUTION_B = 'arn:aws:states:us-east-1:111122223333:execution:SessionDrain:drain-bbbb-1';
+/** Task A's drain has armed its wait: the token is in the execution's wait item, never on the task item. */
+const ARMED = { waitArmed: true, executionArn: EXECUTION_A };
 const PROTECTED_UNTIL = new Date('2026-11-23T10:00:00Z');
 
 type Image = Record<string, unknown>;
@@ -62,6 +66,13 @@ function protectAll(mocks: ReturnType<typeof makeTestDeps>['mocks']) {
   mocks.ddb.on(GetCommand).resolves({ Item: { sessionCount: 0 } });
 }
 
+/** The wait item of `executionArn`, as ArmDrainWaitFunction stored it for `owner`. */
+function waitItem(mocks: ReturnType<typeof makeTestDeps>['mocks'], executionArn: string, owner: string, taskToken = TOKEN) {
+  mocks.ddb
+    .on(GetCommand, { Key: { pk: `WAIT#${executionArn}`, sk: 'WAIT' } })
+    .resolves({ Item: { pk: `WAIT#${executionArn}`, sk: 'WAIT', executionArn, taskArn: owner, taskToken, expiresAt: 1_800_000_000 } });
+}
+
 function throttled(): Error {
   return Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
 }
@@ -70,9 +81,10 @@ describe('RegistryStreamFunction: drain completion', () => {
   it('resumes the waiting drain when the last session of a draining task closes', async () => {
     // prepare
     const { deps, mocks } = makeTestDeps();
+    waitItem(mocks, EXECUTION_A, TASK_A);
     mocks.sfn.on(SendTaskSuccessCommand).resolves({});
-    const before = task(TASK_A, { status: 'DRAINING', sessionCount: 1, taskToken: TOKEN });
-    const after = task(TASK_A, { status: 'DRAINING', sessionCount: 0, taskToken: TOKEN });
+    const before = task(TASK_A, { status: 'DRAINING', sessionCount: 1, ...ARMED });
+    const after = task(TASK_A, { status: 'DRAINING', sessionCount: 0, ...ARMED });
 
     // act
     const response = await handleStreamEvent(deps, event(record('100', before, after)));
@@ -87,9 +99,10 @@ describe('RegistryStreamFunction: drain completion', () => {
 
   it('resumes the drain when the wait is armed on a task whose count reached zero meanwhile', async () => {
     const { deps, mocks } = makeTestDeps();
+    waitItem(mocks, EXECUTION_A, TASK_A);
     mocks.sfn.on(SendTaskSuccessCommand).resolves({});
-    const before = task(TASK_A, { status: 'DRAINING', sessionCount: 0 });
-    const after = task(TASK_A, { status: 'DRAINING', sessionCount: 0, taskToken: TOKEN });
+    const before = task(TASK_A, { status: 'DRAINING', sessionCount: 0, executionArn: EXECUTION_A });
+    const after = task(TASK_A, { status: 'DRAINING', sessionCount: 0, ...ARMED });
 
     await handleStreamEvent(deps, event(record('100', before, after)));
 
@@ -98,8 +111,8 @@ describe('RegistryStreamFunction: drain completion', () => {
 
   it('does not signal again when a later write touches the finished draining item', async () => {
     const { deps, mocks } = makeTestDeps();
-    const before = task(TASK_A, { status: 'DRAINING', sessionCount: 0, taskToken: TOKEN });
-    const after = task(TASK_A, { status: 'DRAINING', sessionCount: 0, taskToken: TOKEN, heartbeatAt: 1_700_000_060 });
+    const before = task(TASK_A, { status: 'DRAINING', sessionCount: 0, ...ARMED });
+    const after = task(TASK_A, { status: 'DRAINING', sessionCount: 0, ...ARMED, heartbeatAt: 1_700_000_060 });
 
     const response = await handleStreamEvent(deps, event(record('100', before, after)));
 
@@ -109,9 +122,10 @@ describe('RegistryStreamFunction: drain completion', () => {
 
   it('treats a wait that already timed out as done rather than failing the record', async () => {
     const { deps, mocks } = makeTestDeps();
+    waitItem(mocks, EXECUTION_A, TASK_A);
     mocks.sfn.on(SendTaskSuccessCommand).rejects(new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} }));
-    const before = task(TASK_A, { status: 'DRAINING', sessionCount: 1, taskToken: TOKEN });
-    const after = task(TASK_A, { status: 'DRAINING', sessionCount: 0, taskToken: TOKEN });
+    const before = task(TASK_A, { status: 'DRAINING', sessionCount: 1, ...ARMED });
+    const after = task(TASK_A, { status: 'DRAINING', sessionCount: 0, ...ARMED });
 
     const response = await handleStreamEvent(deps, event(record('100', before, after)));
 
@@ -121,9 +135,10 @@ describe('RegistryStreamFunction: drain completion', () => {
 
   it('fails the wait with TaskGone when a task stops while its drain waits', async () => {
     const { deps, mocks } = makeTestDeps();
+    waitItem(mocks, EXECUTION_A, TASK_A);
     mocks.sfn.on(SendTaskFailureCommand).resolves({});
-    const before = task(TASK_A, { status: 'DRAINING', sessionCount: 3, taskToken: TOKEN });
-    const after = task(TASK_A, { status: 'STOPPED', sessionCount: 3, taskToken: TOKEN, expiresAt: 1_800_000_000 });
+    const before = task(TASK_A, { status: 'DRAINING', sessionCount: 3, ...ARMED });
+    const after = task(TASK_A, { status: 'STOPPED', sessionCount: 3, ...ARMED, expiresAt: 1_800_000_000 });
 
     const response = await handleStreamEvent(deps, event(record('100', before, after)));
 
@@ -131,6 +146,49 @@ describe('RegistryStreamFunction: drain completion', () => {
       { taskToken: TOKEN, error: 'TaskGone', cause: 'the task stopped while its drain waited for sessions' },
     ]);
     expect(response.batchItemFailures).toEqual([]);
+  });
+});
+
+describe('RegistryStreamFunction: waits a task cannot end for another task', () => {
+  it("ends nothing when a task's own item names another task's drain, its wait and all", async () => {
+    // prepare: task B's drain waits; task A writes B's execution and an armed wait into its own idle DRAINING item
+    const { deps, mocks } = makeTestDeps();
+    waitItem(mocks, EXECUTION_B, TASK_B);
+    const forged = { waitArmed: true, executionArn: EXECUTION_B };
+
+    // act
+    const response = await handleStreamEvent(
+      deps,
+      event(record('100', task(TASK_A, { status: 'DRAINING', sessionCount: 1, ...forged }), task(TASK_A, { status: 'DRAINING', ...forged }))),
+    );
+
+    // assert: B's wait is read (it is B's) and left alone
+    expect(mocks.ddb.commandCalls(GetCommand).map((call) => call.args[0].input)).toEqual([
+      { TableName: TABLE_NAME, Key: { pk: `WAIT#${EXECUTION_B}`, sk: 'WAIT' }, ConsistentRead: true },
+    ]);
+    expect(mocks.sfn.calls()).toEqual([]);
+    expect(response).toEqual({ batchItemFailures: [] });
+  });
+
+  it('ends nothing with a token a task copied into its own item: tokens are read from wait items only', async () => {
+    // prepare: the old attack, a foreign token on the task's own DRAINING, empty item
+    const { deps, mocks } = makeTestDeps();
+    const copied = { taskToken: 'token-of-another-task', executionArn: EXECUTION_A };
+
+    // act
+    await handleStreamEvent(deps, event(record('100', task(TASK_A, { status: 'DRAINING', sessionCount: 1, ...copied }), task(TASK_A, { status: 'DRAINING', ...copied }))));
+
+    // assert
+    expect(mocks.sfn.calls()).toEqual([]);
+  });
+
+  it('fails no wait when a task stops with an armed mark its drain never set', async () => {
+    const { deps, mocks } = makeTestDeps();
+    mocks.ddb.on(GetCommand).resolves({});
+
+    await handleStreamEvent(deps, event(record('100', task(TASK_A, { status: 'DRAINING', sessionCount: 1, ...ARMED }), task(TASK_A, { status: 'STOPPED', sessionCount: 1, ...ARMED }))));
+
+    expect(mocks.sfn.calls()).toEqual([]);
   });
 });
 
@@ -295,7 +353,9 @@ describe('RegistryStreamFunction: scale-in protection', () => {
   });
 
   it('counts a finished drain by outcome with its duration', async () => {
-    const { deps } = makeTestDeps();
+    const { deps, mocks } = makeTestDeps();
+    mocks.ddb.on(UpdateCommand).resolves({});
+    const executionArn = 'arn:aws:states:us-east-1:111122223333:execution:SessionDrain:drain-aaaa-1';
     const single = deps.metrics.singleMetric();
     vi.spyOn(deps.metrics, 'singleMetric').mockReturnValue(single);
     const addDimension = vi.spyOn(single, 'addDimension');
@@ -308,8 +368,8 @@ describe('RegistryStreamFunction: scale-in protection', () => {
       event(
         record(
           '1',
-          task(TASK_A, { status: 'DRAINING', drainStartedAt: startedAt }),
-          task(TASK_A, { status: 'STOPPING', drainStartedAt: startedAt, drainOutcome: 'DEADLINE_FORCED' }),
+          task(TASK_A, { status: 'DRAINING', drainStartedAt: startedAt, executionArn }),
+          task(TASK_A, { status: 'STOPPING', drainStartedAt: startedAt, drainOutcome: 'DEADLINE_FORCED', executionArn }),
         ),
       ),
     );
@@ -348,11 +408,12 @@ describe('RegistryStreamFunction: failures and ordering', () => {
     // prepare
     const { deps, mocks } = makeTestDeps();
     protectAll(mocks);
+    waitItem(mocks, EXECUTION_A, TASK_A);
     mocks.sfn.on(SendTaskSuccessCommand).rejects(throttled());
     const records = [
-      record('1', task(TASK_A, { status: 'DRAINING', sessionCount: 1, taskToken: TOKEN }), task(TASK_A, { status: 'DRAINING', taskToken: TOKEN })),
+      record('1', task(TASK_A, { status: 'DRAINING', sessionCount: 1, ...ARMED }), task(TASK_A, { status: 'DRAINING', ...ARMED })),
       record('2', task(TASK_B), task(TASK_B, { sessionCount: 1 })),
-      record('3', task(TASK_A, { status: 'DRAINING', taskToken: TOKEN }), task(TASK_A, { status: 'STOPPED', taskToken: TOKEN })),
+      record('3', task(TASK_A, { status: 'DRAINING', ...ARMED }), task(TASK_A, { status: 'STOPPED', ...ARMED })),
     ];
 
     // act

@@ -33,7 +33,7 @@ function request(type: 'Create' | 'Update' | 'Delete', overrides: Record<string,
 function drainingItem(clusterArn = CLUSTER_ARN): TaskItem {
   return {
     pk: TASK, sk: 'TASK', taskArn: TASK, clusterArn, serviceTask: `web#${TASK}`, serviceName: 'web', sessionCount: 2,
-    status: 'DRAINING', drainReason: 'DEPLOYMENT', executionArn: EXECUTION, taskToken: 'token', protectionState: 'PROTECTED',
+    status: 'DRAINING', drainReason: 'DEPLOYMENT', executionArn: EXECUTION, waitArmed: true, protectionState: 'PROTECTED',
   };
 }
 

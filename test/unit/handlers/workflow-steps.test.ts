@@ -1,4 +1,4 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { createHandler as armDrainWait } from '../../../functions/handlers/arm-drain-wait.js';
 import { createHandler as launchReplacement } from '../../../functions/handlers/launch-replacement.js';
@@ -18,7 +18,8 @@ const cases: [string, Factory, unknown][] = [
   ['Record drain with a deadline that is not a time', recordDrain, { executionArn: EXECUTION, request: { cluster: CLUSTER_ARN, taskArn: TASK, reason: 'SPOT', deadline: 'soon' } }],
   ['Record drain with a task that is not an ARN', recordDrain, { executionArn: EXECUTION, request: { cluster: CLUSTER_ARN, taskArn: 'abc123', reason: 'SPOT' } }],
   ['the wait without a token', armDrainWait, { taskArn: TASK }],
-  ['the wait with an empty token', armDrainWait, { taskToken: '', taskArn: TASK }],
+  ['the wait with an empty token', armDrainWait, { taskToken: '', taskArn: TASK, executionArn: EXECUTION }],
+  ['the wait without its execution', armDrainWait, { taskToken: 'token-1', taskArn: TASK }],
   ['a stop with the outcome CANCELLED (cancelled tasks keep running)', stopTask, { cluster: CLUSTER_ARN, taskArn: TASK, executionArn: EXECUTION, outcome: 'CANCELLED' }],
   ['a stop without a cluster', stopTask, { taskArn: TASK, executionArn: EXECUTION, outcome: 'DRAINED' }],
   ['a launch without a task', launchReplacement, { cluster: CLUSTER_ARN, service: 'chat' }],
@@ -41,9 +42,10 @@ describe('workflow step handlers', () => {
     const { deps, mocks } = makeTestDeps();
     mocks.ddb.on(UpdateCommand).resolves({});
 
-    const result = await armDrainWait(() => deps)({ taskToken: 'token-1', taskArn: TASK, waitSeconds: 60 });
+    const result = await armDrainWait(() => deps)({ taskToken: 'token-1', taskArn: TASK, executionArn: EXECUTION, waitSeconds: 60 });
 
     expect(result).toEqual({ status: 'armed' });
-    expect(mocks.ddb.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues?.[':token']).toBe('token-1');
+    expect(mocks.ddb.commandCalls(PutCommand)[0]?.args[0].input.Item).toMatchObject({ taskToken: 'token-1', taskArn: TASK, executionArn: EXECUTION });
+    expect(mocks.ddb.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues?.[':me']).toBe(EXECUTION);
   });
 });

@@ -14,6 +14,7 @@ import { benignWorld } from '../../support/fuzz/world.js';
 const NOW_SECONDS = Math.floor(NOW.getTime() / 1000);
 const TASK = taskArn('0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c');
 const SERVICE_ARN = 'arn:aws:ecs:us-east-1:111122223333:service/sessions/chat';
+const EXECUTION = 'arn:aws:states:us-east-1:111122223333:execution:SessionDrain:drain-0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c-1';
 type Item = Record<string, unknown>;
 
 function item(overrides: Item = {}): Item {
@@ -34,7 +35,7 @@ interface Scenario {
 
 const scenarios: Scenario[] = [
   { action: 'drains it for a scale-in', valid: item(), lastStatus: 'RUNNING', service: { runningCount: 3, desiredCount: 2 } },
-  { action: 'ends its drain: heartbeat lost', valid: item({ status: 'DRAINING', sessionCount: 2, taskToken: 'token-1', heartbeatAt: NOW_SECONDS - 600 }), lastStatus: 'RUNNING' },
+  { action: 'ends its drain: heartbeat lost', valid: item({ status: 'DRAINING', sessionCount: 2, waitArmed: true, executionArn: EXECUTION, drainReason: 'MANUAL', heartbeatAt: NOW_SECONDS - 600 }), lastStatus: 'RUNNING' },
   { action: 'marks it STOPPED: ECS stopped it', valid: item({ sessionCount: 1 }), lastStatus: 'STOPPED' },
   { action: 'renews its protection', valid: item({ sessionCount: 3, protectionState: 'BLOCKED' }), lastStatus: 'RUNNING' },
   { action: 'releases its orphaned replacement', valid: item({ sessionCount: 1, replacementRequested: true }), lastStatus: 'RUNNING' },
@@ -48,7 +49,7 @@ const buggyFields: [string, Item | ((valid: Item) => Item)][] = [
   ['an unknown status', { status: 'PAUSED' }],
   ['a heartbeat written as a string', { heartbeatAt: '0' }],
   ['a protection expiry of 1e308', { protectedUntil: 1e308 }],
-  ['a task token that is a number', { taskToken: 7 }],
+  ['an armed-wait mark that is a number', { waitArmed: 7 }],
   ['no session count', (valid) => omit(valid, 'sessionCount')],
   ['no status', (valid) => omit(valid, 'status')],
   ['a taskArn that is not its key', { taskArn: taskArn('someone-else') }],
@@ -62,7 +63,9 @@ function arrange(scenario: Scenario, listed: Item) {
   const world = benignWorld();
   const { mocks } = world;
   mocks.ddb.on(QueryCommand).resolves({ Items: [listed] });
-  mocks.ddb.on(GetCommand).callsFake((input: { Key: { sk: string } }) => (input.Key.sk === 'TASK' ? { Item: listed } : {}));
+  mocks.ddb.on(GetCommand).callsFake((input: { Key: { sk: string } }) =>
+    input.Key.sk === 'TASK' ? { Item: listed } : input.Key.sk === 'WAIT' ? { Item: { executionArn: EXECUTION, taskArn: TASK, taskToken: 'token-1' } } : {},
+  );
   mocks.ddb.on(UpdateCommand).resolves({});
   mocks.ecs.on(DescribeTasksCommand).resolves({
     tasks: [{ taskArn: TASK, lastStatus: scenario.lastStatus, desiredStatus: scenario.lastStatus }],

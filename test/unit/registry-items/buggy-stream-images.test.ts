@@ -1,6 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { UpdateTaskProtectionCommand } from '@aws-sdk/client-ecs';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import fc from 'fast-check';
@@ -17,6 +18,8 @@ import { benignWorld } from '../../support/fuzz/world.js';
 
 const TASK = taskArn('0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c');
 const TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAbGm0kl2aJ8RjmGUMmPfzJH1ZkU0fHaDq1RktGC2yX0x7Q5u2F3v8LpA';
+const EXECUTION = 'arn:aws:states:us-east-1:111122223333:execution:SessionDrain:drain-0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c-1';
+const ARMED = { waitArmed: true, executionArn: EXECUTION };
 type Image = Record<string, AttributeValue>;
 
 function image(fields: Record<string, unknown>): Image {
@@ -35,8 +38,8 @@ function streamEvent(oldImage: Image, newImage: Image) {
 
 /** A task's last session closes while its drain waits: the valid image completes the drain. */
 const drainWaiting = {
-  before: image({ status: 'DRAINING', sessionCount: 1, taskToken: TOKEN }),
-  after: (change: Image) => ({ ...image({ status: 'DRAINING', sessionCount: 0, taskToken: TOKEN }), ...change }),
+  before: image({ status: 'DRAINING', sessionCount: 1, ...ARMED }),
+  after: (change: Image) => ({ ...image({ status: 'DRAINING', sessionCount: 0, ...ARMED }), ...change }),
 };
 /** A busy task gains its first session: the valid image protects it. */
 const firstSession = {
@@ -60,11 +63,18 @@ const buggyWrites: [string, Image | ((full: Image) => Image)][] = [
   ['a status in lower case', { status: { S: 'draining' } }],
   ['no status', without('status')],
   ['a key that is not a task ARN', { pk: { S: 'my-task' } }],
-  ['a task token longer than Step Functions issues', { taskToken: { S: 'x'.repeat(3000) } }],
+  ['an armed-wait mark that is not a boolean', { waitArmed: { S: 'true' } }],
 ];
 
 function apply(change: Image | ((full: Image) => Image), scenario: typeof drainWaiting): Image {
   return typeof change === 'function' ? change(scenario.after({})) : scenario.after(change);
+}
+
+/** The world, with the wait item ArmDrainWaitFunction stored for the task's drain. */
+function armedWorld() {
+  const created = benignWorld();
+  created.mocks.ddb.on(GetCommand, { Key: { pk: `WAIT#${EXECUTION}`, sk: 'WAIT' } }).resolves({ Item: { executionArn: EXECUTION, taskArn: TASK, taskToken: TOKEN } });
+  return created;
 }
 
 function actionsTaken(world: ReturnType<typeof benignWorld>) {
@@ -80,7 +90,7 @@ const NOTHING = { drainSignals: 0, protection: 0, starts: 0, writes: 0 };
 
 describe('registry stream: images a buggy task wrote', () => {
   it('completes the drain and protects the task when the images are valid (the cases below can fail)', async () => {
-    const world = benignWorld();
+    const world = armedWorld();
 
     await handleStreamEvent(world.deps, streamEvent(drainWaiting.before, drainWaiting.after({})) as never);
     await handleStreamEvent(world.deps, streamEvent(firstSession.before, firstSession.after({})) as never);
@@ -90,7 +100,7 @@ describe('registry stream: images a buggy task wrote', () => {
 
   it.each(buggyWrites)('acts on no drain and no protection for %s, and logs it once', async (_label, change) => {
     for (const scenario of [drainWaiting, firstSession]) {
-      const world = benignWorld();
+      const world = armedWorld();
 
       const response = await handleStreamEvent(world.deps, streamEvent(scenario.before, apply(change, scenario)) as never);
 
@@ -103,7 +113,7 @@ describe('registry stream: images a buggy task wrote', () => {
   });
 
   it('never acts on any wrong count or status a task might write', async () => {
-    const world = benignWorld();
+    const world = armedWorld();
     const wrongCount = fc.oneof(
       fc.integer({ max: -1 }).map((count) => ({ N: String(count) })),
       fc.double({ noNaN: true }).filter((value) => !Number.isSafeInteger(value) || value < 0).map((value) => ({ N: String(value) })),

@@ -30,6 +30,7 @@ import {
 } from '../../../functions/registry/tasks/drain.js';
 import {
   giveBackKeptTask,
+  markOutcomeCounted,
   markStopping,
   recordOutcome,
   recordOutcomeServing,
@@ -75,7 +76,7 @@ const CASES: Record<string, Case> = {
     input: {
       Key: TASK_KEY,
       UpdateExpression:
-        'SET executionArn = :me, drainReason = :reason, drainDeadline = :deadline, drainStartedAt = :startedAt, sessionsAtDrainStart = if_not_exists(sessionCount, :zero) REMOVE drainOutcome, drainControl, taskToken',
+        'SET executionArn = :me, drainReason = :reason, drainDeadline = :deadline, drainStartedAt = :startedAt, sessionsAtDrainStart = if_not_exists(sessionCount, :zero) REMOVE drainOutcome, drainControl, waitArmed',
       ConditionExpression: '#status IN (:active, :draining) AND executionArn = :previous',
       ExpressionAttributeNames: STATUS,
       ExpressionAttributeValues: {
@@ -95,20 +96,20 @@ const CASES: Record<string, Case> = {
     input: {
       Key: TASK_KEY,
       UpdateExpression:
-        'SET executionArn = :me, drainReason = :reason, drainDeadline = :deadline, drainStartedAt = :startedAt, sessionsAtDrainStart = if_not_exists(sessionCount, :zero) REMOVE drainOutcome, drainControl, taskToken',
+        'SET executionArn = :me, drainReason = :reason, drainDeadline = :deadline, drainStartedAt = :startedAt, sessionsAtDrainStart = if_not_exists(sessionCount, :zero) REMOVE drainOutcome, drainControl, waitArmed',
       ConditionExpression: '#status IN (:active, :draining) AND attribute_not_exists(executionArn)',
       ExpressionAttributeNames: STATUS,
       ExpressionAttributeValues: { ':me': EXECUTION, ':reason': 'MANUAL', ':deadline': '2026-11-21T10:02:00.000Z', ':startedAt': 100, ':zero': 0, ...ACTIVE_DRAINING },
     },
   },
-  'arms the wait of a draining task that still holds sessions': {
-    act: (table) => armDrainWait(table, TASK, 'token-1'),
+  "arms the wait of this execution's draining task that still holds sessions": {
+    act: (table) => armDrainWait(table, TASK, EXECUTION),
     input: {
       Key: TASK_KEY,
-      UpdateExpression: 'SET taskToken = :token',
-      ConditionExpression: '#status = :draining AND sessionCount > :zero AND attribute_not_exists(drainControl)',
+      UpdateExpression: 'SET waitArmed = :armed',
+      ConditionExpression: 'executionArn = :me AND #status = :draining AND sessionCount > :zero AND attribute_not_exists(drainControl)',
       ExpressionAttributeNames: STATUS,
-      ExpressionAttributeValues: { ':token': 'token-1', ':draining': 'DRAINING', ':zero': 0 },
+      ExpressionAttributeValues: { ':armed': true, ':me': EXECUTION, ':draining': 'DRAINING', ':zero': 0 },
     },
   },
   "leaves an operator's force-stop on a draining task": {
@@ -173,7 +174,7 @@ const CASES: Record<string, Case> = {
     input: {
       Key: TASK_KEY,
       UpdateExpression:
-        'SET #status = :active, drainOutcome = :cancelled, cancelledBy = :deployment REMOVE taskToken, drainControl, drainReason, drainDeadline, drainStartedAt, sessionsAtDrainStart',
+        'SET #status = :active, drainOutcome = :cancelled, cancelledBy = :deployment REMOVE waitArmed, drainControl, drainReason, drainDeadline, drainStartedAt, sessionsAtDrainStart',
       ConditionExpression: 'executionArn = :me AND #status IN (:active, :draining)',
       ExpressionAttributeNames: STATUS,
       ExpressionAttributeValues: { ...ACTIVE_DRAINING, ':cancelled': 'CANCELLED', ':deployment': 'DEPLOYMENT', ':me': EXECUTION },
@@ -195,7 +196,7 @@ const CASES: Record<string, Case> = {
     act: (table) => markStopping(table, TASK, EXECUTION, DrainOutcome.Drained),
     input: {
       Key: TASK_KEY,
-      UpdateExpression: 'SET #status = :stopping, drainOutcome = :outcome REMOVE taskToken',
+      UpdateExpression: 'SET #status = :stopping, drainOutcome = :outcome REMOVE waitArmed',
       ConditionExpression: 'executionArn = :me AND #status IN (:active, :draining)',
       ExpressionAttributeNames: STATUS,
       ExpressionAttributeValues: { ':outcome': 'DRAINED', ':me': EXECUTION, ':stopping': 'STOPPING', ...ACTIVE_DRAINING },
@@ -206,7 +207,7 @@ const CASES: Record<string, Case> = {
     act: (table) => recordOutcome(table, TASK, EXECUTION, DrainOutcome.TaskGone),
     input: {
       Key: TASK_KEY,
-      UpdateExpression: 'SET drainOutcome = :outcome REMOVE taskToken',
+      UpdateExpression: 'SET drainOutcome = :outcome REMOVE waitArmed',
       ConditionExpression: 'executionArn = :me',
       ExpressionAttributeValues: { ':outcome': 'TASK_GONE', ':me': EXECUTION },
       ReturnValues: 'ALL_NEW',
@@ -216,7 +217,7 @@ const CASES: Record<string, Case> = {
     act: (table) => recordOutcomeServing(table, TASK, EXECUTION, DrainOutcome.Drained),
     input: {
       Key: TASK_KEY,
-      UpdateExpression: 'SET drainOutcome = :outcome, #status = :active REMOVE taskToken',
+      UpdateExpression: 'SET drainOutcome = :outcome, #status = :active REMOVE waitArmed',
       ConditionExpression: 'executionArn = :me AND #status = :draining',
       ExpressionAttributeNames: STATUS,
       ExpressionAttributeValues: { ':outcome': 'DRAINED', ':me': EXECUTION, ...ACTIVE_DRAINING },
@@ -361,6 +362,15 @@ const CASES: Record<string, Case> = {
       UpdateExpression: 'SET appliedVersion = :version REMOVE baseCount, appliedCount, appliedFromCount',
       ConditionExpression: 'version = :version AND lockOwner = :owner',
       ExpressionAttributeValues: { ':version': 3, ':owner': 'owner-1' },
+    },
+  },
+  "marks a drain's outcome counted once per execution, so a re-delivered stream record counts nothing": {
+    act: (table) => markOutcomeCounted(table, TASK, EXECUTION),
+    input: {
+      Key: TASK_KEY,
+      UpdateExpression: 'SET outcomeCounted = :me',
+      ConditionExpression: 'executionArn = :me AND attribute_exists(drainOutcome) AND (attribute_not_exists(outcomeCounted) OR outcomeCounted <> :me)',
+      ExpressionAttributeValues: { ':me': EXECUTION },
     },
   },
   "takes the converger's lock of an existing capacity item when it is free or expired": {

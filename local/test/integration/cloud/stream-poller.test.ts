@@ -80,6 +80,7 @@ describe('the registry stream poller', () => {
   let sqs: SQSClient;
   let reportQueue: QueueRef;
   let bisectQueue: QueueRef;
+  let checkpointQueue: QueueRef;
   const records: InvocationRecord[] = [];
 
   beforeAll(async () => {
@@ -87,7 +88,9 @@ describe('the registry stream poller', () => {
     table = await createRegistryTable('stream-poller');
     reportQueue = await queue(sqs, 'report-failures');
     bisectQueue = await queue(sqs, 'bisect-failures');
-    const stack = fixtureStack([fixtureFunction('Report', 'streamHandler'), fixtureFunction('Bisect', 'throwingStreamHandler')], {
+    checkpointQueue = await queue(sqs, 'checkpoint-failures');
+    const functions = [fixtureFunction('Report', 'streamHandler'), fixtureFunction('Bisect', 'throwingStreamHandler'), fixtureFunction('Checkpoint', 'streamHandler')];
+    const stack = fixtureStack(functions, {
       streamMappings: {
         Report: mapping('Report', table, {
           reportBatchItemFailures: true,
@@ -99,6 +102,12 @@ describe('the registry stream poller', () => {
           maximumRetryAttempts: 1,
           filterPatterns: [{ dynamodb: { NewImage: { kind: { S: ['bisect'] } } } }],
           onFailure: bisectQueue,
+        }),
+        Checkpoint: mapping('Checkpoint', table, {
+          batchSize: 2,
+          reportBatchItemFailures: true,
+          filterPatterns: [{ dynamodb: { NewImage: { kind: { S: ['checkpoint'] } } } }],
+          onFailure: checkpointQueue,
         }),
       },
     });
@@ -148,6 +157,52 @@ describe('the registry stream poller', () => {
       eventSourceARN: table.streamArn,
       dynamodb: { Keys: { pk: { S: 'r1' }, sk: { S: 'TASK' } }, NewImage: { outcome: { S: 'ok' } }, StreamViewType: 'NEW_AND_OLD_IMAGES', ApproximateCreationDateTime: expect.any(Number) },
     });
+  });
+
+  it("delivers again, after a partial failure, the batch's records from the lowest failed one, other items' included, and none beyond the batch", async () => {
+    // prepare: four records buffered together; the mapping takes two at a time
+    const put = (pk: string, outcome: string) => ({ Put: { TableName: table.tableName, Item: { pk, sk: 'TASK', kind: 'checkpoint', outcome } } });
+    await table.ddb.send(new TransactWriteCommand({ TransactItems: [put('c1', 'ok'), put('c2', 'fail'), put('c3', 'ok'), put('c4', 'ok')] }));
+
+    // act
+    const failure = await nextMessage(sqs, checkpointQueue);
+    await expect.poll(() => batches(records, 'Checkpoint').at(-1)?.items, { timeout: 10_000 }).toEqual(['c3', 'c4']);
+
+    // assert: c2 alone is retried and given up; c3 never rides along with it, so it is not given up with it
+    expect(batches(records, 'Checkpoint')).toEqual([
+      { items: ['c1', 'c2'], ok: false },
+      { items: ['c2'], ok: false },
+      { items: ['c2'], ok: false },
+      { items: ['c3', 'c4'], ok: true },
+    ]);
+    const second = (records.filter((record) => record.logicalId === 'Checkpoint')[0]?.event as DynamoDBStreamEvent).Records[1];
+    expect(failure).toMatchObject({
+      requestContext: { condition: 'RetryAttemptsExhausted', approximateInvokeCount: 3 },
+      DDBStreamBatchInfo: { startSequenceNumber: second?.dynamodb?.SequenceNumber, endSequenceNumber: second?.dynamodb?.SequenceNumber, batchSize: 1 },
+    });
+  });
+
+  it('counts retries per batch: a failure that moves on at each delivery still ends after MaximumRetryAttempts', async () => {
+    // prepare: each "fail-unless-first" record fails unless it heads the batch, so the checkpoint moves by one each time
+    const before = records.filter((record) => record.logicalId === 'Report').length;
+    const put = (pk: string, outcome: string) => ({ Put: { TableName: table.tableName, Item: { pk, sk: 'TASK', kind: 'report', outcome } } });
+    await table.ddb.send(
+      new TransactWriteCommand({ TransactItems: [put('m1', 'ok'), put('m2', 'fail-unless-first'), put('m3', 'fail-unless-first'), put('m4', 'fail-unless-first')] }),
+    );
+
+    // act
+    const failure = await nextMessage(sqs, reportQueue);
+    await table.ddb.send(new TransactWriteCommand({ TransactItems: [put('m5', 'ok')] }));
+    await expect.poll(() => batches(records, 'Report').at(-1)?.items, { timeout: 10_000 }).toEqual(['m5']);
+
+    // assert: the first delivery and MaximumRetryAttempts (2) retries, then the rest to OnFailure
+    expect(batches(records, 'Report').slice(before)).toEqual([
+      { items: ['m1', 'm2', 'm3', 'm4'], ok: false },
+      { items: ['m2', 'm3', 'm4'], ok: false },
+      { items: ['m3', 'm4'], ok: false },
+      { items: ['m5'], ok: true },
+    ]);
+    expect(failure).toMatchObject({ requestContext: { condition: 'RetryAttemptsExhausted', approximateInvokeCount: 3 }, DDBStreamBatchInfo: { batchSize: 1 } });
   });
 
   it('splits a batch that fails as a whole until the failing record stands alone, and skips only that one', async () => {

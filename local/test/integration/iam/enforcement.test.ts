@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { DeleteItemCommand, DynamoDBClient, ListTablesCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { ECSClient, ListTasksCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { capacityKey } from '../../../../functions/registry/capacity/items.js';
+import { storeDrainWait, waitKey } from '../../../../functions/registry/tasks/waits.js';
 import { closeSession, heartbeat, openSession, readTask, registerTask, type RegistryWriter } from '@ecs-session-drain/agent/registry';
 import type { EcsResponse } from '../../../cloud/gateway.js';
 import { type LocalCloud, startLocalCloud } from '../../../cloud/local-cloud.js';
@@ -173,6 +174,23 @@ describe('IAM enforcement in the local cloud', () => {
 
       expect([register?.name, capacity?.name, query?.name]).toEqual(['AccessDeniedException', 'AccessDeniedException', 'AccessDeniedException']);
       expect(await readTask(writer, taskArn)).toBeDefined();
+    });
+
+    it("can neither read a drain's wait token nor plant one, which ArmDrainWaitFunction's role stores", async () => {
+      // prepare: the wait of another task's drain, stored under the arming step's own role
+      const other = 'arn:aws:ecs:us-east-1:111122223333:task/sessions/fedcba9876543210fedcba9876543210';
+      const executionArn = 'arn:aws:states:us-east-1:111122223333:execution:ecs-session-drain-drain:drain-fedcba9876543210fedcba9876543210-1';
+      const arming = { ddb: DynamoDBDocumentClient.from(new DynamoDBClient(clientFor(functionKeys('ArmDrainWaitFunction')))), tableName: cloud.stack.tableName };
+      await storeDrainWait(arming, { executionArn, taskArn: other, taskToken: 'token-of-the-other-drain', expiresAt: 1_900_000_000 });
+
+      // act
+      const read = await errorOf(writer.ddb.send(new GetCommand({ TableName: writer.tableName, Key: waitKey(executionArn), ConsistentRead: true })));
+      const planted = await errorOf(storeDrainWait(writer, { executionArn, taskArn, taskToken: 'forged', expiresAt: 1_900_000_000 }));
+      // The arming role writes wait items only, never a task's item.
+      const armingOnTask = await errorOf(arming.ddb.send(new PutCommand({ TableName: arming.tableName, Item: { pk: taskArn, sk: 'TASK' } })));
+
+      // assert
+      expect([read?.name, planted?.name, armingOnTask?.name]).toEqual(['AccessDeniedException', 'AccessDeniedException', 'AccessDeniedException']);
     });
   });
 

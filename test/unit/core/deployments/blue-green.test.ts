@@ -227,7 +227,7 @@ describe('the stop step of a blue task', () => {
     expect(t.mocks.ddb.commandCalls(UpdateCommand).map((call) => call.args[0].input).find((write) => (write.Key as { pk: string }).pk === busyBlue)).toEqual({
       TableName: TABLE_NAME,
       Key: { pk: busyBlue, sk: 'TASK' },
-      UpdateExpression: 'SET drainOutcome = :outcome, #status = :active REMOVE taskToken',
+      UpdateExpression: 'SET drainOutcome = :outcome, #status = :active REMOVE waitArmed',
       ConditionExpression: 'executionArn = :me AND #status = :draining',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: { ':outcome': 'DRAINED', ':me': input.executionArn, ':active': 'ACTIVE', ':draining': 'DRAINING' },
@@ -247,7 +247,7 @@ describe('the stop step of a blue task', () => {
 
     expect(t.mocks.ecs.commandCalls(StopTaskCommand)).toEqual([]);
     const write = t.mocks.ddb.commandCalls(UpdateCommand)[0]!.args[0].input;
-    expect(write.UpdateExpression).toBe('SET drainOutcome = :outcome REMOVE taskToken');
+    expect(write.UpdateExpression).toBe('SET drainOutcome = :outcome REMOVE waitArmed');
     expect(write.ConditionExpression).toBe('executionArn = :me');
   });
 });

@@ -178,7 +178,7 @@ describe('planPacing', () => {
     // prepare: the circuit breaker rolled back to the old deployment, which is PRIMARY again
     const rollback = service({ desiredCount: 4 }, { id: OLD_DEPLOYMENT, taskDefinition: REVISION_7 });
     const tasks = [ecsTask('kept-draining'), ecsTask('kept-claimed'), ecsTask('kept-spot'), ecsTask('kept-cancelled'), newTask('failed-a', { taskDefinitionArn: REVISION_8 })];
-    const draining = claimed('kept-draining', 'DEPLOYMENT', { status: 'DRAINING', taskToken: 'token-1' });
+    const draining = claimed('kept-draining', 'DEPLOYMENT', { status: 'DRAINING', waitArmed: true });
     const claim = claimed('kept-claimed', 'DEPLOYMENT');
     const items = registry(
       draining,

@@ -21,7 +21,7 @@ function executionOf(item: TaskItem): string {
 
 function draining(id: string, overrides: Partial<TaskItem> = {}): TaskItem {
   const item = task(id, { status: 'DRAINING', sessionCount: 3, drainReason: 'DEPLOYMENT', drainAttempt: 1, protectionState: 'PROTECTED', protectedUntil: NOW_SECONDS + 3600, ...overrides });
-  return { ...item, executionArn: executionOf(item), taskToken: 'token', ...overrides };
+  return { ...item, executionArn: executionOf(item), waitArmed: true, ...overrides };
 }
 
 /** The registry and Step Functions as they stand: items per cluster, executions RUNNING or not. */
@@ -64,7 +64,7 @@ describe('releaseAll', () => {
       {
         TableName: TABLE_NAME,
         Key: { pk: item.taskArn, sk: 'TASK' },
-        UpdateExpression: 'SET #status = :active, drainOutcome = :released, releasedAt = :now REMOVE taskToken, drainControl, drainReason, drainDeadline, drainStartedAt, sessionsAtDrainStart',
+        UpdateExpression: 'SET #status = :active, drainOutcome = :released, releasedAt = :now REMOVE waitArmed, drainControl, drainReason, drainDeadline, drainStartedAt, sessionsAtDrainStart',
         ConditionExpression:
           'attribute_exists(pk) AND (#status = :draining OR (#status = :active AND attribute_exists(drainReason) AND attribute_not_exists(drainOutcome))) AND executionArn = :execution',
         ExpressionAttributeNames: { '#status': 'status' },
@@ -133,7 +133,7 @@ describe('releaseAll', () => {
     await releaseAll(first.deps, { clusterArns: [CLUSTER_ARN], stopEveryExecution: true, trigger: 'operator' });
     const [released, unprotected] = updates(first);
     const after: TaskItem = { ...item, status: 'ACTIVE', drainOutcome: 'RELEASED', protectionState: 'UNPROTECTED' };
-    delete after.taskToken;
+    delete after.waitArmed;
     delete after.drainReason;
     delete after.protectedUntil;
     expect(released?.UpdateExpression).toContain('SET #status = :active');

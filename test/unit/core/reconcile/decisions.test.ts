@@ -102,10 +102,10 @@ describe('isStale', () => {
 
 describe('isHeartbeatLost', () => {
   it('applies to a waiting drain whose task has been silent longer than the timeout', () => {
-    expect(isHeartbeatLost(item('a', { status: 'DRAINING', taskToken: 't', heartbeatAt: NOW - 121 }), NOW, 120)).toBe(true);
-    expect(isHeartbeatLost(item('a', { status: 'DRAINING', taskToken: 't', heartbeatAt: NOW - 60 }), NOW, 120)).toBe(false);
+    expect(isHeartbeatLost(item('a', { status: 'DRAINING', waitArmed: true, heartbeatAt: NOW - 121 }), NOW, 120)).toBe(true);
+    expect(isHeartbeatLost(item('a', { status: 'DRAINING', waitArmed: true, heartbeatAt: NOW - 60 }), NOW, 120)).toBe(false);
     expect(isHeartbeatLost(item('a', { status: 'DRAINING', heartbeatAt: NOW - 600 }), NOW, 120)).toBe(false);
-    expect(isHeartbeatLost(item('a', { taskToken: 't', heartbeatAt: NOW - 600 }), NOW, 120)).toBe(false);
+    expect(isHeartbeatLost(item('a', { waitArmed: true, heartbeatAt: NOW - 600 }), NOW, 120)).toBe(false);
   });
 });
 

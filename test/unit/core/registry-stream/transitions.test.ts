@@ -3,6 +3,10 @@ import { collapseProtection, decideActions, protectionChange, type TaskImage } f
 import { CLUSTER_ARN, OTHER_CLUSTER_ARN, taskArn } from '../../../support/deps.js';
 
 const TASK = taskArn('aaaa');
+const E1 = 'arn:aws:states:us-east-1:111122223333:execution:SessionDrain:drain-aaaa-1';
+const E2 = 'arn:aws:states:us-east-1:111122223333:execution:SessionDrain:drain-aaaa-2';
+/** The wait of execution `executionArn` is armed: its token is in that execution's wait item, not here. */
+const armed = (executionArn: string) => ({ waitArmed: true, executionArn });
 
 function image(overrides: Partial<TaskImage> = {}): TaskImage {
   return { pk: TASK, sk: 'TASK', clusterArn: CLUSTER_ARN, serviceName: 'web', status: 'ACTIVE', sessionCount: 0, ...overrides };
@@ -29,32 +33,32 @@ describe('protectionChange', () => {
 });
 
 describe('decideActions', () => {
-  it('completes a drain once: on the write that makes a tokened draining task idle', () => {
-    const idle = image({ status: 'DRAINING', taskToken: 't1' });
-    expect(decideActions({ oldImage: image({ status: 'DRAINING', sessionCount: 1, taskToken: 't1' }), newImage: idle })).toEqual([
-      { kind: 'complete-drain', taskArn: TASK, taskToken: 't1' },
+  it('completes a drain once: on the write that makes an armed draining task idle', () => {
+    const idle = image({ status: 'DRAINING', ...armed(E1) });
+    expect(decideActions({ oldImage: image({ status: 'DRAINING', sessionCount: 1, ...armed(E1) }), newImage: idle })).toEqual([
+      { kind: 'complete-drain', taskArn: TASK, executionArn: E1 },
     ]);
     expect(decideActions({ oldImage: idle, newImage: { ...idle } })).toEqual([]);
   });
 
-  it('completes a new drain attempt whose token replaced an old one on an idle task', () => {
+  it('completes a new drain attempt armed on an idle task after an old one', () => {
     const actions = decideActions({
-      oldImage: image({ status: 'DRAINING', taskToken: 'old' }),
-      newImage: image({ status: 'DRAINING', taskToken: 'new' }),
+      oldImage: image({ status: 'DRAINING', ...armed(E1) }),
+      newImage: image({ status: 'DRAINING', ...armed(E2) }),
     });
-    expect(actions).toEqual([{ kind: 'complete-drain', taskArn: TASK, taskToken: 'new' }]);
+    expect(actions).toEqual([{ kind: 'complete-drain', taskArn: TASK, executionArn: E2 }]);
   });
 
-  it('fails the wait of a task that stopped holding a token, and only on that write', () => {
-    const stopped = image({ status: 'STOPPED', sessionCount: 2, taskToken: 't1' });
-    expect(decideActions({ oldImage: image({ status: 'DRAINING', sessionCount: 2, taskToken: 't1' }), newImage: stopped })).toEqual([
-      { kind: 'fail-wait-task-gone', taskArn: TASK, taskToken: 't1' },
+  it('fails the wait of a task that stopped while its wait was armed, and only on that write', () => {
+    const stopped = image({ status: 'STOPPED', sessionCount: 2, ...armed(E1) });
+    expect(decideActions({ oldImage: image({ status: 'DRAINING', sessionCount: 2, ...armed(E1) }), newImage: stopped })).toEqual([
+      { kind: 'fail-wait-task-gone', taskArn: TASK, executionArn: E1 },
     ]);
     expect(decideActions({ oldImage: stopped, newImage: { ...stopped } })).toEqual([]);
   });
 
   it('reports a drain as finished once, on the write that records its outcome', () => {
-    const draining = image({ status: 'DRAINING', drainStartedAt: 1000, taskToken: 't1', sessionCount: 0 });
+    const draining = image({ status: 'DRAINING', drainStartedAt: 1000, sessionCount: 0 });
     const stopping = image({ status: 'STOPPING', drainStartedAt: 1000, drainOutcome: 'DRAINED' });
 
     expect(decideActions({ oldImage: draining, newImage: stopping })).toContainEqual({

@@ -1,34 +1,46 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { InvalidToken, SendTaskFailureCommand, SendTaskSuccessCommand, TaskTimedOut } from '@aws-sdk/client-sfn';
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { armDrainWait } from '../../../../functions/core/workflow/arm-drain-wait.js';
-import { CLUSTER_ARN, makeTestDeps, TABLE_NAME, taskArn } from '../../../support/deps.js';
+import { CLUSTER_ARN, makeTestDeps, NOW, TABLE_NAME, taskArn } from '../../../support/deps.js';
 
 const TASK = taskArn('abc123');
 const TOKEN = 'token-1';
+const EXECUTION = 'arn:aws:states:us-east-1:111122223333:execution:SessionDrain:drain-abc123-1';
+const INPUT = { taskToken: TOKEN, taskArn: TASK, executionArn: EXECUTION };
 const conditionFailed = () => new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
 
 function item(overrides: Record<string, unknown> = {}) {
-  return { pk: TASK, sk: 'TASK', taskArn: TASK, clusterArn: CLUSTER_ARN, sessionCount: 2, status: 'DRAINING', ...overrides };
+  return { pk: TASK, sk: 'TASK', taskArn: TASK, clusterArn: CLUSTER_ARN, sessionCount: 2, status: 'DRAINING', executionArn: EXECUTION, ...overrides };
 }
 
 describe('armDrainWait', () => {
-  it('stores the token while sessions are open and nothing else is asked of the drain', async () => {
+  it("stores the token in the execution's wait item, then marks the task armed while sessions are open and nothing else is asked", async () => {
+    // prepare
     const { deps, mocks } = makeTestDeps();
     mocks.ddb.on(UpdateCommand).resolves({});
 
-    const result = await armDrainWait(deps, { taskToken: TOKEN, taskArn: TASK });
+    // act
+    const result = await armDrainWait(deps, INPUT);
 
+    // assert: the token never goes on the task item, which task roles can read and write
     expect(result).toEqual({ status: 'armed' });
-    expect(mocks.ddb.commandCalls(UpdateCommand)[0]?.args[0].input).toEqual({
-      TableName: TABLE_NAME,
-      Key: { pk: TASK, sk: 'TASK' },
-      UpdateExpression: 'SET taskToken = :token',
-      ConditionExpression: '#status = :draining AND sessionCount > :zero AND attribute_not_exists(drainControl)',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':token': TOKEN, ':draining': 'DRAINING', ':zero': 0 },
-    });
+    const expiresAt = Math.floor(NOW.getTime() / 1000) + deps.config.maxDrainSeconds + 24 * 3600;
+    expect(mocks.ddb.commandCalls(PutCommand).map((call) => call.args[0].input)).toEqual([
+      { TableName: TABLE_NAME, Item: { pk: `WAIT#${EXECUTION}`, sk: 'WAIT', executionArn: EXECUTION, taskArn: TASK, taskToken: TOKEN, expiresAt } },
+    ]);
+    expect(mocks.ddb.commandCalls(UpdateCommand).map((call) => call.args[0].input)).toEqual([
+      {
+        TableName: TABLE_NAME,
+        Key: { pk: TASK, sk: 'TASK' },
+        UpdateExpression: 'SET waitArmed = :armed',
+        ConditionExpression: 'executionArn = :me AND #status = :draining AND sessionCount > :zero AND attribute_not_exists(drainControl)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':armed': true, ':me': EXECUTION, ':draining': 'DRAINING', ':zero': 0 },
+      },
+    ]);
+    expect(mocks.ddb.calls().map((call) => call.args[0].constructor.name)).toEqual(['PutCommand', 'UpdateCommand']);
     expect(mocks.sfn.calls()).toHaveLength(0);
   });
 
@@ -38,7 +50,7 @@ describe('armDrainWait', () => {
     mocks.ddb.on(GetCommand).resolves({ Item: item({ sessionCount: 0 }) });
     mocks.sfn.on(SendTaskSuccessCommand).resolves({});
 
-    const result = await armDrainWait(deps, { taskToken: TOKEN, taskArn: TASK });
+    const result = await armDrainWait(deps, INPUT);
 
     expect(result).toEqual({ status: 'completed' });
     expect(mocks.sfn.commandCalls(SendTaskSuccessCommand)[0]?.args[0].input).toEqual({ taskToken: TOKEN, output: '{"sessionsRemaining":0}' });
@@ -51,13 +63,14 @@ describe('armDrainWait', () => {
     ['an operator cancelled', item({ drainControl: 'CANCEL', sessionCount: 0 }), 'DrainCancelled'],
     ['an operator forced a stop', item({ drainControl: 'FORCE_STOP' }), 'ForceStopRequested'],
     ['the task is ACTIVE again', item({ status: 'ACTIVE' }), 'DrainCancelled'],
+    ['the task item names another drain execution', item({ executionArn: `${EXECUTION}0` }), 'DrainCancelled'],
   ])('fails the wait at once by name when %s', async (_label, existing, error) => {
     const { deps, mocks } = makeTestDeps();
     mocks.ddb.on(UpdateCommand).rejects(conditionFailed());
     mocks.ddb.on(GetCommand).resolves({ Item: existing });
     mocks.sfn.on(SendTaskFailureCommand).resolves({});
 
-    const result = await armDrainWait(deps, { taskToken: TOKEN, taskArn: TASK });
+    const result = await armDrainWait(deps, INPUT);
 
     expect(result).toEqual({ status: 'completed', error });
     expect(mocks.sfn.commandCalls(SendTaskFailureCommand)[0]?.args[0].input).toEqual({ taskToken: TOKEN, error, cause: expect.any(String) });
@@ -69,7 +82,7 @@ describe('armDrainWait', () => {
     mocks.ddb.on(UpdateCommand).rejectsOnce(conditionFailed()).resolves({});
     mocks.ddb.on(GetCommand).resolves({ Item: item() });
 
-    const result = await armDrainWait(deps, { taskToken: TOKEN, taskArn: TASK });
+    const result = await armDrainWait(deps, INPUT);
 
     expect(result).toEqual({ status: 'armed' });
     expect(mocks.ddb.commandCalls(UpdateCommand)).toHaveLength(2);
@@ -84,7 +97,7 @@ describe('armDrainWait', () => {
     mocks.ddb.on(GetCommand).resolves({ Item: item({ sessionCount: 0 }) });
     mocks.sfn.on(SendTaskSuccessCommand).rejects(error);
 
-    await expect(armDrainWait(deps, { taskToken: TOKEN, taskArn: TASK })).resolves.toEqual({ status: 'stale-token' });
+    await expect(armDrainWait(deps, INPUT)).resolves.toEqual({ status: 'stale-token' });
   });
 
   it('lets other Step Functions failures through so the step is retried', async () => {
@@ -93,6 +106,6 @@ describe('armDrainWait', () => {
     mocks.ddb.on(GetCommand).resolves({ Item: item({ sessionCount: 0 }) });
     mocks.sfn.on(SendTaskSuccessCommand).rejects(Object.assign(new Error('slow down'), { name: 'ThrottlingException' }));
 
-    await expect(armDrainWait(deps, { taskToken: TOKEN, taskArn: TASK })).rejects.toMatchObject({ name: 'ThrottlingException' });
+    await expect(armDrainWait(deps, INPUT)).rejects.toMatchObject({ name: 'ThrottlingException' });
   });
 });

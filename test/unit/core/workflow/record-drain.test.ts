@@ -99,7 +99,7 @@ describe('recordDrain', () => {
 
     expect(mocks.sfn.commandCalls(DescribeExecutionCommand)[0]?.args[0].input).toEqual({ executionArn: OTHER });
     const update = mocks.ddb.commandCalls(UpdateCommand)[0]?.args[0].input;
-    expect(update?.UpdateExpression).toMatch(/REMOVE drainOutcome, drainControl, taskToken$/);
+    expect(update?.UpdateExpression).toMatch(/REMOVE drainOutcome, drainControl, waitArmed$/);
     expect(update?.ConditionExpression).toBe('#status IN (:active, :draining) AND executionArn = :previous');
     expect(update?.ExpressionAttributeValues?.[':previous']).toBe(OTHER);
   });

@@ -33,7 +33,7 @@ describe('stopDrainedTask', () => {
     expect(mocks.ddb.commandCalls(UpdateCommand)[0]?.args[0].input).toEqual({
       TableName: TABLE_NAME,
       Key: { pk: TASK, sk: 'TASK' },
-      UpdateExpression: 'SET #status = :stopping, drainOutcome = :outcome REMOVE taskToken',
+      UpdateExpression: 'SET #status = :stopping, drainOutcome = :outcome REMOVE waitArmed',
       ConditionExpression: 'executionArn = :me AND #status IN (:active, :draining)',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: { ':outcome': 'DEADLINE_FORCED', ':me': ME, ':stopping': 'STOPPING', ':active': 'ACTIVE', ':draining': 'DRAINING' },
@@ -70,7 +70,7 @@ describe('stopDrainedTask', () => {
     expect(mocks.ddb.commandCalls(UpdateCommand)[1]?.args[0].input).toEqual({
       TableName: TABLE_NAME,
       Key: { pk: TASK, sk: 'TASK' },
-      UpdateExpression: 'SET drainOutcome = :outcome REMOVE taskToken',
+      UpdateExpression: 'SET drainOutcome = :outcome REMOVE waitArmed',
       ConditionExpression: 'executionArn = :me',
       ExpressionAttributeValues: { ':outcome': 'FORCE_STOPPED', ':me': ME },
       ReturnValues: 'ALL_NEW',
@@ -144,7 +144,7 @@ describe('stopDrainedTask: a deployment drain whose task the service keeps after
         TableName: TABLE_NAME,
         Key: { pk: TASK, sk: 'TASK' },
         UpdateExpression:
-          'SET #status = :active, drainOutcome = :cancelled, cancelledBy = :deployment REMOVE taskToken, drainControl, drainReason, drainDeadline, drainStartedAt, sessionsAtDrainStart',
+          'SET #status = :active, drainOutcome = :cancelled, cancelledBy = :deployment REMOVE waitArmed, drainControl, drainReason, drainDeadline, drainStartedAt, sessionsAtDrainStart',
         ConditionExpression: 'executionArn = :me AND #status IN (:active, :draining)',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: { ':active': 'ACTIVE', ':draining': 'DRAINING', ':cancelled': 'CANCELLED', ':deployment': 'DEPLOYMENT', ':me': ME },
