@@ -71,9 +71,19 @@ function serviceNameIn(event: unknown): string | undefined {
  * workflow step after Record drain, and starts one for an operator's cancel or force-stop. Says
  * what it did, one line each.
  */
-export async function prepareSample(rehearsal: Rehearsal, logicalId: string, event: unknown, refs: SampleRefs, say: (line: string) => void): Promise<void> {
-  const { accountId } = rehearsal.cloud.stack;
-  for (const task of refs.tasks) {
+export async function prepareSample(
+  rehearsal: Rehearsal,
+  logicalId: string,
+  event: unknown,
+  refs: SampleRefs,
+  clustersInScope: readonly string[],
+  say: (line: string) => void,
+): Promise<void> {
+  const { accountId, region } = rehearsal.cloud.stack;
+  // A task of a cluster out of scope is one the stack leaves alone: its app never registers, and
+  // the function answers the event as out of scope (the command says which override changes that).
+  const tasks = refs.tasks.filter((task) => clustersInScope.includes(`arn:aws:ecs:${region}:${accountId}:cluster/${task.clusterName}`));
+  for (const task of tasks) {
     const clusterArn = rehearsal.twin.createCluster(task.clusterName);
     const exists = rehearsal.twin.snapshot().tasks.some((candidate) => candidate.taskArn === task.taskArn);
     if (exists) continue;
@@ -82,7 +92,7 @@ export async function prepareSample(rehearsal: Rehearsal, logicalId: string, eve
     await rehearsal.waitFor(`task ${task.taskArn} registered`, async () => (await rehearsal.taskItem(task.taskArn)) !== undefined);
     say(`prepared: service "${task.serviceName}" in cluster "${task.clusterName}" runs the sample's task ${task.taskId}, registered in the registry`);
   }
-  const [task] = refs.tasks;
+  const [task] = tasks;
   if (task === undefined) return;
   if (logicalId === 'DrainControlFunction' && isControlOfADrain(event)) {
     await startDrain(rehearsal, task, say);

@@ -71,7 +71,15 @@ async function main(): Promise<number> {
   // As with sam local invoke, only the invoked function runs (and the steps that prepare its
   // sample): no rule, stream or schedule invokes another one. The twin runs fast (tasks start in
   // seconds); the function keeps the template's own parameter values.
-  const rehearsal = await Rehearsal.start({ scale: 0.02, echoLogs: [logicalId], parameters: { ...scaledParameters(template, 1), ...overrides }, eventSources: false });
+  // The tasks of the clusters in scope register in the registry, as the stack's services' tasks do.
+  const clusterNames = (overrides.ClusterArns ?? localClusterArns(['sessions']).join(',')).split(',').map((arn) => arn.split('/').pop() ?? '');
+  const rehearsal = await Rehearsal.start({
+    scale: 0.02,
+    clusterNames,
+    echoLogs: [logicalId],
+    parameters: { ...scaledParameters(template, 1), ...overrides },
+    eventSources: false,
+  });
   exitOnSignals(() => rehearsal.stop());
   try {
     const { accountId, region } = rehearsal.cloud.stack;
@@ -79,7 +87,7 @@ async function main(): Promise<number> {
     const inScope = (overrides.ClusterArns ?? localClusterArns(['sessions'], region, accountId).join(',')).split(',');
     const foreign = refs.clusterArns.filter((clusterArn) => !inScope.includes(clusterArn));
     createClustersInScope(rehearsal, inScope);
-    await prepareSample(rehearsal, logicalId, event, refs, (line) => console.error(line));
+    await prepareSample(rehearsal, logicalId, event, refs, inScope, (line) => console.error(line));
     const result = await rehearsal.cloud.invoke(logicalId, event);
     console.log(JSON.stringify(result.payload, null, 2));
     for (const clusterArn of foreign) {
