@@ -1,8 +1,6 @@
 import { execFile } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { ecsJsonResponse, type EcsTwin } from '../../../twin/index.js';
+import { describe, expect, it } from 'vitest';
+import { twinEndpoint } from './http-endpoint.js';
 import { ACCOUNT, CLUSTER_ARN, REGION, startTwin, taskDefinition } from './support.js';
 
 /**
@@ -11,27 +9,6 @@ import { ACCOUNT, CLUSTER_ARN, REGION, startTwin, taskDefinition } from './suppo
  * commands answer. The local-cloud version of this is local/test/integration/cloud/twin-api-cli.test.ts.
  */
 
-let server: Server | undefined;
-afterEach(async () => {
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  server = undefined;
-});
-
-async function endpointFor(twin: EcsTwin): Promise<string> {
-  server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const target = request.headers['x-amz-target'];
-      void ecsJsonResponse(twin, Array.isArray(target) ? target[0] : target, Buffer.concat(chunks).toString('utf8')).then((answer) => {
-        response.writeHead(answer.status, answer.headers);
-        response.end(answer.body);
-      });
-    });
-  });
-  await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
 
 /** Runs `aws <args>` with the local cloud's credentials and no profile of the machine's. */
 function aws(endpoint: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -56,7 +33,7 @@ function aws(endpoint: string, args: string[]): Promise<{ code: number; stdout: 
 describe('the twin through the AWS CLI', () => {
   it('prints the operation an unemulated call named and that the local ECS twin does not emulate it', async () => {
     const harness = startTwin();
-    const endpoint = await endpointFor(harness.twin);
+    const endpoint = await twinEndpoint(harness.twin);
 
     const run = await aws(endpoint, ['ecs', 'run-task', '--cluster', 'sessions', '--task-definition', 'chat:1']);
 
@@ -71,7 +48,7 @@ describe('the twin through the AWS CLI', () => {
     const harness = startTwin();
     harness.twin.createCluster('batch');
     harness.twin.createService({ cluster: 'sessions', name: 'chat', desiredCount: 1, taskDefinition: taskDefinition(1) });
-    const endpoint = await endpointFor(harness.twin);
+    const endpoint = await twinEndpoint(harness.twin);
 
     const listed = await aws(endpoint, ['ecs', 'list-clusters']);
     const unknown = await aws(endpoint, ['ecs', 'update-service', '--cluster', 'sessions', '--service', 'chat', '--task-definition', 'chat:9']);

@@ -1,8 +1,7 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { DescribeServicesCommand, ECSClient, ListContainerInstancesCommand, StopTaskCommand, UpdateServiceCommand, UpdateTaskProtectionCommand } from '@aws-sdk/client-ecs';
-import { afterEach, describe, expect, it } from 'vitest';
-import { ecsJsonResponse, type EcsTwin } from '../../../twin/index.js';
+import { describe, expect, it } from 'vitest';
+import type { EcsTwin } from '../../../twin/index.js';
+import { twinEndpoint } from './http-endpoint.js';
 import { CLUSTER, CLUSTER_ARN, runningOf, startService, startTwin } from './support.js';
 
 /**
@@ -10,28 +9,9 @@ import { CLUSTER, CLUSTER_ARN, runningOf, startService, startTwin } from './supp
  * proof that requests and responses (and errors) have the shapes the SDK sends and expects.
  */
 
-let server: Server | undefined;
-afterEach(async () => {
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  server = undefined;
-});
-
 async function clientFor(twin: EcsTwin): Promise<ECSClient> {
-  server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const target = request.headers['x-amz-target'];
-      void ecsJsonResponse(twin, Array.isArray(target) ? target[0] : target, Buffer.concat(chunks).toString('utf8')).then((answer) => {
-        response.writeHead(answer.status, answer.headers);
-        response.end(answer.body);
-      });
-    });
-  });
-  await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   return new ECSClient({
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: await twinEndpoint(twin),
     region: 'us-east-1',
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     maxAttempts: 1,
