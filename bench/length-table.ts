@@ -1,5 +1,6 @@
 import { pollsFor } from './metrics.js';
 import { STATES_PER_POLL } from './polling-asl.js';
+import { definedOnly } from '../functions/shared/optional.js';
 
 /**
  * Transitions per drain against drain length, for the polling and the event-driven workflow.
@@ -67,8 +68,8 @@ export function lengthTable(polling: readonly MeasuredDrain[], ours: readonly Me
         ...(pollingMeasured ? { measured: pollingMeasured } : {}),
         ...(pollingFixed === undefined ? {} : { computed: pollingFixed + STATES_PER_POLL * pollsFor(seconds, pollSeconds) }),
       },
-      ours: { ...(oursMeasured ? { measured: oursMeasured } : {}), ...(oursFixed === undefined ? {} : { computed: oursFixed }) },
+      ours: { ...(oursMeasured ? { measured: oursMeasured } : {}), ...definedOnly({ computed: oursFixed }) },
     };
   });
-  return { pollSeconds, ...(pollingFixed === undefined ? {} : { pollingFixed }), ...(oursFixed === undefined ? {} : { oursFixed }), rows };
+  return { pollSeconds, ...definedOnly({ pollingFixed }), ...definedOnly({ oursFixed }), rows };
 }

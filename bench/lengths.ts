@@ -4,6 +4,7 @@ import { drainTransitions, readyAt, stopLatencySeconds } from './metrics.js';
 import { cpuDelta, sampleCpu } from './observe.js';
 import { type ExecutionObservation, observeExecutions, usePollingWorkflow } from './workflow.js';
 import type { Strategy } from './strategies.js';
+import { definedOnly } from '../functions/shared/optional.js';
 
 /**
  * How a drain's cost grows with its length: a service of one task per length, each holding one
@@ -101,11 +102,11 @@ export async function runLengthProbe(strategy: Strategy, lengths: readonly numbe
           : stopLatencySeconds(strategy.waits, ready, new Date(task.stoppingAt).getTime(), execution, pollSeconds);
       return {
         sessionSeconds,
-        ...(counted?.waitedSeconds === undefined ? {} : { waitedSeconds: counted.waitedSeconds }),
-        ...(execution?.outcome === undefined ? {} : { outcome: execution.outcome }),
+        ...definedOnly({ waitedSeconds: counted?.waitedSeconds }),
+        ...definedOnly({ outcome: execution?.outcome }),
         transitions: counted?.measured ?? 0,
         polls: counted?.polls ?? 0,
-        ...(latency === undefined ? {} : { latencySeconds: latency }),
+        ...definedOnly({ latencySeconds: latency }),
       };
     });
     log(`${strategy.short}: ${drains.map((drain) => `${drain.sessionSeconds / 60} min -> ${drain.transitions} transitions (${drain.outcome ?? '?'})`).join(', ')}`);

@@ -13,6 +13,7 @@ import {
 import type { CpuSample } from './observe.js';
 import type { LaneObservation, RunObservation } from './run-lanes.js';
 import type { Strategy } from './strategies.js';
+import { definedOnly } from '../functions/shared/optional.js';
 
 /** One strategy's numbers, as the report prints them. */
 export interface StrategyResult {
@@ -119,7 +120,7 @@ export function laneResult(lane: LaneObservation, run: RunObservation, config: P
       ...(orchestrated && drains > 0 ? { orchestratorWritesPerDrain: orchestratorWrites / drains, getItemsPerDrain: (run.gateway.moto['dynamodb.GetItem'] ?? 0) / drains } : {}),
     },
     surgeTaskHours: surgeTaskSeconds(lane.tasks, lane.desiredCount, lane.deployStartedAt, endMs, scale) / 3600,
-    ...(deployment === undefined ? {} : { deploymentSeconds: deployment }),
+    ...definedOnly({ deploymentSeconds: deployment }),
     run: { wallMs: run.wallMs, windowMs: run.windowMs, cpu: run.cpu, problems: run.problems, failures: orchestrated ? run.failures : {} },
   };
 }

@@ -2,6 +2,7 @@ import { DescribeExecutionCommand, ListExecutionsCommand, UpdateStateMachineComm
 import { executionHistory, type Rehearsal } from '@ecs-session-drain/local';
 import type { BenchConfig } from './config.js';
 import { POLLING_ASL_PATH, readDefinition, withPollSeconds } from './polling-asl.js';
+import { definedOnly } from '../functions/shared/optional.js';
 
 /** The drain workflow side of a bench run: swapping in the polling workflow, and reading what the executions did. */
 
@@ -60,8 +61,7 @@ export async function observeExecutions(rehearsal: Rehearsal): Promise<Execution
     observed.push({
       name: execution.name,
       status: execution.status,
-      ...(execution.taskArn === undefined ? {} : { taskArn: execution.taskArn }),
-      ...(execution.outcome === undefined ? {} : { outcome: execution.outcome }),
+      ...definedOnly({ taskArn: execution.taskArn, outcome: execution.outcome }),
       states,
     });
   }

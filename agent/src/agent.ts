@@ -17,6 +17,7 @@ import { SessionBook } from './session-book.js';
 import { resolveSettings, type AgentSettings, type SessionAgentOptions } from './settings.js';
 import { onSigterm } from './signals.js';
 import type { AgentHealth, AgentState, DeadlineNotice, DrainNotice, OpenOutcome, TaskIdentity, TerminationNotice } from './types.js';
+import { definedOnly } from './optional.js';
 
 export interface SessionAgentEvents {
   draining: [notice: DrainNotice];
@@ -77,9 +78,7 @@ export class SessionAgent extends EventEmitter<SessionAgentEvents> {
     const task = await discoverTask(
       { metadataUri: settings.metadataUri, fetch: fetchImpl, timeoutMs: settings.registryTimeoutMs, logger },
       {
-        ...(settings.serviceName === undefined ? {} : { serviceName: settings.serviceName }),
-        ...(settings.fallbackServiceName === undefined ? {} : { fallbackServiceName: settings.fallbackServiceName }),
-        ...(settings.capacityProviderName === undefined ? {} : { capacityProviderName: settings.capacityProviderName }),
+        ...definedOnly({ serviceName: settings.serviceName, fallbackServiceName: settings.fallbackServiceName, capacityProviderName: settings.capacityProviderName }),
       },
     );
     const writer: RegistryWriter = { ddb: documentClient(options.dynamoDb), tableName: settings.tableName, now: options.now ?? (() => new Date()) };
@@ -280,7 +279,7 @@ export class SessionAgent extends EventEmitter<SessionAgentEvents> {
       this.abandonedDrain = false;
       if (item.status !== TaskStatus.Active) {
         this.currentState = 'draining';
-        const notice: DrainNotice = { source: 'registry', status: item.status, ...(item.drainReason === undefined ? {} : { reason: item.drainReason }) };
+        const notice: DrainNotice = { source: 'registry', status: item.status, ...definedOnly({ reason: item.drainReason }) };
         this.drainController.abort(notice);
         this.logger.info('the orchestrator moved the abandoned drain on: no new sessions', { status: item.status });
         this.safeEmit('draining', notice);
@@ -316,8 +315,8 @@ export class SessionAgent extends EventEmitter<SessionAgentEvents> {
     }
     const notice: TerminationNotice = {
       orchestrated: item?.status === TaskStatus.Draining || item?.status === TaskStatus.Stopping,
-      ...(item?.drainReason === undefined ? {} : { reason: item.drainReason }),
-      ...(this.notices.deadline === undefined ? {} : { deadline: this.notices.deadline }),
+      ...definedOnly({ reason: item?.drainReason }),
+      ...definedOnly({ deadline: this.notices.deadline }),
     };
     this.terminatingEmitted = true;
     this.logger.info('terminating', { ...notice, sessions: this.book.size, registryRead: poll.ok });

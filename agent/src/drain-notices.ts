@@ -1,5 +1,6 @@
 import { DrainReason, TaskStatus, type TaskItem } from './registry-contract.js';
 import type { DeadlineNotice, DrainNotice } from './types.js';
+import { definedOnly } from './optional.js';
 
 /** A Spot drain without a drainDeadline: ECS and EC2 both give two minutes' warning. */
 export const SPOT_WARNING_MS = 120_000;
@@ -63,8 +64,7 @@ export class DrainNotices {
       reading.draining = {
         source: 'registry',
         status: item.status,
-        ...(item.drainReason === undefined ? {} : { reason: item.drainReason }),
-        ...(deadline === undefined ? {} : { deadline }),
+        ...definedOnly({ reason: item.drainReason, deadline }),
       };
     }
     const hard = this.hardDeadline(item);

@@ -1,6 +1,7 @@
 import { ProtectionCallError } from './errors.js';
 import type { AgentLogger } from './logger.js';
 import { backoffDelay, DEFAULT_BACKOFF, unrefTimer, withTimeout, type Backoff } from './retry.js';
+import { definedOnly } from './optional.js';
 
 export interface ProtectionDeps {
   /** ECS_AGENT_URI, a base URL. */
@@ -128,7 +129,7 @@ export class ProtectionKeeper {
       // The endpoint answers {protection} on success, {failure} when ECS refused, {error} on errors.
       if (parsed.failure !== undefined) {
         throw new ProtectionCallError(`ECS refused task protection: ${parsed.failure.Reason ?? 'unknown reason'} ${parsed.failure.Detail ?? ''}`.trim(), {
-          ...(parsed.failure.Reason === undefined ? {} : { reason: parsed.failure.Reason }),
+          ...definedOnly({ reason: parsed.failure.Reason }),
         });
       }
       if (!response.ok || parsed.error !== undefined) {

@@ -2,6 +2,7 @@ import type { AgentLogger } from './logger.js';
 import { isPermanentRegistryError, registerTask, type RegistryWriter, type TaskRegistration } from './registry.js';
 import { retry, type Backoff } from './retry.js';
 import type { TaskIdentity } from './types.js';
+import { definedOnly } from './optional.js';
 
 export interface RegistrarDeps {
   writer: RegistryWriter;
@@ -22,9 +23,7 @@ export function registrationOf(task: TaskIdentity): TaskRegistration {
   return {
     taskArn,
     clusterArn,
-    ...(serviceName === undefined ? {} : { serviceName }),
-    ...(taskDefinitionArn === undefined ? {} : { taskDefinitionArn }),
-    ...(capacityProviderName === undefined ? {} : { capacityProviderName }),
+    ...definedOnly({ serviceName, taskDefinitionArn, capacityProviderName }),
   };
 }
 

@@ -3,6 +3,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SessionAgentConfigError } from './errors.js';
 import type { AgentLogger } from './logger.js';
 import type { SignalSource } from './signals.js';
+import { definedOnly } from './optional.js';
 
 export interface SessionAgentOptions {
   /** Default env SESSION_REGISTRY_TABLE. Required. */
@@ -115,7 +116,7 @@ export function resolveSettings(options: SessionAgentOptions): AgentSettings {
   return {
     tableName,
     metadataUri,
-    ...(agentUri === undefined ? {} : { agentUri }),
+    ...definedOnly({ agentUri }),
     heartbeatMs: positiveNumber('heartbeatSeconds', options.heartbeatSeconds ?? env.SESSION_AGENT_HEARTBEAT_SECONDS, 30) * 1000,
     drainPollMs: positiveNumber('drainPollSeconds', options.drainPollSeconds ?? env.SESSION_AGENT_DRAIN_POLL_SECONDS, 5) * 1000,
     abandonedDrainGraceMs:
@@ -123,9 +124,7 @@ export function resolveSettings(options: SessionAgentOptions): AgentSettings {
     protection,
     protectionMinutes,
     handleSignals: options.handleSignals ?? true,
-    ...(serviceName === undefined ? {} : { serviceName }),
-    ...(fallbackServiceName === undefined ? {} : { fallbackServiceName }),
-    ...(capacityProviderName === undefined ? {} : { capacityProviderName }),
+    ...definedOnly({ serviceName, fallbackServiceName, capacityProviderName }),
     ...(stopTimeout === undefined ? {} : { stopTimeoutMs: positiveNumber('stopTimeoutSeconds', stopTimeout, 0) * 1000 }),
     registryTimeoutMs: positiveNumber('registryTimeoutMs', options.registryTimeoutMs ?? env.SESSION_AGENT_REGISTRY_TIMEOUT_MS, 2000),
   };

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Ec2InstanceId } from './arns.js';
 import { envelopeSchema, eventTime } from './envelope.js';
 import { accepted, type ParseResult, safeParse } from './parse.js';
+import { definedOnly } from '../shared/optional.js';
 
 /*
  * EC2 events about an instance that ECS tasks may run on. They name the instance only; the
@@ -37,8 +38,7 @@ export function parseEc2SpotWarning(raw: unknown): ParseResult<Ec2SpotWarning> {
   return accepted({
     kind: 'ec2-spot',
     instanceId: parsed.event.detail['instance-id'],
-    ...(instanceAction === undefined ? {} : { instanceAction }),
-    ...(time === undefined ? {} : { time }),
+    ...definedOnly({ instanceAction, time }),
   });
 }
 
@@ -53,5 +53,5 @@ export function parseRebalanceRecommendation(raw: unknown): ParseResult<Rebalanc
   const parsed = safeParse(RebalanceRecommendationSchema, raw, 'EC2 Instance Rebalance Recommendation');
   if (!parsed.ok) return parsed;
   const time = eventTime(parsed.event.time);
-  return accepted({ instanceId: parsed.event.detail['instance-id'], ...(time === undefined ? {} : { time }) });
+  return accepted({ instanceId: parsed.event.detail['instance-id'], ...definedOnly({ time }) });
 }

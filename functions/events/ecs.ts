@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { clusterArnOfService, ClusterArn, ContainerInstanceArn, ServiceArn, TaskArn } from './arns.js';
 import { envelopeSchema, eventTime } from './envelope.js';
 import { accepted, type ParseResult, rejected, safeParse } from './parse.js';
+import { definedOnly } from '../shared/optional.js';
 
 /*
  * ECS events as EventBridge delivers them. Only the fields the orchestrator acts on are
@@ -47,7 +48,7 @@ export function parseDeploymentEvent(raw: unknown): ParseResult<DeploymentEvent>
     deploymentId: event.detail.deploymentId,
     serviceArn,
     clusterArn,
-    ...(event.detail.reason === undefined ? {} : { reason: event.detail.reason }),
+    ...definedOnly({ reason: event.detail.reason }),
     ...optionalTime(event.time),
   });
 }
@@ -157,7 +158,7 @@ export function parseFargateSpotWarning(raw: unknown): ParseResult<FargateSpotWa
     kind: 'fargate-spot',
     clusterArn: detail.clusterArn,
     taskArn: detail.taskArn,
-    ...(detail.group === undefined ? {} : { group: detail.group }),
+    ...definedOnly({ group: detail.group }),
     ...optionalTime(time),
   });
 }
@@ -194,7 +195,7 @@ export function parseContainerInstanceDraining(raw: unknown): ParseResult<Contai
   return accepted({
     clusterArn: detail.clusterArn,
     containerInstanceArn: detail.containerInstanceArn,
-    ...(detail.ec2InstanceId === undefined ? {} : { ec2InstanceId: detail.ec2InstanceId }),
+    ...definedOnly({ ec2InstanceId: detail.ec2InstanceId }),
     ...optionalTime(time),
   });
 }
@@ -224,7 +225,7 @@ export function parseServiceTaskRunning(raw: unknown): ParseResult<ServiceTaskRu
     clusterArn: detail.clusterArn,
     serviceName,
     taskArn: detail.taskArn,
-    ...(healthStatus === undefined ? {} : { healthStatus }),
+    ...definedOnly({ healthStatus }),
   });
 }
 

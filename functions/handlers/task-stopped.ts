@@ -3,6 +3,7 @@ import { parseTaskStopped } from '../events/ecs.js';
 import type { Deps } from '../shared/deps.js';
 import { eventBridgeHandler } from '../shared/handler-kit.js';
 import { runtimeDeps } from '../shared/runtime.js';
+import { definedOnly } from '../shared/optional.js';
 
 /** ECS Task State Change to STOPPED: close the registry item and end any drain still waiting. */
 export function createHandler(getDeps: () => Deps = runtimeDeps) {
@@ -16,7 +17,7 @@ export function createHandler(getDeps: () => Deps = runtimeDeps) {
         closeStoppedTask(deps, {
           taskArn: event.detail.taskArn,
           version: event.detail.version,
-          ...(event.detail.stoppedReason === undefined ? {} : { stoppedReason: event.detail.stoppedReason }),
+          ...definedOnly({ stoppedReason: event.detail.stoppedReason }),
         }),
     },
     getDeps,

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { readBody } from '../cloud/gateway.js';
 import { EcsApiError } from '../twin/errors.js';
 import type { TwinSnapshot, TwinTask } from '../twin/index.js';
+import { definedOnly } from '../../functions/shared/optional.js';
 
 /**
  * What the ECS agent serves inside a task, for twin tasks that run as real processes: the task
@@ -124,7 +125,7 @@ async function serveAgent(twin: TwinForEndpoints, rest: string, request: Incomin
   }
   await protectionCall(twin, task, response, 'UpdateTaskProtection', {
     protectionEnabled: body.ProtectionEnabled,
-    ...(body.ExpiresInMinutes === undefined ? {} : { expiresInMinutes: body.ExpiresInMinutes }),
+    ...definedOnly({ expiresInMinutes: body.ExpiresInMinutes }),
   });
 }
 

@@ -25,6 +25,7 @@ import { sleep } from '../cloud/timing.js';
 import { type ProcessMode, type ProcessModeOptions, startProcessMode } from '../processes/process-mode.js';
 import { NamedError } from '../../functions/shared/errors.js';
 import { pruneLogRuns } from './log-runs.js';
+import { definedOnly } from '../../functions/shared/optional.js';
 
 export interface RehearsalOptions {
   /** Real seconds per scenario second; 0.01 runs an hour of sessions in 36 s. */
@@ -146,7 +147,7 @@ export class Rehearsal {
         // Behind a load balancer, new sessions go only to healthy targets, as the twin reports them.
         targetHealth: (task) => twin?.targetHealthState(task.taskArn),
         onError: (what, error) => errors.push(`${what}: ${(error as Error).message}`),
-        ...(options.minHeartbeatMs === undefined ? {} : { minHeartbeatMs: options.minHeartbeatMs }),
+        ...definedOnly({ minHeartbeatMs: options.minHeartbeatMs }),
       });
       processes = options.processes
         ? await startProcessMode({
@@ -178,19 +179,15 @@ export class Rehearsal {
       cleanups.push(() => hooks.destroy());
       twin = new EcsTwin({
         invokeHook: (functionArn, payload) => hooks.invoke(functionArn, payload),
-        ...(options.blueGreenHonoursProtection === undefined ? {} : { blueGreenHonoursProtection: options.blueGreenHonoursProtection }),
-        ...(options.blueGreenRollbackScalesGreenDown === undefined ? {} : { blueGreenRollbackScalesGreenDown: options.blueGreenRollbackScalesGreenDown }),
+        ...definedOnly({ blueGreenHonoursProtection: options.blueGreenHonoursProtection, blueGreenRollbackScalesGreenDown: options.blueGreenRollbackScalesGreenDown }),
         clock,
         region: cloud.stack.region,
         accountId: cloud.stack.accountId,
         emit: async (event) => (faultyDelivery ? faultyDelivery.deliver(event) : void (await cloud.publish(event))),
         runtime: processes?.tasks ?? apps,
-        ...(options.drainingHonoursProtection === undefined ? {} : { drainingHonoursProtection: options.drainingHonoursProtection }),
+        ...definedOnly({ drainingHonoursProtection: options.drainingHonoursProtection }),
         ...(options.throttling ? { throttling: options.throttling } : {}),
-        ...(options.twinSeed === undefined ? {} : { seed: options.twinSeed }),
-        ...(options.twinTickSeconds === undefined ? {} : { tickSeconds: options.twinTickSeconds }),
-        ...(options.rollbackMode === undefined ? {} : { rollbackMode: options.rollbackMode }),
-        ...(options.healthEvents === undefined ? {} : { healthEvents: options.healthEvents }),
+        ...definedOnly({ seed: options.twinSeed, tickSeconds: options.twinTickSeconds, rollbackMode: options.rollbackMode, healthEvents: options.healthEvents }),
       });
       const built = twin;
       apps.attach((taskArn) => built.containerExited(taskArn, 0));

@@ -3,6 +3,7 @@ import { describeEach, paginate } from './api-host.js';
 import { asInput, invalidParameter, readString, readStringList, requireString } from './errors.js';
 import type { TwinContainerInstance } from './model.js';
 import { containerInstanceView } from './views.js';
+import { definedOnly } from '../../functions/shared/optional.js';
 
 /*
  * ListContainerInstances, DescribeContainerInstances, UpdateContainerInstancesState.
@@ -53,7 +54,7 @@ export function listContainerInstances(host: ApiHost, rawInput: unknown): Record
     input,
     { defaultPage: 100, maxPage: 100 },
   );
-  return { containerInstanceArns: page, ...(nextToken === undefined ? {} : { nextToken }) };
+  return { containerInstanceArns: page, ...definedOnly({ nextToken }) };
 }
 
 export function describeContainerInstances(host: ApiHost, rawInput: unknown): Record<string, unknown> {

@@ -3,6 +3,7 @@ import { asInput, invalidParameter, readInteger, readString } from './errors.js'
 import type { FargateCapacityProvider, TwinDeployment, TwinService } from './model.js';
 import type { DeploymentRevisionConfig, RevisionField, RollingServiceChange, RollingServiceSpec } from './rolling-settings.js';
 import { REVISION_FIELDS } from './rolling-settings.js';
+import { definedOnly } from '../../functions/shared/optional.js';
 
 /*
  * UpdateService's rolling update parameters in, DescribeServices' rolling update members out.
@@ -67,7 +68,7 @@ export function deploymentConfigurationView(service: TwinService): Record<string
 export function rollingServiceView(service: TwinService): Record<string, unknown> {
   return {
     ...revisionView(service.configuration),
-    ...(service.healthCheckGracePeriodSeconds === undefined ? {} : { healthCheckGracePeriodSeconds: service.healthCheckGracePeriodSeconds }),
+    ...definedOnly({ healthCheckGracePeriodSeconds: service.healthCheckGracePeriodSeconds }),
   };
 }
 

@@ -5,6 +5,7 @@ import { validateStopTimeout } from './records.js';
 import type { TaskDefinitionRecord } from './task-definition-registry.js';
 import { FAMILY } from './task-definition-registry.js';
 import { epochSeconds } from './views.js';
+import { definedOnly } from '../../functions/shared/optional.js';
 
 /*
  * RegisterTaskDefinition, DescribeTaskDefinition, ListTaskDefinitions, ListClusters: what a person
@@ -101,14 +102,14 @@ export function listTaskDefinitions(host: ApiHost, rawInput: unknown): Record<st
   const matching = status !== 'ACTIVE' ? [] : host.store.taskDefinitions.all().filter((record) => familyPrefix === undefined || record.family === familyPrefix);
   const ordered = sort === 'ASC' ? matching : [...matching].reverse();
   const { page, nextToken } = paginate('ListTaskDefinitions', ordered.map((record) => record.taskDefinitionArn), input, LIST_PAGE);
-  return { taskDefinitionArns: page, ...(nextToken === undefined ? {} : { nextToken }) };
+  return { taskDefinitionArns: page, ...definedOnly({ nextToken }) };
 }
 
 export function listClusters(host: ApiHost, rawInput: unknown): Record<string, unknown> {
   const input = asInput(rawInput);
   const arns = [...host.store.clusters.values()].map((cluster) => cluster.clusterArn);
   const { page, nextToken } = paginate('ListClusters', arns, input, LIST_PAGE);
-  return { clusterArns: page, ...(nextToken === undefined ? {} : { nextToken }) };
+  return { clusterArns: page, ...definedOnly({ nextToken }) };
 }
 
 /**

@@ -3,6 +3,7 @@ import { describeEach, paginate } from './api-host.js';
 import { asInput, EcsApiError, invalidParameter, readString, readStringList, requireString, serviceNotFound } from './errors.js';
 import { taskDefinitionFamily } from './model.js';
 import { taskView } from './views.js';
+import { definedOnly } from '../../functions/shared/optional.js';
 
 /*
  * ListTasks, DescribeTasks, StopTask.
@@ -50,7 +51,7 @@ export function listTasks(host: ApiHost, rawInput: unknown): Record<string, unkn
     input,
     { defaultPage: 100, maxPage: 100 },
   );
-  return { taskArns: page, ...(nextToken === undefined ? {} : { nextToken }) };
+  return { taskArns: page, ...definedOnly({ nextToken }) };
 }
 
 export function describeTasks(host: ApiHost, rawInput: unknown): Record<string, unknown> {

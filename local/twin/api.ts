@@ -10,6 +10,7 @@ import { STRATEGY_HANDLERS } from './strategies/api.js';
 import { applyServiceUpdate } from './strategies/setup.js';
 import type { ApiThrottle } from './throttle.js';
 import { serviceView } from './views.js';
+import { definedOnly } from '../../functions/shared/optional.js';
 
 /*
  * The ECS JSON API subset the orchestrator calls, with inputs and outputs as the AWS SDK v3
@@ -100,7 +101,7 @@ function listServices(host: ApiHost, rawInput: unknown): Record<string, unknown>
     .filter((service) => service.clusterArn === cluster.clusterArn && service.status === 'ACTIVE' && (launchType === undefined || service.launchType === launchType))
     .map((service) => service.serviceArn);
   const { page, nextToken } = paginate('ListServices', arns, input, { defaultPage: 10, maxPage: 100 });
-  return { serviceArns: page, ...(nextToken === undefined ? {} : { nextToken }) };
+  return { serviceArns: page, ...definedOnly({ nextToken }) };
 }
 
 function describeServices(host: ApiHost, rawInput: unknown): Record<string, unknown> {
@@ -135,11 +136,9 @@ function updateService(host: ApiHost, rawInput: unknown): Record<string, unknown
   if (maximumPercent !== undefined && maximumPercent < 100) throw invalidParameter('maximumPercent must be at least 100.');
   applyServiceUpdate(service, input);
   host.updateService(service, {
-    ...(desiredCount === undefined ? {} : { desiredCount }),
-    ...(taskDefinitionArn === undefined ? {} : { taskDefinitionArn }),
+    ...definedOnly({ desiredCount, taskDefinitionArn }),
     forceNewDeployment: readBoolean(input, 'forceNewDeployment') ?? false,
-    ...(minimumHealthyPercent === undefined ? {} : { minimumHealthyPercent }),
-    ...(maximumPercent === undefined ? {} : { maximumPercent }),
+    ...definedOnly({ minimumHealthyPercent, maximumPercent }),
     ...readRollingChange(input),
   });
   return { service: serviceView(service, host.store) };

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { JsonResponse } from './http.js';
 import type { TargetHealthDescription, TargetRequest } from './target-health.js';
+import { definedOnly } from '../../functions/shared/optional.js';
 
 /*
  * Elastic Load Balancing v2's Query protocol around the twin's target health, for the gateway and
@@ -76,7 +77,7 @@ function readTargets(form: URLSearchParams): TargetRequest[] | Error | undefined
     if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535)) {
       return new Error(`1 validation error detected: Value '${entry.port ?? ''}' at 'targets.${index}.member.port' failed to satisfy constraint: Member must have value between 1 and 65535`);
     }
-    targets.push({ id: entry.id, ...(port === undefined ? {} : { port }) });
+    targets.push({ id: entry.id, ...definedOnly({ port }) });
   }
   return targets;
 }

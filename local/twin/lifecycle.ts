@@ -4,6 +4,7 @@ import type { FargateCapacityProvider, KillCause, LaunchType, SigtermReason, Sto
 import { copyTask } from './model.js';
 import { addressesInUse, allocateNetworkInterface } from './network.js';
 import type { TwinStore } from './store.js';
+import { definedOnly } from '../../functions/shared/optional.js';
 
 /*
  * A task's life: PROVISIONING -> PENDING -> RUNNING, then on a stop request desiredStatus STOPPED
@@ -63,20 +64,20 @@ export class TaskLifecycle {
       taskArn: `${this.host.store.arnPrefix}:task/${clusterName}/${taskId}`,
       taskId,
       clusterArn: spec.clusterArn,
-      ...(spec.serviceName === undefined ? {} : { serviceName: spec.serviceName }),
+      ...definedOnly({ serviceName: spec.serviceName }),
       taskDefinitionArn: spec.taskDefinitionArn,
       group: spec.group,
-      ...(spec.startedBy === undefined ? {} : { startedBy: spec.startedBy }),
+      ...definedOnly({ startedBy: spec.startedBy }),
       lastStatus: 'PROVISIONING',
       desiredStatus: 'RUNNING',
-      ...(spec.capacityProviderName === undefined ? {} : { capacityProviderName: spec.capacityProviderName }),
+      ...definedOnly({ capacityProviderName: spec.capacityProviderName }),
       launchType: spec.launchType,
-      ...(spec.containerInstanceArn === undefined ? {} : { containerInstanceArn: spec.containerInstanceArn }),
+      ...definedOnly({ containerInstanceArn: spec.containerInstanceArn }),
       protection: { enabled: false },
       version: 0,
       createdAt: now,
       updatedAt: now,
-      ...(spec.deploymentId === undefined ? {} : { deploymentId: spec.deploymentId }),
+      ...definedOnly({ deploymentId: spec.deploymentId }),
       availabilityZone: availabilityZoneOf(taskId, this.host.store.region),
     };
     if (spec.launchType === 'FARGATE') {

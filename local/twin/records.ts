@@ -4,6 +4,7 @@ import { FARGATE_MAX_STOP_TIMEOUT_SECONDS } from './model.js';
 import type { RollingServiceSpec } from './rolling-settings.js';
 import { rollingFieldsOf } from './rolling-settings.js';
 import type { TwinStore } from './store.js';
+import { definedOnly } from '../../functions/shared/optional.js';
 
 /** New services and container instances, validated as CreateService / RegisterContainerInstance would. */
 
@@ -72,7 +73,7 @@ export function buildService(store: TwinStore, spec: ServiceSpec, now: Date): Tw
     status: 'ACTIVE',
     desiredCount: spec.desiredCount,
     launchType,
-    ...(spec.capacityProvider === undefined ? {} : { capacityProvider: spec.capacityProvider }),
+    ...definedOnly({ capacityProvider: spec.capacityProvider }),
     minimumHealthyPercent,
     maximumPercent,
     stopTimeoutSeconds,

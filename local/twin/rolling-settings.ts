@@ -1,6 +1,7 @@
 import type { CircuitBreakerSettings } from './circuit-breaker.js';
 import { invalidParameter } from './errors.js';
 import type { FargateCapacityProvider, TwinService } from './model.js';
+import { definedOnly } from '../../functions/shared/optional.js';
 
 /*
  * The service settings rolling updates depend on, as CreateService / UpdateService take them.
@@ -55,9 +56,7 @@ export function rollingFieldsOf(spec: RollingServiceSpec): Partial<TwinService> 
   seconds('healthCheckGracePeriodSeconds', spec.healthCheckGracePeriodSeconds);
   const configuration = revisionOf(spec);
   return {
-    ...(spec.healthCheckSeconds === undefined ? {} : { healthCheckSeconds: spec.healthCheckSeconds }),
-    ...(spec.targetHealthCheckSeconds === undefined ? {} : { targetHealthCheckSeconds: spec.targetHealthCheckSeconds }),
-    ...(spec.healthCheckGracePeriodSeconds === undefined ? {} : { healthCheckGracePeriodSeconds: spec.healthCheckGracePeriodSeconds }),
+    ...definedOnly({ healthCheckSeconds: spec.healthCheckSeconds, targetHealthCheckSeconds: spec.targetHealthCheckSeconds, healthCheckGracePeriodSeconds: spec.healthCheckGracePeriodSeconds }),
     ...(spec.deploymentCircuitBreaker === undefined ? {} : { deploymentCircuitBreaker: { ...spec.deploymentCircuitBreaker } }),
     ...(Object.keys(configuration).length === 0 ? {} : { configuration }),
   };

@@ -8,6 +8,7 @@ import type { DeploymentRevisionConfig } from './rolling-settings.js';
 import { behindLoadBalancer } from './rolling-settings.js';
 import type { TwinStore } from './store.js';
 import { FAILED_TO_START_REASON, TaskDefinitionBehaviours } from './task-definitions.js';
+import { definedOnly } from '../../functions/shared/optional.js';
 
 /*
  * What a rolling (ECS) deployment adds to the scheduler's task accounting: task health, the
@@ -110,7 +111,7 @@ export class Rollouts {
     this.lastCompleted.set(service.serviceArn, {
       id: deployment.id,
       taskDefinitionArn: deployment.taskDefinitionArn,
-      ...(deployment.configuration === undefined ? {} : { configuration: deployment.configuration }),
+      ...definedOnly({ configuration: deployment.configuration }),
       createdAt: deployment.createdAt,
     });
   }
@@ -141,7 +142,7 @@ export class Rollouts {
     const target = service !== undefined && behindLoadBalancer(service) ? (service.targetHealthCheckSeconds ?? DEFAULT_TARGET_HEALTH_CHECK_SECONDS) : undefined;
     return {
       ...(container === false ? {} : { containerCheckSeconds: container }),
-      ...(target === undefined ? {} : { targetCheckSeconds: target }),
+      ...definedOnly({ targetCheckSeconds: target }),
       ...(behaviour.unhealthy === true ? { failsAfterSeconds: behaviour.unhealthyAfterSeconds ?? DEFAULT_UNHEALTHY_AFTER_SECONDS } : {}),
       graceSeconds: service?.healthCheckGracePeriodSeconds ?? 0,
     };
@@ -178,7 +179,7 @@ export class Rollouts {
 
   private rollBack(service: TwinService, target: CompletedRevision, reason: string): TwinDeployment {
     return this.host.newDeployment(service, target.taskDefinitionArn, {
-      ...(target.configuration === undefined ? {} : { configuration: target.configuration }),
+      ...definedOnly({ configuration: target.configuration }),
       rolloutStateReason: reason,
       ...(this.host.rollbackMode === 'reactivate' ? { reuse: { id: target.id, createdAt: target.createdAt } } : {}),
     });

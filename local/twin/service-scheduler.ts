@@ -6,6 +6,7 @@ import type { StopWhy } from './scheduler.js';
 import { deploymentProgress, planService } from './scheduler.js';
 import { settleDeletedService } from './service-deletion.js';
 import type { TwinStore } from './store.js';
+import { definedOnly } from '../../functions/shared/optional.js';
 
 export interface SchedulerHost {
   clock: ScaledClock;
@@ -71,9 +72,9 @@ export class ServiceScheduler {
       status: 'PRIMARY',
       taskDefinitionArn,
       rolloutState: 'IN_PROGRESS',
-      ...(options.rolloutStateReason === undefined ? {} : { rolloutStateReason: options.rolloutStateReason }),
+      ...definedOnly({ rolloutStateReason: options.rolloutStateReason }),
       failedTasks: 0,
-      ...(configuration === undefined ? {} : { configuration }),
+      ...definedOnly({ configuration }),
       createdAt: options.reuse?.createdAt ?? now,
       updatedAt: now,
     };
@@ -143,8 +144,7 @@ export class ServiceScheduler {
       taskDefinitionArn: primary.taskDefinitionArn,
       group: `service:${service.serviceName}`,
       launchType: service.launchType,
-      ...(service.capacityProvider === undefined ? {} : { capacityProviderName: service.capacityProvider }),
-      ...(containerInstanceArn === undefined ? {} : { containerInstanceArn }),
+      ...definedOnly({ capacityProviderName: service.capacityProvider, containerInstanceArn }),
       ...this.host.rollouts.launchOptions(service, primary.taskDefinitionArn),
       deploymentId: primary.id,
       startedBy: primary.id,

@@ -23,6 +23,7 @@ import { TargetHealthBook, type TargetHealthDescription, type TargetHealthState,
 import { configureNewService, NO_TASK_DEFINITION, type StrategyServiceSpec } from './strategies/setup.js';
 import { TwinStore } from './store.js';
 import { ApiThrottle } from './throttle.js';
+import { definedOnly } from '../../functions/shared/optional.js';
 
 export type { ServiceSpec } from './records.js';
 export type { StrategyServiceSpec } from './strategies/setup.js';
@@ -227,10 +228,10 @@ export class EcsTwin {
       taskDefinitionArn: spec.taskDefinition,
       group: standaloneGroup(spec.taskDefinition),
       launchType,
-      ...(spec.capacityProvider === undefined ? {} : { capacityProviderName: spec.capacityProvider }),
+      ...definedOnly({ capacityProviderName: spec.capacityProvider }),
       ...(instance === undefined ? {} : { containerInstanceArn: instance.containerInstanceArn }),
       startupSeconds: spec.startupSeconds ?? DEFAULT_STARTUP_SECONDS,
-      ...(spec.startedBy === undefined ? {} : { startedBy: spec.startedBy }),
+      ...definedOnly({ startedBy: spec.startedBy }),
     });
     this.standaloneStopTimeouts.set(task.taskArn, stopTimeout);
     return task.taskArn;

@@ -17,6 +17,7 @@ import { claimPacedDrains, dropPaceLease, markPaceDirty, readPaceVersion, releas
 import { targetsHealthy } from './target-health.js';
 import { type EcsTaskView, isServing, keptByService, type PacingMode, type PacingPlan, planPacing, type ServiceDeploymentView } from './pacing.js';
 import { NamedError } from '../../shared/errors.js';
+import { definedOnly } from '../../shared/optional.js';
 
 export interface PaceSummary {
   serviceName: string;
@@ -70,8 +71,7 @@ export function deploymentView(service: Service): ServiceDeploymentView | undefi
     minimumHealthyPercent: service.deploymentConfiguration?.minimumHealthyPercent ?? 100,
     primary: {
       id: primary.id,
-      ...(primary.taskDefinition === undefined ? {} : { taskDefinition: primary.taskDefinition }),
-      ...(primary.rolloutState === undefined ? {} : { rolloutState: primary.rolloutState }),
+      ...definedOnly({ taskDefinition: primary.taskDefinition, rolloutState: primary.rolloutState }),
     },
   };
 }
@@ -180,7 +180,7 @@ async function paceOnce(deps: Deps, ref: { clusterArn: string; service: string }
       .filter((task): task is typeof task & { taskArn: string } => task.taskArn !== undefined)
       .map((task) => {
         const healthy = targets?.get(task.taskArn);
-        return { ...task, taskArn: task.taskArn, ...(healthy === undefined ? {} : { targetsHealthy: healthy }) } as EcsTaskView;
+        return { ...task, taskArn: task.taskArn, ...definedOnly({ targetsHealthy: healthy }) } as EcsTaskView;
       });
     // The index finds the service's items; a consistent read of each tells their state now (a drain
     // claimed a moment ago must not count as serving, or one task too many would be released).

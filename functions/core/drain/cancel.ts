@@ -5,6 +5,7 @@ import { cancelDrain as cancelDrainTransition } from '../../registry/tasks/drain
 import { readDrainWait } from '../../registry/tasks/waits.js';
 import { type DrainReason, type TaskItem, WaitError } from '../../registry/model.js';
 import { failDrainWait } from './wait-signals.js';
+import { definedOnly } from '../../shared/optional.js';
 
 /**
  * Asks the drain workflow to give the task back: drainControl CANCEL ends the wait (or makes the
@@ -24,7 +25,7 @@ export async function cancelDrain(deps: Deps, item: TaskItem, reason: DrainReaso
     taskArn: item.taskArn,
     executionArn: item.executionArn,
     reason,
-    ...(whileWaitingAt === undefined ? {} : { whileWaitingAt }),
+    ...definedOnly({ whileWaitingAt }),
   });
   if (!response.applied) return false;
   const updated = response.item;

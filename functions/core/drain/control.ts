@@ -11,6 +11,7 @@ import { readTask } from '../../registry/tasks.js';
 import { releaseAll, type ReleaseSummary } from './release-all.js';
 import { startDrain } from './start.js';
 import { failDrainWait } from './wait-signals.js';
+import { definedOnly } from '../../shared/optional.js';
 
 /**
  * Manual drain control, for operators:
@@ -128,9 +129,9 @@ async function drain(deps: Deps, item: TaskItem, deadline: Date | undefined): Pr
   const result = await startDrain(deps, {
     clusterArn: item.clusterArn,
     taskArn: item.taskArn,
-    ...(item.serviceName === undefined ? {} : { serviceName: item.serviceName }),
+    ...definedOnly({ serviceName: item.serviceName }),
     reason: DrainReason.Manual,
-    ...(deadline === undefined ? {} : { deadline }),
+    ...definedOnly({ deadline }),
   });
   switch (result.status) {
     case 'started':
@@ -140,7 +141,7 @@ async function drain(deps: Deps, item: TaskItem, deadline: Date | undefined): Pr
         ok: true,
         ...base,
         result: 'already-draining',
-        ...(result.executionArn === undefined ? {} : { executionArn: result.executionArn }),
+        ...definedOnly({ executionArn: result.executionArn }),
         message: 'a drain is already running for this task; nothing changed',
       };
     case 'task-stopped':

@@ -9,6 +9,7 @@ import { recordProtectionReleased, releaseDrain } from '../../registry/tasks/rel
 import { PROTECTION_BATCH_SIZE, setTaskProtection } from '../protection/task-protection.js';
 import { isExecutionRunning } from './executions.js';
 import { hasUnfinishedDrain } from './unfinished.js';
+import { definedOnly } from '../../shared/optional.js';
 
 /**
  * Release everything: what removing the orchestrator must leave behind (issue 12, "Uninstall").
@@ -144,7 +145,7 @@ async function releaseCluster(
   for (const raw of listed) {
     const checked = checkTaskItem(raw);
     if (checked.ok) items.push(checked.item);
-    else fail({ step: 'check-item', clusterArn, ...(checked.key === undefined ? {} : { taskArn: checked.key }), error: checked.reason }, checked.reason);
+    else fail({ step: 'check-item', clusterArn, ...definedOnly({ taskArn: checked.key }), error: checked.reason }, checked.reason);
   }
   for (const item of items.filter((each) => each.status === TaskStatus.Draining || hasUnfinishedDrain(each))) {
     await releaseOne(deps, item, trigger, stopped, summary, fail);
@@ -162,7 +163,7 @@ async function releaseOne(deps: ReleaseDeps, item: TaskItem, trigger: ReleaseTri
     }
   } catch (error) {
     // A drain still running must not lose its task under it: the item stays for the next release.
-    fail({ step: 'stop-drain', clusterArn: item.clusterArn, taskArn, ...(executionArn === undefined ? {} : { executionArn }), error: describeError(error) }, error);
+    fail({ step: 'stop-drain', clusterArn: item.clusterArn, taskArn, ...definedOnly({ executionArn }), error: describeError(error) }, error);
     return;
   }
   try {

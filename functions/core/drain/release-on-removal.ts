@@ -4,6 +4,7 @@ import type { Deps } from '../../shared/deps.js';
 import { NamedError } from '../../shared/errors.js';
 import { describeIssues } from '../../shared/issues.js';
 import { releaseAll, type ReleaseSummary, type ReleaseTrigger } from './release-all.js';
+import { definedOnly } from '../../shared/optional.js';
 
 /**
  * The stack's custom resource (template.yaml ReleaseOnRemoval, Custom::ReleaseOnRemoval): Create
@@ -86,8 +87,8 @@ export async function answerStackRequest(deps: Pick<Deps, 'ecs' | 'ddb' | 'sfn' 
     reason = outcome === undefined ? 'no cluster to release' : outcome.reason;
   }
   await answer(deps, io, request, { Status: status, Reason: reason.slice(0, REASON_CHARACTERS), PhysicalResourceId: physicalId });
-  deps.logger.info('custom resource answered', { requestType: request.RequestType, status, reason, ...(summary === undefined ? {} : { summary }) });
-  return { answered: status, requestType: request.RequestType, reason, ...(summary === undefined ? {} : { summary }) };
+  deps.logger.info('custom resource answered', { requestType: request.RequestType, status, reason, ...definedOnly({ summary }) });
+  return { answered: status, requestType: request.RequestType, reason, ...definedOnly({ summary }) };
 }
 
 /** Delete: the stack's clusters; Update: those in the old properties but not the new. */

@@ -14,6 +14,7 @@ import { claimDrainAttempt } from '../../registry/tasks/drain.js';
 import { drainExecutionName, type DrainReason, type TaskItem, TaskStatus } from '../../registry/model.js';
 import { readTask } from '../../registry/tasks.js';
 import { executionState } from './executions.js';
+import { definedOnly } from '../../shared/optional.js';
 
 export interface DrainRequest {
   clusterArn: string;
@@ -130,7 +131,7 @@ export async function startDrain(deps: Deps, request: DrainRequest): Promise<Sta
   }
 
   const serviceName = request.serviceName ?? task.serviceName;
-  const claimed: DrainRequest = { ...request, clusterArn: task.clusterArn ?? request.clusterArn, ...(serviceName === undefined ? {} : { serviceName }) };
+  const claimed: DrainRequest = { ...request, clusterArn: task.clusterArn ?? request.clusterArn, ...definedOnly({ serviceName }) };
   return startClaimedDrain(deps, claimed, { executionName, executionArn, attempt });
 }
 
@@ -149,7 +150,7 @@ export async function startClaimedDrain(
   const input: DrainWorkflowInput = {
     cluster: request.clusterArn,
     taskArn: request.taskArn,
-    ...(request.serviceName === undefined ? {} : { service: request.serviceName }),
+    ...definedOnly({ service: request.serviceName }),
     reason: request.reason,
     deadline: deadline.toISOString(),
     ...(request.ecsStopsTask === true ? { ecsStopsTask: true as const } : {}),

@@ -13,6 +13,7 @@ import {
 import type { Deps } from '../../shared/deps.js';
 import { ownInput } from '../../shared/pages.js';
 import { asRetryable } from './errors.js';
+import { definedOnly } from '../../shared/optional.js';
 
 /** DescribeTasks accepts at most this many tasks per call. */
 export const DESCRIBE_TASKS_BATCH_SIZE = 100;
@@ -36,8 +37,7 @@ export async function listRunningTaskArns(
     { client: deps.ecs, withCommand: ownInput },
     {
       cluster: filter.clusterArn,
-      ...(filter.serviceName === undefined ? {} : { serviceName: filter.serviceName }),
-      ...(filter.containerInstanceArn === undefined ? {} : { containerInstance: filter.containerInstanceArn }),
+      ...definedOnly({ serviceName: filter.serviceName, containerInstance: filter.containerInstanceArn }),
       desiredStatus: 'RUNNING',
     },
   );

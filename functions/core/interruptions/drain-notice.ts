@@ -2,6 +2,7 @@ import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { Deps } from '../../shared/deps.js';
 import type { DrainReason } from '../../registry/model.js';
 import { NamedError } from '../../shared/errors.js';
+import { definedOnly } from '../../shared/optional.js';
 
 export const NOTICE_SOURCE = 'ecs-session-drain';
 export const NOTICE_DETAIL_TYPE = 'Session Drain Notice';
@@ -30,7 +31,7 @@ export async function publishDrainNotice(deps: Pick<Deps, 'eventBridge' | 'confi
   const detail: DrainNotice = {
     clusterArn: notice.clusterArn,
     taskArn: notice.taskArn,
-    ...(notice.serviceName === undefined ? {} : { serviceName: notice.serviceName }),
+    ...definedOnly({ serviceName: notice.serviceName }),
     reason: notice.reason,
     deadline: notice.deadline,
     sessionCount: notice.sessionCount,

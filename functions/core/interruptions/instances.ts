@@ -3,6 +3,7 @@ import { ignored, type Ignored } from '../../shared/handler-kit.js';
 import { DrainReason } from '../../registry/model.js';
 import { describeContainerInstance, findContainerInstance, listRunningTaskArns } from '../ecs/lookups.js';
 import { drainOrReleaseLeavingTasks } from './leaving-tasks.js';
+import { definedOnly } from '../../shared/optional.js';
 
 export interface InstanceDrainSummary {
   clusterArn: string;
@@ -38,7 +39,7 @@ export async function drainInstanceTasks(
     releaseUnregistered: target.releaseUnregistered,
     ecsReplacesTasks: target.releaseUnregistered,
     // An operator's cancel of a task's drain wins over instance events older than it.
-    ...(eventTime === undefined ? {} : { eventTime }),
+    ...definedOnly({ eventTime }),
   });
   const summary: InstanceDrainSummary = { clusterArn, containerInstanceArn, tasksOnInstance: taskArns.length, ...tally };
   deps.logger.info('instance tasks handled', { ...summary });
@@ -60,7 +61,7 @@ export async function handleContainerInstanceDraining(
     return ignored(`stale event: container instance ${event.containerInstanceArn} is ${instance.status ?? 'of unknown status'} now`);
   }
   const { clusterArn, containerInstanceArn, time } = event;
-  return drainInstanceTasks(deps, { clusterArn, containerInstanceArn, releaseUnregistered: true, ...(time === undefined ? {} : { eventTime: time }) });
+  return drainInstanceTasks(deps, { clusterArn, containerInstanceArn, releaseUnregistered: true, ...definedOnly({ eventTime: time }) });
 }
 
 /** EC2 recommends moving off an instance: drain its tasks ahead of a possible interruption. */
@@ -70,5 +71,5 @@ export async function handleRebalanceRecommendation(
 ): Promise<InstanceDrainSummary | Ignored> {
   const located = await findContainerInstance(deps, event.instanceId);
   if (located === undefined) return ignored(`EC2 instance ${event.instanceId} is not a container instance of a cluster in scope`);
-  return drainInstanceTasks(deps, { ...located, releaseUnregistered: false, ...(event.time === undefined ? {} : { eventTime: event.time }) });
+  return drainInstanceTasks(deps, { ...located, releaseUnregistered: false, ...definedOnly({ eventTime: event.time }) });
 }

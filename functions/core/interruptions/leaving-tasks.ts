@@ -5,6 +5,7 @@ import { readTask } from '../../registry/tasks.js';
 import { setTaskProtection } from '../protection/task-protection.js';
 import { startDrain, type StartDrainResult } from '../drain/start.js';
 import { registryTable } from '../../registry/conditional-write.js';
+import { definedOnly } from '../../shared/optional.js';
 
 export interface DrainTally {
   drainsStarted: string[];
@@ -51,7 +52,7 @@ export async function drainOrReleaseLeavingTasks(
     const item = await readTask(registryTable(deps), taskArn);
     const decision = decideLeavingTask(item, request.releaseUnregistered);
     if (decision !== 'drain') return { taskArn, decision };
-    return { taskArn, decision, started: await startDrain(deps, { clusterArn, taskArn, ...(serviceName === undefined ? {} : { serviceName }), reason, ...replaced, ...(eventTime === undefined ? {} : { eventTime }) }) };
+    return { taskArn, decision, started: await startDrain(deps, { clusterArn, taskArn, ...definedOnly({ serviceName }), reason, ...replaced, ...definedOnly({ eventTime }) }) };
   });
   for (const outcome of outcomes) {
     if (outcome.decision === 'drain') tallyDrain(tally, outcome.taskArn, outcome.started);

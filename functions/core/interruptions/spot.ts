@@ -19,6 +19,7 @@ import { tallyDrain } from './leaving-tasks.js';
 import { findContainerInstance, listRunningTaskArns } from '../ecs/lookups.js';
 import { publishDrainNotice } from './drain-notice.js';
 import { startDrain } from '../drain/start.js';
+import { definedOnly } from '../../shared/optional.js';
 
 export interface SpotSummary {
   kind: SpotWarning['kind'];
@@ -90,7 +91,7 @@ export async function handleSpotWarning(deps: Deps, warning: SpotWarning): Promi
     await publishDrainNotice(deps, {
       clusterArn,
       taskArn,
-      ...(item.serviceName === undefined ? {} : { serviceName: item.serviceName }),
+      ...definedOnly({ serviceName: item.serviceName }),
       reason: DrainReason.Spot,
       deadline: summary.deadline,
       sessionCount: item.sessionCount,
@@ -104,7 +105,7 @@ export async function handleSpotWarning(deps: Deps, warning: SpotWarning): Promi
     const result = await startDrain(deps, {
       clusterArn,
       taskArn,
-      ...(item.serviceName === undefined ? {} : { serviceName: item.serviceName }),
+      ...definedOnly({ serviceName: item.serviceName }),
       reason: DrainReason.Spot,
       deadline,
     });

@@ -3,6 +3,7 @@ import { UpdateTaskProtectionCommand } from '@aws-sdk/client-ecs';
 import type { Deps } from '../../shared/deps.js';
 import { RetryableEcsError } from '../../shared/errors.js';
 import { asRetryable } from '../ecs/errors.js';
+import { definedOnly } from '../../shared/optional.js';
 
 /** UpdateTaskProtection accepts at most this many tasks per call. */
 export const PROTECTION_BATCH_SIZE = 10;
@@ -98,7 +99,7 @@ export async function setTaskProtection(
       blocked: result.blocked,
       failed: result.failed,
       unsettled: result.unsettled,
-      ...(result.retryableError === undefined ? {} : { error: result.retryableError }),
+      ...definedOnly({ error: result.retryableError }),
     });
   }
   return result;

@@ -8,6 +8,7 @@ import { releaseReplacement } from '../workflow/replacement-capacity.js';
 import { hasUnfinishedDrain } from '../drain/unfinished.js';
 import { isExecutionRunning } from '../drain/executions.js';
 import { startDrain } from '../drain/start.js';
+import { definedOnly } from '../../shared/optional.js';
 
 /**
  * Gives back the replacement a drain's workflow asked for and did not release (its stop failed
@@ -39,7 +40,7 @@ export async function restartOrphanedDrain(deps: Deps, clusterArn: string, index
   const result = await startDrain(deps, {
     clusterArn,
     taskArn: item.taskArn,
-    ...(item.serviceName === undefined ? {} : { serviceName: item.serviceName }),
+    ...definedOnly({ serviceName: item.serviceName }),
     reason: item.drainReason ?? DrainReason.Manual,
     ...(deadline === undefined || Number.isNaN(deadline.getTime()) ? {} : { deadline }),
   });

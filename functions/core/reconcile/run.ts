@@ -26,6 +26,7 @@ import { type ReconcileSummary, Work } from './work.js';
 import { releaseOrphanedReplacement, restartOrphanedDrain } from './orphans.js';
 import { failDrainWait } from '../drain/wait-signals.js';
 import { NamedError } from '../../shared/errors.js';
+import { definedOnly } from '../../shared/optional.js';
 
 export type { ReconcileSummary } from './work.js';
 
@@ -243,8 +244,7 @@ async function describeTaskStates(
         kind: 'known',
         lastStatus: task.lastStatus ?? 'UNKNOWN',
         desiredStatus: task.desiredStatus ?? 'UNKNOWN',
-        ...(task.containerInstanceArn === undefined ? {} : { containerInstanceArn: task.containerInstanceArn }),
-        ...(task.taskDefinitionArn === undefined ? {} : { taskDefinitionArn: task.taskDefinitionArn }),
+        ...definedOnly({ containerInstanceArn: task.containerInstanceArn, taskDefinitionArn: task.taskDefinitionArn }),
       });
     }
     for (const failure of response?.failures ?? []) {

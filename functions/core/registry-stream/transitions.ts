@@ -4,6 +4,7 @@ import { ClusterArn, TaskArn } from '../../events/arns.js';
 import { Count, DrainOutcomeSchema, EpochSeconds, TaskStatusSchema } from '../../registry/item-checks.js';
 import { DrainOutcome, TASK_SORT_KEY, TaskStatus } from '../../registry/model.js';
 import { describeIssues } from '../../shared/issues.js';
+import { definedOnly } from '../../shared/optional.js';
 
 /**
  * Pure decisions of the registry stream handler: from one change record's old and new task
@@ -124,8 +125,7 @@ export function decideActions(record: Pick<ChangeRecord, 'oldImage' | 'newImage'
       kind: 'drain-finished',
       taskArn,
       outcome: newImage.drainOutcome,
-      ...(executionArn === undefined ? {} : { executionArn }),
-      ...(drainStartedAt === undefined ? {} : { drainStartedAt }),
+      ...definedOnly({ executionArn, drainStartedAt }),
     });
   }
   const enabled = protectionChange(oldImage, newImage);

@@ -17,6 +17,7 @@ import { InvalidInputError, NamedError, TaskGoneError } from '../../shared/error
 import { MetricName, MetricUnit } from '../../shared/powertools.js';
 import { isExecutionRunning } from '../drain/executions.js';
 import { resolveDeadline } from '../drain/start.js';
+import { definedOnly } from '../../shared/optional.js';
 
 /** Another execution that is still running owns this task's drain; this one must not interfere. */
 export class DrainAlreadyRunningError extends NamedError {
@@ -109,7 +110,7 @@ export async function recordDrain(
   const recorded: RecordedDrain = {
     cluster: request.cluster,
     taskArn: request.taskArn,
-    ...(service === undefined ? {} : { service }),
+    ...definedOnly({ service }),
     reason: request.reason,
     deadline: deadline.toISOString(),
     waitSeconds,

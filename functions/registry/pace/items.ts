@@ -5,6 +5,7 @@
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type RegistryTable, type Transition, transition } from '../conditional-write.js';
+import { definedOnly } from '../../shared/optional.js';
 
 export const PACE_SORT_KEY = 'PACE';
 export const HOOK_SORT_KEY = 'BLUE_GREEN_HOOK';
@@ -34,7 +35,7 @@ export function movePaceVersionAction(tableName: string, ref: ServiceRef, curren
       Key: paceKey(ref.clusterArn, ref.serviceName),
       UpdateExpression: 'SET version = :next, updatedAt = :now',
       ConditionExpression: current === undefined ? 'attribute_not_exists(version)' : 'version = :current',
-      ExpressionAttributeValues: { ':next': next, ':now': now, ...(current === undefined ? {} : { ':current': current }) },
+      ExpressionAttributeValues: { ':next': next, ':now': now, ...definedOnly({ ':current': current }) },
     },
   };
 }

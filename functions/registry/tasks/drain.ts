@@ -7,6 +7,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type RegistryTable, type Transition, transition } from '../conditional-write.js';
 import { DrainControl, DrainReason, ITEM_EXISTS, STATUS_NAME, type TaskItem, taskKey, TaskStatus } from '../model.js';
+import { definedOnly } from '../../shared/optional.js';
 
 /** The item is this execution's drain (:me) and the task has not begun to stop. */
 export const OWNED_AND_UNSTOPPED = 'executionArn = :me AND #status IN (:active, :draining)';
@@ -109,7 +110,7 @@ export async function recordDrain(table: RegistryTable, record: DrainRecord): Pr
           ':zero': 0,
           ':active': TaskStatus.Active,
           ':draining': TaskStatus.Draining,
-          ...(record.previousOwner === undefined ? {} : { ':previous': record.previousOwner }),
+          ...definedOnly({ ':previous': record.previousOwner }),
         },
       }),
     ),

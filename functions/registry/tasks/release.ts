@@ -2,6 +2,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type RegistryTable, type Transition, transition } from '../conditional-write.js';
 import { DrainOutcome, ITEM_EXISTS, ProtectionState, STATUS_NAME, type TaskItem, taskKey, TaskStatus } from '../model.js';
+import { definedOnly } from '../../shared/optional.js';
 
 /** The drain attributes cleared when a task serves again (as "Return task to service" clears them). */
 const DRAIN_ATTRIBUTES = 'waitArmed, drainControl, drainReason, drainDeadline, drainStartedAt, sessionsAtDrainStart';
@@ -29,7 +30,7 @@ export async function releaseDrain(table: RegistryTable, taskArn: string, execut
           ':draining': TaskStatus.Draining,
           ':released': DrainOutcome.Released,
           ':now': nowSeconds,
-          ...(executionArn === undefined ? {} : { ':execution': executionArn }),
+          ...definedOnly({ ':execution': executionArn }),
         },
         ReturnValues: 'ALL_NEW',
       }),

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { CustomResourceError } from '../errors.js';
+import { definedOnly } from '../../../functions/shared/optional.js';
 
 /**
  * CloudFormation's side of a custom resource (AWS::CloudFormation::CustomResource or Custom::*):
@@ -122,7 +123,7 @@ export async function sendCustomResourceRequest(options: CustomResourceRequestOp
     LogicalResourceId: spec.logicalId,
     StackId: stackId,
     ResourceProperties: spec.properties,
-    ...(options.physicalResourceId === undefined ? {} : { PhysicalResourceId: options.physicalResourceId }),
+    ...definedOnly({ PhysicalResourceId: options.physicalResourceId }),
   };
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -222,7 +223,7 @@ export class CustomResourceLifecycle {
       endpoint: this.endpoint,
       invoke: this.target.invoke,
       timeoutMs: Math.min(spec.serviceTimeoutSeconds * 1000, functionTimeoutMs),
-      ...(physicalResourceId === undefined ? {} : { physicalResourceId }),
+      ...definedOnly({ physicalResourceId }),
     });
   }
 }

@@ -9,6 +9,7 @@ import type { StrategyEngine } from './engine.js';
 import type { StrategyServiceSpec } from './setup.js';
 import { drainTaskSet, findTaskSet, makePrimary, newTaskSet, taskSetView } from './task-sets.js';
 import { serviceDeploymentBrief, serviceDeploymentView } from './views.js';
+import { definedOnly } from '../../../functions/shared/optional.js';
 
 /** What these handlers need from the twin beyond ApiHost's records. */
 export interface StrategyApiHost {
@@ -51,12 +52,10 @@ function createService(host: ApiHost, rawInput: unknown): Record<string, unknown
     name: requireString(input, 'serviceName'),
     // The twin's default when the call names none.
     desiredCount: readInteger(input, 'desiredCount') ?? 0,
-    ...(taskDefinition === undefined ? {} : { taskDefinition }),
-    ...(stopTimeoutSeconds === undefined ? {} : { stopTimeoutSeconds }),
+    ...definedOnly({ taskDefinition, stopTimeoutSeconds }),
     ...(input.launchType === undefined ? {} : { launchType: readString(input, 'launchType') as LaunchType }),
     ...(capacityProvider === undefined ? {} : { capacityProvider: capacityProvider as FargateCapacityProvider }),
-    ...(minimumHealthyPercent === undefined ? {} : { minimumHealthyPercent }),
-    ...(maximumPercent === undefined ? {} : { maximumPercent }),
+    ...definedOnly({ minimumHealthyPercent, maximumPercent }),
     ...(input.deploymentController === undefined ? {} : { deploymentController: asInput(input.deploymentController).type as StrategyServiceSpec['deploymentController'] }),
     deploymentConfiguration: configuration,
   };
@@ -87,7 +86,7 @@ function listServiceDeployments(host: ApiHost, rawInput: unknown): Record<string
   const statuses = readStringList(input, 'status');
   const runs = host.strategies.engine.deploymentsOf(service).filter((run) => statuses === undefined || statuses.includes(run.record.status));
   const { page, nextToken } = paginate('ListServiceDeployments', runs, input, { defaultPage: 20, maxPage: 100 });
-  return { serviceDeployments: page.map((run) => serviceDeploymentBrief(host.strategies.engine, service, run)), ...(nextToken === undefined ? {} : { nextToken }) };
+  return { serviceDeployments: page.map((run) => serviceDeploymentBrief(host.strategies.engine, service, run)), ...definedOnly({ nextToken }) };
 }
 
 function stopServiceDeployment(host: ApiHost, rawInput: unknown): Record<string, unknown> {
@@ -135,8 +134,7 @@ function createTaskSet(host: ApiHost, rawInput: unknown): Record<string, unknown
     service,
     {
       taskDefinitionArn: host.store.resolveTaskDefinition(requireString(input, 'taskDefinition')),
-      ...(scale === undefined ? {} : { scale }),
-      ...(externalId === undefined ? {} : { externalId }),
+      ...definedOnly({ scale, externalId }),
     },
     host.clock.now(),
   );

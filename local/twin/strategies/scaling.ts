@@ -4,6 +4,7 @@ import type { StopRequest, TaskLifecycle } from '../lifecycle.js';
 import type { TwinService, TwinTask } from '../model.js';
 import { isInService, isProtected } from '../model.js';
 import type { TwinStore } from '../store.js';
+import { definedOnly } from '../../../functions/shared/optional.js';
 
 export interface ScalingHost {
   clock: ScaledClock;
@@ -53,8 +54,7 @@ function launch(host: ScalingHost, service: TwinService, revision: Revision): bo
     taskDefinitionArn: revision.taskDefinitionArn,
     group: `service:${service.serviceName}`,
     launchType: service.launchType,
-    ...(service.capacityProvider === undefined ? {} : { capacityProviderName: service.capacityProvider }),
-    ...(containerInstanceArn === undefined ? {} : { containerInstanceArn }),
+    ...definedOnly({ capacityProviderName: service.capacityProvider, containerInstanceArn }),
     startupSeconds: service.startupSeconds,
     deploymentId: revision.id,
     startedBy: revision.id,

@@ -5,6 +5,7 @@ import { taskCounts } from '../scheduler.js';
 import type { TwinStore } from '../store.js';
 import type { TwinTaskSet } from './config.js';
 import { aliveTasks, scaleRevision, type ScalingHost } from './scaling.js';
+import { definedOnly } from '../../../functions/shared/optional.js';
 
 /** API_TaskSet computedDesiredCount: the service's desiredCount times the scale percentage, always rounded up. */
 export function computedDesiredCount(service: TwinService, set: TwinTaskSet): number {
@@ -37,8 +38,7 @@ export function newTaskSet(
     status: (service.taskSets ?? []).some((other) => other.status === 'PRIMARY') ? 'ACTIVE' : 'PRIMARY',
     taskDefinitionArn: spec.taskDefinitionArn,
     scale,
-    ...(spec.externalId === undefined ? {} : { externalId: spec.externalId }),
-    ...(spec.startedBy === undefined ? {} : { startedBy: spec.startedBy }),
+    ...definedOnly({ externalId: spec.externalId, startedBy: spec.startedBy }),
     createdAt: now,
     updatedAt: now,
   };
@@ -78,8 +78,7 @@ export function taskSetView(store: TwinStore, service: TwinService, set: TwinTas
     taskSetArn: set.taskSetArn,
     serviceArn: service.serviceArn,
     clusterArn: service.clusterArn,
-    ...(set.startedBy === undefined ? {} : { startedBy: set.startedBy }),
-    ...(set.externalId === undefined ? {} : { externalId: set.externalId }),
+    ...definedOnly({ startedBy: set.startedBy, externalId: set.externalId }),
     status: set.status,
     taskDefinition: set.taskDefinitionArn,
     computedDesiredCount: computed,
