@@ -31,6 +31,19 @@ const { values } = commandLine({
   },
 });
 
+/**
+ * Who stopped a task, in words, for ECS's stop code: a drained task of a deployment or a scale-in is
+ * stopped by ECS's scheduler once its drain let it go (unprotected, empty), not by the orchestrator.
+ */
+const STOPPED_BY: Record<string, string> = {
+  UserInitiated: 'StopTask: the orchestrator or an operator',
+  ServiceSchedulerInitiated: "ECS's scheduler: a deployment or scale-in, after the task's drain let it go",
+  SpotInterruption: 'Fargate Spot reclaimed it',
+  TerminationNotice: 'Fargate Spot reclaimed it',
+  EssentialContainerExited: 'its container exited',
+  TaskFailedToStart: 'it failed to start',
+};
+
 async function main(): Promise<number> {
   const scale = values.scale ?? (values.processes ? 0.05 : 0.03);
   const started = Date.now();
@@ -50,7 +63,7 @@ async function main(): Promise<number> {
     if (change.kind !== 'task') return;
     const { task, previous } = change;
     const stopping = task.desiredStatus === 'STOPPED' && task.lastStatus === 'RUNNING' && previous?.desiredStatus !== 'STOPPED';
-    const cause = task.stopCode ? ` (${task.stopCode})` : '';
+    const cause = task.stopCode ? ` (${STOPPED_BY[task.stopCode] ?? task.stopCode})` : '';
     if (stopping) log(`task ${shortId(task.taskArn)} asked to stop${cause}: SIGTERM`);
     else if (task.lastStatus !== previous?.lastStatus && ['RUNNING', 'STOPPED'].includes(task.lastStatus)) log(`task ${shortId(task.taskArn)} ${task.lastStatus}${task.lastStatus === 'STOPPED' ? cause : ''}`);
   });
@@ -78,9 +91,9 @@ async function main(): Promise<number> {
     secondsDrained: typeof execution.secondsDrained === 'number' ? execution.secondsDrained / scale : execution.secondsDrained ?? null,
   }));
   console.log(`\n${sessionsTable(summary, unexpected)}\n`);
-  console.log(`${drainsTable(executions)}\n(drain seconds in scenario time)\n`);
+  console.log(`${drainsTable(executions)}\n`);
   const example = executions.find((execution) => execution.outcome === 'DRAINED' && (execution.sessionsAtStart ?? 0) > 0) ?? executions[0];
-  if (example) console.log(`${historyTable(example, stateByState(await executionHistory(rehearsal.sfn, example.executionArn)))}\n(state times in real seconds)\n`);
+  if (example) console.log(`${historyTable(example, stateByState(await executionHistory(rehearsal.sfn, example.executionArn)), scale)}\n`);
   if (rehearsal.errors.length > 0) console.log(`task-side errors:\n  ${rehearsal.errors.slice(0, 10).join('\n  ')}`);
   await rehearsal.stop();
   if (unexpected > 0) {

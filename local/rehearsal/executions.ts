@@ -75,8 +75,10 @@ export async function executionHistory(sfn: SFNClient, executionArn: string): Pr
 export interface StateVisit {
   state: string;
   enteredAt: Date;
-  /** Seconds from the execution's start. */
+  /** Seconds from the execution's start to entering the state. */
   offsetSeconds: number;
+  /** Seconds spent in the state, once it was left. */
+  lastedSeconds?: number;
   result: 'entered' | 'exited' | 'failed';
   detail?: string;
 }
@@ -91,7 +93,10 @@ export function stateByState(events: readonly HistoryEvent[]): StateVisit[] {
       visits.push({ state: event.stateEnteredEventDetails.name, enteredAt: event.timestamp ?? new Date(start), offsetSeconds, result: 'entered' });
     } else if (event.stateExitedEventDetails?.name) {
       const open = [...visits].reverse().find((visit) => visit.state === event.stateExitedEventDetails?.name && visit.result === 'entered');
-      if (open) open.result = 'exited';
+      if (open) {
+        open.result = 'exited';
+        open.lastedSeconds = offsetSeconds - open.offsetSeconds;
+      }
     } else {
       const failure = event.taskFailedEventDetails ?? event.lambdaFunctionFailedEventDetails ?? event.executionFailedEventDetails;
       const timedOut = event.taskTimedOutEventDetails;

@@ -33,13 +33,25 @@ export function drainsTable(executions: readonly DrainExecution[]): string {
     const reasons = [...new Set(list.map((execution) => execution.reason ?? '?'))].join(', ');
     return [outcome, list.length, reasons, stat(seconds, 0.5), stat(seconds, 1)];
   });
-  return table(['drain outcome', 'drains', 'reasons', 'median s', 'max s'], rows);
+  return table(['drain outcome', 'drains', 'reasons', 'median (scenario s)', 'max (scenario s)'], rows);
 }
 
-export function historyTable(execution: DrainExecution, visits: readonly StateVisit[]): string {
+/**
+ * One execution state by state, as the console's graph inspector shows it: when each state was
+ * entered and how long it lasted, in scenario seconds like the drains table above it (the
+ * execution's real times divided by the scale; the orchestrator's own latencies are real time,
+ * so they look longer here than they are).
+ */
+export function historyTable(execution: DrainExecution, visits: readonly StateVisit[], scale: number): string {
   const title = `execution ${execution.name} (${execution.reason ?? '?'} -> ${execution.outcome ?? execution.status})`;
-  const rows = visits.map((visit) => [`+${visit.offsetSeconds.toFixed(2)} s`, visit.state, visit.result === 'failed' ? `failed: ${visit.detail ?? ''}` : visit.result]);
-  return `${title}\n${table(['at', 'state', 'result'], rows)}`;
+  const seconds = (real: number) => `${(real / scale).toFixed(1)}`;
+  const rows = visits.map((visit) => [
+    `+${seconds(visit.offsetSeconds)}`,
+    visit.state,
+    visit.lastedSeconds === undefined ? '-' : seconds(visit.lastedSeconds),
+    visit.result === 'failed' ? `failed: ${visit.detail ?? ''}` : visit.result === 'entered' ? 'still in it' : 'done',
+  ]);
+  return `${title}\n${table(['entered (scenario s)', 'state', 'lasted (scenario s)', 'result'], rows)}`;
 }
 
 function stat(values: readonly number[], quantile: number): string {
