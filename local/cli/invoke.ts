@@ -79,6 +79,8 @@ async function main(): Promise<number> {
     echoLogs: [logicalId],
     parameters: { ...scaledParameters(template, 1), ...overrides },
     eventSources: false,
+    // sam local invoke runs the function with the caller's credentials, not its role.
+    iam: 'off',
   });
   exitOnSignals(() => rehearsal.stop());
   try {

@@ -127,7 +127,11 @@ export interface LocalCloud {
    * request and must answer. The functions keep running until stop(). Once only.
    */
   deleteStack(): Promise<CustomResourceAnswer[]>;
-  /** Deletes the stack (unless done already), then ends everything; a custom resource that failed its Delete fails stop() last. */
+  /**
+   * Ends everything: the local cloud going away, not `sam delete` (deleteStack() is that; a test
+   * that tears down sends no Delete, which would cost every teardown a release it does not check).
+   * A custom resource that failed the Delete deleteStack() sent fails stop() last.
+   */
   stop(): Promise<void>;
 }
 
@@ -309,7 +313,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       deleteStack,
       stop: () => {
         stopping ??= (async () => {
-          const deleted = await deleteStack().then(
+          const deleted = await (deletion ?? Promise.resolve([])).then(
             () => undefined,
             (error: unknown) => error,
           );

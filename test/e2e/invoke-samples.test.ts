@@ -15,6 +15,7 @@ const FUNCTION_OF: Record<string, string> = {
   'drain-control-cancel.json': 'DrainControlFunction',
   'drain-control-drain.json': 'DrainControlFunction',
   'drain-control-force-stop.json': 'DrainControlFunction',
+  'execution-failed.json': 'ExecutionEndedFunction',
   'ec2-rebalance-recommendation.json': 'RebalanceRecommendationFunction',
   'ec2-spot-interruption-warning.json': 'SpotInterruptionFunction',
   'fargate-spot-warning-no-stop-code.json': 'SpotInterruptionFunction',

@@ -1,5 +1,4 @@
 import type { FunctionSpec, LocalStack } from '../stack/model.js';
-import { definedOnly } from '../../../functions/shared/optional.js';
 
 /*
  * The read side of Lambda's control plane for the stack's functions, so that `aws lambda
@@ -36,7 +35,7 @@ export function isLambdaControlRequest(method: string, url: string): boolean {
 function json(status: number, body: unknown, errorType?: string): ControlAnswer {
   return {
     status,
-    headers: { 'content-type': 'application/json', ...definedOnly({ 'x-amzn-errortype': errorType }) },
+    headers: { 'content-type': 'application/json', ...(errorType === undefined ? {} : { 'x-amzn-errortype': errorType }) },
     body: JSON.stringify(body),
   };
 }
@@ -52,7 +51,7 @@ export function functionConfiguration(spec: FunctionSpec, deployedAt: Date): Rec
     FunctionArn: spec.arn,
     Runtime: spec.runtime,
     Handler: `${spec.handlerFile}.${spec.handlerExport}`,
-    ...definedOnly({ Description: spec.description }),
+    ...(spec.description === undefined ? {} : { Description: spec.description }),
     Timeout: spec.timeoutSeconds,
     MemorySize: spec.memorySize,
     // Lambda's own format for LastModified: ISO 8601 with milliseconds and a +0000 offset.
@@ -74,7 +73,7 @@ function findFunction(stack: Pick<LocalStack, 'functions'>, rawName: string, qua
   const name = rawName.startsWith('arn:') ? parts.slice(0, 7).join(':') : parts[1] === 'function' ? (parts[2] ?? '') : (parts[0] ?? '');
   const given = qualifier ?? (rawName.startsWith('arn:') ? parts[7] : parts[1] === 'function' ? parts[3] : parts[1]);
   const spec = Object.values(stack.functions).find((candidate) => candidate.name === name || candidate.arn === name);
-  return { ...definedOnly({ spec }), ...(given === undefined || given === '' ? {} : { qualifier: given }) };
+  return { ...(spec === undefined ? {} : { spec }), ...(given === undefined || given === '' ? {} : { qualifier: given }) };
 }
 
 export function lambdaControlResponse(stack: Pick<LocalStack, 'functions' | 'region' | 'accountId'>, deployedAt: Date, url: string): ControlAnswer {

@@ -1,6 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { callerTag, type InvocationType } from './invocation.js';
-import { definedOnly } from '../../../functions/shared/optional.js';
 
 /**
  * Handler invocations that fail mid-way, for fault tests. Each execution environment (worker)
@@ -123,7 +122,7 @@ export class FaultInjector implements InvocationFaults, RequestFaults {
       (state) => state.active && state.plan.function === invocation.logicalId && state.remaining - state.reserved > 0 && (state.plan.matches?.(invocation) ?? true),
     );
     if (plan !== undefined) plan.reserved += 1;
-    this.running.set(tag, { invocation, fired: false, ...definedOnly({ plan }) });
+    this.running.set(tag, { invocation, fired: false, ...(plan === undefined ? {} : { plan }) });
   }
 
   finished(tag: string, requestId: string): void {

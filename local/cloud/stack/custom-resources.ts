@@ -2,7 +2,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { CustomResourceError } from '../errors.js';
-import { definedOnly } from '../../../functions/shared/optional.js';
 
 /**
  * CloudFormation's side of a custom resource (AWS::CloudFormation::CustomResource or Custom::*):
@@ -123,7 +122,7 @@ export async function sendCustomResourceRequest(options: CustomResourceRequestOp
     LogicalResourceId: spec.logicalId,
     StackId: stackId,
     ResourceProperties: spec.properties,
-    ...definedOnly({ PhysicalResourceId: options.physicalResourceId }),
+    ...(options.physicalResourceId === undefined ? {} : { PhysicalResourceId: options.physicalResourceId }),
   };
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -223,7 +222,7 @@ export class CustomResourceLifecycle {
       endpoint: this.endpoint,
       invoke: this.target.invoke,
       timeoutMs: Math.min(spec.serviceTimeoutSeconds * 1000, functionTimeoutMs),
-      ...definedOnly({ physicalResourceId }),
+      ...(physicalResourceId === undefined ? {} : { physicalResourceId }),
     });
   }
 }
