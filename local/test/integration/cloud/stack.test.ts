@@ -88,7 +88,15 @@ describe('the stack deployed from template.yaml', () => {
 
   it('creates one moto rule per template rule, with the template pattern and a queue as its only target', async () => {
     const events = new EventBridgeClient(config);
-    const resolver = new TemplateResolver(template, { parameters: { ClusterArns: CLUSTER_ARNS }, region: REGION, accountId: ACCOUNT, stackName });
+    const resolver = new TemplateResolver(template, {
+      parameters: { ClusterArns: CLUSTER_ARNS },
+      region: REGION,
+      accountId: ACCOUNT,
+      stackName,
+      // Ref of a state machine is its ARN (the execution-ended rule matches on it); its name is <stack>-drain.
+      ref: (logicalId, resource) =>
+        resource.Type === 'AWS::Serverless::StateMachine' ? `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${stackName}-drain` : `<${logicalId}>`,
+    });
     const patternRules = resourcesOfType(template, 'AWS::Events::Rule').filter((id) => template.Resources[id]?.Properties?.EventPattern !== undefined);
 
     const listed = await events.send(new ListRulesCommand({ NamePrefix: stackName }));
