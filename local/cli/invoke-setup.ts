@@ -31,6 +31,7 @@ export interface SampleTask {
   taskArn: string;
   taskId: string;
   clusterName: string;
+  clusterArn: string;
   serviceName: string;
 }
 
@@ -47,10 +48,10 @@ export function sampleRefs(event: unknown, where: { accountId: string; region: s
   const tasks = new Map<string, SampleTask>();
   for (const [taskArn, region, accountId, clusterName, taskId] of text.matchAll(TASK_ARN)) {
     if (region !== where.region || accountId !== where.accountId || clusterName === undefined || taskId === undefined) continue;
-    tasks.set(taskArn, { taskArn, taskId, clusterName, serviceName });
+    tasks.set(taskArn, { taskArn, taskId, clusterName, clusterArn: `arn:aws:ecs:${region}:${accountId}:cluster/${clusterName}`, serviceName });
   }
   const clusterArns = new Set(text.match(CLUSTER_ARN) ?? []);
-  for (const task of tasks.values()) clusterArns.add(`arn:aws:ecs:${where.region}:${where.accountId}:cluster/${task.clusterName}`);
+  for (const task of tasks.values()) clusterArns.add(task.clusterArn);
   return { tasks: [...tasks.values()], clusterArns: [...clusterArns], drainExecutionArn: DRAIN_EXECUTION.exec(text)?.[0] };
 }
 
@@ -82,13 +83,13 @@ export async function prepareSample(
   const { accountId, region } = rehearsal.cloud.stack;
   // A task of a cluster out of scope is one the stack leaves alone: its app never registers, and
   // the function answers the event as out of scope (the command says which override changes that).
-  const tasks = refs.tasks.filter((task) => clustersInScope.includes(`arn:aws:ecs:${region}:${accountId}:cluster/${task.clusterName}`));
+  const tasks = refs.tasks.filter((task) => clustersInScope.includes(task.clusterArn));
   for (const task of tasks) {
     const clusterArn = rehearsal.twin.createCluster(task.clusterName);
     const exists = rehearsal.twin.snapshot().tasks.some((candidate) => candidate.taskArn === task.taskArn);
     if (exists) continue;
     rehearsal.twin.useTaskIds(task.taskId);
-    rehearsal.twin.createService({ cluster: clusterArn, name: task.serviceName, desiredCount: 1, taskDefinition: `arn:aws:ecs:${rehearsal.cloud.stack.region}:${accountId}:task-definition/${task.serviceName}:1` });
+    rehearsal.twin.createService({ cluster: clusterArn, name: task.serviceName, desiredCount: 1, taskDefinition: `arn:aws:ecs:${region}:${accountId}:task-definition/${task.serviceName}:1` });
     await rehearsal.waitFor(`task ${task.taskArn} registered`, async () => (await rehearsal.taskItem(task.taskArn)) !== undefined);
     say(`prepared: service "${task.serviceName}" in cluster "${task.clusterName}" runs the sample's task ${task.taskId}, registered in the registry`);
   }
@@ -99,10 +100,10 @@ export async function prepareSample(
     return;
   }
   if (!STEPS_AFTER_RECORD.has(logicalId)) return;
-  const executionArn = refs.drainExecutionArn ?? `arn:aws:states:${rehearsal.cloud.stack.region}:${accountId}:execution:${rehearsal.stateMachineArn.split(':').pop()}:drain-${task.taskId}-1`;
+  const executionArn = refs.drainExecutionArn ?? `arn:aws:states:${region}:${accountId}:execution:${rehearsal.stateMachineArn.split(':').pop()}:drain-${task.taskId}-1`;
   const recorded = await rehearsal.cloud.invoke('RecordDrainFunction', {
     executionArn,
-    request: { cluster: `arn:aws:ecs:${rehearsal.cloud.stack.region}:${accountId}:cluster/${task.clusterName}`, taskArn: task.taskArn, service: task.serviceName, reason: 'MANUAL' },
+    request: { cluster: task.clusterArn, taskArn: task.taskArn, service: task.serviceName, reason: 'MANUAL' },
   });
   if (recorded.functionError) throw new Error(`preparing the sample: RecordDrainFunction failed: ${JSON.stringify(recorded.payload)}`);
   say(`prepared: RecordDrainFunction recorded the drain of task ${task.taskId} under execution ${executionArn.split(':').pop()}`);
@@ -115,8 +116,7 @@ function isControlOfADrain(event: unknown): boolean {
 
 /** A cancel or force-stop acts on a running drain: start one the way an operator would. */
 async function startDrain(rehearsal: Rehearsal, task: SampleTask, say: (line: string) => void): Promise<void> {
-  const { region, accountId } = rehearsal.cloud.stack;
-  const started = await rehearsal.cloud.invoke('DrainControlFunction', { action: 'drain', taskArn: task.taskArn, cluster: `arn:aws:ecs:${region}:${accountId}:cluster/${task.clusterName}` });
+  const started = await rehearsal.cloud.invoke('DrainControlFunction', { action: 'drain', taskArn: task.taskArn, cluster: task.clusterArn });
   if (started.functionError || (started.payload as { ok?: unknown } | undefined)?.ok !== true) {
     throw new Error(`preparing the sample: DrainControlFunction could not start a drain: ${JSON.stringify(started.payload)}`);
   }

@@ -72,7 +72,8 @@ async function main(): Promise<number> {
   // sample): no rule, stream or schedule invokes another one. The twin runs fast (tasks start in
   // seconds); the function keeps the template's own parameter values.
   // The tasks of the clusters in scope register in the registry, as the stack's services' tasks do.
-  const clusterNames = (overrides.ClusterArns ?? localClusterArns(['sessions']).join(',')).split(',').map((arn) => arn.split('/').pop() ?? '');
+  const inScope = (overrides.ClusterArns ?? localClusterArns(['sessions']).join(',')).split(',');
+  const clusterNames = inScope.map((arn) => arn.split('/').pop() ?? '');
   const rehearsal = await Rehearsal.start({
     scale: 0.02,
     clusterNames,
@@ -86,7 +87,6 @@ async function main(): Promise<number> {
   try {
     const { accountId, region } = rehearsal.cloud.stack;
     const refs = sampleRefs(event, { accountId, region });
-    const inScope = (overrides.ClusterArns ?? localClusterArns(['sessions'], region, accountId).join(',')).split(',');
     const foreign = refs.clusterArns.filter((clusterArn) => !inScope.includes(clusterArn));
     createClustersInScope(rehearsal, inScope);
     await prepareSample(rehearsal, logicalId, event, refs, inScope, (line) => console.error(line));

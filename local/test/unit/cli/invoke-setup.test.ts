@@ -9,7 +9,7 @@ const sample = (file: string): unknown => JSON.parse(readFileSync(`events/${file
 describe("what npm run invoke prepares for a sample", () => {
   it('finds the task, its cluster and the drain execution of a workflow step, with the service the sample names', () => {
     expect(sampleRefs(sample('record-drain.json'), HERE)).toEqual({
-      tasks: [{ taskArn: TASK, taskId: '0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c', clusterName: 'sessions', serviceName: 'chat-gateway' }],
+      tasks: [{ taskArn: TASK, taskId: '0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c', clusterName: 'sessions', clusterArn: 'arn:aws:ecs:us-east-1:111122223333:cluster/sessions', serviceName: 'chat-gateway' }],
       clusterArns: ['arn:aws:ecs:us-east-1:111122223333:cluster/sessions'],
       drainExecutionArn: 'arn:aws:states:us-east-1:111122223333:execution:ecs-session-drain-drain:drain-0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c-1',
     });
