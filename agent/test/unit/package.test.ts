@@ -11,11 +11,12 @@ const run = promisify(execFile);
 /** Application teams install agent/ as a package: it must build alone and import nothing outside itself. */
 describe('The agent as a package', () => {
   it('imports only node built-ins, the DynamoDB SDK clients and its own modules', () => {
-    const sources = readdirSync(join(AGENT_DIR, 'src')).filter((file) => file.endsWith('.ts'));
+    const sources = (readdirSync(join(AGENT_DIR, 'src'), { recursive: true }) as string[]).filter((file) => file.endsWith('.ts'));
     const foreign = sources.flatMap((file) =>
       [...readFileSync(join(AGENT_DIR, 'src', file), 'utf8').matchAll(/from '([^']+)'/g)]
         .map((match) => match[1]!)
-        .filter((specifier) => !specifier.startsWith('./') && !specifier.startsWith('node:') && !['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb'].includes(specifier))
+        // A module in a folder (sidecar/) may import the package's own modules one level up, no further.
+        .filter((specifier) => !specifier.startsWith('./') && !(file.includes('/') && /^\.\.\/[^.]/.test(specifier)) && !specifier.startsWith('node:') && !['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb'].includes(specifier))
         .map((specifier) => `${file}: ${specifier}`),
     );
 
@@ -30,8 +31,18 @@ describe('The agent as a package', () => {
       expect(existsSync(join(outDir, 'index.js'))).toBe(true);
       expect(existsSync(join(outDir, 'index.d.ts'))).toBe(true);
       expect(existsSync(join(outDir, 'registry.js'))).toBe(true);
+      expect(existsSync(join(outDir, 'sidecar/main.js'))).toBe(true);
+      expect(readFileSync(join(outDir, 'sidecar/main.js'), 'utf8')).toMatch(/^#!\/usr\/bin\/env node\n/);
     } finally {
       rmSync(outDir, { recursive: true, force: true });
     }
   }, 60_000);
+
+  it('names the sidecar as its bin and exports it, both inside dist', () => {
+    const manifest = JSON.parse(readFileSync(join(AGENT_DIR, 'package.json'), 'utf8')) as { bin: Record<string, string>; exports: Record<string, { import: string; types: string }>; files: string[] };
+
+    expect(manifest.bin).toEqual({ 'ecs-session-sidecar': './dist/sidecar/main.js' });
+    expect(manifest.exports['./sidecar']).toEqual({ types: './dist/sidecar/index.d.ts', import: './dist/sidecar/index.js' });
+    expect(manifest.files).toContain('dist');
+  });
 });
