@@ -4,6 +4,8 @@
  * Reads the agent's settings and its own from the environment, prints one JSON line
  * {"listening":<port>} on stdout once it serves (logs go to stderr), and exits 0 after its own
  * SIGTERM once the application's sessions are all closed; 1 when it cannot start.
+ * `ecs-session-sidecar probe` is the container's health check (distroless images have no curl):
+ * exits 0 when the sidecar on SESSION_SIDECAR_PORT answers GET /livez with 200, else 1.
  */
 import { EventEmitter } from 'node:events';
 import { SessionAgent } from '../agent.js';
@@ -67,7 +69,22 @@ async function main(): Promise<void> {
   if (ownSigterm) signals.emit('SIGTERM');
 }
 
-main().catch((error: unknown) => {
-  logger.error('sidecar could not start', { error: describeError(error) });
-  process.exit(1);
-});
+async function probe(): Promise<void> {
+  const { port, host } = sidecarSettings(process.env);
+  const address = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  try {
+    const response = await fetch(`http://${address.includes(':') ? `[${address}]` : address}:${port}/livez`, { signal: AbortSignal.timeout(2000) });
+    process.exit(response.status === 200 ? 0 : 1);
+  } catch {
+    process.exit(1);
+  }
+}
+
+if (process.argv[2] === 'probe') {
+  void probe();
+} else {
+  main().catch((error: unknown) => {
+    logger.error('sidecar could not start', { error: describeError(error) });
+    process.exit(1);
+  });
+}

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { startSidecar, type RunningSidecar, type SidecarState } from '../../src/sidecar/index.js';
 import { sidecarSettings } from '../../src/sidecar/settings.js';
@@ -140,5 +142,28 @@ describe('The sidecar HTTP API', () => {
     expect(sidecarSettings({ SESSION_SIDECAR_PORT: '0', SESSION_SIDECAR_HOST: '0.0.0.0', SESSION_SIDECAR_DEADLINE_LEAD_SECONDS: '0.5' })).toEqual({ port: 0, host: '0.0.0.0', deadlineLeadMs: 500 });
     expect(() => sidecarSettings({ SESSION_SIDECAR_PORT: '80a' })).toThrow(SessionAgentConfigError);
     expect(() => sidecarSettings({ SESSION_SIDECAR_DEADLINE_LEAD_SECONDS: '-1' })).toThrow(SessionAgentConfigError);
+  });
+});
+
+describe("The sidecar's health-check command (ecs-session-sidecar probe)", () => {
+  const newAgentWorld = agentWorldPerTest();
+  const BIN = join(import.meta.dirname, '../../dist/sidecar/main.js');
+  const probe = (port: number) =>
+    new Promise<number | null>((resolve) => {
+      const child = spawn(process.execPath, [BIN, 'probe'], { env: { PATH: process.env.PATH, SESSION_SIDECAR_PORT: String(port) }, stdio: 'ignore' });
+      child.once('exit', (code) => resolve(code));
+    });
+
+  it('exits 0 while the sidecar answers /livez, and 1 once nothing listens on its port', async () => {
+    const world = await newAgentWorld();
+    const agent = await world.start();
+    const sidecar = await startSidecar({ agent, port: 0, logger: recordingLogger().logger, onTerminating: () => undefined });
+
+    const whileServing = await probe(sidecar.port);
+    await sidecar.close();
+    const afterClose = await probe(sidecar.port);
+
+    expect(whileServing).toBe(0);
+    expect(afterClose).toBe(1);
   });
 });
