@@ -4,7 +4,7 @@ import { drainsTable, historyTable, sessionsTable } from '../rehearsal/report.js
 import { DEMO_SERVICE, runDemoScenario, shortId } from '../scenarios/demo.js';
 import { runningTasks } from '../rehearsal/twin-queries.js';
 import { exitOnSignals, fail } from './cli-kit.js';
-import { commandLine, numberAtMost, wholeNumber } from './command-line.js';
+import { commandLine, numberAtMost, oneOf, wholeNumber } from './command-line.js';
 import { processDemo } from './process-demo.js';
 
 /**
@@ -26,6 +26,12 @@ const { values } = commandLine({
     // --processes: 1 scenario second = 50 ms, so that real processes keep up with the clock.
     scale: { type: 'string', placeholder: 'seconds', check: numberAtMost(1), description: 'real seconds per scenario second (default 0.03, with --processes 0.05)' },
     processes: { type: 'boolean', description: 'run every task as a real process of examples/session-server and every user as a WebSocket client' },
+    app: {
+      type: 'string',
+      placeholder: 'node|python',
+      check: oneOf('node', 'python'),
+      description: 'with --processes: node (default) runs examples/session-server with the agent library; python runs examples/python-session-server with the session sidecar, two processes per task',
+    },
     seed: { type: 'string', placeholder: 'n', default: '7', check: wholeNumber, description: 'seed of the users\' arrivals and session lengths' },
     logs: { type: 'boolean', description: "echo the functions' logs" },
   },
@@ -54,7 +60,8 @@ async function main(): Promise<number> {
   };
   const log = (line: string) => console.log(`[${elapsed()} | scenario ${scenarioClock()}] ${line}`);
 
-  if (values.processes) return processDemo(scale, log, values.logs);
+  if (values.app !== undefined && !values.processes) fail(new Error('--app needs --processes: only task processes run an application'));
+  if (values.processes) return processDemo(scale, log, values.logs, values.app ?? 'node');
   log(`starting the local cloud (moto + gateway + ECS twin), 1 scenario second = ${scale * 1000} ms`);
   const rehearsal = await Rehearsal.start({ scale, echoLogs: values.logs });
   exitOnSignals(() => rehearsal.stop());

@@ -2,15 +2,22 @@ import { Rehearsal } from '../rehearsal/rehearsal.js';
 import { MANAGED, runProcessDemo } from '../scenarios/process-demo.js';
 import { shortId } from '../scenarios/demo.js';
 import { exitOnSignals } from './cli-kit.js';
+import type { SessionApp } from '../processes/process-mode.js';
+
+const APP_NAMES: Record<SessionApp, string> = {
+  node: 'the Node app (examples/session-server, agent library in-process)',
+  python: 'the Python app (examples/python-session-server) with the session sidecar, two processes per task',
+};
 
 /**
  * The process branch of `npm run demo -- --processes`: real task processes and WebSocket users.
  * Exits non-zero if the orchestrator's service cut off a session (1006) during the deployment or
  * the Spot interruption, or if the unmanaged service did not (then the demo proves nothing).
  */
-export async function processDemo(scale: number, log: (line: string) => void, echoLogs: boolean): Promise<number> {
+export async function processDemo(scale: number, log: (line: string) => void, echoLogs: boolean, app: SessionApp = 'node'): Promise<number> {
   log(`starting the local cloud (moto + gateway + ECS twin with real task processes), 1 scenario second = ${scale * 1000} ms`);
-  const rehearsal = await Rehearsal.start({ scale, clusterNames: [MANAGED.cluster], processes: { reconnect: true }, echoLogs });
+  log(`every task runs ${APP_NAMES[app]}`);
+  const rehearsal = await Rehearsal.start({ scale, clusterNames: [MANAGED.cluster], processes: { reconnect: true, app }, echoLogs });
   exitOnSignals(() => rehearsal.stop());
   const unsubscribe = rehearsal.twin.onChange((change) => {
     if (change.kind !== 'task') return;
@@ -27,10 +34,11 @@ export async function processDemo(scale: number, log: (line: string) => void, ec
   } finally {
     unsubscribe();
   }
-  console.log('\nTask processes (pid, how they ended):');
+  console.log(`\nTask processes of ${app === 'python' ? 'the Python app and its sidecar' : 'the Node app'} (pid, how they ended):`);
   for (const process of processes.tasks.processes()) {
     const ended = process.killedAt ? `killed (${process.killCause})` : process.exitedAt ? `exited ${process.exitCode}` : 'running';
-    console.log(`  ${process.taskArn.split('/').slice(-2).join('/').padEnd(50)} pid ${String(process.pid).padEnd(7)} ${ended}`);
+    const sidecar = process.sidecar === undefined ? '' : `; sidecar pid ${String(process.sidecar.pid).padEnd(7)} ${process.killedAt ? 'killed' : process.sidecar.exitedAt ? `exited ${process.sidecar.exitCode}` : 'running'}`;
+    console.log(`  ${process.taskArn.split('/').slice(-2).join('/').padEnd(50)} ${app} pid ${String(process.pid).padEnd(7)} ${ended}${sidecar}`);
   }
   const row = (name: string, counts: Record<string, number>) =>
     `| ${name.padEnd(38)} | ${String(counts.client ?? 0).padStart(7)} | ${String(counts.graceful ?? 0).padStart(10)} | ${String(counts.abnormal ?? 0).padStart(12)} |`;
@@ -49,6 +57,6 @@ export async function processDemo(scale: number, log: (line: string) => void, ec
     console.error('FAIL: the service without the orchestrator lost no session; the scenario shows nothing');
     return 1;
   }
-  console.log('\nOK: with the orchestrator no session was cut off; without it, the same deployment cut sessions off');
+  console.log(`\nOK (${app} app): with the orchestrator no session was cut off; without it, the same deployment cut sessions off`);
   return 0;
 }

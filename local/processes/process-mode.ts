@@ -6,6 +6,7 @@ import { LoadBalancer, type LoadBalancerOptions } from './load-balancer.js';
 import { type ProcessCloud, ProcessTasks, type ProcessTasksOptions } from './process-tasks.js';
 import { SessionClients } from './session-clients.js';
 import { buildSessionServer } from './session-server-build.js';
+import { preparePythonApp } from './sidecar-pair.js';
 import { TaskEndpoints, type TwinForEndpoints } from './task-endpoints.js';
 
 export interface ProcessModeOptions {
@@ -17,7 +18,14 @@ export interface ProcessModeOptions {
   healthChecks?: Omit<LoadBalancerOptions, 'clock'>;
   /** Clients reconnect elsewhere after a graceful 1012 close. */
   reconnect?: boolean;
+  /**
+   * What each task runs: 'node' (default) the WebSocket example with the agent library in one
+   * process; 'python' the Python example with the session sidecar, two processes (issue 13).
+   */
+  app?: SessionApp;
 }
+
+export type SessionApp = 'node' | 'python';
 
 /** Real task processes, the load balancer in front of them, and the users' clients. */
 export interface ProcessMode {
@@ -54,6 +62,7 @@ export async function startProcessMode(context: {
     clock,
     cloud: context.cloud,
     build,
+    ...(options.app === 'python' ? { python: preparePythonApp() } : {}),
     endpoints: { environmentFor: (task: TwinTask) => endpoints.environmentFor(task) },
     logDir: join(context.logDir, 'tasks'),
     onError: context.onError,

@@ -6,6 +6,7 @@ import type { ScaledClock } from '../cloud/clock.js';
 import { track, untrack } from '../cloud/process-cleanup.js';
 import type { KillCause, StopInfo, TaskRuntime, TwinTask } from '../twin/index.js';
 import type { SessionServerBuild } from './session-server-build.js';
+import { type PythonAppBuild, SidecarPair } from './sidecar-pair.js';
 import type { TaskEnvironment } from './task-endpoints.js';
 
 /** Where a task's process can reach AWS: the local cloud's gateway, as AWS_ENDPOINT_URL. */
@@ -30,6 +31,8 @@ export interface ProcessTasksOptions {
   clock: ScaledClock;
   cloud: ProcessCloud;
   build: SessionServerBuild;
+  /** Set: every task runs the Python example with the session sidecar (two processes) instead of the Node example. */
+  python?: PythonAppBuild;
   endpoints: { environmentFor(task: TwinTask): TaskEnvironment };
   logDir: string;
   /** Scenario seconds between the agent's heartbeats (its default is 30). */
@@ -59,6 +62,21 @@ export interface TaskProcess {
   exitedAt?: number;
   exitCode?: number | null;
   signal?: NodeJS.Signals | null;
+  /** The Python app's tasks: the sidecar process next to the app. */
+  sidecar?: { pid?: number; exitCode?: number | null; signal?: NodeJS.Signals | null; exitedAt?: number };
+}
+
+/** A task's process: a child process, or the app and its sidecar as one (SidecarPair). */
+type TaskChild = ChildProcess | SidecarPair;
+
+function onEnd(child: TaskChild, onExit: (code: number | null, signal: NodeJS.Signals | null) => void, onError: (error: Error) => void): void {
+  if (child instanceof SidecarPair) {
+    child.once('exit', onExit);
+    child.once('error', onError);
+  } else {
+    child.once('exit', onExit);
+    child.once('error', onError);
+  }
 }
 
 export interface ListeningTask {
@@ -70,7 +88,7 @@ export interface ListeningTask {
 interface Running {
   record: TaskProcess;
   /** Absent while the task's credentials are being fetched. */
-  child?: ChildProcess;
+  child?: TaskChild;
   /** A signal that came before the process existed, sent as soon as it does. */
   pendingSignal?: 'SIGTERM' | 'SIGKILL';
   log: WriteStream;
@@ -180,20 +198,39 @@ export class ProcessTasks implements TaskRuntime {
       this.exited(running, null, 'SIGKILL');
       return markExited();
     }
-    const child = spawn(process.execPath, ['--enable-source-maps', '--import', this.options.build.parentWatch, this.options.build.server], {
-      env: this.environment(task, credentials),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = this.launch(task, credentials);
     running.child = child;
     if (child.pid !== undefined) running.record.pid = child.pid;
+    if (child instanceof SidecarPair) running.record.sidecar = { ...(child.sidecarPid === undefined ? {} : { pid: child.sidecarPid }) };
     child.stderr?.pipe(running.log, { end: false });
     this.readStdout(running, task);
-    child.once('error', (error) => this.options.onError?.(`task process of ${task.taskArn}`, error));
-    child.once('exit', (code, signal) => {
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+      if (child instanceof SidecarPair && child.sidecarExit !== undefined) {
+        const { code: exitCode, signal: sidecarSignal, at } = child.sidecarExit;
+        running.record.sidecar = { ...running.record.sidecar, exitCode, signal: sidecarSignal, exitedAt: at };
+      }
+      if (child.pid !== undefined) running.record.pid = child.pid;
       this.exited(running, code, signal);
       markExited();
-    });
+    };
+    onEnd(child, onExit, (error) => this.options.onError?.(`task process of ${task.taskArn}`, error));
     if (running.pendingSignal) child.kill(running.pendingSignal);
+  }
+
+  /** The Node example with the agent library in one process, or the Python example with its sidecar in two. */
+  private launch(task: TwinTask, credentials: TaskCredentials): TaskChild {
+    const env = this.environment(task, credentials);
+    const { python } = this.options;
+    if (python === undefined) {
+      return spawn(process.execPath, ['--enable-source-maps', '--import', this.options.build.parentWatch, this.options.build.server], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    }
+    const leadSeconds = this.options.clock.ms(this.options.closeLeadSeconds ?? 10) / 1000;
+    return new SidecarPair({
+      build: python,
+      nodeParentWatch: this.options.build.parentWatch,
+      sidecarEnv: { ...env, SESSION_SIDECAR_DEADLINE_LEAD_SECONDS: String(leadSeconds) },
+      appEnv: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', SESSION_SERVER_RETRY_AFTER_MS: '1000' },
+    });
   }
 
   private environment(task: TwinTask, credentials: TaskCredentials): NodeJS.ProcessEnv {
