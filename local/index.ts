@@ -33,6 +33,7 @@ export { arrivalsPerMinuteFor, SeededRandom, type DurationModel } from './random
 export type { SessionRecord } from './workload/session-ledger.js';
 export type { SessionWorkload } from './workload/workload.js';
 export {
+  deployAndWait,
   endings,
   inService,
   openClientSessions,

@@ -1,5 +1,6 @@
 import { Rehearsal } from '../rehearsal/rehearsal.js';
 import { MANAGED, runProcessDemo } from '../scenarios/process-demo.js';
+import { taskOutcomes } from '../scenarios/process-sessions.js';
 import { shortId } from '../scenarios/demo.js';
 import { exitOnSignals } from './cli-kit.js';
 import type { SessionApp } from '../processes/process-mode.js';
@@ -47,7 +48,16 @@ export async function processDemo(scale: number, log: (line: string) => void, ec
   console.log(row('deployment, without it', result.deployment.unmanaged));
   console.log(row(`Spot interruption (${result.spot.reconnected} reconnected)`, result.spot.endings));
   if (rehearsal.errors.length > 0) console.log(`\ntask-side errors:\n  ${rehearsal.errors.slice(0, 10).join('\n  ')}`);
+  // The drained tasks' processes (and sidecars) exit 0 by themselves once their last session ended.
+  const unclean = taskOutcomes(rehearsal, MANAGED, 1).filter(
+    ({ process: ended, lastSessionEndedAt }) =>
+      ended?.exitCode !== 0 || ended.killedAt !== undefined || (ended.exitedAt ?? 0) < lastSessionEndedAt || (ended.sidecar !== undefined && ended.sidecar.exitCode !== 0),
+  );
   await rehearsal.stop();
+  if (unclean.length > 0) {
+    console.error(`FAIL: ${unclean.length} drained task process(es) did not exit 0 by themselves after their last session: ${unclean.map((task) => task.taskArn.split('/').pop()).join(', ')}`);
+    return 1;
+  }
   const cutOff = (result.deployment.managed.abnormal ?? 0) + (result.spot.endings.abnormal ?? 0);
   if (cutOff > 0) {
     console.error(`FAIL: ${cutOff} session(s) of the orchestrated service were cut off`);

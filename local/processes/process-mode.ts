@@ -20,9 +20,10 @@ export interface ProcessModeOptions {
   reconnect?: boolean;
   /**
    * What each task runs: 'node' (default) the WebSocket example with the agent library in one
-   * process; 'python' the Python example with the session sidecar, two processes (issue 13).
+   * process; 'python' the Python example with the session sidecar, two processes (issue 13). A
+   * function chooses per task (per service), so that one rehearsal can run both.
    */
-  app?: SessionApp;
+  app?: SessionApp | ((task: TwinTask) => SessionApp);
 }
 
 export type SessionApp = 'node' | 'python';
@@ -62,7 +63,7 @@ export async function startProcessMode(context: {
     clock,
     cloud: context.cloud,
     build,
-    ...(options.app === 'python' ? { python: preparePythonApp() } : {}),
+    ...(options.app === undefined || options.app === 'node' ? {} : { python: { build: preparePythonApp(), runs: typeof options.app === 'function' ? options.app : () => 'python' as const } }),
     endpoints: { environmentFor: (task: TwinTask) => endpoints.environmentFor(task) },
     logDir: join(context.logDir, 'tasks'),
     onError: context.onError,

@@ -31,8 +31,8 @@ export interface ProcessTasksOptions {
   clock: ScaledClock;
   cloud: ProcessCloud;
   build: SessionServerBuild;
-  /** Set: every task runs the Python example with the session sidecar (two processes) instead of the Node example. */
-  python?: PythonAppBuild;
+  /** Set: the tasks for which `runs` says 'python' run the Python example with the session sidecar (two processes), the others the Node example. */
+  python?: { build: PythonAppBuild; runs: (task: TwinTask) => 'node' | 'python' };
   endpoints: { environmentFor(task: TwinTask): TaskEnvironment };
   logDir: string;
   /** Scenario seconds between the agent's heartbeats (its default is 30). */
@@ -201,7 +201,12 @@ export class ProcessTasks implements TaskRuntime {
     const child = this.launch(task, credentials);
     running.child = child;
     if (child.pid !== undefined) running.record.pid = child.pid;
-    if (child instanceof SidecarPair) running.record.sidecar = { ...(child.sidecarPid === undefined ? {} : { pid: child.sidecarPid }) };
+    if (child instanceof SidecarPair) {
+      running.record.sidecar = { ...(child.sidecarPid === undefined ? {} : { pid: child.sidecarPid }) };
+      child.once('app', (pid) => {
+        if (pid !== undefined) running.record.pid = pid;
+      });
+    }
     child.stderr?.pipe(running.log, { end: false });
     this.readStdout(running, task);
     const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
@@ -221,16 +226,17 @@ export class ProcessTasks implements TaskRuntime {
   private launch(task: TwinTask, credentials: TaskCredentials): TaskChild {
     const env = this.environment(task, credentials);
     const { python } = this.options;
-    if (python === undefined) {
+    if (python === undefined || python.runs(task) !== 'python') {
       return spawn(process.execPath, ['--enable-source-maps', '--import', this.options.build.parentWatch, this.options.build.server], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     }
     const leadSeconds = this.options.clock.ms(this.options.closeLeadSeconds ?? 10) / 1000;
-    return new SidecarPair({
-      build: python,
+    const pair = new SidecarPair({
+      build: python.build,
       nodeParentWatch: this.options.build.parentWatch,
       sidecarEnv: { ...env, SESSION_SIDECAR_DEADLINE_LEAD_SECONDS: String(leadSeconds) },
       appEnv: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', SESSION_SERVER_RETRY_AFTER_MS: '1000' },
     });
+    return pair;
   }
 
   private environment(task: TwinTask, credentials: TaskCredentials): NodeJS.ProcessEnv {

@@ -71,7 +71,7 @@ export interface SidecarPairOptions {
  * when the app has exited; SIGKILL goes to both. 'exit' comes once both are gone, with the app's
  * code (the sidecar's is kept in `sidecarExit`). stdout is the app's; stderr carries both logs.
  */
-export class SidecarPair extends EventEmitter<{ exit: [code: number | null, signal: NodeJS.Signals | null]; error: [error: Error] }> {
+export class SidecarPair extends EventEmitter<{ exit: [code: number | null, signal: NodeJS.Signals | null]; error: [error: Error]; app: [pid: number | undefined] }> {
   readonly stdout = new PassThrough();
   readonly stderr = new PassThrough();
   private app: ChildProcess | undefined;
@@ -97,8 +97,9 @@ export class SidecarPair extends EventEmitter<{ exit: [code: number | null, sign
     createInterface({ input: this.sidecar.stdout! }).once('line', (line) => this.startApp(line));
   }
 
+  /** The app's process id, once it started. */
   get pid(): number | undefined {
-    return this.app?.pid ?? this.sidecar.pid;
+    return this.app?.pid;
   }
 
   get sidecarPid(): number | undefined {
@@ -134,6 +135,7 @@ export class SidecarPair extends EventEmitter<{ exit: [code: number | null, sign
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     this.app = app;
+    this.emit('app', app.pid);
     app.stdout?.pipe(this.stdout);
     app.stderr?.pipe(this.stderr, { end: false });
     app.once('error', (error) => this.emit('error', error));
