@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SessionAgent, type DrainNotice } from '../../src/index.js';
 import { readTask } from '../../src/registry.js';
@@ -9,6 +8,7 @@ import { motoClientConfig } from '../../../test/support/aws.js';
 import { createRegistryTable, type RegistryTable } from '../../../test/support/registry-table.js';
 import { startFakeEcsEndpoints, TASK_ARN, type FakeEcsEndpoints } from '../unit/support/fake-ecs-endpoints.js';
 import { recordingLogger } from '../unit/support/harness.js';
+import { markDraining } from './support/orchestrator-writes.js';
 import { connect, type Connection } from '../unit/support/ws-client.js';
 
 /**
@@ -65,15 +65,7 @@ describe('session agent with the example server on moto DynamoDB', () => {
     // What the orchestrator's drain does to the item.
     const draining = new Promise<DrainNotice>((resolve) => agent?.once('draining', resolve));
     const flippedAt = Date.now();
-    await registry.ddb.send(
-      new UpdateCommand({
-        TableName: registry.tableName,
-        Key: { pk: TASK_ARN, sk: 'TASK' },
-        UpdateExpression: 'SET #status = :draining, drainReason = :reason, drainDeadline = :deadline',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':draining': 'DRAINING', ':reason': 'DEPLOYMENT', ':deadline': '2099-01-01T00:00:00.000Z' },
-      }),
-    );
+    await markDraining(registry, TASK_ARN, { reason: 'DEPLOYMENT', deadline: '2099-01-01T00:00:00.000Z' });
     const notice = await draining;
     const noticedAfterMs = Date.now() - flippedAt;
     const health = await fetch(`http://127.0.0.1:${port}/healthz`);

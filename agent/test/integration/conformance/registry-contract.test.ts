@@ -1,11 +1,11 @@
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { readTask } from '../../../src/registry.js';
-import { inject } from 'vitest';
 import { createRegistryTable, type RegistryTable } from '../../../../test/support/registry-table.js';
 import { CLUSTER_ARN, startFakeEcsEndpoints, TASK_ARN, type FakeEcsEndpoints } from '../../unit/support/fake-ecs-endpoints.js';
 import { libraryClient, sidecarClient, type ClientSetup, type ContractClient, type NoticeType } from './clients.js';
 import { startRegistryLink, type RegistryLink } from './registry-link.js';
+import { markDraining } from '../support/orchestrator-writes.js';
 
 /*
  * The registry contract's task side, end to end against moto's DynamoDB (the table of
@@ -93,15 +93,7 @@ describe.each(CLIENTS)('Registry contract conformance: %s', (_name, startClient)
     await agent.open('open-before');
     const deadline = new Date(Date.now() + 600_000).toISOString();
 
-    await registry.ddb.send(
-      new UpdateCommand({
-        TableName: registry.tableName,
-        Key: { pk: TASK_ARN, sk: 'TASK' },
-        UpdateExpression: 'SET #status = :draining, drainReason = :reason, drainDeadline = :deadline',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':draining': 'DRAINING', ':reason': 'DEPLOYMENT', ':deadline': deadline },
-      }),
-    );
+    await markDraining(registry, TASK_ARN, { reason: 'DEPLOYMENT', deadline });
     await waitForNotice('deadline');
     const late = await agent.open('late');
     const again = await agent.open('open-before');
