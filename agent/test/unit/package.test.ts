@@ -45,4 +45,17 @@ describe('The agent as a package', () => {
     expect(manifest.exports['./sidecar']).toEqual({ types: './dist/sidecar/index.d.ts', import: './dist/sidecar/index.js' });
     expect(manifest.files).toContain('dist');
   });
+
+  it('builds an image that runs the bin as a non-root user on a distroless base, with the probe as its health check', () => {
+    const dockerfile = readFileSync(join(AGENT_DIR, 'Dockerfile'), 'utf8');
+    const manifest = JSON.parse(readFileSync(join(AGENT_DIR, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+    const stages = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((match) => match[1]);
+    const cmd = JSON.parse(/^CMD (.*)$/m.exec(dockerfile)?.[1] ?? '[]') as string[];
+
+    // No container engine runs in CI: the image's command is the bin the conformance suite runs as a process.
+    expect(stages.at(-1)).toMatch(/^gcr\.io\/distroless\/nodejs\d+-debian\d+:nonroot$/);
+    expect(dockerfile).toMatch(/^USER nonroot$/m);
+    expect(cmd).toEqual([join('/app', manifest.bin['ecs-session-sidecar']!)]);
+    expect(dockerfile).toContain('"/app/dist/sidecar/main.js", "probe"');
+  });
 });
