@@ -160,9 +160,12 @@ class Server:
         """Long-polls the sidecar's state and acts on it: readiness, deadline-near, a sidecar restart."""
         version = None
         while True:
-            query = "/state?wait=20" + ("" if version is None else "&since=%d" % version)
+            # The first read answers at once; then each waits for a change past the version seen.
+            query = "/state" if version is None else "/state?wait=20&since=%d" % version
             status, state = sidecar("GET", query, timeout=25)
             if status != 200:
+                # A restarted sidecar counts versions from 0 again: start over with a plain read.
+                version = None
                 time.sleep(0.5)
                 continue
             if state["startedAt"] != self.sidecar_started_at:
