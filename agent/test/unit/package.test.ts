@@ -38,6 +38,14 @@ describe('The agent as a package', () => {
     }
   }, 60_000);
 
+  it('packs the compiled library and its bin with types and README, and neither sources nor tests', async () => {
+    const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: AGENT_DIR });
+    const files = (JSON.parse(stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((file) => file.path);
+
+    expect(files).toEqual(expect.arrayContaining(['README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/sidecar/main.js', 'dist/sidecar/index.d.ts']));
+    expect(files.filter((file) => !file.startsWith('dist/') && !['README.md', 'LICENSE', 'package.json'].includes(file))).toEqual([]);
+  }, 60_000);
+
   it('names the sidecar as its bin and exports it, both inside dist', () => {
     const manifest = JSON.parse(readFileSync(join(AGENT_DIR, 'package.json'), 'utf8')) as { bin: Record<string, string>; exports: Record<string, { import: string; types: string }>; files: string[] };
 
