@@ -229,7 +229,10 @@ export class ProcessTasks implements TaskRuntime {
     if (python === undefined || python.runs(task) !== 'python') {
       return spawn(process.execPath, ['--enable-source-maps', '--import', this.options.build.parentWatch, this.options.build.server], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     }
-    const leadSeconds = this.options.clock.ms(this.options.closeLeadSeconds ?? 10) / 1000;
+    // Twice the Node app's lead: after its close frames the app has one HTTP DELETE per session to
+    // make, the sidecar its registry writes, and the app and then the sidecar must exit, all before
+    // the SIGKILL (at 50 ms per scenario second, 10 scenario seconds are only half a real second).
+    const leadSeconds = this.options.clock.ms(2 * (this.options.closeLeadSeconds ?? 10)) / 1000;
     const pair = new SidecarPair({
       build: python.build,
       nodeParentWatch: this.options.build.parentWatch,
