@@ -16,7 +16,7 @@ export type { ArmedFault, InvocationInfo } from './cloud/lambda/fault-injection.
 export { MotoUnavailableError } from './cloud/errors.js';
 export { sleep } from './cloud/timing.js';
 // moto alone, for tests against a bare moto server (test/support/moto-server.ts).
-export { freePort, startMoto, type MotoProcess } from './cloud/moto.js';
+export { freePort, pythonCommand, startMoto, type MotoProcess } from './cloud/moto.js';
 // template.yaml as `sam deploy` reads it.
 export { loadTemplate, resolvedEventPattern, resourcesOfType, TEMPLATE_PATH, TemplateResolver, withTranslatedRules } from './cloud/stack/template.js';
 export { translateTemplate } from './cloud/stack/sam-translation.js';
