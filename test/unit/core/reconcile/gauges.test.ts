@@ -1,6 +1,6 @@
 import { DescribeServicesCommand, DescribeTasksCommand, ListServicesCommand, type Service, UpdateTaskProtectionCommand } from '@aws-sdk/client-ecs';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
-import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { deploymentHeldSeconds } from '../../../../functions/core/reconcile/gauges.js';
 import { LOST_WORKFLOW_GRACE_SECONDS } from '../../../../functions/core/reconcile/decisions.js';
@@ -8,7 +8,7 @@ import { reconcile } from '../../../../functions/core/reconcile/run.js';
 import type { TaskItem } from '../../../../functions/registry/model.js';
 import { makeTestDeps, NOW, taskArn } from '../../../support/deps.js';
 import { SERVICE_NAME } from '../../../support/ecs-events.js';
-import { drainExecutionOf, registryItem } from '../../handlers/fixtures.js';
+import { drainExecutionOf, registryHolds, registryItem } from '../../handlers/fixtures.js';
 
 /*
  * The reconciler's gauges (README "Metrics"): what one run read from the registry and ECS,
@@ -31,10 +31,7 @@ function draining(id: string, sessionCount: number, deadlineSeconds: number): Ta
 /** ECS runs every task except those named stopped; it refuses protection (DEPLOYMENT_BLOCKED) for `blocked`. */
 function arrange(items: TaskItem[], options: { stopped?: string[]; blocked?: string[] } = {}) {
   const t = makeTestDeps();
-  const byArn = new Map(items.map((task) => [task.taskArn, task]));
-  t.mocks.ddb.on(QueryCommand).resolves({ Items: items });
-  t.mocks.ddb.on(GetCommand).callsFake((input: { Key: { pk: string } }) => ({ Item: byArn.get(input.Key.pk) }));
-  t.mocks.ddb.on(UpdateCommand).resolves({});
+  registryHolds(t.mocks.ddb, items);
   t.mocks.ecs.on(DescribeTasksCommand).callsFake((input: { tasks: string[] }) => ({
     tasks: input.tasks.map((arn) => {
       const status = options.stopped?.includes(arn) ? 'STOPPED' : 'RUNNING';
