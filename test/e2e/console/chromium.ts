@@ -21,18 +21,21 @@ export class ChromiumUnavailableError extends NamedError {
 
 export interface Browser {
   context: BrowserContext;
+  /** The fresh user data directory (--user-data-dir) of this launch. */
+  profile: string;
   close(): Promise<void>;
 }
 
-export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM_PATH)) {
-    throw new ChromiumUnavailableError(`no Chromium at ${CHROMIUM_PATH}: the console's browser test needs it. Install it with: ${INSTALL_CHROMIUM} (or set CHROMIUM_PATH)`);
+export async function launchChromium(executablePath = CHROMIUM_PATH): Promise<Browser> {
+  if (!existsSync(executablePath)) {
+    throw new ChromiumUnavailableError(`no Chromium at ${executablePath}: the console's browser test needs it. Install it with: ${INSTALL_CHROMIUM} (or set CHROMIUM_PATH)`);
   }
   const profile = mkdtempSync(join(tmpdir(), 'console-chromium-'));
   try {
-    const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, headless: true, args: FLAGS, viewport: { width: 1500, height: 1000 } });
+    const context = await chromium.launchPersistentContext(profile, { executablePath, headless: true, args: FLAGS, viewport: { width: 1500, height: 1000 } });
     return {
       context,
+      profile,
       close: async () => {
         await context.close();
         rmSync(profile, { recursive: true, force: true });
@@ -40,6 +43,6 @@ export async function launchChromium(): Promise<Browser> {
     };
   } catch (error) {
     rmSync(profile, { recursive: true, force: true });
-    throw new ChromiumUnavailableError(`Chromium at ${CHROMIUM_PATH} did not start: ${(error as Error).message}`, { cause: error });
+    throw new ChromiumUnavailableError(`Chromium at ${executablePath} did not start: ${(error as Error).message}`, { cause: error });
   }
 }
