@@ -63,9 +63,12 @@ export class ConsoleStateReader {
 
   /** The drain workflow's graph, laid out once from the definition the local cloud deployed (statemachines/drain.asl.json). */
   stateGraph(): Promise<GraphLayout> {
-    this.graph ??= this.rehearsal.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: this.rehearsal.stateMachineArn })).then((described) => layoutStateMachine(JSON.parse(described.definition ?? '{}') as AslDefinition));
-    // A failed read is not kept: the next page load tries again.
-    this.graph.catch(() => (this.graph = undefined));
+    if (this.graph === undefined) {
+      const graph = this.rehearsal.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: this.rehearsal.stateMachineArn })).then((described) => layoutStateMachine(JSON.parse(described.definition ?? '{}') as AslDefinition));
+      // A failed read is not kept: the next page load tries again.
+      graph.catch(() => (this.graph = undefined));
+      this.graph = graph;
+    }
     return this.graph;
   }
 }

@@ -60,7 +60,7 @@ export class DrainViews {
     private readonly stateMachineArn: string,
   ) {}
 
-  /** Every drain, newest first, as ListExecutions orders them. */
+  /** Every drain, newest first. */
   async read(): Promise<DrainView[]> {
     const listed: Array<{ executionArn: string; name: string; status: string; startDate?: Date; stopDate?: Date }> = [];
     let nextToken: string | undefined;
@@ -82,7 +82,7 @@ export class DrainViews {
       if (view.status !== 'RUNNING') this.ended.set(view.executionArn, view);
       views.push(view);
     }
-    return views;
+    return views.sort((a, b) => Date.parse(b.startDate ?? '') - Date.parse(a.startDate ?? ''));
   }
 
   private async history(executionArn: string): Promise<HistoryEvent[]> {

@@ -133,4 +133,17 @@ describe('the local console, watched in a browser during a rolling deployment', 
     expect(summary.rejected).toBe(0);
     expect(pageErrors).toEqual([]);
   });
+
+  it('only reads: a POST is refused and an unknown path is not found, each with a message', async () => {
+    const post = await fetch(localConsole.url, { method: 'POST', body: '{}' });
+    const unknown = await fetch(`${localConsole.url}api/nothing`);
+    const graph = (await (await fetch(`${localConsole.url}api/graph`)).json()) as { startAt: string; states: unknown[] };
+
+    expect(post.status).toBe(405);
+    expect(await post.json()).toEqual({ message: 'POST is not allowed: the console only reads' });
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toEqual({ message: 'no such page: /api/nothing' });
+    expect(graph.startAt).toBe('Record drain');
+    expect(graph.states).toHaveLength(30);
+  });
 });
