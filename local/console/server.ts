@@ -65,7 +65,10 @@ export async function startConsole(rehearsal: Rehearsal, options: ConsoleOptions
     if (!refreshing) {
       refreshing = true;
       void refresh();
-    } else void read().then((message) => response.write(message));
+    } else {
+      // A page that joins a running loop gets the state at once, not at the loop's next read.
+      void read().then((message) => subscribers.has(response) && response.write(message));
+    }
   };
 
   const server = createServer((request, response) => {
