@@ -42,6 +42,10 @@ export {
   type ProcessServiceSpec,
 } from './scenarios/process-sessions.js';
 export { deploySideBySide, MANAGED, UNMANAGED } from './scenarios/process-demo.js';
+// The web console of `npm run local` and `npm run demo`, and the demo's drain timeline picture.
+export { serveConsole, startConsole, type ConsoleOptions, type LocalConsole } from './console/server.js';
+export type { ConsoleState, SessionTotals } from './console/console-state.js';
+export { TIMELINE_FILE, writeDrainTimeline } from './console/drain-timeline.js';
 // The command-line kit of the local commands, for bench's command.
 export { fail } from './cli/cli-kit.js';
 export { anyText, commandLine, listOf, numberAtMost, positiveWholeNumber } from './cli/command-line.js';
