@@ -1,3 +1,4 @@
+import { serveConsole } from '../console/server.js';
 import { Rehearsal } from '../rehearsal/rehearsal.js';
 import { MANAGED, runProcessDemo } from '../scenarios/process-demo.js';
 import { taskOutcomes } from '../scenarios/process-sessions.js';
@@ -20,6 +21,7 @@ export async function processDemo(scale: number, log: (line: string) => void, ec
   log(`every task runs ${APP_NAMES[app]}`);
   const rehearsal = await Rehearsal.start({ scale, clusterNames: [MANAGED.cluster], processes: { reconnect: true, app }, echoLogs });
   exitOnSignals(() => rehearsal.stop());
+  const localConsole = await serveConsole(rehearsal);
   const unsubscribe = rehearsal.twin.onChange((change) => {
     if (change.kind !== 'task') return;
     const { task, previous } = change;
@@ -53,6 +55,7 @@ export async function processDemo(scale: number, log: (line: string) => void, ec
     ({ process: ended, lastSessionEndedAt }) =>
       ended?.exitCode !== 0 || ended.killedAt !== undefined || (ended.exitedAt ?? 0) < lastSessionEndedAt || (ended.sidecar !== undefined && ended.sidecar.exitCode !== 0),
   );
+  await localConsole.stop();
   await rehearsal.stop();
   if (unclean.length > 0) {
     console.error(`FAIL: ${unclean.length} drained task process(es) did not exit 0 by themselves after their last session: ${unclean.map((task) => task.taskArn.split('/').pop()).join(', ')}`);
