@@ -9,6 +9,7 @@ import { npmRun, type Run } from './support/npm-run.js';
  */
 const FUNCTION_OF: Record<string, string> = {
   'arm-drain-wait.json': 'ArmDrainWaitFunction',
+  'autoscaling-terminate-lifecycle-action.json': 'LifecycleTerminateFunction',
   'container-instance-draining.json': 'ContainerInstanceDrainingFunction',
   'deployment-completed.json': 'DeploymentEventFunction',
   'deployment-in-progress.json': 'DeploymentEventFunction',

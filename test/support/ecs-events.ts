@@ -113,3 +113,19 @@ export function rebalanceRecommendation(detail: Record<string, unknown> = {}) {
     { 'instance-id': EC2_INSTANCE_ID, ...detail },
   );
 }
+
+export const LIFECYCLE_TOKEN = 'b3f1c2d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d';
+
+/** An instance of "sessions-asg" held at the terminate lifecycle hook "ecs-session-drain". */
+export function terminateLifecycleAction(detail: Record<string, unknown> = {}) {
+  return envelope('aws.autoscaling', 'EC2 Instance-terminate Lifecycle Action', [`arn:aws:autoscaling:${TEST_REGION}:${TEST_ACCOUNT}:autoScalingGroup:5e0c8f0e-1a2b-4c3d-9e8f-7a6b5c4d3e2f:autoScalingGroupName/sessions-asg`], {
+    LifecycleActionToken: LIFECYCLE_TOKEN,
+    AutoScalingGroupName: 'sessions-asg',
+    LifecycleHookName: 'ecs-session-drain',
+    EC2InstanceId: EC2_INSTANCE_ID,
+    LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+    Origin: 'AutoScalingGroup',
+    Destination: 'EC2',
+    ...detail,
+  });
+}

@@ -25,12 +25,14 @@ export interface InstanceDrainSummary {
  * - otherwise they are left alone; used when only EC2 hints the instance may go (a rebalance
  *   recommendation). ECS replaces nothing then, so those drains keep the service's capacity by
  *   surging, as Spot drains do: the drained task refuses sessions long before it stops.
+ * - deadline: when the instance goes (a scheduled maintenance's start, a lifecycle action's end);
+ *   the default drain deadline otherwise.
  */
 export async function drainInstanceTasks(
   deps: Deps,
-  target: { clusterArn: string; containerInstanceArn: string; releaseUnregistered: boolean; eventTime?: Date },
+  target: { clusterArn: string; containerInstanceArn: string; releaseUnregistered: boolean; eventTime?: Date; deadline?: Date },
 ): Promise<InstanceDrainSummary> {
-  const { clusterArn, containerInstanceArn, eventTime } = target;
+  const { clusterArn, containerInstanceArn, eventTime, deadline } = target;
   const taskArns = await listRunningTaskArns(deps, { clusterArn, containerInstanceArn });
   const tally = await drainOrReleaseLeavingTasks(deps, {
     clusterArn,
@@ -39,7 +41,7 @@ export async function drainInstanceTasks(
     releaseUnregistered: target.releaseUnregistered,
     ecsReplacesTasks: target.releaseUnregistered,
     // An operator's cancel of a task's drain wins over instance events older than it.
-    ...definedOnly({ eventTime }),
+    ...definedOnly({ eventTime, deadline }),
   });
   const summary: InstanceDrainSummary = { clusterArn, containerInstanceArn, tasksOnInstance: taskArns.length, ...tally };
   deps.logger.info('instance tasks handled', { ...summary });
