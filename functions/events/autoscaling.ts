@@ -23,9 +23,9 @@ export const TerminateLifecycleActionSchema = envelopeSchema(
   'aws.autoscaling',
   'EC2 Instance-terminate Lifecycle Action',
   z.object({
-    LifecycleActionToken: z.string().min(1).max(36),
-    AutoScalingGroupName: z.string().min(1).max(255),
-    LifecycleHookName: z.string().min(1).max(255),
+    LifecycleActionToken: z.string().min(1),
+    AutoScalingGroupName: z.string().min(1),
+    LifecycleHookName: z.string().min(1),
     EC2InstanceId: Ec2InstanceId,
     LifecycleTransition: z.string(),
     Origin: z.string().optional(),

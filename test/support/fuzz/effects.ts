@@ -61,6 +61,12 @@ export const rebalanceEffect: EffectOracle = (raw, world) => {
   expect(filters[0]).toBe(`ec2InstanceId == ${String(asRaw(raw).detail['instance-id'])}`);
 };
 
+/** The instance the lifecycle action holds is looked up by its EC2 id in the clusters in scope. */
+export const lifecycleTerminateEffect: EffectOracle = (raw, world) => {
+  const filters = world.mocks.ecs.commandCalls(ListContainerInstancesCommand).map((call) => call.args[0].input.filter);
+  expect(filters[0]).toBe(`ec2InstanceId == ${String(asRaw(raw).detail.EC2InstanceId)}`);
+};
+
 /** ECS is asked whether the instance the event names still drains. */
 export const containerInstanceEffect: EffectOracle = (raw, world) => {
   const { clusterArn, containerInstanceArn } = asRaw(raw).detail;
