@@ -43,6 +43,9 @@ const EXPECTED: Record<string, string[]> = {
   // An instance held at the terminate lifecycle hook the user added for the orchestrator (ECS's own
   // managed-draining hook reaches no rule: negative/ecs-managed-draining-lifecycle-action.json).
   'autoscaling-terminate-lifecycle-action.json': ['LifecycleTerminateFunctionTerminateLifecycleAction'],
+  // AWS Health announces an EC2 scheduled event that takes the instance away (a network maintenance
+  // of its host does not: negative/ec2-scheduled-network-maintenance.json).
+  'ec2-scheduled-instance-retirement.json': ['ScheduledMaintenanceFunctionScheduledMaintenance'],
   // A drain workflow's execution that ended (Step Functions Execution Status Change).
   'execution-failed.json': ['ExecutionEndedFunctionWorkflowEnded'],
   // EventBridge delivers scheduled events to the schedule rule only; no pattern rule may take them.

@@ -129,3 +129,18 @@ export function terminateLifecycleAction(detail: Record<string, unknown> = {}) {
     ...detail,
   });
 }
+
+/** AWS Health announces that EC2 retires the instance at `startTime` (an HTTP date, as AWS's samples write it). */
+export function scheduledRetirement(detail: Record<string, unknown> = {}) {
+  return envelope('aws.health', 'AWS Health Event', [EC2_INSTANCE_ID], {
+    eventArn: `arn:aws:health:${TEST_REGION}::event/EC2/AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED/AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED_1`,
+    service: 'EC2',
+    eventTypeCode: 'AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED',
+    eventTypeCategory: 'scheduledChange',
+    statusCode: 'upcoming',
+    startTime: 'Sat, 21 Nov 2026 12:00:00 GMT',
+    eventDescription: [{ language: 'en_US', latestDescription: 'The instance is scheduled for retirement.' }],
+    affectedEntities: [{ entityValue: EC2_INSTANCE_ID }],
+    ...detail,
+  });
+}

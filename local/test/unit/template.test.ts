@@ -374,7 +374,7 @@ describe('template.yaml', () => {
     const permissions = Object.values(translation.permissions);
     const queuePolicies = resourcesOfType(template, 'AWS::SQS::QueuePolicy').map((id) => resolver.resource(id).Properties ?? {});
 
-    expect(rules.length).toBe(11);
+    expect(rules.length).toBe(12);
     for (const rule of rules) {
       const targets = translation.rules[rule]?.Targets as Array<Record<string, unknown>>;
       expect(targets, rule).toHaveLength(1);
