@@ -36,6 +36,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     protectionRenewBeforeSeconds: 6 * 3600,
     fargateSpotWarningSeconds: 120,
     targetHealthRecheckSeconds: 10,
+    rebalanceAction: 'drain',
     ...overrides,
   };
 }
