@@ -24,26 +24,52 @@ export const PAST_DEADLINE_GRACE_SECONDS = 120;
 
 export type ActionStep = 'completed' | 'gone' | 'heartbeat' | 'waiting' | 'forgotten';
 
-/** The tasks on the instance that still hold it: registered and not yet stopping (ECS lists RUNNING ones only). */
-async function holdingTasks(deps: Deps, action: LifecycleAction): Promise<{ holding: string[]; undrained: number }> {
+/**
+ * The registered tasks on the instance (ECS lists RUNNING ones only): those that hold it (sessions
+ * on them, or a drain under way), the busy ones no drain covers yet (placed there after the drains
+ * started) and the idle ones no drain covers.
+ */
+async function tasksOnInstance(deps: Deps, action: LifecycleAction): Promise<{ holding: string[]; busyUndrained: number; idleUndrained: number }> {
   const taskArns = await listRunningTaskArns(deps, { clusterArn: action.clusterArn, containerInstanceArn: action.containerInstanceArn });
   const holding: string[] = [];
-  let undrained = 0;
+  let busyUndrained = 0;
+  let idleUndrained = 0;
   for (const taskArn of taskArns) {
     const item = await readTask(registryTable(deps), taskArn);
-    if (item === undefined || (item.status !== TaskStatus.Active && item.status !== TaskStatus.Draining)) continue;
-    holding.push(taskArn);
-    if (!hasUnfinishedDrain(item)) undrained += 1;
+    if (item === undefined) continue;
+    const draining = hasUnfinishedDrain(item);
+    const busy = item.status === TaskStatus.Active && (item.sessionCount ?? 0) > 0;
+    if (draining || busy) holding.push(taskArn);
+    if (item.status === TaskStatus.Active && !draining) {
+      if (busy) busyUndrained += 1;
+      else idleUndrained += 1;
+    }
   }
-  return { holding, undrained };
+  return { holding, busyUndrained, idleUndrained };
 }
 
 /**
- * Moves one recorded action on: CONTINUE once no registered task holds its instance (or the
- * drains' deadline passed), otherwise a heartbeat when half the hook's heartbeat timeout has gone
- * by. A task that registered on the instance after the drains started (a replacement placed there)
- * gets its drain too (drainNewTasks: false right after the drains were started). Every step is harmless repeated: a heartbeat or completion of an action
- * Auto Scaling already ended is recorded as gone.
+ * Drains of tasks that came to the instance after its first drains (ECS places tasks on it while
+ * it is ACTIVE): no surge, since a surge could place one more there; ECS replaces each after its stop.
+ */
+function drainLateTasks(deps: Deps, action: LifecycleAction): Promise<unknown> {
+  return drainInstanceTasks(deps, {
+    clusterArn: action.clusterArn,
+    containerInstanceArn: action.containerInstanceArn,
+    releaseUnregistered: false,
+    surge: false,
+    deadline: new Date(action.drainDeadline * 1000),
+  });
+}
+
+/**
+ * Moves one recorded action on: CONTINUE once no task holds its instance (none with sessions, no
+ * drain under way) or the drains' deadline passed; otherwise a heartbeat when half the hook's
+ * heartbeat timeout has gone by. Tasks ECS placed on the instance after the drains started are
+ * drained too (drainNewTasks: false right after the first drains): busy ones at once, idle ones
+ * just before CONTINUE, so that none takes a session in the instance's last moments. Every step is
+ * harmless repeated: a heartbeat or completion of an action Auto Scaling already ended is
+ * recorded as gone.
  */
 export async function settleLifecycleAction(deps: Deps, action: LifecycleAction, options: { drainNewTasks?: boolean } = {}): Promise<ActionStep> {
   const table = registryTable(deps);
@@ -57,23 +83,19 @@ export async function settleLifecycleAction(deps: Deps, action: LifecycleAction,
     await recordActionCompleted(table, action, now, 'GONE');
     return 'gone';
   }
-  const { holding, undrained } = await holdingTasks(deps, action);
+  const drainNewTasks = options.drainNewTasks !== false;
+  const { holding, busyUndrained, idleUndrained } = await tasksOnInstance(deps, action);
   const pastDeadline = now >= action.drainDeadline + PAST_DEADLINE_GRACE_SECONDS;
   if (holding.length === 0 || pastDeadline) {
     if (holding.length > 0) deps.logger.warn('lifecycle action completed past the drain deadline with tasks left', { instanceId: action.instanceId, holding });
+    // Idle tasks left there refuse sessions from now on; their drains stop them.
+    if (drainNewTasks && idleUndrained > 0) await drainLateTasks(deps, action);
     const answer = await completeLifecycleAction(deps, action);
     await recordActionCompleted(table, action, now, answer === 'completed' ? 'CONTINUE' : 'GONE');
     deps.logger.info('lifecycle action completed', { instanceId: action.instanceId, groupName: action.groupName, hookName: action.hookName, answer });
     return answer === 'completed' ? 'completed' : 'gone';
   }
-  if (undrained > 0 && options.drainNewTasks !== false) {
-    await drainInstanceTasks(deps, {
-      clusterArn: action.clusterArn,
-      containerInstanceArn: action.containerInstanceArn,
-      releaseUnregistered: false,
-      deadline: new Date(action.drainDeadline * 1000),
-    });
-  }
+  if (drainNewTasks && busyUndrained > 0) await drainLateTasks(deps, action);
   if (now - action.heartbeatAt < heartbeatIntervalSeconds(action.heartbeatTimeoutSeconds)) return 'waiting';
   const answer = await recordHeartbeat(deps, action);
   if (answer === 'gone') {

@@ -211,13 +211,28 @@ describe('a recorded lifecycle action, moved on by the reconciler', () => {
     expect(step).toBe('completed');
   });
 
-  it('drains a task that registered on the instance after the drains started', async () => {
+  it('drains a busy task ECS placed on the instance after the drains started, without a surge that could place one more there', async () => {
     const t = handlerTestDeps();
     arrangeInstance(t);
 
-    await settleLifecycleAction(t.deps, recordedAction({ heartbeatAt: NOW_SECONDS }));
+    const step = await settleLifecycleAction(t.deps, recordedAction({ heartbeatAt: NOW_SECONDS }));
 
-    expect(drainInputs(t)).toEqual([expect.objectContaining({ taskArn: busy, reason: 'INSTANCE', deadline: new Date(DRAIN_DEADLINE * 1000).toISOString() })]);
+    expect(step).toBe('waiting');
+    expect(drainInputs(t)).toEqual([
+      { cluster: CLUSTER_ARN, taskArn: busy, service: 'chat', reason: 'INSTANCE', deadline: new Date(DRAIN_DEADLINE * 1000).toISOString(), ecsReplacesTask: true },
+    ]);
+  });
+
+  it('lets the instance go when only an idle task is left, draining that task first so that it takes no session in the last moments', async () => {
+    const t = handlerTestDeps();
+    arrangeInstance(t);
+    t.mocks.ddb.on(GetCommand, getTaskInput(busy)).resolves({ Item: registryItem(busy, { sessionCount: 0 }) });
+
+    const step = await settleLifecycleAction(t.deps, recordedAction());
+
+    expect(step).toBe('completed');
+    expect(drainInputs(t)).toEqual([expect.objectContaining({ taskArn: busy, ecsReplacesTask: true })]);
+    expect(t.mocks.autoScaling.commandCalls(CompleteLifecycleActionCommand)).toHaveLength(1);
   });
 
   it('records an action Auto Scaling already ended (a late completion) as gone, without throwing', async () => {
