@@ -18,11 +18,11 @@ describe('an instance refresh of an Auto Scaling group with a terminate lifecycl
   beforeAll(async () => {
     rehearsal = await Rehearsal.start({ scale: 0.01, clusterNames: ['fleet'] });
     clusterArn = rehearsal.twin.createCluster('fleet');
-    // A heartbeat timeout of 600 scenario seconds is 6 real seconds here: the reconciler (every 2 s) must keep each action alive.
+    // A heartbeat timeout of 3000 scenario seconds is 30 real seconds here: the reconciler (every 2 s) keeps each action alive.
     oldInstances = rehearsal.autoScaling.createGroup('fleet-asg', {
       cluster: clusterArn,
       size: 2,
-      lifecycleHooks: [{ name: 'ecs-session-drain', heartbeatTimeoutSeconds: 600, defaultResult: 'CONTINUE' }],
+      lifecycleHooks: [{ name: 'ecs-session-drain', heartbeatTimeoutSeconds: 3000, defaultResult: 'CONTINUE' }],
     });
     rehearsal.twin.createService({ cluster: clusterArn, name: 'desktops', desiredCount: 4, launchType: 'EC2', taskDefinition: taskDefinitionArn(rehearsal, 'desktops', 1) });
     await rehearsal.waitFor('4 tasks accepting', () => rehearsal.apps.acceptingTasks().length === 4);
@@ -33,9 +33,9 @@ describe('an instance refresh of an Auto Scaling group with a terminate lifecycl
   });
 
   it('drains every session-holding task on the old instances before they go: 0 sessions dropped, each action completed by CONTINUE', async () => {
-    // prepare: sessions of 5 to 14 scenario minutes on every task, all tasks protected
+    // prepare: sessions of 2 to 5 scenario minutes on every task, all tasks protected
     const tasks = runningTasks(rehearsal.twin, 'desktops');
-    for (const [index, task] of tasks.entries()) await rehearsal.openSessions(task.taskArn, 3, (5 + index * 3) * 60, `r${index}`);
+    for (const [index, task] of tasks.entries()) await rehearsal.openSessions(task.taskArn, 3, (2 + index) * 60, `r${index}`);
     await rehearsal.waitFor('every task protected', () => runningTasks(rehearsal.twin, 'desktops').every((task) => task.protection.enabled));
     const instanceOf = new Map(tasks.map((task) => [task.taskArn, rehearsal.twin.snapshot().containerInstances.find((instance) => instance.containerInstanceArn === task.containerInstanceArn)?.ec2InstanceId]));
 
