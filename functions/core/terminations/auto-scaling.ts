@@ -42,10 +42,21 @@ function isActionGone(error: unknown): boolean {
   return error instanceof Error && error.name === 'ValidationError' && /no active lifecycle action/i.test(error.message);
 }
 
+/** Sends one call about a lifecycle action: 'gone' when Auto Scaling had already ended the action. */
+async function aboutAction(call: () => Promise<unknown>): Promise<'done' | 'gone'> {
+  try {
+    await call();
+    return 'done';
+  } catch (error) {
+    if (isActionGone(error)) return 'gone';
+    throw error;
+  }
+}
+
 /** CONTINUE: the instance may go. 'gone' when Auto Scaling had already ended the action. */
 export async function completeLifecycleAction(deps: Pick<Deps, 'autoScaling'>, ref: ActionRef): Promise<'completed' | 'gone'> {
-  try {
-    await deps.autoScaling.send(
+  const answer = await aboutAction(() =>
+    deps.autoScaling.send(
       new CompleteLifecycleActionCommand({
         AutoScalingGroupName: ref.groupName,
         LifecycleHookName: ref.hookName,
@@ -53,28 +64,22 @@ export async function completeLifecycleAction(deps: Pick<Deps, 'autoScaling'>, r
         LifecycleActionResult: 'CONTINUE',
         InstanceId: ref.instanceId,
       }),
-    );
-    return 'completed';
-  } catch (error) {
-    if (isActionGone(error)) return 'gone';
-    throw error;
-  }
+    ),
+  );
+  return answer === 'done' ? 'completed' : 'gone';
 }
 
 /** Restarts the hook's heartbeat timeout. 'gone' when Auto Scaling had already ended the action. */
 export async function recordHeartbeat(deps: Pick<Deps, 'autoScaling'>, ref: ActionRef): Promise<'recorded' | 'gone'> {
-  try {
-    await deps.autoScaling.send(
+  const answer = await aboutAction(() =>
+    deps.autoScaling.send(
       new RecordLifecycleActionHeartbeatCommand({
         AutoScalingGroupName: ref.groupName,
         LifecycleHookName: ref.hookName,
         LifecycleActionToken: ref.token,
         InstanceId: ref.instanceId,
       }),
-    );
-    return 'recorded';
-  } catch (error) {
-    if (isActionGone(error)) return 'gone';
-    throw error;
-  }
+    ),
+  );
+  return answer === 'done' ? 'recorded' : 'gone';
 }

@@ -9,7 +9,7 @@ import { settleLifecycleAction } from '../../../functions/core/terminations/life
 import { LIFECYCLE_ACTIONS_KEY, type LifecycleAction } from '../../../functions/registry/terminations/items.js';
 import { CLUSTER_ARN, NOW, STATE_MACHINE_ARN, TABLE_NAME, taskArn } from '../../support/deps.js';
 import { CONTAINER_INSTANCE_ARN, containerInstanceStateChange, EC2_INSTANCE_ID, LIFECYCLE_TOKEN, terminateLifecycleAction } from '../../support/ecs-events.js';
-import { handlerTestDeps, type HandlerTestDeps } from './handler-harness.js';
+import { handlerTestDeps, type HandlerTestDeps, startedDrainInputs } from './handler-harness.js';
 import { awsError, getTaskInput, registryItem } from './fixtures.js';
 
 const busy = taskArn('000000000000000000000000000000b1');
@@ -53,9 +53,6 @@ function arrangeInstance(t: HandlerTestDeps, options: { status?: string; tasks?:
   t.mocks.sfn.on(StartExecutionCommand).resolves({});
 }
 
-function drainInputs(t: HandlerTestDeps): unknown[] {
-  return t.mocks.sfn.commandCalls(StartExecutionCommand).map((call) => JSON.parse(call.args[0].input.input as string) as unknown);
-}
 
 describe('Auto Scaling terminate lifecycle hook', () => {
   it('drains the session-holding tasks of an ACTIVE instance with a replacement each, records the action and holds the instance', async () => {
@@ -67,7 +64,7 @@ describe('Auto Scaling terminate lifecycle hook', () => {
     expect(t.mocks.ecs.commandCalls(ListContainerInstancesCommand)[0]!.args[0].input).toEqual({ cluster: CLUSTER_ARN, filter: `ec2InstanceId == ${EC2_INSTANCE_ID}` });
     expect(t.mocks.autoScaling.commandCalls(DescribeLifecycleHooksCommand)[0]!.args[0].input).toEqual({ AutoScalingGroupName: 'sessions-asg', LifecycleHookNames: ['ecs-session-drain'] });
     // No ecsReplacesTask: ECS replaces nothing on an ACTIVE instance, so the drain surges.
-    expect(drainInputs(t)).toEqual([{ cluster: CLUSTER_ARN, taskArn: busy, service: 'chat', reason: 'INSTANCE', deadline: new Date(DRAIN_DEADLINE * 1000).toISOString() }]);
+    expect(startedDrainInputs(t)).toEqual([{ cluster: CLUSTER_ARN, taskArn: busy, service: 'chat', reason: 'INSTANCE', deadline: new Date(DRAIN_DEADLINE * 1000).toISOString() }]);
     expect(t.mocks.sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input.stateMachineArn).toBe(STATE_MACHINE_ARN);
     const recorded = t.mocks.ddb.commandCalls(UpdateCommand).find((call) => call.args[0].input.Key?.pk === LIFECYCLE_ACTIONS_KEY.pk);
     expect(recorded!.args[0].input).toEqual({
@@ -89,7 +86,7 @@ describe('Auto Scaling terminate lifecycle hook', () => {
     const outcome = await lifecycleHandler(t.getDeps)(terminateLifecycleAction());
 
     expect(t.mocks.autoScaling.commandCalls(CompleteLifecycleActionCommand).map((call) => call.args[0].input)).toEqual([{ ...ACTION_REF, LifecycleActionResult: 'CONTINUE' }]);
-    expect(drainInputs(t)).toEqual([]);
+    expect(startedDrainInputs(t)).toEqual([]);
     expect(outcome).toMatchObject({ status: 'done', result: { step: 'completed' } });
   });
 
@@ -99,7 +96,7 @@ describe('Auto Scaling terminate lifecycle hook', () => {
 
     await lifecycleHandler(t.getDeps)(terminateLifecycleAction());
 
-    expect(drainInputs(t)).toEqual([expect.objectContaining({ taskArn: busy, ecsReplacesTask: true })]);
+    expect(startedDrainInputs(t)).toEqual([expect.objectContaining({ taskArn: busy, ecsReplacesTask: true })]);
     expect(t.mocks.ecs.commandCalls(UpdateTaskProtectionCommand).map((call) => call.args[0].input)).toEqual([{ cluster: CLUSTER_ARN, tasks: [unregistered], protectionEnabled: false }]);
   });
 
@@ -113,7 +110,7 @@ describe('Auto Scaling terminate lifecycle hook', () => {
     expect(hook).toEqual({ status: 'rejected', reason: expect.stringContaining('ECS managed draining') });
     expect(t.mocks.autoScaling.calls()).toHaveLength(0);
     expect(draining).toMatchObject({ status: 'done', result: { drainsStarted: [busy] } });
-    expect(drainInputs(t)).toEqual([expect.objectContaining({ taskArn: busy, ecsReplacesTask: true })]);
+    expect(startedDrainInputs(t)).toEqual([expect.objectContaining({ taskArn: busy, ecsReplacesTask: true })]);
   });
 
   it('ignores a duplicate of an action it completed: no drain, no Auto Scaling call', async () => {
@@ -125,7 +122,7 @@ describe('Auto Scaling terminate lifecycle hook', () => {
     expect(outcome).toEqual({ status: 'rejected', reason: expect.stringContaining('duplicate event') });
     expect(t.mocks.ecs.calls()).toHaveLength(0);
     expect(t.mocks.autoScaling.calls()).toHaveLength(0);
-    expect(drainInputs(t)).toEqual([]);
+    expect(startedDrainInputs(t)).toEqual([]);
   });
 
   it('does not record a duplicate of an open action again', async () => {
@@ -172,7 +169,7 @@ describe('a recorded lifecycle action, moved on by the reconciler', () => {
     expect(step).toBe('heartbeat');
     expect(t.mocks.autoScaling.commandCalls(RecordLifecycleActionHeartbeatCommand).map((call) => call.args[0].input)).toEqual([ACTION_REF]);
     expect(t.mocks.autoScaling.commandCalls(CompleteLifecycleActionCommand)).toHaveLength(0);
-    expect(drainInputs(t)).toEqual([]);
+    expect(startedDrainInputs(t)).toEqual([]);
   });
 
   it('waits without a call while the last heartbeat is recent', async () => {
@@ -218,7 +215,7 @@ describe('a recorded lifecycle action, moved on by the reconciler', () => {
     const step = await settleLifecycleAction(t.deps, recordedAction({ heartbeatAt: NOW_SECONDS }));
 
     expect(step).toBe('waiting');
-    expect(drainInputs(t)).toEqual([
+    expect(startedDrainInputs(t)).toEqual([
       { cluster: CLUSTER_ARN, taskArn: busy, service: 'chat', reason: 'INSTANCE', deadline: new Date(DRAIN_DEADLINE * 1000).toISOString(), ecsReplacesTask: true },
     ]);
   });
@@ -231,7 +228,7 @@ describe('a recorded lifecycle action, moved on by the reconciler', () => {
     const step = await settleLifecycleAction(t.deps, recordedAction());
 
     expect(step).toBe('completed');
-    expect(drainInputs(t)).toEqual([expect.objectContaining({ taskArn: busy, ecsReplacesTask: true })]);
+    expect(startedDrainInputs(t)).toEqual([expect.objectContaining({ taskArn: busy, ecsReplacesTask: true })]);
     expect(t.mocks.autoScaling.commandCalls(CompleteLifecycleActionCommand)).toHaveLength(1);
   });
 

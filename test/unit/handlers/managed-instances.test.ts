@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { createHandler } from '../../../functions/handlers/container-instance-draining.js';
 import { CLUSTER_ARN, taskArn } from '../../support/deps.js';
 import { CONTAINER_INSTANCE_ARN, containerInstanceStateChange } from '../../support/ecs-events.js';
-import { handlerTestDeps } from './handler-harness.js';
+import { handlerTestDeps, startedDrainInputs } from './handler-harness.js';
 import { getTaskInput, registryItem } from './fixtures.js';
 
 /*
@@ -31,7 +31,7 @@ describe('an ECS Managed Instances planned drain (the instance set DRAINING by E
 
     const outcome = await createHandler(t.getDeps)(containerInstanceStateChange());
 
-    expect(t.mocks.sfn.commandCalls(StartExecutionCommand).map((call) => JSON.parse(call.args[0].input.input as string) as unknown)).toEqual([
+    expect(startedDrainInputs(t)).toEqual([
       expect.objectContaining({ cluster: CLUSTER_ARN, taskArn: busy, reason: 'INSTANCE', ecsReplacesTask: true }),
       expect.objectContaining({ cluster: CLUSTER_ARN, taskArn: quiet, reason: 'INSTANCE', ecsReplacesTask: true }),
     ]);

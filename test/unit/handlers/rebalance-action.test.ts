@@ -6,7 +6,7 @@ import { createHandler } from '../../../functions/handlers/rebalance-recommendat
 import type { RebalanceAction } from '../../../functions/shared/config.js';
 import { CLUSTER_ARN, NOW, taskArn } from '../../support/deps.js';
 import { CONTAINER_INSTANCE_ARN, rebalanceRecommendation } from '../../support/ecs-events.js';
-import { handlerTestDeps, type HandlerTestDeps } from './handler-harness.js';
+import { handlerTestDeps, type HandlerTestDeps, startedDrainInputs } from './handler-harness.js';
 import { getTaskInput, registryItem } from './fixtures.js';
 
 const busy = taskArn('000000000000000000000000000000b1');
@@ -21,9 +21,6 @@ function arrange(rebalanceAction: RebalanceAction): HandlerTestDeps {
   return t;
 }
 
-function drainInputs(t: HandlerTestDeps): unknown[] {
-  return t.mocks.sfn.commandCalls(StartExecutionCommand).map((call) => JSON.parse(call.args[0].input.input as string) as unknown);
-}
 
 describe('RebalanceRecommendationAction', () => {
   it('drain (the default): INSTANCE drains with the default deadline, each with a replacement', async () => {
@@ -31,7 +28,7 @@ describe('RebalanceRecommendationAction', () => {
 
     await createHandler(t.getDeps)(rebalanceRecommendation());
 
-    expect(drainInputs(t)).toEqual([{ cluster: CLUSTER_ARN, taskArn: busy, service: 'chat', reason: 'INSTANCE', deadline: new Date(NOW.getTime() + 3600_000).toISOString() }]);
+    expect(startedDrainInputs(t)).toEqual([{ cluster: CLUSTER_ARN, taskArn: busy, service: 'chat', reason: 'INSTANCE', deadline: new Date(NOW.getTime() + 3600_000).toISOString() }]);
   });
 
   it('cordon-only: the tasks refuse new sessions and keep their users up to MAX_DRAIN_SECONDS, and no replacement is started', async () => {
@@ -39,7 +36,7 @@ describe('RebalanceRecommendationAction', () => {
 
     await createHandler(t.getDeps)(rebalanceRecommendation());
 
-    expect(drainInputs(t)).toEqual([
+    expect(startedDrainInputs(t)).toEqual([
       { cluster: CLUSTER_ARN, taskArn: busy, service: 'chat', reason: 'INSTANCE', deadline: new Date(NOW.getTime() + 8 * 3600_000).toISOString(), ecsReplacesTask: true },
     ]);
   });

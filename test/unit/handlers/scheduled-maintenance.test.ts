@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { createHandler } from '../../../functions/handlers/scheduled-maintenance.js';
 import { CLUSTER_ARN, NOW, taskArn } from '../../support/deps.js';
 import { CONTAINER_INSTANCE_ARN, EC2_INSTANCE_ID, scheduledRetirement } from '../../support/ecs-events.js';
-import { handlerTestDeps, type HandlerTestDeps } from './handler-harness.js';
+import { handlerTestDeps, type HandlerTestDeps, startedDrainInputs } from './handler-harness.js';
 import { getTaskInput, registryItem } from './fixtures.js';
 
 const busy = taskArn('000000000000000000000000000000b1');
@@ -18,9 +18,6 @@ function arrange(t: HandlerTestDeps, inScope = true) {
   t.mocks.sfn.on(StartExecutionCommand).resolves({});
 }
 
-function drainInputs(t: HandlerTestDeps): unknown[] {
-  return t.mocks.sfn.commandCalls(StartExecutionCommand).map((call) => JSON.parse(call.args[0].input.input as string) as unknown);
-}
 
 describe('EC2 scheduled maintenance (AWS Health)', () => {
   it('drains the tasks of a retiring instance ahead of the retirement, with its start as deadline and a replacement each', async () => {
@@ -31,7 +28,7 @@ describe('EC2 scheduled maintenance (AWS Health)', () => {
 
     expect(t.mocks.ecs.commandCalls(ListContainerInstancesCommand)[0]!.args[0].input).toEqual({ cluster: CLUSTER_ARN, filter: `ec2InstanceId == ${EC2_INSTANCE_ID}` });
     expect(t.mocks.ecs.commandCalls(ListTasksCommand)[0]!.args[0].input).toEqual({ cluster: CLUSTER_ARN, containerInstance: CONTAINER_INSTANCE_ARN, desiredStatus: 'RUNNING' });
-    expect(drainInputs(t)).toEqual([{ cluster: CLUSTER_ARN, taskArn: busy, service: 'chat', reason: 'INSTANCE', deadline: '2026-11-21T12:00:00.000Z' }]);
+    expect(startedDrainInputs(t)).toEqual([{ cluster: CLUSTER_ARN, taskArn: busy, service: 'chat', reason: 'INSTANCE', deadline: '2026-11-21T12:00:00.000Z' }]);
     expect(outcome).toMatchObject({ status: 'done', result: { eventTypeCode: 'AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED', deadline: '2026-11-21T12:00:00.000Z', notInScope: [] } });
   });
 
@@ -41,7 +38,7 @@ describe('EC2 scheduled maintenance (AWS Health)', () => {
 
     await createHandler(t.getDeps)(scheduledRetirement({ startTime: 'Sat, 05 Dec 2026 10:00:00 GMT' }));
 
-    expect(drainInputs(t)).toEqual([expect.objectContaining({ deadline: new Date(NOW.getTime() + 8 * 3600 * 1000).toISOString() })]);
+    expect(startedDrainInputs(t)).toEqual([expect.objectContaining({ deadline: new Date(NOW.getTime() + 8 * 3600 * 1000).toISOString() })]);
   });
 
   it('drains at once when the maintenance already started', async () => {
@@ -50,7 +47,7 @@ describe('EC2 scheduled maintenance (AWS Health)', () => {
 
     await createHandler(t.getDeps)(scheduledRetirement({ startTime: 'Sat, 21 Nov 2026 09:00:00 GMT' }));
 
-    expect(drainInputs(t)).toEqual([expect.objectContaining({ deadline: NOW.toISOString() })]);
+    expect(startedDrainInputs(t)).toEqual([expect.objectContaining({ deadline: NOW.toISOString() })]);
   });
 
   it('leaves an instance no cluster in scope runs alone', async () => {
@@ -60,7 +57,7 @@ describe('EC2 scheduled maintenance (AWS Health)', () => {
     const outcome = await createHandler(t.getDeps)(scheduledRetirement());
 
     expect(outcome).toEqual({ status: 'rejected', reason: expect.stringContaining('no EC2 instance of AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED') });
-    expect(drainInputs(t)).toEqual([]);
+    expect(startedDrainInputs(t)).toEqual([]);
   });
 
   it.each([
