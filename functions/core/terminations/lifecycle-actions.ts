@@ -25,8 +25,8 @@ export const PAST_DEADLINE_GRACE_SECONDS = 120;
 export type ActionStep = 'completed' | 'gone' | 'heartbeat' | 'waiting' | 'forgotten';
 
 /**
- * The registered tasks on the instance (ECS lists RUNNING ones only): those that hold it (sessions
- * on them, or a drain under way), the busy ones no drain covers yet (placed there after the drains
+ * The registered tasks on the instance (ECS lists those whose desired status is RUNNING): those that
+ * hold it (sessions on them, a drain under way, or its stop about to be asked), the busy ones no drain covers yet (placed there after the drains
  * started) and the idle ones no drain covers.
  */
 async function tasksOnInstance(deps: Deps, action: LifecycleAction): Promise<{ holding: string[]; busyUndrained: number; idleUndrained: number }> {
@@ -39,7 +39,10 @@ async function tasksOnInstance(deps: Deps, action: LifecycleAction): Promise<{ h
     if (item === undefined) continue;
     const draining = hasUnfinishedDrain(item);
     const busy = item.status === TaskStatus.Active && (item.sessionCount ?? 0) > 0;
-    if (draining || busy) holding.push(taskArn);
+    // STOPPING while ECS still lists it RUNNING: its drain's stop step is under way, StopTask not yet
+    // called; letting the instance go now would kill it instead of stopping it.
+    const stopping = item.status === TaskStatus.Stopping;
+    if (draining || busy || stopping) holding.push(taskArn);
     if (item.status === TaskStatus.Active && !draining) {
       if (busy) busyUndrained += 1;
       else idleUndrained += 1;

@@ -12,9 +12,8 @@
  *   API_PutLifecycleHook.html). A terminating instance is terminated whatever the result;
  * - a call naming a token (or instance) with no action in wait answers ValidationError "No active
  *   Lifecycle Action found with token ..." (API_CompleteLifecycleAction.html);
- * - an instance refresh launches each replacement, waits for it to be in service, then terminates
- *   the old instance through the hooks, one instance at a time (MinHealthyPercentage 100 and
- *   MaxHealthyPercentage 200, instance-refresh-overview.html).
+ * - an instance refresh with MinHealthyPercentage 100 and MaxHealthyPercentage 200 launches every
+ *   replacement before the old instances leave, each through the hooks (instance-refresh-overview.html).
  * Times: the hook's timeouts are scenario seconds; the API reports them in real seconds (what the
  * orchestrator, which keeps real time, would read from AWS), rounded up.
  */
@@ -127,13 +126,16 @@ export class AutoScalingTwin {
     return [...this.group(groupName).instances];
   }
 
-  /** StartInstanceRefresh: every instance replaced, a new one in service before the old one leaves. Resolves when done. */
+  /**
+   * StartInstanceRefresh with MinHealthyPercentage 100 and MaxHealthyPercentage 200: every
+   * replacement is launched (and in service) first, then the old instances leave together, each
+   * through the terminate hooks. Resolves when the last old instance is terminated.
+   */
   async startInstanceRefresh(groupName: string): Promise<void> {
     const group = this.group(groupName);
-    for (const old of [...group.instances]) {
-      this.launch(group);
-      await this.terminate(group, old);
-    }
+    const old = [...group.instances];
+    for (let index = 0; index < old.length; index += 1) this.launch(group);
+    await Promise.all(old.map((instanceId) => this.terminate(group, instanceId)));
   }
 
   /** Scale-in of one instance (TerminateInstanceInAutoScalingGroup with decrement). Resolves once it is terminated. */

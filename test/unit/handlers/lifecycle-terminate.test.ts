@@ -198,6 +198,17 @@ describe('a recorded lifecycle action, moved on by the reconciler', () => {
     });
   });
 
+  it('holds the instance while a drained task is STOPPING and ECS still lists it running (StopTask not yet asked)', async () => {
+    const t = handlerTestDeps();
+    arrangeInstance(t);
+    t.mocks.ddb.on(GetCommand, getTaskInput(busy)).resolves({ Item: registryItem(busy, { sessionCount: 0, status: 'STOPPING', drainOutcome: 'DRAINED' }) });
+
+    const step = await settleLifecycleAction(t.deps, recordedAction({ heartbeatAt: NOW_SECONDS }));
+
+    expect(step).toBe('waiting');
+    expect(t.mocks.autoScaling.commandCalls(CompleteLifecycleActionCommand)).toHaveLength(0);
+  });
+
   it('sends CONTINUE past the drain deadline even with a task left (the drain forced it)', async () => {
     const t = handlerTestDeps();
     arrangeInstance(t);

@@ -130,7 +130,7 @@ describe('an Auto Scaling group with a terminate lifecycle hook (twin)', () => {
     ]);
   });
 
-  it('replaces every instance in an instance refresh, each new one registered with ECS before the old one waits at the hook', async () => {
+  it('replaces every instance in an instance refresh, the new ones registered with ECS before the old ones wait at the hook', async () => {
     const { harness, autoScaling, events, instances } = await groupWithHook({ name: 'drain', heartbeatTimeoutSeconds: 3600 });
     const completeEach = setInterval(() => {
       for (const event of events.splice(0)) {
