@@ -66,4 +66,53 @@ describe('an instance refresh of an Auto Scaling group with a terminate lifecycl
     expect(rehearsal.ledger.dropped()).toEqual([]);
     expect(rehearsal.errors).toEqual([]);
   }, 120_000);
+
+  it('drains the tasks of an instance AWS Health schedules for retirement ahead of the retirement, its start as deadline', async () => {
+    // prepare: the sessions of one (new) instance's tasks, and its retirement 90 real seconds away
+    const tasks = runningTasks(rehearsal.twin, 'desktops');
+    const containerInstanceArn = tasks[0]?.containerInstanceArn;
+    const onInstance = tasks.filter((task) => task.containerInstanceArn === containerInstanceArn);
+    const instanceId = rehearsal.twin.snapshot().containerInstances.find((instance) => instance.containerInstanceArn === containerInstanceArn)?.ec2InstanceId ?? '';
+    for (const [index, task] of onInstance.entries()) await rehearsal.openSessions(task.taskArn, 2, (6 + index * 2) * 60, `h${index}`);
+    const startTime = new Date(Math.ceil(Date.now() / 1000) * 1000 + 90_000);
+
+    // act: AWS Health's event, as the schema page shows EC2 scheduled events (an HTTP-date startTime)
+    await rehearsal.cloud.publish({
+      version: '0',
+      id: 'a1b2c3d4-0000-4000-8000-000000000001',
+      'detail-type': 'AWS Health Event',
+      source: 'aws.health',
+      account: rehearsal.cloud.stack.accountId,
+      time: `${new Date().toISOString().slice(0, 19)}Z`,
+      region: rehearsal.cloud.stack.region,
+      resources: [instanceId],
+      detail: {
+        eventArn: `arn:aws:health:${rehearsal.cloud.stack.region}::event/EC2/AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED/AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED_e2e`,
+        service: 'EC2',
+        eventTypeCode: 'AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED',
+        eventTypeCategory: 'scheduledChange',
+        statusCode: 'upcoming',
+        startTime: startTime.toUTCString(),
+        eventDescription: [{ language: 'en_US', latestDescription: 'The instance is scheduled for retirement.' }],
+        affectedEntities: [{ entityValue: instanceId }],
+      },
+    });
+    const deadlines = await rehearsal.waitFor('the instance\'s tasks draining', async () => {
+      const items = await Promise.all(onInstance.map((task) => rehearsal.taskItem(task.taskArn)));
+      return items.every((item) => item?.status === 'DRAINING') ? items.map((item) => item?.drainDeadline) : undefined;
+    }, 30_000);
+    // (Their replacements may land on the same instance: it stays ACTIVE until EC2 retires it.)
+    await rehearsal.waitFor('the drained tasks to stop', () => !liveTasks(rehearsal.twin, 'desktops').some((task) => onInstance.some((drained) => drained.taskArn === task.taskArn)), 60_000);
+
+    // assert: each task stopped after its last session and before the retirement; nothing dropped
+    expect(deadlines).toEqual(onInstance.map(() => startTime.toISOString()));
+    const stops = stopsVersusLastSessions(rehearsal, 'desktops', 'fleet').filter((stop) => onInstance.some((task) => task.taskArn === stop.taskArn));
+    expect(stops).toHaveLength(onInstance.length);
+    for (const stop of stops) {
+      expect(stop.stillOpenOrDropped, stop.taskArn).toBe(0);
+      expect(stop.lastSessionEnded, stop.taskArn).toBeLessThanOrEqual(stop.stopRequested);
+      expect(stop.stopRequested, stop.taskArn).toBeLessThan(startTime.getTime());
+    }
+    expect(rehearsal.ledger.dropped()).toEqual([]);
+  }, 120_000);
 });
