@@ -93,6 +93,11 @@ export interface LaneRunOptions {
   config: BenchConfig;
   strategies: readonly Strategy[];
   log?: Log;
+  /**
+   * Runs beside the deployment, from the deploy call until it resolves, as users would act
+   * (a test's users leave once their tasks drain, whatever real time the drain took to start).
+   */
+  whileDeploying?: (rehearsal: Rehearsal) => Promise<void>;
 }
 
 export async function runLanes(options: LaneRunOptions): Promise<RunObservation> {
@@ -177,7 +182,10 @@ export async function runLanes(options: LaneRunOptions): Promise<RunObservation>
     }, 10_000);
     try {
       const budgetMs = rehearsal.clock.ms(config.drainDeadlineSeconds + 3600) + 180_000;
-      await untilDeployed(rehearsal, () => lanes.every((_, index) => completedAt(index) !== undefined), budgetMs, workflow !== undefined);
+      await Promise.all([
+        untilDeployed(rehearsal, () => lanes.every((_, index) => completedAt(index) !== undefined), budgetMs, workflow !== undefined),
+        options.whileDeploying?.(rehearsal),
+      ]);
       if (workflow !== undefined) {
         await rehearsal.waitFor('every drain execution to end', async () => (await rehearsal.drainExecutions()).every((execution) => execution.status !== 'RUNNING'), 120_000, 1000);
       }

@@ -16,7 +16,7 @@ export type { ArmedFault, InvocationInfo } from './cloud/lambda/fault-injection.
 export { MotoUnavailableError } from './cloud/errors.js';
 export { sleep } from './cloud/timing.js';
 // moto alone, for tests against a bare moto server (test/support/moto-server.ts).
-export { freePort, startMoto, type MotoProcess } from './cloud/moto.js';
+export { freePort, pythonCommand, startMoto, type MotoProcess } from './cloud/moto.js';
 // template.yaml as `sam deploy` reads it.
 export { loadTemplate, resolvedEventPattern, resourcesOfType, TEMPLATE_PATH, TemplateResolver, withTranslatedRules } from './cloud/stack/template.js';
 export { translateTemplate } from './cloud/stack/sam-translation.js';
@@ -42,6 +42,10 @@ export {
   type ProcessServiceSpec,
 } from './scenarios/process-sessions.js';
 export { deploySideBySide, MANAGED, UNMANAGED } from './scenarios/process-demo.js';
+// The web console of `npm run local` and `npm run demo`, and the demo's drain timeline picture.
+export { serveConsole, startConsole, type ConsoleOptions, type LocalConsole } from './console/server.js';
+export type { ConsoleState, SessionTotals } from './console/console-state.js';
+export { TIMELINE_FILE, writeDrainTimeline } from './console/drain-timeline.js';
 // The command-line kit of the local commands, for bench's command.
 export { fail } from './cli/cli-kit.js';
 export { anyText, commandLine, listOf, numberAtMost, positiveWholeNumber } from './cli/command-line.js';

@@ -40,4 +40,11 @@ export const MetricName = {
   ProtectionBlocked: 'ProtectionBlocked',
   /** A deployment the pacer leaves alone: another deployment controller, or a strategy the lifecycle hook drains. */
   DeploymentsNotPaced: 'DeploymentsNotPaced',
+  // Gauges of the reconciler's run, once a minute (core/reconcile/gauges.ts).
+  DrainsInProgress: 'DrainsInProgress',
+  SessionsOnDrainingTasks: 'SessionsOnDrainingTasks',
+  DrainsPastDeadline: 'DrainsPastDeadline',
+  TasksProtectionBlocked: 'TasksProtectionBlocked',
+  DeploymentHeldSeconds: 'DeploymentHeldSeconds',
+  ReconcileStepsFailed: 'ReconcileStepsFailed',
 } as const;

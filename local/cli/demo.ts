@@ -1,3 +1,5 @@
+import { serveConsole } from '../console/server.js';
+import { writeDrainTimeline } from '../console/drain-timeline.js';
 import { executionHistory, stateByState } from '../rehearsal/executions.js';
 import { Rehearsal } from '../rehearsal/rehearsal.js';
 import { drainsTable, historyTable, sessionsTable } from '../rehearsal/report.js';
@@ -59,6 +61,7 @@ async function main(): Promise<number> {
   const rehearsal = await Rehearsal.start({ scale, echoLogs: values.logs });
   exitOnSignals(() => rehearsal.stop());
   log(`local cloud up at ${rehearsal.cloud.endpoint}`);
+  const localConsole = await serveConsole(rehearsal);
   const unsubscribe = rehearsal.twin.onChange((change) => {
     if (change.kind !== 'task') return;
     const { task, previous } = change;
@@ -95,6 +98,8 @@ async function main(): Promise<number> {
   const example = executions.find((execution) => execution.outcome === 'DRAINED' && (execution.sessionsAtStart ?? 0) > 0) ?? executions[0];
   if (example) console.log(`${historyTable(example, stateByState(await executionHistory(rehearsal.sfn, example.executionArn)), scale)}\n`);
   if (rehearsal.errors.length > 0) console.log(`task-side errors:\n  ${rehearsal.errors.slice(0, 10).join('\n  ')}`);
+  console.log(`drain timeline  ${await writeDrainTimeline(rehearsal, { origin: started, title: 'npm run demo: every drain, what ran when' })}\n`);
+  await localConsole.stop();
   await rehearsal.stop();
   if (unexpected > 0) {
     console.error(`FAIL: ${unexpected} session(s) dropped where the orchestrator should have kept them`);

@@ -1,6 +1,7 @@
 import { drainControlFunctionName } from '../cloud/stack/model.js';
 import { arrivalsPerMinuteFor } from '../random.js';
 import { Rehearsal } from '../rehearsal/rehearsal.js';
+import { startConsole } from '../console/server.js';
 import { exitOnSignals, fail } from './cli-kit.js';
 import { commandLine, numberAtMost, wholeNumber } from './command-line.js';
 
@@ -37,10 +38,12 @@ async function main(): Promise<void> {
     rehearsal.twin.createService({ cluster: clusterArn, name: 'chat', desiredCount: tasks, taskDefinition: `arn:aws:ecs:us-east-1:${rehearsal.cloud.stack.accountId}:task-definition/chat:1` });
   }
   const endpoint = rehearsal.cloud.endpoint;
+  const localConsole = await startConsole(rehearsal);
   const { stack } = rehearsal.cloud;
   console.log(`local cloud is up (Ctrl-C stops it)
 
   endpoint        ${endpoint}
+  console         ${localConsole.url}
   region          ${stack.region}   credentials: AWS_ACCESS_KEY_ID=testing (the local admin; any secret)
   state machine   ${rehearsal.stateMachineArn}
   registry table  ${stack.tableName}

@@ -1,3 +1,4 @@
+import { serveConsole } from '../console/server.js';
 import { Rehearsal } from '../rehearsal/rehearsal.js';
 import { MANAGED, runProcessDemo } from '../scenarios/process-demo.js';
 import { shortId } from '../scenarios/demo.js';
@@ -12,6 +13,7 @@ export async function processDemo(scale: number, log: (line: string) => void, ec
   log(`starting the local cloud (moto + gateway + ECS twin with real task processes), 1 scenario second = ${scale * 1000} ms`);
   const rehearsal = await Rehearsal.start({ scale, clusterNames: [MANAGED.cluster], processes: { reconnect: true }, echoLogs });
   exitOnSignals(() => rehearsal.stop());
+  const localConsole = await serveConsole(rehearsal);
   const unsubscribe = rehearsal.twin.onChange((change) => {
     if (change.kind !== 'task') return;
     const { task, previous } = change;
@@ -39,6 +41,7 @@ export async function processDemo(scale: number, log: (line: string) => void, ec
   console.log(row('deployment, without it', result.deployment.unmanaged));
   console.log(row(`Spot interruption (${result.spot.reconnected} reconnected)`, result.spot.endings));
   if (rehearsal.errors.length > 0) console.log(`\ntask-side errors:\n  ${rehearsal.errors.slice(0, 10).join('\n  ')}`);
+  await localConsole.stop();
   await rehearsal.stop();
   const cutOff = (result.deployment.managed.abnormal ?? 0) + (result.spot.endings.abnormal ?? 0);
   if (cutOff > 0) {

@@ -54,19 +54,21 @@ const WATCHDOG = [
   "runpy.run_path(sys.argv[0], run_name='__main__')",
 ].join('\n');
 
+/**
+ * The Python that runs moto and the SAM translator: $PYTHON, else `python3` resolved once to the
+ * interpreter it runs (sys.executable). A version manager's shim (pyenv) costs about 2 s of shell
+ * scripts per start, and the local cloud starts Python at least twice.
+ */
+let resolvedPython: string | undefined;
 export function pythonCommand(): string {
-  return process.env.PYTHON ?? 'python3';
-}
-
-export function assertMotoInstalled(python: string = pythonCommand()): void {
-  const probe = spawnSync(python, ['-c', 'import moto, flask; print(moto.__version__)'], { encoding: 'utf8' });
-  if (probe.error !== undefined || probe.status !== 0) {
-    throw new MotoUnavailableError(
-      `the local cloud needs moto_server, but "${python} -c 'import moto, flask'" failed ` +
-        `(${probe.error?.message ?? probe.stderr.trim()}). ${INSTALL_HINT}`,
-      { cause: probe.error },
-    );
+  if (process.env.PYTHON !== undefined) return process.env.PYTHON;
+  if (resolvedPython === undefined) {
+    const probe = spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' });
+    const executable = probe.status === 0 ? probe.stdout.trim() : '';
+    // Unresolvable (no python3): the spawn that follows reports it, with the install command.
+    resolvedPython = executable === '' ? 'python3' : executable;
   }
+  return resolvedPython;
 }
 
 export async function freePort(host = '127.0.0.1'): Promise<number> {
@@ -96,6 +98,8 @@ async function waitUntilReady(endpoint: string, child: ChildProcess, port: numbe
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
       if (/address already in use/i.test(output())) throw new PortInUseError(port, 'moto_server');
+      const missing = /No module named '([\w.]+)'/.exec(output())?.[1];
+      if (missing !== undefined) throw new MotoUnavailableError(`moto_server cannot run: this Python has no module "${missing}". ${INSTALL_HINT}`);
       throw new MotoUnavailableError(`moto_server exited (${child.exitCode ?? child.signalCode}) before it answered: ${output()}. ${INSTALL_HINT}`);
     }
     try {
@@ -111,8 +115,9 @@ async function waitUntilReady(endpoint: string, child: ChildProcess, port: numbe
 }
 
 export async function startMoto(options: MotoOptions = {}): Promise<MotoProcess> {
+  // No separate `import moto` probe (2 s of the start): a launcher that cannot import moto exits at
+  // once, and waitUntilReady reports its output with the install command.
   const python = options.python ?? pythonCommand();
-  assertMotoInstalled(python);
   const host = options.host ?? '127.0.0.1';
   let port = options.port;
   if (port === undefined) port = await freePort(host);

@@ -204,6 +204,18 @@ export class SimulatedApps {
     return true;
   }
 
+  /** Every user of the task leaves now: each open session closes as at the end of its planned time. */
+  async endSessions(taskArn: string): Promise<number> {
+    const state = this.apps.get(taskArn);
+    if (state === undefined) return 0;
+    const sessionIds = [...state.sessions.keys()];
+    for (const sessionId of sessionIds) {
+      state.sessions.get(sessionId)?.();
+      await this.close(state, sessionId);
+    }
+    return sessionIds.length;
+  }
+
   /**
    * As the agent's drain watch does (agent/src/agent.ts, "resumed"): while the registry refuses
    * sessions the app polls its item (the agent's drainPollSeconds, 5), and takes sessions again once

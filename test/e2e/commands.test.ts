@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 import { npmRun } from './support/npm-run.js';
 import { isRunning } from '../support/processes.js';
@@ -38,6 +39,7 @@ describe('the local cloud commands', () => {
     const motoPid = Number(/moto pid\s+(\d+)/.exec(run.output)?.[1]);
 
     expect(run.output).toMatch(/endpoint\s+http:\/\/127\.0\.0\.1:\d+/);
+    expect(run.output).toMatch(/console\s+http:\/\/127\.0\.0\.1:\d+\//);
     expect(run.output).toMatch(/drain control\s+ecs-session-drain-DrainControlFunction/);
     expect(run.output).toMatch(/ECS twin\s+cluster "sessions", service "chat" with 3 tasks and about 20 sessions/);
     // npm itself dies of the SIGINT; the local cloud under it exits 130 after stopping its children.
@@ -48,13 +50,28 @@ describe('the local cloud commands', () => {
     await vi.waitFor(() => expect(isRunning(motoPid)).toBe(false), { timeout: 10_000, interval: 200 });
   });
 
-  it('npm run demo keeps every session it can and says so in its exit code', async () => {
-    const run = await npmRun('demo', []);
+  it('npm run demo keeps every session it can and says so in its exit code, with its console and timeline', async () => {
+    // The console answers as soon as the demo prints its address (test/e2e/console drives it in a browser).
+    const consoleLine = /^console {2}(http:\/\/127\.0\.0\.1:\d+\/)$/m;
+    let consoleAnswer: Promise<[string, string]> | undefined;
+    const run = await npmRun('demo', [], {
+      text: consoleLine,
+      then: (_child, output) => {
+        const url = consoleLine.exec(output)?.[1] ?? '';
+        consoleAnswer = Promise.all([fetch(url).then((response) => response.text()), fetch(`${url}api/state`).then((response) => response.text())]);
+      },
+    });
+    const [page, state] = (await consoleAnswer) ?? ['', '{}'];
+    const timeline = /^drain timeline {2}(\S+\/drain-timeline\.svg)$/m.exec(run.stdout)?.[1];
 
     expect(run.code, run.output.slice(-3000)).toBe(0);
     expect(run.output).toMatch(/dropped where they should not have been\s+0/);
     expect(run.output).toMatch(/DRAINED\s+\d+\s+.*DEPLOYMENT/);
     expect(run.output).toMatch(/Wait for sessions to drain/);
+    expect(page).toContain('<title>ecs-session-drain · local console</title>');
+    expect(JSON.parse(state)).toMatchObject({ services: expect.any(Array), drains: expect.any(Array), sessions: { dropped: 0 } });
+    expect(timeline, run.stdout.slice(-2000)).toMatch(/\.local-cloud\/logs\//);
+    expect(readFileSync(timeline ?? '', 'utf8').match(/<g class="drain"/g)?.length).toBeGreaterThanOrEqual(6);
   }, 240_000);
 
   it('npm run demo -- --processes shows real processes: none cut off with the orchestrator, some without it', async () => {

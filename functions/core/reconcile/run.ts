@@ -3,7 +3,8 @@
  * services.ts does the repairs that need its services (deployments paced again, drain-aware
  * scale-in), decisions.ts decides (pure) and work.ts runs each unit of work so that one failure does
  * not stop the rest; orphans.ts repairs a drain whose workflow ended unfinished, for run.ts and for
- * execution-ended.ts (a drain execution's status change event, ExecutionEndedFunction). May import drain/, workflow/, deployments/, terminations/, protection/, ecs/, registry/ and
+ * execution-ended.ts (a drain execution's status change event, ExecutionEndedFunction); gauges.ts counts
+ * what a run saw for the dashboard and alarms. May import drain/, workflow/, deployments/, terminations/, protection/, ecs/, registry/ and
  * shared/; never handlers/.
  */
 import { DescribeTasksCommand } from '@aws-sdk/client-ecs';
@@ -28,6 +29,7 @@ import { failDrainWait } from '../drain/wait-signals.js';
 import { NamedError } from '../../shared/errors.js';
 import { settleLifecycleActions } from '../terminations/lifecycle-actions.js';
 import { definedOnly } from '../../shared/optional.js';
+import { countClusterGauges, noGauges, publishGauges } from './gauges.js';
 
 export type { ReconcileSummary } from './work.js';
 
@@ -62,6 +64,7 @@ export async function reconcile(deps: Deps, clock: RunClock = {}): Promise<Recon
     lifecycleHeartbeats: 0,
     attempted: 0,
     failed: 0,
+    gauges: noGauges(),
   };
   const clusters = clusterOrder(deps.config.clusterArns, deps.now());
   const views = new Map<string, ClusterView>();
@@ -83,6 +86,7 @@ export async function reconcile(deps: Deps, clock: RunClock = {}): Promise<Recon
   summary.lifecycleHeartbeats = lifecycle.heartbeats;
   summary.attempted = work.attempted;
   summary.failed = work.failed;
+  publishGauges(deps, summary.gauges, work.failed);
   if (work.attempted > 0 && work.failed === work.attempted) {
     throw new ReconcileFailedError(`all ${work.attempted} reconciliation steps failed`, { cause: work.lastError });
   }
@@ -131,8 +135,8 @@ async function protectCluster(deps: Deps, clusterArn: string, work: Work, summar
   const toProtect = open
     .filter((item) => isRunningInEcs(states.get(item.taskArn)) && needsProtection(item, nowSeconds, deps.config.protectionRenewBeforeSeconds))
     .map((item) => item.taskArn);
+  let outcomes: ReadonlyMap<string, ProtectionOutcome> | undefined;
   if (toProtect.length > 0) {
-    let outcomes: ReadonlyMap<string, ProtectionOutcome> | undefined;
     await work.run('renewing task protection', { clusterArn, taskArns: toProtect }, async () => {
       try {
         outcomes = await applyProtection(deps, clusterArn, toProtect, true);
@@ -144,6 +148,8 @@ async function protectCluster(deps: Deps, clusterArn: string, work: Work, summar
     });
     summary.protectionRenewed += [...(outcomes?.values() ?? [])].filter((outcome) => outcome === 'recorded').length;
   }
+  const live = open.filter((item) => !isStale(item, states.get(item.taskArn), nowSeconds, deps.config.heartbeatTimeoutSeconds));
+  countClusterGauges(summary.gauges, live, outcomes ?? new Map(), nowSeconds);
   return { items, open, states };
 }
 

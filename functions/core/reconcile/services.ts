@@ -1,7 +1,7 @@
 import { DescribeServicesCommand, paginateListServices, type Service } from '@aws-sdk/client-ecs';
 import type { Deps } from '../../shared/deps.js';
 import { ownInput } from '../../shared/pages.js';
-import { DrainReason, type TaskItem, TaskStatus } from '../../registry/model.js';
+import { DrainReason, epochSeconds, type TaskItem, TaskStatus } from '../../registry/model.js';
 import { listDrainingContainerInstances } from '../ecs/lookups.js';
 import { asRetryable } from '../ecs/errors.js';
 import { cancelDrain } from '../drain/cancel.js';
@@ -12,6 +12,7 @@ import { pacingMode, paceService, settledDeployment, unmanagedDeployment } from 
 import { holdsDeploymentDrain } from '../deployments/pacing.js';
 import { type ReconcileSummary, type Work } from './work.js';
 import { startDrain } from '../drain/start.js';
+import { deploymentHeldSeconds } from './gauges.js';
 
 const DESCRIBE_SERVICES_BATCH = 10;
 
@@ -103,6 +104,8 @@ export async function reconcileServices(
   let drainingInstances: ReadonlySet<string> | undefined;
   for (const service of services ?? []) {
     const serviceTasks = live.filter((item) => item.serviceName === service.serviceName);
+    const held = deploymentHeldSeconds(service, serviceTasks, epochSeconds(deps.now()));
+    if (held !== undefined) summary.gauges.deploymentHeldSeconds = Math.max(summary.gauges.deploymentHeldSeconds, held);
     await paceDeployment(deps, clusterArn, service, serviceTasks, work, summary);
     const scaleInDrainsOpen = serviceTasks.some((item) => item.drainReason === DrainReason.ScaleIn && hasUnfinishedDrain(item));
     if ((service.runningCount ?? 0) <= (service.desiredCount ?? 0) && !scaleInDrainsOpen) continue;

@@ -1,4 +1,5 @@
 import type { Deps } from '../../shared/deps.js';
+import type { RunGauges } from './gauges.js';
 
 export interface ReconcileSummary {
   clusters: number;
@@ -21,6 +22,8 @@ export interface ReconcileSummary {
   lifecycleHeartbeats: number;
   attempted: number;
   failed: number;
+  /** What the run saw, published as gauges (gauges.ts). */
+  gauges: RunGauges;
 }
 
 /**

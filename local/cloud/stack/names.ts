@@ -42,6 +42,8 @@ export const SKIPPED_TYPES: Record<string, string> = {
   'AWS::IAM::Role': 'created in moto IAM by local/cloud/iam/iam.ts (from the SAM-translated template), not by the stack',
   'AWS::SQS::QueuePolicy': 'resource policies are not modelled: the local cloud delivers to its queues as admin',
   'AWS::SSM::Parameter': 'its value is resolved wherever the template refers to it',
+  'AWS::CloudWatch::Alarm': 'the local cloud keeps no CloudWatch metrics: functions write their EMF metrics to their logs',
+  'AWS::CloudWatch::Dashboard': 'the local cloud keeps no CloudWatch metrics: functions write their EMF metrics to their logs',
 };
 
 export class StackNames {

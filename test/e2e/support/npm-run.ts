@@ -11,7 +11,7 @@ export interface Run {
   stdout: string;
 }
 
-export function npmRun(script: string, args: string[], until?: { text: RegExp; then: (child: ChildProcess) => void }): Promise<Run> {
+export function npmRun(script: string, args: string[], until?: { text: RegExp; then: (child: ChildProcess, output: string) => void }): Promise<Run> {
   return new Promise((resolve, reject) => {
     // Its own process group, as a terminal runs a command: Ctrl-C signals the whole group.
     const child = spawn('npm', ['run', '--silent', script, '--', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
@@ -22,7 +22,7 @@ export function npmRun(script: string, args: string[], until?: { text: RegExp; t
       output += chunk.toString();
       if (until && !triggered && until.text.test(output)) {
         triggered = true;
-        until.then(child);
+        until.then(child, output);
       }
     };
     child.stdout.on('data', (chunk: Buffer) => {

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { parse, type ScalarTag, type CollectionTag } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { loadCfnYaml } from '../../support/cfn-yaml.js';
 
 /*
  * examples/service/template.yaml, the service a newcomer copies, held to the stack and the code it
@@ -11,25 +11,8 @@ import { describe, expect, it } from 'vitest';
 
 const EXAMPLE = 'examples/service/template.yaml';
 
-/** CloudFormation's short-form functions as plain objects ({ Ref: x }, { 'Fn::Sub': x }). */
-function intrinsicTags(): (ScalarTag | CollectionTag)[] {
-  const names = ['Ref', 'Sub', 'GetAtt', 'Join', 'Split', 'Select', 'If', 'Equals', 'Not', 'And', 'Or', 'FindInMap', 'ImportValue', 'GetAZs', 'Base64', 'Condition'];
-  return names.flatMap((name) => {
-    const key = name === 'Ref' || name === 'Condition' ? name : `Fn::${name}`;
-    const resolve = (value: unknown) => ({ [key]: value });
-    return [
-      { tag: `!${name}`, resolve: (value: string) => resolve(value) } as ScalarTag,
-      { tag: `!${name}`, collection: 'seq', resolve: (value: { toJSON(): unknown }) => resolve(value.toJSON()) } as unknown as CollectionTag,
-    ];
-  });
-}
-
-function loadYaml(path: string): Record<string, any> {
-  return parse(readFileSync(path, 'utf8'), { customTags: intrinsicTags() }) as Record<string, any>;
-}
-
-const example = loadYaml(EXAMPLE);
-const stack = loadYaml('template.yaml');
+const example = loadCfnYaml(EXAMPLE);
+const stack = loadCfnYaml('template.yaml');
 const app = example.Resources.TaskDefinition.Properties.ContainerDefinitions[0];
 const environment = Object.fromEntries((app.Environment as { Name: string; Value: unknown }[]).map(({ Name, Value }) => [Name, Value]));
 

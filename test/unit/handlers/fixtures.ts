@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { TaskItem } from '../../../functions/registry/model.js';
-import { CLUSTER_ARN, TABLE_NAME } from '../../support/deps.js';
+import { CLUSTER_ARN, type makeTestDeps, TABLE_NAME } from '../../support/deps.js';
 import { SERVICE_NAME } from '../../support/ecs-events.js';
 
 export function registryItem(taskArn: string, overrides: Partial<TaskItem> = {}): TaskItem {
@@ -48,4 +48,12 @@ export function armedWait(
   const key = { pk: `WAIT#${executionArn}`, sk: 'WAIT' };
   ddb.on(GetCommand, { Key: key }).resolves({ Item: { ...key, executionArn, taskArn, taskToken, expiresAt: 1_800_000_000 } });
   return { waitArmed: true, executionArn };
+}
+
+/** The registry as the reconciler reads it: its listing (Query) and consistent reads (Get) answer with `items`; every write succeeds. */
+export function registryHolds(ddb: ReturnType<typeof makeTestDeps>['mocks']['ddb'], items: readonly TaskItem[]): void {
+  const byArn = new Map(items.map((task) => [task.taskArn, task]));
+  ddb.on(QueryCommand).resolves({ Items: [...items] });
+  ddb.on(GetCommand).callsFake((input: { Key: { pk: string } }) => ({ Item: byArn.get(input.Key.pk) }));
+  ddb.on(UpdateCommand).resolves({});
 }

@@ -163,7 +163,7 @@ describe('the stack deployed from template.yaml', () => {
     expect(stack.outputs.ClusterArns).toBe(stack.functions.ReconcilerFunction?.environment.CLUSTER_ARNS);
     expect(new Set(stack.skipped.map((resource) => resource.type))).toEqual(
       // AWS::IAM::Role: the rollback hook's invoke role (ECS assumes it); IAM is local/cloud/iam/iam.ts's, not the stack's.
-      new Set(['AWS::IAM::ManagedPolicy', 'AWS::IAM::Role', 'AWS::SQS::QueuePolicy', 'AWS::Logs::LogGroup']),
+      new Set(['AWS::IAM::ManagedPolicy', 'AWS::IAM::Role', 'AWS::SQS::QueuePolicy', 'AWS::Logs::LogGroup', 'AWS::CloudWatch::Alarm', 'AWS::CloudWatch::Dashboard']),
     );
   });
 

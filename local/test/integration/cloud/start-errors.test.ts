@@ -1,4 +1,6 @@
+import { chmodSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MotoUnavailableError, PortInUseError } from '../../../cloud/errors.js';
 import { startLocalCloud } from '../../../cloud/local-cloud.js';
@@ -35,6 +37,20 @@ describe('starting the local cloud', () => {
     await expect(start).rejects.toThrow(MotoUnavailableError);
     await expect(start).rejects.toThrow('pip install "moto[server]"');
     await expect(assertPortFree(gatewayPort, 'gateway')).resolves.toBeUndefined();
+    expect(liveClouds()).toBe(0);
+  });
+
+  it('fails with MotoUnavailableError naming the missing module when the Python lacks moto', async () => {
+    // A Python whose import of moto fails, as one without moto installed answers the launcher.
+    const python = join(temporaryDirectory('python'), 'python3');
+    writeFileSync(python, `#!/bin/sh\necho "ModuleNotFoundError: No module named 'moto'" >&2\nexit 1\n`);
+    chmodSync(python, 0o755);
+    process.env.PYTHON = python;
+
+    const start = startLocalCloud({ logDir: temporaryDirectory('logs') });
+
+    await expect(start).rejects.toThrow(MotoUnavailableError);
+    await expect(start).rejects.toThrow('this Python has no module "moto". Install it with: pip install "moto[server]"');
     expect(liveClouds()).toBe(0);
   });
 

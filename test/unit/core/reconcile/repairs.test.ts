@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { reconcile } from '../../../../functions/core/reconcile/run.js';
 import type { TaskItem } from '../../../../functions/registry/model.js';
 import { CLUSTER_ARN, makeTestDeps, NOW, TABLE_NAME, taskArn } from '../../../support/deps.js';
-import { armedWait, drainExecutionOf } from '../../handlers/fixtures.js';
+import { armedWait, drainExecutionOf, registryHolds } from '../../handlers/fixtures.js';
 
 /*
  * The reconciler's repairs of what the registry stream left undone: a "protect" replayed after the
@@ -23,10 +23,7 @@ function item(id: string, overrides: Partial<TaskItem> = {}): TaskItem {
 /** Every listed task runs in ECS; `protectedInEcs` are the ones ECS reports protected. */
 function arrange(items: TaskItem[], protectedInEcs: string[] = []) {
   const t = makeTestDeps();
-  const byArn = new Map(items.map((task) => [task.taskArn, task]));
-  t.mocks.ddb.on(QueryCommand).resolves({ Items: items });
-  t.mocks.ddb.on(GetCommand).callsFake((input: { Key: { pk: string } }) => ({ Item: byArn.get(input.Key.pk) }));
-  t.mocks.ddb.on(UpdateCommand).resolves({});
+  registryHolds(t.mocks.ddb, items);
   t.mocks.ecs.on(DescribeTasksCommand).callsFake((input: { tasks: string[] }) => ({
     tasks: input.tasks.map((arn) => ({ taskArn: arn, lastStatus: 'RUNNING', desiredStatus: 'RUNNING' })),
     failures: [],
