@@ -1,3 +1,4 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
@@ -24,3 +25,5 @@ export const ddb = DynamoDBDocumentClient.from(traced(new DynamoDBClient({})), R
 export const sfn = traced(new SFNClient({}));
 export const eventBridge = traced(new EventBridgeClient({}));
 export const elb = traced(new ElasticLoadBalancingV2Client({}));
+// Lifecycle actions of Auto Scaling groups whose instances leave (heartbeat, complete).
+export const autoScaling = traced(new AutoScalingClient({}));

@@ -9,6 +9,15 @@ export const DEFAULT_PROTECTION_RENEW_BEFORE_SECONDS = 7200;
 export const FARGATE_SPOT_WARNING_SECONDS = 120;
 
 /**
+ * What an EC2 rebalance recommendation does (template parameter RebalanceRecommendationAction), as
+ * aws-node-termination-handler offers: 'drain' (INSTANCE drains with the default deadline, each with
+ * a replacement) or 'cordon-only' (the tasks refuse new sessions and keep their users for as long as
+ * MAX_DRAIN_SECONDS allows, with no replacement started for them).
+ */
+export const REBALANCE_ACTIONS = ['drain', 'cordon-only'] as const;
+export type RebalanceAction = (typeof REBALANCE_ACTIONS)[number];
+
+/**
  * Everything a function learns from its environment, parsed once at cold start.
  * template.yaml is the single source of these variables; the local cloud reads them from there too.
  */
@@ -28,6 +37,7 @@ export interface Config {
   fargateSpotWarningSeconds: number;
   /** While new tasks wait for healthy load balancer targets, the deployment pacer looks again this often (fractions allowed for rehearsals). */
   targetHealthRecheckSeconds: number;
+  rebalanceAction: RebalanceAction;
 }
 
 type Env = Record<string, string | undefined>;
@@ -91,7 +101,17 @@ export function loadConfig(env: Env = process.env): Config {
     protectionRenewBeforeSeconds,
     fargateSpotWarningSeconds: positiveInteger(env, 'FARGATE_SPOT_WARNING_SECONDS', FARGATE_SPOT_WARNING_SECONDS, FARGATE_SPOT_WARNING_SECONDS),
     targetHealthRecheckSeconds: positiveNumber(env, 'TARGET_HEALTH_RECHECK_SECONDS', 10, 60),
+    rebalanceAction: rebalanceAction(env),
   };
+}
+
+function rebalanceAction(env: Env): RebalanceAction {
+  const raw = env.REBALANCE_ACTION?.trim();
+  if (raw === undefined || raw === '') return 'drain';
+  if (!(REBALANCE_ACTIONS as readonly string[]).includes(raw)) {
+    throw new ConfigurationError(`environment variable REBALANCE_ACTION must be one of ${REBALANCE_ACTIONS.join(', ')}, got "${raw}"`);
+  }
+  return raw as RebalanceAction;
 }
 
 export function isClusterInScope(config: Config, clusterArn: string): boolean {

@@ -1,3 +1,4 @@
+import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -18,6 +19,8 @@ export interface Deps {
   eventBridge: EventBridgeClient;
   /** Target health of a service's load balancers (the deployment pacer). */
   elb: ElasticLoadBalancingV2Client;
+  /** Lifecycle actions of terminating Auto Scaling instances (heartbeat, complete). */
+  autoScaling: AutoScalingClient;
   logger: Logger;
   metrics: Metrics;
   config: Config;

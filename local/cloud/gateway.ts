@@ -8,7 +8,7 @@ import type { InvocationType, InvokeResult } from './lambda/host.js';
  * The local cloud's one endpoint (every function's AWS_ENDPOINT_URL, and moto's MOTO_PORT):
  * Lambda's Invoke API goes to the function host, ECS's JSON API to the twin, Elastic Load
  * Balancing v2 requests the twin answers (DescribeTargetHealth of its target groups) to the twin,
- * and everything else to moto unchanged. The Host header is passed on too, so the URLs moto hands out (queue
+ * Auto Scaling requests (lifecycle hooks and actions) to the twin's groups, and everything else to moto unchanged. The Host header is passed on too, so the URLs moto hands out (queue
  * URLs) point at the gateway.
  */
 
@@ -27,6 +27,9 @@ export type EcsRoute = (target: string, body: string) => Promise<EcsResponse>;
  */
 export type ElbRoute = (body: string) => Promise<EcsResponse | undefined>;
 
+/** Answers one Amazon EC2 Auto Scaling Query request (form-encoded body, signed for service "autoscaling"). */
+export type AutoScalingRoute = (body: string) => Promise<EcsResponse>;
+
 export interface LambdaRoute {
   invoke(nameOrArn: string, event: unknown, options: { invocationType?: InvocationType }): Promise<InvokeResult>;
   /** ListFunctions / GetFunction / GetFunctionConfiguration of the stack's functions (GET url), or undefined to leave it to moto. */
@@ -35,7 +38,7 @@ export interface LambdaRoute {
 
 /** A request as the gateway's IAM check sees it (local/cloud/iam/authorizer.ts). */
 export interface GatewayRequest {
-  route: 'lambda' | 'ecs' | 'elb' | 'moto';
+  route: 'lambda' | 'ecs' | 'elb' | 'autoscaling' | 'moto';
   headers: IncomingHttpHeaders;
   body: string;
   functionName?: string;
@@ -59,6 +62,8 @@ export interface GatewayOptions {
   ecs?: EcsRoute;
   /** Without one, Elastic Load Balancing requests go to moto like everything else. */
   elb?: ElbRoute;
+  /** Without one, Auto Scaling requests go to moto like everything else. */
+  autoscaling?: AutoScalingRoute;
   /** A free port when omitted. */
   port?: number;
   host?: string;
@@ -73,6 +78,8 @@ export interface GatewayCounts {
   ecs: Record<string, number>;
   /** Elastic Load Balancing requests the twin answered. */
   elb: Record<string, number>;
+  /** Auto Scaling requests the twin answered. */
+  autoscaling: Record<string, number>;
   moto: Record<string, number>;
 }
 
@@ -112,7 +119,7 @@ function motoKey(headers: IncomingHttpHeaders): string {
 }
 
 export class Gateway {
-  private readonly counters: GatewayCounts = { lambda: {}, ecs: {}, elb: {}, moto: {} };
+  private readonly counters: GatewayCounts = { lambda: {}, ecs: {}, elb: {}, autoscaling: {}, moto: {} };
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 });
   private readonly moto: URL;
 
@@ -147,7 +154,7 @@ export class Gateway {
   }
 
   counts(): GatewayCounts {
-    return { lambda: { ...this.counters.lambda }, ecs: { ...this.counters.ecs }, elb: { ...this.counters.elb }, moto: { ...this.counters.moto } };
+    return { lambda: { ...this.counters.lambda }, ecs: { ...this.counters.ecs }, elb: { ...this.counters.elb }, autoscaling: { ...this.counters.autoscaling }, moto: { ...this.counters.moto } };
   }
 
   resetCounts(): void {
@@ -168,6 +175,7 @@ export class Gateway {
       const target = request.headers['x-amz-target'];
       if (this.options.ecs && typeof target === 'string' && target.startsWith(ECS_TARGET_PREFIX)) return await this.ecs(request, response, target);
       if (this.options.elb && target === undefined && request.method === 'POST' && signingService(request.headers) === 'elasticloadbalancing') return await this.elb(request, response);
+      if (this.options.autoscaling && target === undefined && request.method === 'POST' && signingService(request.headers) === 'autoscaling') return await this.autoscaling(request, response);
       if (this.options.authorizer?.inspects(request.headers)) {
         const body = await readBody(request);
         const refused = this.options.authorizer.check({ route: 'moto', headers: request.headers, body: body.toString('utf8') });
@@ -255,6 +263,15 @@ export class Gateway {
     this.count('elb', new URLSearchParams(text).get('Action') ?? 'unknown');
     const refused = this.options.authorizer?.check({ route: 'elb', headers: request.headers, body: text });
     const sent = refused ?? answer;
+    response.writeHead(sent.status, sent.headers).end(sent.body);
+  }
+
+  /** An Auto Scaling Query request: the twin's groups answer it, after the IAM check. */
+  private async autoscaling(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const text = (await readBody(request)).toString('utf8');
+    this.count('autoscaling', new URLSearchParams(text).get('Action') ?? 'unknown');
+    const refused = this.options.authorizer?.check({ route: 'autoscaling', headers: request.headers, body: text });
+    const sent = refused ?? (await (this.options.autoscaling as AutoScalingRoute)(text));
     response.writeHead(sent.status, sent.headers).end(sent.body);
   }
 

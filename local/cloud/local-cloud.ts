@@ -8,7 +8,7 @@ import type { EventDelivery } from './eventbridge/delivery.js';
 import { startEventSources } from './event-sources.js';
 import { FunctionHost, type InvocationType, type InvokeResult } from './lambda/host.js';
 import { isLambdaControlRequest, lambdaControlResponse } from './lambda/control-api.js';
-import { type EcsRoute, type ElbRoute, Gateway, type LambdaRoute } from './gateway.js';
+import { type AutoScalingRoute, type EcsRoute, type ElbRoute, Gateway, type LambdaRoute } from './gateway.js';
 import { freePort, startMoto } from './moto.js';
 import { track, untrack } from './process-cleanup.js';
 import type { Scheduler } from './eventbridge/scheduler.js';
@@ -51,6 +51,8 @@ export interface LocalCloudOptions {
   ecs?: EcsRoute;
   /** Answers Elastic Load Balancing calls it knows (the twin's DescribeTargetHealth); the rest, and all without it, go to moto. */
   elb?: ElbRoute;
+  /** Answers Auto Scaling calls (the twin's groups and their lifecycle hooks); without it they go to moto. */
+  autoscaling?: AutoScalingRoute;
   /** Schedule period = template rate x this factor (default 1). */
   schedulePeriodFactor?: number;
   /** Schedule period in real ms, for all schedules or per rule logical id; wins over the factor. */
@@ -212,7 +214,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const translation = translateTemplate(templatePath, region);
     translation.catch(() => undefined);
     const authorizer = enforceIam ? new IamAuthorizer(LocalIam.scope({ region, accountId })) : undefined;
-    const gateway = await Gateway.start({ motoEndpoint: plumbing.endpoint, functions: lambda, ...definedOnly({ ecs: options.ecs, elb: options.elb, port: options.gatewayPort, faults: options.faults, authorizer }) });
+    const gateway = await Gateway.start({ motoEndpoint: plumbing.endpoint, functions: lambda, ...definedOnly({ ecs: options.ecs, elb: options.elb, autoscaling: options.autoscaling, port: options.gatewayPort, faults: options.faults, authorizer }) });
     stoppers.push(() => gateway.close());
     // moto answers every request, its own Step Functions calls included, as this one account.
     const moto = await startMoto({ port: motoPort, serviceCallPort: gateway.port, logFile: join(logDir, 'moto.log'), env: { MOTO_ACCOUNT_ID: accountId, ...(enforceIam ? motoIamEnvironment(templatePath, options.stackName ?? 'ecs-session-drain') : {}) } });

@@ -11,7 +11,7 @@ import type { IamMode } from '../cloud/iam/iam.js';
 import { loadTemplate } from '../cloud/stack/template.js';
 import { ecsJsonResponse } from '../twin/http.js';
 import { answersQuery, elbQueryResponse } from '../twin/elb.js';
-import { EcsTwin, type EcsTwinOptions, type ThrottlingOptions } from '../twin/index.js';
+import { AutoScalingTwin, autoScalingQueryResponse, EcsTwin, type EcsTwinOptions, type ThrottlingOptions } from '../twin/index.js';
 import { SessionLedger } from '../workload/session-ledger.js';
 import { type AppTask, SimulatedApps } from '../workload/simulated-apps.js';
 import { SessionWorkload, type WorkloadOptions } from '../workload/workload.js';
@@ -105,6 +105,8 @@ export class Rehearsal {
     readonly faults: FaultInjector,
     /** With duplicateEvents or loseEvents: what the faulty delivery did, and the events it lost. */
     readonly deliveryFaults: { stats: DeliveryStats; lost: Array<LostEvent<EventBridgeEnvelope>> } | undefined,
+    /** Auto Scaling groups of the twin's container instances, with terminate lifecycle hooks. */
+    readonly autoScaling: AutoScalingTwin,
   ) {}
 
   static async start(options: RehearsalOptions = {}): Promise<Rehearsal> {
@@ -112,6 +114,7 @@ export class Rehearsal {
     const clusterNames = options.clusterNames ?? ['sessions'];
     const parameters = { ...scaledParameters(loadTemplate(), clock.scale), ClusterArns: localClusterArns(clusterNames).join(','), ...options.parameters };
     let twin: EcsTwin | undefined;
+    let autoScaling: AutoScalingTwin | undefined;
     const faults = new FaultInjector();
     const logDir = options.logDir ?? join(LOG_ROOT, `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}-${(runCounter += 1)}`);
     if (options.logDir === undefined) pruneLogRuns(LOG_ROOT, { keep: KEPT_LOG_RUNS, busyMs: 10 * 60_000 });
@@ -124,6 +127,9 @@ export class Rehearsal {
       },
       // DescribeTargetHealth of the twin's target groups; other load balancing calls go to moto.
       elb: (body) => Promise.resolve(twin !== undefined && answersQuery(twin, body) ? elbQueryResponse(twin, body) : undefined),
+      // Auto Scaling groups of the twin's container instances, with their terminate lifecycle hooks.
+      autoscaling: (body) =>
+        Promise.resolve(autoScaling === undefined ? { status: 503, headers: {}, body: 'twin not ready' } : autoScalingQueryResponse(autoScaling, body, clock.scale)),
       logDir,
       schedulePeriodMs: options.reconcilerPeriodMs ?? Math.max(2000, clock.ms(60)),
       ...(options.echoLogs ? { echoLogs: options.echoLogs } : {}),
@@ -191,8 +197,17 @@ export class Rehearsal {
       });
       const built = twin;
       apps.attach((taskArn) => built.containerExited(taskArn, 0));
+      autoScaling = new AutoScalingTwin({
+        clock,
+        ecs: built,
+        emit: async (event) => (faultyDelivery ? faultyDelivery.deliver(event) : void (await cloud.publish(event))),
+        region: cloud.stack.region,
+        accountId: cloud.stack.accountId,
+        onError: (error, where) => errors.push(`${where}: ${(error as Error).message}`),
+        ...definedOnly({ seed: options.twinSeed }),
+      });
       const deliveryFaults = faultyDelivery ? { stats: faultyDelivery.stats, lost: faultyDelivery.lost } : undefined;
-      const rehearsal = new Rehearsal(cloud, ledger, errors, twin, clock, apps, writer, new SFNClient(cloud.clientConfig), processes, faults, deliveryFaults);
+      const rehearsal = new Rehearsal(cloud, ledger, errors, twin, clock, apps, writer, new SFNClient(cloud.clientConfig), processes, faults, deliveryFaults, autoScaling);
       if (faultyDelivery) rehearsal.cleanups.push(faultyDelivery.cancel);
       rehearsal.cleanups.push(...cleanups);
       return rehearsal;
@@ -251,6 +266,7 @@ export class Rehearsal {
     for (const cleanup of this.cleanups) cleanup();
     this.apps.stop();
     await this.processes?.stop();
+    this.autoScaling.stop();
     this.twin.stop();
     this.clock.cancelAll();
     await this.cloud.stop();

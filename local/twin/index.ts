@@ -1,5 +1,7 @@
 /** The ECS twin's public surface: the twin, its types and errors, and the JSON protocol adapter. */
 export { EcsTwin } from './twin.js';
+export { AutoScalingTwin, AutoScalingValidationError, type LifecycleActionRecord, type LifecycleHookSpec } from './autoscaling/groups.js';
+export { autoScalingQueryResponse, AUTOSCALING_API_VERSION } from './autoscaling/query-api.js';
 export type { EcsTwinOptions, ServiceSpec, StrategyServiceSpec, TargetHealthDescription, TargetHealthState, TargetRequest, TrafficTarget } from './twin.js';
 export { EcsApiError, TwinUsageError } from './errors.js';
 export { ecsJsonResponse, ECS_TARGET_PREFIX } from './http.js';

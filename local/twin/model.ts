@@ -126,7 +126,7 @@ export interface EventBridgeEnvelope {
   version: '0';
   id: string;
   'detail-type': string;
-  source: 'aws.ecs' | 'aws.ec2';
+  source: 'aws.ecs' | 'aws.ec2' | 'aws.autoscaling';
   account: string;
   time: string;
   region: string;

@@ -384,6 +384,14 @@ export class EcsTwin {
     this.schedule(`terminate:${instance.containerInstanceArn}`, SPOT_WARNING_SECONDS, () => this.terminateInstance(instance));
   }
 
+  /** EC2 terminated the instance (an Auto Scaling group let it go): ECS loses it and its tasks at once. */
+  terminateContainerInstance(ec2InstanceId: string): void {
+    const instance = this.store.findInstanceByEc2Id(ec2InstanceId);
+    if (instance === undefined) throw new TwinUsageError(`no registered container instance runs on ${ec2InstanceId}`);
+    if (instance.status === 'INACTIVE') return;
+    this.terminateInstance(instance);
+  }
+
   crashTask(taskArn: string): void {
     this.lifecycle.crash(this.taskOrThrow(taskArn));
     this.scheduler.reconcile();

@@ -9,6 +9,7 @@ import { npmRun, type Run } from './support/npm-run.js';
  */
 const FUNCTION_OF: Record<string, string> = {
   'arm-drain-wait.json': 'ArmDrainWaitFunction',
+  'autoscaling-terminate-lifecycle-action.json': 'LifecycleTerminateFunction',
   'container-instance-draining.json': 'ContainerInstanceDrainingFunction',
   'deployment-completed.json': 'DeploymentEventFunction',
   'deployment-in-progress.json': 'DeploymentEventFunction',
@@ -17,6 +18,7 @@ const FUNCTION_OF: Record<string, string> = {
   'drain-control-force-stop.json': 'DrainControlFunction',
   'execution-failed.json': 'ExecutionEndedFunction',
   'ec2-rebalance-recommendation.json': 'RebalanceRecommendationFunction',
+  'ec2-scheduled-instance-retirement.json': 'ScheduledMaintenanceFunction',
   'ec2-spot-interruption-warning.json': 'SpotInterruptionFunction',
   'fargate-spot-warning-no-stop-code.json': 'SpotInterruptionFunction',
   'fargate-spot-warning-spot-interruption.json': 'SpotInterruptionFunction',

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeServicesCommand, ECSClient, StopTaskCommand, UpdateServiceCommand, UpdateTaskProtectionCommand } from '@aws-sdk/client-ecs';
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { CreateStateMachineCommand, DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
@@ -48,6 +49,7 @@ describe('drain workflow executed by moto', () => {
       sfn: new SFNClient(clientConfig),
       eventBridge: new EventBridgeClient(clientConfig),
       elb: new ElasticLoadBalancingV2Client(clientConfig),
+      autoScaling: new AutoScalingClient(clientConfig),
       logger: testLogger(),
       metrics: new Metrics({ namespace: 'Test', serviceName: 'test' }),
       config: testConfig({ tableName: 'SessionRegistry' }),

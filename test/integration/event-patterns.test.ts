@@ -40,6 +40,12 @@ const EXPECTED: Record<string, string[]> = {
   'container-instance-draining.json': ['ContainerInstanceDrainingFunctionInstanceDraining'],
   'ec2-spot-interruption-warning.json': ['SpotInterruptionFunctionEc2SpotInterruption'],
   'ec2-rebalance-recommendation.json': ['RebalanceRecommendationFunctionRebalanceRecommendation'],
+  // An instance held at the terminate lifecycle hook the user added for the orchestrator (ECS's own
+  // managed-draining hook reaches no rule: negative/ecs-managed-draining-lifecycle-action.json).
+  'autoscaling-terminate-lifecycle-action.json': ['LifecycleTerminateFunctionTerminateLifecycleAction'],
+  // AWS Health announces an EC2 scheduled event that takes the instance away (a network maintenance
+  // of its host does not: negative/ec2-scheduled-network-maintenance.json).
+  'ec2-scheduled-instance-retirement.json': ['ScheduledMaintenanceFunctionScheduledMaintenance'],
   // A drain workflow's execution that ended (Step Functions Execution Status Change).
   'execution-failed.json': ['ExecutionEndedFunctionWorkflowEnded'],
   // EventBridge delivers scheduled events to the schedule rule only; no pattern rule may take them.
@@ -96,6 +102,7 @@ const AWS_EXPECTED: Record<string, string[]> = {
   'aws/fargate-spot-termination-notice.json': ['SpotInterruptionFunctionFargateSpotWarning'],
   'aws/ec2-spot-instance-interruption-warning.json': ['SpotInterruptionFunctionEc2SpotInterruption'],
   'aws/ec2-rebalance-recommendation.json': ['RebalanceRecommendationFunctionRebalanceRecommendation'],
+  'aws/autoscaling-instance-terminate-lifecycle-action.json': ['LifecycleTerminateFunctionTerminateLifecycleAction'],
   'aws/ecs-deployment-in-progress.json': ['DeploymentEventFunctionDeploymentStateChange'],
   'aws/ecs-deployment-rollback-in-progress.json': ['DeploymentEventFunctionDeploymentStateChange'],
   'aws/ecs-deployment-completed.json': ['DeploymentEventFunctionDeploymentStateChange'],

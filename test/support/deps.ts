@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { ECSClient, UpdateTaskProtectionCommand } from '@aws-sdk/client-ecs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -35,6 +36,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     protectionRenewBeforeSeconds: 6 * 3600,
     fargateSpotWarningSeconds: 120,
     targetHealthRecheckSeconds: 10,
+    rebalanceAction: 'drain',
     ...overrides,
   };
 }
@@ -54,12 +56,14 @@ export function makeTestDeps(options: { config?: Partial<Config>; now?: Date } =
   const sfn = new SFNClient({ region: TEST_REGION });
   const eventBridge = new EventBridgeClient({ region: TEST_REGION });
   const elb = new ElasticLoadBalancingV2Client({ region: TEST_REGION });
+  const autoScaling = new AutoScalingClient({ region: TEST_REGION });
   const mocks = {
     ecs: mockClient(ecs),
     ddb: mockClient(ddb),
     sfn: mockClient(sfn),
     eventBridge: mockClient(eventBridge),
     elb: mockClient(elb),
+    autoScaling: mockClient(autoScaling),
   };
   const deps: Deps = {
     ecs,
@@ -67,6 +71,7 @@ export function makeTestDeps(options: { config?: Partial<Config>; now?: Date } =
     sfn,
     eventBridge,
     elb,
+    autoScaling,
     logger: testLogger(),
     metrics: new Metrics({ namespace: 'Test', serviceName: 'test' }),
     config: testConfig(options.config),

@@ -113,3 +113,34 @@ export function rebalanceRecommendation(detail: Record<string, unknown> = {}) {
     { 'instance-id': EC2_INSTANCE_ID, ...detail },
   );
 }
+
+export const LIFECYCLE_TOKEN = 'b3f1c2d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d';
+
+/** An instance of "sessions-asg" held at the terminate lifecycle hook "ecs-session-drain". */
+export function terminateLifecycleAction(detail: Record<string, unknown> = {}) {
+  return envelope('aws.autoscaling', 'EC2 Instance-terminate Lifecycle Action', [`arn:aws:autoscaling:${TEST_REGION}:${TEST_ACCOUNT}:autoScalingGroup:5e0c8f0e-1a2b-4c3d-9e8f-7a6b5c4d3e2f:autoScalingGroupName/sessions-asg`], {
+    LifecycleActionToken: LIFECYCLE_TOKEN,
+    AutoScalingGroupName: 'sessions-asg',
+    LifecycleHookName: 'ecs-session-drain',
+    EC2InstanceId: EC2_INSTANCE_ID,
+    LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+    Origin: 'AutoScalingGroup',
+    Destination: 'EC2',
+    ...detail,
+  });
+}
+
+/** AWS Health announces that EC2 retires the instance at `startTime` (an HTTP date, as AWS's samples write it). */
+export function scheduledRetirement(detail: Record<string, unknown> = {}) {
+  return envelope('aws.health', 'AWS Health Event', [EC2_INSTANCE_ID], {
+    eventArn: `arn:aws:health:${TEST_REGION}::event/EC2/AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED/AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED_1`,
+    service: 'EC2',
+    eventTypeCode: 'AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED',
+    eventTypeCategory: 'scheduledChange',
+    statusCode: 'upcoming',
+    startTime: 'Sat, 21 Nov 2026 12:00:00 GMT',
+    eventDescription: [{ language: 'en_US', latestDescription: 'The instance is scheduled for retirement.' }],
+    affectedEntities: [{ entityValue: EC2_INSTANCE_ID }],
+    ...detail,
+  });
+}

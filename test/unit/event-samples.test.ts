@@ -8,7 +8,9 @@ import { parseDrainControlRequest } from '../../functions/core/drain/control.js'
 import { recordDrainInputSchema } from '../../functions/core/workflow/record-drain.js';
 import { stopDrainedTaskInputSchema } from '../../functions/core/workflow/stop-drained-task.js';
 import { parseStreamRecord } from '../../functions/core/registry-stream/transitions.js';
+import { parseTerminateLifecycleAction } from '../../functions/events/autoscaling.js';
 import { parseRebalanceRecommendation } from '../../functions/events/ec2.js';
+import { parseScheduledMaintenance } from '../../functions/events/health.js';
 import { parseContainerInstanceDraining, parseDeploymentEvent, parseServiceTaskRunning, parseTaskStopped } from '../../functions/events/ecs.js';
 import { parseSpotWarning } from '../../functions/events/spot.js';
 import { loadConfig } from '../../functions/shared/config.js';
@@ -94,6 +96,45 @@ describe('events/ samples', () => {
   it('container-instance-draining.json is a draining container instance', () => {
     expect(parseContainerInstanceDraining(sample('container-instance-draining.json'))).toMatchObject({ ok: true });
     expect(parseContainerInstanceDraining(sample('negative/container-instance-active.json'))).toMatchObject({ ok: false });
+  });
+
+  it('autoscaling-terminate-lifecycle-action.json is a terminate lifecycle action to LifecycleTerminateFunction', () => {
+    expect(parseTerminateLifecycleAction(sample('autoscaling-terminate-lifecycle-action.json'))).toEqual({
+      ok: true,
+      event: {
+        token: 'b3f1c2d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d',
+        groupName: 'sessions-asg',
+        hookName: 'ecs-session-drain',
+        instanceId: 'i-0a1b2c3d4e5f67890',
+        origin: 'AutoScalingGroup',
+        destination: 'EC2',
+        time: new Date('2026-03-02T10:10:00Z'),
+      },
+    });
+  });
+
+  it('negative/ecs-managed-draining-lifecycle-action.json parses, and is ECS managed draining\'s own hook (the rule leaves it out)', () => {
+    expect(parseTerminateLifecycleAction(sample('negative/ecs-managed-draining-lifecycle-action.json'))).toMatchObject({ ok: true, event: { hookName: 'ecs-managed-draining-termination-hook' } });
+  });
+
+  it('ec2-scheduled-instance-retirement.json is a scheduled retirement to ScheduledMaintenanceFunction, its HTTP-date start read', () => {
+    expect(parseScheduledMaintenance(sample('ec2-scheduled-instance-retirement.json'))).toEqual({
+      ok: true,
+      event: {
+        eventTypeCode: 'AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED',
+        eventArn: 'arn:aws:health:us-east-1::event/EC2/AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED/AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED_0a1b2c3d',
+        startTime: new Date('2026-03-16T10:00:00Z'),
+        instanceIds: ['i-0a1b2c3d4e5f67890'],
+        time: new Date('2026-03-02T10:15:00Z'),
+      },
+    });
+  });
+
+  it('negative/ec2-scheduled-network-maintenance.json is refused: a network maintenance of the host leaves the instance running', () => {
+    expect(parseScheduledMaintenance(sample('negative/ec2-scheduled-network-maintenance.json'))).toEqual({
+      ok: false,
+      reason: 'AWS Health Event: AWS_EC2_DEDICATED_HOST_NETWORK_MAINTENANCE_SCHEDULED does not take an instance away',
+    });
   });
 
   it('ec2-rebalance-recommendation.json is a rebalance recommendation', () => {

@@ -25,21 +25,25 @@ export interface InstanceDrainSummary {
  * - otherwise they are left alone; used when only EC2 hints the instance may go (a rebalance
  *   recommendation). ECS replaces nothing then, so those drains keep the service's capacity by
  *   surging, as Spot drains do: the drained task refuses sessions long before it stops.
+ * - surge: false keeps the desired count where it is even though ECS replaces nothing up front
+ *   (a rebalance recommendation with RebalanceRecommendationAction cordon-only).
+ * - deadline: when the instance goes (a scheduled maintenance's start, a lifecycle action's end);
+ *   the default drain deadline otherwise.
  */
 export async function drainInstanceTasks(
   deps: Deps,
-  target: { clusterArn: string; containerInstanceArn: string; releaseUnregistered: boolean; eventTime?: Date },
+  target: { clusterArn: string; containerInstanceArn: string; releaseUnregistered: boolean; eventTime?: Date; deadline?: Date; surge?: boolean },
 ): Promise<InstanceDrainSummary> {
-  const { clusterArn, containerInstanceArn, eventTime } = target;
+  const { clusterArn, containerInstanceArn, eventTime, deadline } = target;
   const taskArns = await listRunningTaskArns(deps, { clusterArn, containerInstanceArn });
   const tally = await drainOrReleaseLeavingTasks(deps, {
     clusterArn,
     taskArns,
     reason: DrainReason.Instance,
     releaseUnregistered: target.releaseUnregistered,
-    ecsReplacesTasks: target.releaseUnregistered,
+    ecsReplacesTasks: target.releaseUnregistered || target.surge === false,
     // An operator's cancel of a task's drain wins over instance events older than it.
-    ...definedOnly({ eventTime }),
+    ...definedOnly({ eventTime, deadline }),
   });
   const summary: InstanceDrainSummary = { clusterArn, containerInstanceArn, tasksOnInstance: taskArns.length, ...tally };
   deps.logger.info('instance tasks handled', { ...summary });
@@ -64,12 +68,18 @@ export async function handleContainerInstanceDraining(
   return drainInstanceTasks(deps, { clusterArn, containerInstanceArn, releaseUnregistered: true, ...definedOnly({ eventTime: time }) });
 }
 
-/** EC2 recommends moving off an instance: drain its tasks ahead of a possible interruption. */
+/** EC2 recommends moving off an instance: drain its tasks ahead of a possible interruption, or only cordon them (REBALANCE_ACTION). */
 export async function handleRebalanceRecommendation(
   deps: Deps,
   event: { instanceId: string; time?: Date },
 ): Promise<InstanceDrainSummary | Ignored> {
   const located = await findContainerInstance(deps, event.instanceId);
   if (located === undefined) return ignored(`EC2 instance ${event.instanceId} is not a container instance of a cluster in scope`);
-  return drainInstanceTasks(deps, { ...located, releaseUnregistered: false, ...definedOnly({ eventTime: event.time }) });
+  const eventTime = definedOnly({ eventTime: event.time });
+  if (deps.config.rebalanceAction === 'cordon-only') {
+    // Cordon: no new sessions, the users stay as long as any drain may last, and no replacement.
+    const deadline = new Date(deps.now().getTime() + deps.config.maxDrainSeconds * 1000);
+    return drainInstanceTasks(deps, { ...located, releaseUnregistered: false, surge: false, deadline, ...eventTime });
+  }
+  return drainInstanceTasks(deps, { ...located, releaseUnregistered: false, ...eventTime });
 }

@@ -38,9 +38,9 @@ export interface LeavingTasksTally extends DrainTally {
  */
 export async function drainOrReleaseLeavingTasks(
   deps: Deps,
-  request: { clusterArn: string; taskArns: readonly string[]; reason: DrainReason; releaseUnregistered: boolean; serviceName?: string; eventTime?: Date; ecsReplacesTasks?: boolean },
+  request: { clusterArn: string; taskArns: readonly string[]; reason: DrainReason; releaseUnregistered: boolean; serviceName?: string; eventTime?: Date; deadline?: Date; ecsReplacesTasks?: boolean },
 ): Promise<LeavingTasksTally> {
-  const { clusterArn, reason, serviceName, eventTime } = request;
+  const { clusterArn, reason, serviceName, eventTime, deadline } = request;
   const replaced = request.ecsReplacesTasks === true ? { ecsReplacesTask: true } : {};
   const tally: LeavingTasksTally = { drainsStarted: [], alreadyDraining: [], released: [], skipped: [] };
   const toRelease: string[] = [];
@@ -52,7 +52,7 @@ export async function drainOrReleaseLeavingTasks(
     const item = await readTask(registryTable(deps), taskArn);
     const decision = decideLeavingTask(item, request.releaseUnregistered);
     if (decision !== 'drain') return { taskArn, decision };
-    return { taskArn, decision, started: await startDrain(deps, { clusterArn, taskArn, ...definedOnly({ serviceName }), reason, ...replaced, ...definedOnly({ eventTime }) }) };
+    return { taskArn, decision, started: await startDrain(deps, { clusterArn, taskArn, ...definedOnly({ serviceName }), reason, ...replaced, ...definedOnly({ eventTime, deadline }) }) };
   });
   for (const outcome of outcomes) {
     if (outcome.decision === 'drain') tallyDrain(tally, outcome.taskArn, outcome.started);

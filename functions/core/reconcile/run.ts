@@ -4,7 +4,7 @@
  * scale-in), decisions.ts decides (pure) and work.ts runs each unit of work so that one failure does
  * not stop the rest; orphans.ts repairs a drain whose workflow ended unfinished, for run.ts and for
  * execution-ended.ts (a drain execution's status change event, ExecutionEndedFunction); gauges.ts counts
- * what a run saw for the dashboard and alarms. May import drain/, workflow/, deployments/, protection/, ecs/, registry/ and
+ * what a run saw for the dashboard and alarms. May import drain/, workflow/, deployments/, terminations/, protection/, ecs/, registry/ and
  * shared/; never handlers/.
  */
 import { DescribeTasksCommand } from '@aws-sdk/client-ecs';
@@ -27,6 +27,7 @@ import { type ReconcileSummary, Work } from './work.js';
 import { releaseOrphanedReplacement, restartOrphanedDrain } from './orphans.js';
 import { failDrainWait } from '../drain/wait-signals.js';
 import { NamedError } from '../../shared/errors.js';
+import { settleLifecycleActions } from '../terminations/lifecycle-actions.js';
 import { definedOnly } from '../../shared/optional.js';
 import { countClusterGauges, noGauges, publishGauges } from './gauges.js';
 
@@ -59,6 +60,8 @@ export async function reconcile(deps: Deps, clock: RunClock = {}): Promise<Recon
     replacementsReleased: 0,
     waitsCompleted: 0,
     protectionReleased: 0,
+    lifecycleActionsCompleted: 0,
+    lifecycleHeartbeats: 0,
     attempted: 0,
     failed: 0,
     gauges: noGauges(),
@@ -77,6 +80,10 @@ export async function reconcile(deps: Deps, clock: RunClock = {}): Promise<Recon
     if (view === undefined) continue;
     await inShare(deps, clock, viewed.length - index, { clusterArn, phase: 'repairs' }, work, summary, () => repairCluster(deps, clusterArn, view, work, summary));
   }
+  // Auto Scaling lifecycle actions held for drains: a heartbeat while tasks remain, CONTINUE once none does.
+  const lifecycle = await settleLifecycleActions(deps, (what, context, action) => work.run(what, context, action));
+  summary.lifecycleActionsCompleted = lifecycle.completed;
+  summary.lifecycleHeartbeats = lifecycle.heartbeats;
   summary.attempted = work.attempted;
   summary.failed = work.failed;
   publishGauges(deps, summary.gauges, work.failed);

@@ -17,6 +17,9 @@ export interface ReconcileSummary {
   waitsCompleted: number;
   /** Idle tasks whose protection ECS still held while their items said unprotected (reconcile/repairs.ts). */
   protectionReleased: number;
+  /** Auto Scaling lifecycle actions ended (CONTINUE sent, or found ended) and heartbeats sent (terminations/lifecycle-actions.ts). */
+  lifecycleActionsCompleted: number;
+  lifecycleHeartbeats: number;
   attempted: number;
   failed: number;
   /** What the run saw, published as gauges (gauges.ts). */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { EcsResponse, GatewayAuthorizer, GatewayRequest } from '../gateway.js';
 import { type AuthorizationRequest, denialMessage, evaluate, type PolicyStatement, type RequestContext } from './policy.js';
-import { type ArnScope, dynamodbAuthorizations, ecsAuthorizations, elbAuthorizations, lambdaInvokeAuthorization, lambdaReadAuthorization } from './requests.js';
+import { type ArnScope, autoscalingAuthorizations, dynamodbAuthorizations, ecsAuthorizations, elbAuthorizations, lambdaInvokeAuthorization, lambdaReadAuthorization } from './requests.js';
 
 /**
  * The gateway's half of IAM enforcement: for credentials the local cloud issued (a function's
@@ -62,13 +62,14 @@ function refusal(route: GatewayRequest['route'], message: string): EcsResponse {
       body: JSON.stringify({ Type: 'User', message }),
     };
   }
-  if (route === 'elb') {
-    // The Query protocol's error shape (as Elastic Load Balancing answers AccessDenied).
+  if (route === 'elb' || route === 'autoscaling') {
+    // The Query protocol's error shape (as Elastic Load Balancing and Auto Scaling answer AccessDenied).
     const escaped = message.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    const namespace = route === 'elb' ? 'http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/' : 'http://autoscaling.amazonaws.com/doc/2011-01-01/';
     return {
       status: 403,
       headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
-      body: `<ErrorResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>${escaped}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+      body: `<ErrorResponse xmlns="${namespace}"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>${escaped}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
     };
   }
   const json = route === 'ecs' ? '1.1' : '1.0';
@@ -138,6 +139,7 @@ export class IamAuthorizer implements GatewayAuthorizer {
     if (request.route === 'lambda' && request.action !== undefined) return [lambdaReadAuthorization(this.scope, request.action, request.functionName)];
     if (request.route === 'lambda') return [lambdaInvokeAuthorization(this.scope, request.functionName ?? '', request.qualifier)];
     if (request.route === 'elb') return elbAuthorizations(request.body);
+    if (request.route === 'autoscaling') return autoscalingAuthorizations(this.scope, request.body);
     const target = header(request.headers, 'x-amz-target');
     const body = JSON.parse(request.body || '{}') as Record<string, unknown>;
     if (request.route === 'ecs') return ecsAuthorizations(this.scope, target.slice(ECS_TARGET.length), body);

@@ -97,6 +97,24 @@ export function elbAuthorizations(body: string): AuthorizationRequest[] {
   return [{ action: `elasticloadbalancing:${action}`, resource: '*' }];
 }
 
+// ------------------------------------------------------------------ Auto Scaling
+
+/**
+ * Amazon EC2 Auto Scaling Query requests the gateway answers from the twin's groups. Describe
+ * calls support no resource-level permission; the lifecycle actions' resource is the group
+ * (Service Authorization Reference, Amazon EC2 Auto Scaling), named by its name: the gateway does
+ * not know the group's id, which every policy the template writes leaves as a wildcard.
+ */
+export function autoscalingAuthorizations(scope: ArnScope, body: string): AuthorizationRequest[] {
+  const form = new URLSearchParams(body);
+  const action = form.get('Action');
+  if (action === null || action === '') throw new UnauthorizableRequestError('an Auto Scaling request without an Action');
+  if (action.startsWith('Describe')) return [{ action: `autoscaling:${action}`, resource: '*' }];
+  const group = form.get('AutoScalingGroupName');
+  if (group === null || group === '') throw new UnauthorizableRequestError(`${action} without an AutoScalingGroupName`);
+  return [{ action: `autoscaling:${action}`, resource: `arn:${scope.partition}:autoscaling:${scope.region}:${scope.accountId}:autoScalingGroup:00000000-0000-0000-0000-000000000000:autoScalingGroupName/${group}` }];
+}
+
 // ------------------------------------------------------------------ Lambda
 
 export function lambdaInvokeAuthorization(scope: ArnScope, functionName: string, qualifier: string | undefined): AuthorizationRequest {

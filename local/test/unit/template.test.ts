@@ -104,7 +104,7 @@ function functionStatements(logicalId: string): Statement[] {
   });
 }
 
-const CHECKED_SERVICES = ['dynamodb', 'ecs', 'states', 'events', 'elasticloadbalancing'];
+const CHECKED_SERVICES = ['dynamodb', 'ecs', 'states', 'events', 'elasticloadbalancing', 'autoscaling'];
 
 function grantedActions(statements: Statement[]): string[] {
   return [...new Set(statements.flatMap((statement) => asList(statement.Action)))]
@@ -120,6 +120,7 @@ const SDK_NAMESPACES: Array<[RegExp, string]> = [
   [/^import_(lib|client)_dynamodb\d*$/, 'dynamodb'],
   [/^import_client_eventbridge\d*$/, 'events'],
   [/^import_client_elastic_load_balancing_v2\d*$/, 'elasticloadbalancing'],
+  [/^import_client_auto_scaling\d*$/, 'autoscaling'],
 ];
 const DOCUMENT_CLIENT_ACTIONS: Record<string, string> = {
   Get: 'GetItem',
@@ -316,6 +317,16 @@ describe('template.yaml', () => {
           expect(asList(statement.Action)).toEqual(['elasticloadbalancing:DescribeTargetHealth']);
           expect(resources).toEqual(['*']);
         }
+        if (services.has('autoscaling')) {
+          // Describe calls support no resource-level permission; the lifecycle actions' only
+          // resource is the group, and the stack knows no group: those of its account and Region.
+          if (asList(statement.Action).includes('autoscaling:DescribeLifecycleHooks')) {
+            expect(asList(statement.Action)).toEqual(['autoscaling:DescribeLifecycleHooks']);
+            expect(resources).toEqual(['*']);
+          } else {
+            expect(resources).toEqual([`arn:aws:autoscaling:${REGION}:${ACCOUNT}:autoScalingGroup:*:autoScalingGroupName/*`]);
+          }
+        }
         if (services.has('ecs')) {
           if (id === 'ReleaseOnRemovalFunction' && statement.Sid === 'EcsTaskProtectionOfAnyCluster') {
             // The one exception: on an update that removes a cluster, the role already has the new
@@ -363,7 +374,7 @@ describe('template.yaml', () => {
     const permissions = Object.values(translation.permissions);
     const queuePolicies = resourcesOfType(template, 'AWS::SQS::QueuePolicy').map((id) => resolver.resource(id).Properties ?? {});
 
-    expect(rules.length).toBe(10);
+    expect(rules.length).toBe(12);
     for (const rule of rules) {
       const targets = translation.rules[rule]?.Targets as Array<Record<string, unknown>>;
       expect(targets, rule).toHaveLength(1);

@@ -61,6 +61,20 @@ export const rebalanceEffect: EffectOracle = (raw, world) => {
   expect(filters[0]).toBe(`ec2InstanceId == ${String(asRaw(raw).detail['instance-id'])}`);
 };
 
+/** The instance the lifecycle action holds is looked up by its EC2 id in the clusters in scope. */
+export const lifecycleTerminateEffect: EffectOracle = (raw, world) => {
+  const filters = world.mocks.ecs.commandCalls(ListContainerInstancesCommand).map((call) => call.args[0].input.filter);
+  expect(filters[0]).toBe(`ec2InstanceId == ${String(asRaw(raw).detail.EC2InstanceId)}`);
+};
+
+/** Each instance the Health event names is looked up by its EC2 id in the clusters in scope. */
+export const scheduledMaintenanceEffect: EffectOracle = (raw, world) => {
+  const filters = world.mocks.ecs.commandCalls(ListContainerInstancesCommand).map((call) => call.args[0].input.filter);
+  const entities = (asRaw(raw).detail.affectedEntities as Array<{ entityValue?: unknown }> | undefined) ?? [];
+  const named = entities.map((entity) => entity.entityValue).filter((value) => typeof value === 'string' && /^i-[0-9a-f]{8,17}$/.test(value));
+  expect(filters[0]).toBe(`ec2InstanceId == ${String(named[0] ?? (asRaw(raw).resources ?? [])[0])}`);
+};
+
 /** ECS is asked whether the instance the event names still drains. */
 export const containerInstanceEffect: EffectOracle = (raw, world) => {
   const { clusterArn, containerInstanceArn } = asRaw(raw).detail;

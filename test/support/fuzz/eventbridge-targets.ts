@@ -1,11 +1,15 @@
 import { createHandler as containerInstanceDraining } from '../../../functions/handlers/container-instance-draining.js';
 import { createHandler as deploymentEvent } from '../../../functions/handlers/deployment-event.js';
 import { createHandler as deploymentHook } from '../../../functions/handlers/deployment-hook.js';
+import { createHandler as lifecycleTerminate } from '../../../functions/handlers/lifecycle-terminate.js';
+import { createHandler as scheduledMaintenance } from '../../../functions/handlers/scheduled-maintenance.js';
 import { createHandler as paceDeployment } from '../../../functions/handlers/deployment-pacer.js';
 import { createHandler as rebalanceRecommendation } from '../../../functions/handlers/rebalance-recommendation.js';
 import { createHandler as spotInterruption } from '../../../functions/handlers/spot-interruption.js';
 import { createHandler as taskStopped } from '../../../functions/handlers/task-stopped.js';
+import { parseTerminateLifecycleAction } from '../../../functions/events/autoscaling.js';
 import { parseRebalanceRecommendation } from '../../../functions/events/ec2.js';
+import { parseScheduledMaintenance } from '../../../functions/events/health.js';
 import {
   parseContainerInstanceDraining,
   parseDeploymentEvent,
@@ -21,6 +25,8 @@ import {
   containerInstanceEffect,
   deploymentEventEffect,
   type EffectOracle,
+  lifecycleTerminateEffect,
+  scheduledMaintenanceEffect,
   pauseHookEffect,
   rebalanceEffect,
   serviceTaskRunningEffect,
@@ -193,6 +199,39 @@ export const EVENTBRIDGE_TARGETS: EventBridgeTarget[] = [
     createHandler: rebalanceRecommendation,
     parse: parseRebalanceRecommendation,
     samples: [sample('ec2-rebalance-recommendation.json', [...envelope('aws.ec2', 'EC2 Instance Rebalance Recommendation'), ec2InstanceField])],
+  },
+  {
+    name: 'lifecycle-terminate',
+    effect: lifecycleTerminateEffect,
+    createHandler: lifecycleTerminate,
+    parse: parseTerminateLifecycleAction,
+    samples: [
+      sample('autoscaling-terminate-lifecycle-action.json', [
+        ...envelope('aws.autoscaling', 'EC2 Instance-terminate Lifecycle Action'),
+        { path: ['detail', 'LifecycleActionToken'], field: { kind: 'string', nonEmpty: true } },
+        { path: ['detail', 'AutoScalingGroupName'], field: { kind: 'string', nonEmpty: true } },
+        { path: ['detail', 'LifecycleHookName'], field: { kind: 'string', nonEmpty: true } },
+        { path: ['detail', 'EC2InstanceId'], field: { kind: 'ec2-instance-id' } },
+        { path: ['detail', 'LifecycleTransition'], field: { kind: 'literal', values: ['autoscaling:EC2_INSTANCE_TERMINATING'] } },
+        ...optionalStrings('Origin', 'Destination'),
+      ]),
+    ],
+  },
+  {
+    name: 'scheduled-maintenance',
+    effect: scheduledMaintenanceEffect,
+    createHandler: scheduledMaintenance,
+    parse: parseScheduledMaintenance,
+    samples: [
+      sample('ec2-scheduled-instance-retirement.json', [
+        ...envelope('aws.health', 'AWS Health Event'),
+        { path: ['detail', 'service'], field: { kind: 'literal', values: ['EC2'] } },
+        { path: ['detail', 'eventTypeCategory'], field: { kind: 'literal', values: ['scheduledChange'] } },
+        { path: ['detail', 'eventTypeCode'], field: { kind: 'literal', values: ['AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED'] } },
+        { path: ['detail', 'startTime'], field: { kind: 'string', nonEmpty: true } },
+        ...optionalStrings('eventArn'),
+      ]),
+    ],
   },
   {
     name: 'container-instance-draining',

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { DescribeServicesCommand, ListContainerInstancesCommand, ListTasksCommand } from '@aws-sdk/client-ecs';
+import { DescribeContainerInstancesCommand, DescribeServicesCommand, ListContainerInstancesCommand, ListTasksCommand } from '@aws-sdk/client-ecs';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createHandler as containerInstanceDraining } from '../../../functions/handlers/container-instance-draining.js';
 import { createHandler as deploymentEvent } from '../../../functions/handlers/deployment-event.js';
 import { createHandler as deploymentPacer } from '../../../functions/handlers/deployment-pacer.js';
+import { createHandler as lifecycleTerminate } from '../../../functions/handlers/lifecycle-terminate.js';
 import { createHandler as rebalanceRecommendation } from '../../../functions/handlers/rebalance-recommendation.js';
 import { createHandler as spotInterruption } from '../../../functions/handlers/spot-interruption.js';
 import { createHandler as taskStopped } from '../../../functions/handlers/task-stopped.js';
@@ -90,6 +91,17 @@ describe("AWS's published sample events, through the handler of their rule", () 
     const outcome = await rebalanceRecommendation(t.getDeps)(awsSample('ec2-rebalance-recommendation.json'));
 
     expect(outcome).toMatchObject({ status: 'done', result: { clusterArn: DEFAULT_EAST, drainsStarted: [INSTANCE_TASK] } });
+    expect(startedDrains(t)).toEqual([expect.objectContaining({ input: expect.objectContaining({ taskArn: INSTANCE_TASK, reason: 'INSTANCE' }) })]);
+  });
+
+  it('autoscaling-instance-terminate-lifecycle-action.json (time placeholder): the held instance\'s tasks get INSTANCE drains before it may go', async () => {
+    const t = samplesWorld();
+    t.mocks.ecs.on(DescribeContainerInstancesCommand).resolves({ containerInstances: [{ status: 'ACTIVE' }] });
+
+    const outcome = await lifecycleTerminate(t.getDeps)(awsSample('autoscaling-instance-terminate-lifecycle-action.json'));
+
+    expect(t.mocks.ecs.commandCalls(ListContainerInstancesCommand).map((call) => call.args[0].input.filter)).toContain('ec2InstanceId == i-1234567890abcdef0');
+    expect(outcome).toMatchObject({ status: 'done', result: { instanceId: 'i-1234567890abcdef0', action: 'recorded', step: 'waiting', drains: { drainsStarted: [INSTANCE_TASK] } } });
     expect(startedDrains(t)).toEqual([expect.objectContaining({ input: expect.objectContaining({ taskArn: INSTANCE_TASK, reason: 'INSTANCE' }) })]);
   });
 

@@ -1,3 +1,4 @@
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { vi } from 'vitest';
 import type { Deps } from '../../../functions/shared/deps.js';
 import { makeTestDeps } from '../../support/deps.js';
@@ -27,4 +28,9 @@ export function sdkCallCount(t: HandlerTestDeps): number {
 /** Metric names counted, in order. */
 export function countedMetrics(t: HandlerTestDeps): string[] {
   return t.spies.addMetric.mock.calls.map((call) => call[0]);
+}
+
+/** The workflow inputs of the drains the handler started, in order. */
+export function startedDrainInputs(t: HandlerTestDeps): unknown[] {
+  return t.mocks.sfn.commandCalls(StartExecutionCommand).map((call) => JSON.parse(call.args[0].input.input as string) as unknown);
 }

@@ -99,11 +99,12 @@ describe('ReconcilerFunction over 2,000 open healthy drains', () => {
     // assert: nothing to repair, and nothing asked per drain
     expect(callCount(t.mocks.sfn)).toBe(0);
     expect(summary).toMatchObject({ restarted: 0, heartbeatLost: 0, expired: 0, scaleInDrains: 0, scaleInDrainsCancelled: 0, replacementsReleased: 0, failed: 0 });
-    // 4,000 items: 4 Query pages, 40 DescribeTasks of 100, one ListServices page and one DescribeServices
+    // 4,000 items: 4 Query pages, 40 DescribeTasks of 100, one ListServices page and one DescribeServices,
+    // and one GetItem of the Auto Scaling lifecycle actions held for drains (none here)
     expect(t.mocks.ddb.commandCalls(QueryCommand)).toHaveLength(4);
     expect(t.mocks.ecs.commandCalls(DescribeTasksCommand)).toHaveLength(40);
     expect(t.mocks.ecs.commandCalls(ListServicesCommand)).toHaveLength(1);
     expect(t.mocks.ecs.commandCalls(DescribeServicesCommand)).toHaveLength(1);
-    expect(callCount(t.mocks.ddb) + callCount(t.mocks.ecs) + callCount(t.mocks.sfn) + callCount(t.mocks.eventBridge) + callCount(t.mocks.elb)).toBe(46);
+    expect(callCount(t.mocks.ddb) + callCount(t.mocks.ecs) + callCount(t.mocks.sfn) + callCount(t.mocks.eventBridge) + callCount(t.mocks.elb) + callCount(t.mocks.autoScaling)).toBe(47);
   });
 });

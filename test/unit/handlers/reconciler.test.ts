@@ -542,6 +542,8 @@ describe('ReconcilerFunction: failures', () => {
   it('throws when every step failed, so that the failure shows as a Lambda error', async () => {
     const t = arrange({ items: [] });
     t.mocks.ddb.on(QueryCommand).rejects(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }));
+    // DynamoDB throttles every call, the read of the lifecycle actions held for drains too.
+    t.mocks.ddb.on(GetCommand).rejects(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }));
     t.mocks.ecs.on(ListServicesCommand).rejects(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }));
 
     await expect(runReconciler(t.deps)).rejects.toMatchObject({ name: 'ReconcileFailedError' });

@@ -19,6 +19,7 @@ describe('loadConfig', () => {
       protectionRenewBeforeSeconds: 7200,
       fargateSpotWarningSeconds: 120,
       targetHealthRecheckSeconds: 10,
+      rebalanceAction: 'drain',
     });
   });
 
@@ -34,6 +35,11 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ TABLE_NAME: 't', DEFAULT_DRAIN_SECONDS: '7200', MAX_DRAIN_SECONDS: '3600' })).toThrow(
       'DEFAULT_DRAIN_SECONDS must not exceed MAX_DRAIN_SECONDS',
     );
+  });
+
+  it('reads what a rebalance recommendation does, and refuses anything but drain or cordon-only', () => {
+    expect(loadConfig({ TABLE_NAME: 't', REBALANCE_ACTION: 'cordon-only' }).rebalanceAction).toBe('cordon-only');
+    expect(() => loadConfig({ TABLE_NAME: 't', REBALANCE_ACTION: 'cordon' })).toThrow('environment variable REBALANCE_ACTION must be one of drain, cordon-only, got "cordon"');
   });
 
   it('keeps clusters that are not listed out of scope', () => {

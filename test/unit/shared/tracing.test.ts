@@ -4,9 +4,9 @@ type Clients = typeof import('../../../functions/shared/clients.js');
 
 /** Each SDK client the functions use, by name, with whether X-Ray's middleware is on its stack. */
 function traced(clients: Clients): Record<string, boolean> {
-  const { ecs, ddb, sfn, eventBridge, elb } = clients;
+  const { ecs, ddb, sfn, eventBridge, elb, autoScaling } = clients;
   return Object.fromEntries(
-    Object.entries({ ecs, ddb, sfn, eventBridge, elb }).map(([name, client]) => [
+    Object.entries({ ecs, ddb, sfn, eventBridge, elb, autoScaling }).map(([name, client]) => [
       name,
       client.middlewareStack.identify().some((entry) => entry.startsWith('XRaySDKInstrumentation')),
     ]),
@@ -25,7 +25,7 @@ async function freshClients(env: Record<string, string | undefined>): Promise<{ 
   return { clients, tracer: tracer === undefined ? 'none' : tracer.isTracingEnabled() ? 'on' : 'off' };
 }
 
-const UNTRACED = { ecs: false, ddb: false, sfn: false, eventBridge: false, elb: false };
+const UNTRACED = { ecs: false, ddb: false, sfn: false, eventBridge: false, elb: false, autoScaling: false };
 const LAMBDA = 'AWS_Lambda_nodejs22.x';
 
 afterEach(() => {
@@ -45,7 +45,7 @@ describe('tracing of the SDK clients', () => {
     const { clients, tracer } = await freshClients({ AWS_EXECUTION_ENV: LAMBDA });
 
     expect(tracer).toBe('on');
-    expect(traced(clients)).toEqual({ ecs: true, ddb: true, sfn: true, eventBridge: true, elb: true });
+    expect(traced(clients)).toEqual({ ecs: true, ddb: true, sfn: true, eventBridge: true, elb: true, autoScaling: true });
   });
 
   it('is absent in the local cloud, whose functions have a Lambda environment with POWERTOOLS_TRACE_ENABLED=false', async () => {

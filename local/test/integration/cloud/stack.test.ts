@@ -104,7 +104,7 @@ describe('the stack deployed from template.yaml', () => {
     const ruleName = (id: string) => `${stackName}-${id}`.slice(0, 64);
     expect(listed.Rules?.map((rule) => rule.Name).sort()).toEqual(resourcesOfType(template, 'AWS::Events::Rule').map(ruleName).sort());
     expect(Object.keys(stack.rules).sort()).toEqual([...patternRules].sort());
-    expect(patternRules).toHaveLength(9);
+    expect(patternRules).toHaveLength(11);
     for (const id of patternRules) {
       const rule = await events.send(new DescribeRuleCommand({ Name: ruleName(id) }));
       const targets = await events.send(new ListTargetsByRuleCommand({ Rule: ruleName(id) }));

@@ -1,6 +1,6 @@
 import { DescribeServicesCommand, DescribeTasksCommand, ListServicesCommand, type Service, UpdateTaskProtectionCommand } from '@aws-sdk/client-ecs';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { deploymentHeldSeconds } from '../../../../functions/core/reconcile/gauges.js';
 import { LOST_WORKFLOW_GRACE_SECONDS } from '../../../../functions/core/reconcile/decisions.js';
@@ -104,16 +104,17 @@ describe('reconciler gauges', () => {
   });
 
   it('publishes the failed steps when the whole run fails', async () => {
-    // prepare: the registry cannot be listed
+    // prepare: the registry cannot be listed, nor the Auto Scaling lifecycle actions read
     const t = arrange([]);
     t.mocks.ddb.on(QueryCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    t.mocks.ddb.on(GetCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
 
     // act
     const run = reconcile(t.deps);
 
     // assert
     await expect(run).rejects.toThrow(/reconciliation steps failed/);
-    expect(emitted(t).values).toMatchObject({ ReconcileStepsFailed: 1, DrainsInProgress: 0 });
+    expect(emitted(t).values).toMatchObject({ ReconcileStepsFailed: 2, DrainsInProgress: 0 });
   });
 });
 
