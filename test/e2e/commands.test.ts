@@ -1,37 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
-import { npmRun } from './support/npm-run.js';
+import { npmRun } from '../support/npm-run.js';
 import { isRunning } from '../support/processes.js';
 
 /**
- * The README's local commands, run as a user runs them: npm run invoke, npm run local (stopped
- * with Ctrl-C) and npm run demo, with simulated apps and with real processes (whose exit code says
- * whether a session was dropped). Every sample in events/ through npm run invoke: invoke-samples.test.ts.
+ * The README's local commands whose scenarios run in compressed time, run as a user runs them:
+ * npm run local (stopped with Ctrl-C) and npm run demo, with simulated apps and with real processes
+ * (whose exit code says whether a session was dropped). npm run invoke, which waits on nothing but
+ * itself, is tested in test/commands/.
  */
 describe('the local cloud commands', () => {
-  it('npm run invoke makes the task a sample names real, then runs the function on it and prints its answer', async () => {
-    const run = await npmRun('invoke', ['DrainControlFunction', 'events/drain-control-cancel.json']);
-
-    expect(run.code, run.output).toBe(0);
-    expect(run.output).toMatch(/prepared: service "chat" in cluster "sessions" runs the sample's task 0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c/);
-    expect(run.output).toMatch(/prepared: DrainControlFunction started a drain/);
-    expect(run.stdout).toMatch(/"ok": true/);
-  });
-
-  it('npm run invoke says which parameter would put a foreign cluster in scope', async () => {
-    const run = await npmRun('invoke', ['SpotInterruptionFunction', 'events/negative/other-cluster-spot-warning.json']);
-
-    expect(run.code, run.output).toBe(0);
-    expect(run.output).toMatch(/note: the event's cluster (\S+) is not in ClusterArns .*; to act on it: --parameter-overrides ClusterArns=\1/);
-  });
-
-  it('npm run invoke names the functions when asked for one the template does not have', async () => {
-    const run = await npmRun('invoke', ['NoSuchFunction', 'events/task-stopped.json']);
-
-    expect(run.code).toBe(2);
-    expect(run.output).toMatch(/template.yaml has no function NoSuchFunction; functions: DeploymentEventFunction/);
-  });
-
   it('npm run local, as the README prints it, comes up, and Ctrl-C stops it with every child process', async () => {
     // The banner comes at once; users arrive once the tasks passed their health checks (2.5 minutes
     // at the default scale), which this test does not wait for.
@@ -81,6 +59,6 @@ describe('the local cloud commands', () => {
     expect(run.output).toMatch(/\| deployment, with the orchestrator\s+\|\s+100 \|\s+0 \|\s+0 \|/);
     expect(run.output).toMatch(/\| deployment, without it\s+\|\s+\d+ \|\s+\d+ \|\s+[1-9]\d* \|/);
     expect(run.output).toMatch(/\| Spot interruption \(\d+ reconnected\)\s+\|\s+0 \|\s+[1-9]\d* \|\s+0 \|/);
-    expect(run.output).toMatch(/sessions\/[0-9a-f]{32}\s+pid \d+\s+exited 0/);
+    expect(run.output).toMatch(/sessions\/[0-9a-f]{32}\s+node pid \d+\s+exited 0/);
   }, 240_000);
 });

@@ -1,13 +1,15 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { npmRun, type Run } from './support/npm-run.js';
+import { npmRun } from '../support/npm-run.js';
 
 /**
  * Every sample in events/, run as README says (`npm run invoke -- <Function> events/<file>`): each
  * exits 0 with an answer that is not an error. The command makes real what a sample refers to
  * (local/cli/invoke-setup.ts), so the workflow steps' samples act on a registered task and its drain.
+ * Two files share the samples (the AWS events; the workflow, operator and internal ones), so that
+ * both of the machine's cores can take them beside the unit and integration files.
  */
-const FUNCTION_OF: Record<string, string> = {
+export const FUNCTION_OF: Record<string, string> = {
   'arm-drain-wait.json': 'ArmDrainWaitFunction',
   'autoscaling-terminate-lifecycle-action.json': 'LifecycleTerminateFunction',
   'container-instance-draining.json': 'ContainerInstanceDrainingFunction',
@@ -34,35 +36,38 @@ const FUNCTION_OF: Record<string, string> = {
   'task-stopped.json': 'TaskStoppedFunction',
 };
 
-const SAMPLES = readdirSync('events').filter((file) => file.endsWith('.json')).sort();
 
-/** Two at a time: each run is a local cloud of its own, and the machine may have two cores. */
-function limited<T>(concurrency: number): (work: () => Promise<T>) => Promise<T> {
-  let running = 0;
-  const waiting: Array<() => void> = [];
-  return async (work) => {
-    while (running >= concurrency) await new Promise<void>((resolve) => waiting.push(resolve));
-    running += 1;
-    try {
-      return await work();
-    } finally {
-      running -= 1;
-      waiting.shift()?.();
-    }
-  };
-}
-const slot = limited<Run>(2);
+export const SAMPLES = readdirSync('events').filter((file) => file.endsWith('.json')).sort();
 
-describe.concurrent('npm run invoke on every sample in events/', () => {
-  it('knows the function of every sample', () => {
-    expect(SAMPLES.filter((file) => FUNCTION_OF[file] === undefined)).toEqual([]);
+/** The workflow steps, the operator's control and the functions fed by the stack's own resources. */
+const WORKFLOW_AND_OPERATOR = new Set([
+  'ArmDrainWaitFunction',
+  'DrainControlFunction',
+  'ExecutionEndedFunction',
+  'LaunchReplacementFunction',
+  'ReconcilerFunction',
+  'RecordDrainFunction',
+  'RegistryStreamFunction',
+  'ReleaseReplacementFunction',
+  'StopDrainedTaskFunction',
+]);
+
+export function samplesOf(kind: 'aws-events' | 'workflow-and-operator'): string[] {
+  return SAMPLES.filter((file) => {
+    const logicalId = FUNCTION_OF[file];
+    return logicalId !== undefined && WORKFLOW_AND_OPERATOR.has(logicalId) === (kind === 'workflow-and-operator');
   });
+}
 
-  it.each(SAMPLES.filter((file) => FUNCTION_OF[file] !== undefined))('%s', async (file) => {
-    const run = await slot(() => npmRun('invoke', [FUNCTION_OF[file] ?? '', `events/${file}`]));
+/** Runs each sample through npm run invoke, one at a time (the other core runs other files). */
+export function invokesEach(title: string, files: readonly string[]): void {
+  describe(title, () => {
+    it.each(files)('%s', async (file) => {
+      const run = await npmRun('invoke', [FUNCTION_OF[file] ?? '', `events/${file}`]);
 
-    expect(run.code, run.output.slice(-3000)).toBe(0);
-    // stdout is the function's answer alone (its logs go to stderr, as with sam local invoke).
-    expect(run.stdout, run.output.slice(-3000)).not.toMatch(/"errorType"|"ok": false|"batchItemFailures": \[\s*\{/);
-  }, 600_000);
-});
+      expect(run.code, run.output.slice(-3000)).toBe(0);
+      // stdout is the function's answer alone (its logs go to stderr, as with sam local invoke).
+      expect(run.stdout, run.output.slice(-3000)).not.toMatch(/"errorType"|"ok": false|"batchItemFailures": \[\s*\{/);
+    }, 600_000);
+  });
+}

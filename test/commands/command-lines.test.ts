@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { npmRun } from './support/npm-run.js';
+import { npmRun } from '../support/npm-run.js';
 
 /**
  * What a person sees when they ask a command for help or mistype it: help with the options and
