@@ -10,5 +10,7 @@ import { pythonCommand } from '@ecs-session-drain/local';
 export default function setup(): void {
   const python = pythonCommand();
   process.env.PYTHON = python;
-  if (isAbsolute(python)) process.env.PATH = `${dirname(python)}${delimiter}${process.env.PATH ?? ''}`;
+  // Each vitest project runs this setup: the first one has already put the directory first.
+  const path = (process.env.PATH ?? '').split(delimiter);
+  if (isAbsolute(python) && path[0] !== dirname(python)) process.env.PATH = [dirname(python), ...path].join(delimiter);
 }
