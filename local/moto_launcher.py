@@ -11,7 +11,8 @@ It also installs the fixes next to this file: moto_transactions (TransactWriteIt
 what a transaction touches, so the registry's session writes stay fast as the table and stream
 grow), moto_update_records (an UpdateItem that creates its item writes one stream record),
 moto_stop_execution (StopExecution makes the execution ABORTED at once, as on AWS) and
-moto_execution_events (executions send "Step Functions Execution Status Change" events, as AWS's do).
+moto_execution_events (executions send "Step Functions Execution Status Change" events, as AWS's do)
+and moto_request_costs (routing and service models worked out once, not on every request).
 With LOCAL_CLOUD_IAM_PRINCIPALS set, moto_iam makes moto's IAM enforcement work with scoped roles.
 """
 import copy
@@ -41,10 +42,12 @@ def install_fixes():
     sys.path.insert(0, __import__("os").path.dirname(__file__))
     import moto_execution_events
     import moto_iam
+    import moto_request_costs
     import moto_stop_execution
     import moto_transactions
     import moto_update_records
 
+    moto_request_costs.install()
     moto_transactions.install()
     moto_update_records.install()
     moto_stop_execution.install()

@@ -1,0 +1,62 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { pythonCommand } from '../../cloud/moto.js';
+
+/**
+ * local/moto_request_costs.py does once what moto 5.2.1's server did on every request: finding a
+ * request's backend, and listing botocore's service directories to load a model. These run the
+ * launcher's fixes in a Python process and count the work underneath.
+ */
+function runPython(lines: readonly string[]): string {
+  const run = spawnSync(
+    pythonCommand(),
+    ['-c', ['import sys', `sys.path.insert(0, ${JSON.stringify(fileURLToPath(new URL('../..', import.meta.url)))})`, 'import moto_launcher', 'moto_launcher.install_fixes()', ...lines].join('\n')],
+    { encoding: 'utf8' },
+  );
+  expect(run.stderr).toBe('');
+  return run.stdout.trim();
+}
+
+describe("moto's server with the launcher's fixes", () => {
+  it('lists botocore\'s services once when twenty requests for an unloaded model arrive together', () => {
+    const output = runPython([
+      'import threading, moto_request_costs',
+      'from moto.core.utils import get_service_model',
+      'listings = 0',
+      'original = type(moto_request_costs._loader).list_available_services',
+      'def counted(self, *args, **kwargs):',
+      '    global listings; listings += 1',
+      '    return original(self, *args, **kwargs)',
+      'type(moto_request_costs._loader).list_available_services = counted',
+      'start = threading.Barrier(20)',
+      'def request():',
+      '    start.wait()',
+      '    get_service_model("sts")',
+      'threads = [threading.Thread(target=request) for _ in range(20)]',
+      '[thread.start() for thread in threads]; [thread.join() for thread in threads]',
+      'print(listings, get_service_model("sts").service_name)',
+    ]);
+
+    // botocore's own instance cache keeps a loader's listing, so one shared loader lists once.
+    expect(output).toBe('1 sts');
+  });
+
+  it('finds a host\'s backend once and answers the same backend afterwards', () => {
+    const output = runPython([
+      'from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app',
+      'from moto import backends',
+      'calls = 0',
+      'original = backends.list_of_moto_modules',
+      'def counted():',
+      '    global calls; calls += 1',
+      '    return original()',
+      'backends.list_of_moto_modules = counted',
+      'dispatcher = DomainDispatcherApplication(create_backend_app)',
+      'found = [dispatcher.get_backend_for_host(host) for host in ["dynamodb.us-east-1.amazonaws.com", "sts.us-east-1.amazonaws.com", "dynamodb.us-east-1.amazonaws.com"]]',
+      'print(calls, ",".join(found))',
+    ]);
+
+    expect(output).toBe('2 dynamodb,sts,dynamodb');
+  });
+});
