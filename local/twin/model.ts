@@ -69,6 +69,8 @@ export interface TwinDeployment {
   failedTasks?: number;
   /** The revision's settings besides its task definition (rolling-settings.ts). */
   configuration?: DeploymentRevisionConfig;
+  /** A rollback deployment: the id of the deployment it rolls back (rollout.ts). */
+  rollbackOf?: string;
   createdAt: Date;
   updatedAt: Date;
 }

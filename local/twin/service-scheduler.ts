@@ -75,7 +75,7 @@ export class ServiceScheduler {
       rolloutState: 'IN_PROGRESS',
       ...definedOnly({ rolloutStateReason: options.rolloutStateReason }),
       failedTasks: 0,
-      ...definedOnly({ configuration }),
+      ...definedOnly({ configuration, rollbackOf: options.rollbackOf }),
       createdAt: options.reuse?.createdAt ?? now,
       updatedAt: now,
     };
