@@ -60,13 +60,7 @@ describe('targetsHealthy', () => {
     // assert
     expect(mocks.elb.commandCalls(DescribeTargetHealthCommand).map((call) => call.args[0].input)).toEqual([{ TargetGroupArn: TARGET_GROUP }]);
     expect(mocks.ecs.commandCalls(DescribeContainerInstancesCommand)).toHaveLength(0);
-    expect(verdicts).toEqual(
-      new Map([
-        [taskArn('a'), true],
-        [taskArn('b'), false],
-        [taskArn('c'), false],
-      ]),
-    );
+    expect(Object.fromEntries(verdicts ?? [])).toEqual({ [taskArn('a')]: true, [taskArn('b')]: false, [taskArn('c')]: false });
   });
 
   it("matches bridge mode tasks by their container instance's EC2 instance id and the app container's dynamic host port", async () => {
@@ -90,13 +84,7 @@ describe('targetsHealthy', () => {
     // assert
     expect(mocks.ecs.commandCalls(DescribeContainerInstancesCommand).map((call) => call.args[0].input)).toEqual([{ cluster: CLUSTER_ARN, containerInstances: [INSTANCE_A, INSTANCE_B] }]);
     expect(mocks.elb.commandCalls(DescribeTargetHealthCommand).map((call) => call.args[0].input)).toEqual([{ TargetGroupArn: TARGET_GROUP }]);
-    expect(verdicts).toEqual(
-      new Map([
-        [taskArn('a'), true],
-        [taskArn('b'), false],
-        [taskArn('c'), true],
-      ]),
-    );
+    expect(Object.fromEntries(verdicts ?? [])).toEqual({ [taskArn('a')]: true, [taskArn('b')]: false, [taskArn('c')]: true });
   });
 
   it("matches host mode tasks by their instance id and the container port they bind on the host, not the sidecar's", async () => {
@@ -126,12 +114,7 @@ describe('targetsHealthy', () => {
 
     // assert
     expect(mocks.ecs.commandCalls(DescribeContainerInstancesCommand).map((call) => call.args[0].input)).toEqual([{ cluster: CLUSTER_ARN, containerInstances: [INSTANCE_A] }]);
-    expect(verdicts).toEqual(
-      new Map([
-        [taskArn('a'), true],
-        [taskArn('b'), true],
-      ]),
-    );
+    expect(Object.fromEntries(verdicts ?? [])).toEqual({ [taskArn('a')]: true, [taskArn('b')]: true });
   });
 
   it('needs a healthy target in every target group of the service', async () => {
