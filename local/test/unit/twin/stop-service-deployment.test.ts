@@ -76,6 +76,24 @@ describe('StopServiceDeployment of a ROLLING deployment, through the API', () =>
     expect((await listed(harness)).map((deployment) => deployment.status)).toEqual(['ROLLBACK_SUCCESSFUL', 'SUCCESSFUL']);
   });
 
+  it("in rollbackMode 'reactivate' rolls back to the earlier deployment itself, whose own service deployment stays SUCCESSFUL", async () => {
+    // prepare
+    const { harness, first } = await midDeployment({ rollbackMode: 'reactivate' });
+    const [inProgress] = await listed(harness);
+
+    // act
+    await harness.twin.api.handle('StopServiceDeployment', { serviceDeploymentArn: inProgress?.serviceDeploymentArn });
+    await steadyOn(harness, 'chat', first);
+    const after = await listed(harness);
+
+    // assert
+    expect(after.map((deployment) => [deployment.status, deployment.targetServiceRevisionArn])).toEqual([
+      ['ROLLBACK_SUCCESSFUL', inProgress?.targetServiceRevisionArn],
+      ['SUCCESSFUL', revisionArn(first)],
+    ]);
+    expect((await described(harness, inProgress?.serviceDeploymentArn ?? ''))?.rollback?.serviceRevisionArn).toBe(revisionArn(first));
+  });
+
   it('continues a rollback already in progress when asked again, starting no second one', async () => {
     // prepare
     const { harness } = await midDeployment();
