@@ -2,6 +2,7 @@ import { invalidParameter, readInteger } from './errors.js';
 import type { TwinContainerInstance, TwinService, TwinTask } from './model.js';
 import type { ProtectionHost } from './protection.js';
 import type { StrategyApiHost } from './strategies/api.js';
+import type { RollingHistory } from './rolling-history.js';
 import type { RollingServiceChange } from './rolling-settings.js';
 
 /** What the API handlers need from the twin: its records plus the changes only the twin makes. */
@@ -16,6 +17,8 @@ export interface ApiHost extends ProtectionHost {
   setInstanceStatus(instance: TwinContainerInstance, status: 'ACTIVE' | 'DRAINING'): void;
   /** Strategy deployments and task sets (strategies/api.ts). */
   strategies: StrategyApiHost;
+  /** The service deployments of rolling services (rolling-history.ts). */
+  rollingHistory: RollingHistory;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EventBridgeEnvelope, TwinContainerInstance, TwinDeployment, TwinTask } from './model.js';
 import { taskDefinitionFamily } from './model.js';
-import { containerNetworkInterfaces, taskAttachments } from './network.js';
+import { containerNetworkBindings, containerNetworkInterfaces, taskAttachments } from './network.js';
 
 /*
  * EventBridge events in the shapes of AWS's samples:
@@ -81,6 +81,7 @@ export function taskStateChangeEvent(context: EventContext, task: TwinTask, with
         name: CONTAINER_NAME,
         taskArn: task.taskArn,
         networkInterfaces: containerNetworkInterfaces(task),
+        networkBindings: containerNetworkBindings(task),
         exitCode: task.exitCode,
         healthStatus,
         cpu: '0',

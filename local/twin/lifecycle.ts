@@ -2,7 +2,7 @@ import type { ScaledClock } from '../cloud/clock.js';
 import { availabilityZoneOf } from './events.js';
 import type { FargateCapacityProvider, KillCause, LaunchType, SigtermReason, StopCode, TaskRuntime, TwinTask } from './model.js';
 import { copyTask } from './model.js';
-import { addressesInUse, allocateNetworkInterface } from './network.js';
+import { addressesInUse, allocateNetworkInterface, bindPorts, type NetworkBinding, networkModeOf } from './network.js';
 import type { TwinStore } from './store.js';
 import { definedOnly } from '../../functions/shared/optional.js';
 
@@ -40,6 +40,8 @@ export interface LaunchSpec {
   startedBy?: string;
   /** The task stops after its image pull instead of running (task-definitions.ts). */
   failsToStart?: { stoppedReason: string };
+  /** Container ports the task serves on (its service's load balancers): bound on the instance in bridge and host mode. */
+  containerPorts?: readonly number[];
 }
 
 export interface StopRequest {
@@ -80,9 +82,11 @@ export class TaskLifecycle {
       ...definedOnly({ deploymentId: spec.deploymentId }),
       availabilityZone: availabilityZoneOf(taskId, this.host.store.region),
     };
-    if (spec.launchType === 'FARGATE') {
+    const mode = networkModeOf(spec.launchType, this.host.store.taskDefinitions.find(spec.taskDefinitionArn)?.body.networkMode);
+    if (mode === 'awsvpc') {
       task.networkInterface = allocateNetworkInterface(taskId, task.availabilityZone, this.host.store.region, addressesInUse(this.host.store.tasks.values()));
     }
+    const bindings = mode === 'awsvpc' ? [] : bindPorts(taskId, mode, spec.containerPorts ?? []);
     this.host.store.tasks.set(task.taskArn, task);
     this.host.publish(task, { lastStatus: 'PROVISIONING', desiredStatus: 'RUNNING' });
     const half = Math.max(0, spec.startupSeconds) / 2;
@@ -92,7 +96,7 @@ export class TaskLifecycle {
         task.pullStartedAt = this.host.clock.now();
       });
       const failsToStart = spec.failsToStart;
-      this.after(task, half, () => (failsToStart === undefined ? this.becomeRunning(task) : this.failToStart(task, failsToStart.stoppedReason)));
+      this.after(task, half, () => (failsToStart === undefined ? this.becomeRunning(task, bindings) : this.failToStart(task, failsToStart.stoppedReason)));
     });
     return task;
   }
@@ -195,13 +199,15 @@ export class TaskLifecycle {
     this.callRuntime('sigterm', () => this.host.runtime.sigterm(copyTask(task), { reason: request.sigterm, killAt }));
   }
 
-  private becomeRunning(task: TwinTask): void {
+  /** ECS shows a bridge or host mode task's port bindings once it is RUNNING (API_NetworkBinding). */
+  private becomeRunning(task: TwinTask, bindings: NetworkBinding[]): void {
     if (task.desiredStatus !== 'RUNNING' || task.lastStatus !== 'PENDING') return;
     this.transition(task, () => {
       const now = this.host.clock.now();
       task.lastStatus = 'RUNNING';
       task.pullStoppedAt = now;
       task.startedAt = now;
+      if (bindings.length > 0) task.networkBindings = bindings;
     });
     this.callRuntime('started', () => this.host.runtime.started(copyTask(task)));
     this.host.changed();

@@ -2,7 +2,7 @@ import { SeededRandom } from '../random.js';
 import { randomInt } from 'node:crypto';
 import type { CircuitBreakerSettings } from './circuit-breaker.js';
 import type { TaskHealthStatus } from './health.js';
-import type { TaskNetworkInterface } from './network.js';
+import type { NetworkBinding, TaskNetworkInterface } from './network.js';
 import type { DeploymentRevisionConfig } from './rolling-settings.js';
 import type { DeploymentControllerType, StrategyConfig, TwinTaskSet } from './strategies/config.js';
 
@@ -32,8 +32,10 @@ export interface TwinTask {
   lastStatus: TaskLastStatus;
   /** Container health (health.ts); absent: UNKNOWN. */
   healthStatus?: TaskHealthStatus;
-  /** awsvpc (Fargate) tasks: the elastic network interface (network.ts); EC2 tasks use bridge networking. */
+  /** awsvpc tasks (every Fargate task; EC2 tasks of an awsvpc task definition): the elastic network interface (network.ts). */
   networkInterface?: TaskNetworkInterface;
+  /** bridge and host mode tasks: the container's ports bound on the instance, from RUNNING on (network.ts). */
+  networkBindings?: NetworkBinding[];
   desiredStatus: TaskDesiredStatus;
   capacityProviderName?: FargateCapacityProvider;
   launchType: LaunchType;
@@ -67,6 +69,8 @@ export interface TwinDeployment {
   failedTasks?: number;
   /** The revision's settings besides its task definition (rolling-settings.ts). */
   configuration?: DeploymentRevisionConfig;
+  /** A rollback deployment: the id of the deployment it rolls back (rollout.ts). */
+  rollbackOf?: string;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -11,13 +11,26 @@ import type { TwinTask } from './model.js';
  * details subnetId, networkInterfaceId, macAddress, privateDnsName, privateIPv4Address). DescribeTasks
  * names the type "ElasticNetworkInterface". While PROVISIONING the attachment is PRECREATED and
  * carries the subnet only; ATTACHED from PENDING on (also while DEPROVISIONING); DELETED once STOPPED.
- * EC2 tasks are taken to use bridge networking: no attachment.
+ * EC2 tasks use their task definition's networkMode (bridge when it names none, as ECS does on
+ * Linux): awsvpc gets an interface as on Fargate; bridge and host mode tasks get none, and the
+ * ports they bind on their container instance are reported as the container's networkBindings
+ * once RUNNING (API_NetworkBinding): a dynamic host port from the ephemeral range in bridge mode
+ * (the container definition's hostPort 0), the container port itself in host mode.
+ * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/networking-networkmode-bridge.html
  *
  * Addresses are derived from the task id (seeded ids give the same addresses run after run): the
  * twin's VPC is 10.0.0.0/16 with one /18 subnet per Availability Zone (a: 10.0.0.0/18,
  * b: 10.0.64.0/18, c: 10.0.128.0/18); the first four and the last address of a subnet are
  * reserved, as in any VPC subnet, and no two live tasks share an address.
  */
+
+export type NetworkMode = 'awsvpc' | 'bridge' | 'host';
+
+/** A container port bound on the task's container instance. */
+export interface NetworkBinding {
+  containerPort: number;
+  hostPort: number;
+}
 
 export interface TaskNetworkInterface {
   attachmentId: string;
@@ -29,6 +42,7 @@ export interface TaskNetworkInterface {
 }
 
 const SUBNET_SIZE = 16384;
+const EPHEMERAL_PORTS = { first: 32768, count: 61000 - 32768 };
 const FIRST_USABLE = 4;
 
 function digest(text: string): string {
@@ -113,4 +127,27 @@ export function containerNetworkInterfaces(task: TwinTask): Record<string, unkno
   const eni = task.networkInterface;
   if (eni === undefined) return undefined;
   return task.lastStatus === 'PROVISIONING' ? [] : [{ attachmentId: eni.attachmentId, privateIpv4Address: eni.privateIPv4Address }];
+}
+
+/** The network mode a task runs in: Fargate is always awsvpc; EC2 takes the task definition's, bridge when it names none. */
+export function networkModeOf(launchType: 'FARGATE' | 'EC2', registeredMode: unknown): NetworkMode {
+  if (launchType === 'FARGATE') return 'awsvpc';
+  return registeredMode === 'awsvpc' || registeredMode === 'host' ? registeredMode : 'bridge';
+}
+
+/**
+ * The ports a bridge or host mode task binds on its instance: bridge maps each container port to a
+ * dynamic host port (derived from the task id, so seeded runs bind the same ports), host binds the
+ * container port itself.
+ */
+export function bindPorts(taskId: string, mode: Exclude<NetworkMode, 'awsvpc'>, containerPorts: readonly number[]): NetworkBinding[] {
+  return [...new Set(containerPorts)].map((containerPort) => ({
+    containerPort,
+    hostPort: mode === 'host' ? containerPort : EPHEMERAL_PORTS.first + (parseInt(digest(`port:${taskId}:${containerPort}`).slice(0, 8), 16) % EPHEMERAL_PORTS.count),
+  }));
+}
+
+/** A container's networkBindings as DescribeTasks and task state change events report them. */
+export function containerNetworkBindings(task: TwinTask): Record<string, unknown>[] | undefined {
+  return task.networkBindings?.map((binding) => ({ bindIP: '0.0.0.0', containerPort: binding.containerPort, hostPort: binding.hostPort, protocol: 'tcp' }));
 }

@@ -31,6 +31,8 @@ export interface NewDeploymentOptions {
   rolloutStateReason?: string;
   /** Makes an earlier deployment PRIMARY again under its own id (RollbackMode 'reactivate'). */
   reuse?: Pick<TwinDeployment, 'id' | 'createdAt'>;
+  /** A rollback: the id of the deployment it rolls back (its service deployment runs the rollback, rolling-history.ts). */
+  rollbackOf?: string;
 }
 
 export interface RolloutHost {
@@ -128,7 +130,7 @@ export class Rollouts {
     }
     const target = this.rollbackTarget(service, deployment);
     if (target === undefined) throw new EcsApiError('ConflictException', `Service ${service.serviceName} has no earlier completed deployment to roll back to.`);
-    return this.rollBack(service, target, `ECS deployment ${deployment.id} stopped: rolling back to deploymentId ${target.id}.`).id;
+    return this.rollBack(service, deployment, target, `ECS deployment ${deployment.id} stopped: rolling back to deploymentId ${target.id}.`).id;
   }
 
   cancelAll(): void {
@@ -161,7 +163,7 @@ export class Rollouts {
     deployment.rolloutStateReason = CIRCUIT_BREAKER_FAILED_REASON;
     this.host.deploymentChanged(service, deployment);
     const target = settings.rollback ? this.rollbackTarget(service, deployment) : undefined;
-    if (target !== undefined) this.rollBack(service, target, circuitBreakerRollbackReason(target.id));
+    if (target !== undefined) this.rollBack(service, deployment, target, circuitBreakerRollbackReason(target.id));
     this.host.changed();
   }
 
@@ -177,10 +179,11 @@ export class Rollouts {
     return target === undefined || target.id === from.id ? undefined : target;
   }
 
-  private rollBack(service: TwinService, target: CompletedRevision, reason: string): TwinDeployment {
+  private rollBack(service: TwinService, from: TwinDeployment, target: CompletedRevision, reason: string): TwinDeployment {
     return this.host.newDeployment(service, target.taskDefinitionArn, {
       ...definedOnly({ configuration: target.configuration }),
       rolloutStateReason: reason,
+      rollbackOf: from.id,
       ...(this.host.rollbackMode === 'reactivate' ? { reuse: { id: target.id, createdAt: target.createdAt } } : {}),
     });
   }

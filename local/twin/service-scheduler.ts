@@ -6,6 +6,7 @@ import type { StopWhy } from './scheduler.js';
 import { deploymentProgress, planService } from './scheduler.js';
 import { settleDeletedService } from './service-deletion.js';
 import type { TwinStore } from './store.js';
+import { loadBalancerPorts } from './target-health.js';
 import { definedOnly } from '../../functions/shared/optional.js';
 
 export interface SchedulerHost {
@@ -74,7 +75,7 @@ export class ServiceScheduler {
       rolloutState: 'IN_PROGRESS',
       ...definedOnly({ rolloutStateReason: options.rolloutStateReason }),
       failedTasks: 0,
-      ...definedOnly({ configuration }),
+      ...definedOnly({ configuration, rollbackOf: options.rollbackOf }),
       createdAt: options.reuse?.createdAt ?? now,
       updatedAt: now,
     };
@@ -148,6 +149,7 @@ export class ServiceScheduler {
       ...this.host.rollouts.launchOptions(service, primary.taskDefinitionArn),
       deploymentId: primary.id,
       startedBy: primary.id,
+      containerPorts: loadBalancerPorts(service, primary.id),
     });
     return true;
   }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { ScaledClock } from '../cloud/clock.js';
 import type { TaskLastStatus, TaskDesiredStatus, TwinService, TwinTask } from './model.js';
 import { behindLoadBalancer } from './rolling-settings.js';
@@ -8,8 +7,10 @@ import type { TwinStore } from './store.js';
  * The target groups of services behind a load balancer, as Elastic Load Balancing reports them
  * (DescribeTargetHealth). ECS registers a service task with each target group of its service
  * once the task is RUNNING: an awsvpc task as an `ip` target (its private IPv4 address and the
- * container port), a bridge-mode EC2 task as an `instance` target (its container instance and a
- * dynamic host port). https://docs.aws.amazon.com/AmazonECS/latest/developerguide/alb.html
+ * container port), a bridge or host mode EC2 task as an `instance` target (its container
+ * instance's EC2 instance id and the host port its network binding for the container port names:
+ * dynamic in bridge mode, the container port in host mode; network.ts).
+ * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/alb.html
  *
  * States (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetHealth.html):
  * - initial, Elb.RegistrationInProgress for the first REGISTRATION_SECONDS, then
@@ -53,7 +54,6 @@ interface TrackedTarget {
 
 /** Scenario seconds a new target stays in Elb.RegistrationInProgress before its health checks start (assumed; AWS gives no figure). */
 export const REGISTRATION_SECONDS = 5;
-const EPHEMERAL_PORTS = { first: 32768, count: 61000 - 32768 };
 
 const REASONS: Record<Exclude<TargetHealthState, 'healthy'>, { Reason: string; Description: string }> = {
   initial: { Reason: 'Elb.InitialHealthChecking', Description: 'Initial health checks in progress' },
@@ -71,6 +71,17 @@ export function targetGroupsOf(loadBalancers: unknown): { targetGroupArn: string
     const arn = balancer.targetGroupArn;
     return typeof arn === 'string' && arn !== '' ? [{ targetGroupArn: arn, containerPort: Number(balancer.containerPort ?? 0) }] : [];
   });
+}
+
+/** The target groups a task of this deployment of the service registers with: the deployment's load balancers, else the service's. */
+export function targetGroupsOfDeployment(service: TwinService, deploymentId: string | undefined): { targetGroupArn: string; containerPort: number }[] {
+  const deployment = service.deployments.find((candidate) => candidate.id === deploymentId);
+  return targetGroupsOf((deployment?.configuration ?? service.configuration)?.loadBalancers);
+}
+
+/** The container ports a task of this deployment serves its load balancers on (bound on the instance in bridge and host mode). */
+export function loadBalancerPorts(service: TwinService, deploymentId: string | undefined): number[] {
+  return targetGroupsOfDeployment(service, deploymentId).map((group) => group.containerPort);
 }
 
 export class TargetHealthBook {
@@ -155,13 +166,13 @@ export class TargetHealthBook {
   private register(task: TwinTask): void {
     const service = this.serviceOf(task);
     if (service === undefined || !behindLoadBalancer(service)) return;
-    const deployment = service.deployments.find((candidate) => candidate.id === task.deploymentId);
-    const groups = targetGroupsOf((deployment?.configuration ?? service.configuration)?.loadBalancers);
+    const groups = targetGroupsOfDeployment(service, task.deploymentId);
     const registrations = groups.flatMap((group): Registration[] => {
       const address = task.networkInterface?.privateIPv4Address;
       if (address !== undefined) return [{ targetGroupArn: group.targetGroupArn, id: address, port: group.containerPort }];
       const instance = task.containerInstanceArn === undefined ? undefined : this.store.instances.get(task.containerInstanceArn);
-      return instance === undefined ? [] : [{ targetGroupArn: group.targetGroupArn, id: instance.ec2InstanceId, port: hostPortOf(task.taskId) }];
+      const binding = task.networkBindings?.find((candidate) => candidate.containerPort === group.containerPort);
+      return instance === undefined || binding === undefined ? [] : [{ targetGroupArn: group.targetGroupArn, id: instance.ec2InstanceId, port: binding.hostPort }];
     });
     this.targets.set(task.taskArn, { state: 'initial', registeredAt: Date.now(), registrations });
   }
@@ -171,9 +182,4 @@ export class TargetHealthBook {
     const cluster = this.store.clusters.get(task.clusterArn);
     return cluster === undefined ? undefined : this.store.findService(cluster, task.serviceName);
   }
-}
-
-/** Bridge networking maps the container port to a dynamic host port from the ephemeral range (alb.html). */
-function hostPortOf(taskId: string): number {
-  return EPHEMERAL_PORTS.first + (parseInt(createHash('sha256').update(`port:${taskId}`).digest('hex').slice(0, 8), 16) % EPHEMERAL_PORTS.count);
 }

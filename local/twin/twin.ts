@@ -14,6 +14,7 @@ import type { RollingServiceChange } from './rolling-settings.js';
 import { applyRollingChange } from './rolling-settings.js';
 import type { RollbackMode } from './rollout.js';
 import { Rollouts } from './rollout.js';
+import { RollingHistory } from './rolling-history.js';
 import { deleteServiceTasks } from './service-deletion.js';
 import { ServiceScheduler } from './service-scheduler.js';
 import type { TaskDefinitionBehaviour } from './task-definitions.js';
@@ -97,6 +98,7 @@ export class EcsTwin {
   private readonly rollouts: Rollouts;
   private readonly strategies: StrategyEngine;
   private readonly targets: TargetHealthBook;
+  private readonly rollingHistory: RollingHistory;
   private readonly healthEvents: boolean;
   private readonly timers = new Map<string, () => void>();
   private readonly standaloneStopTimeouts = new Map<string, number>();
@@ -133,6 +135,13 @@ export class EcsTwin {
       appAnswers: (task) => options.runtime?.answersHealthChecks?.(copyTask(task)) ?? true,
       changed: () => this.scheduler.reconcile(),
       reportError: (error, where) => this.outbox.reportError(error, where),
+    });
+    this.rollingHistory = new RollingHistory({
+      clock: this.clock,
+      store: this.store,
+      rollBack: (service, deployment) => {
+        this.rollouts.stop(service, deployment);
+      },
     });
     this.strategies = new StrategyEngine(
       {
@@ -172,6 +181,7 @@ export class EcsTwin {
       setInstanceStatus: (instance, status) => this.setInstanceStatus(instance, status),
       deleteService: (service) => deleteServiceTasks(service, this.store, this.lifecycle),
       strategies: { engine: this.strategies, ids: this.ids, createService: (spec) => this.addService(spec) },
+      rollingHistory: this.rollingHistory,
     };
     this.api = new EcsJsonApi(host, this.throttle, () => this.scheduler.reconcile());
     this.stopTick = this.clock.every(options.tickSeconds ?? 1, () => this.outbox.guarded('scheduler tick', () => this.scheduler.reconcile()));
@@ -502,6 +512,7 @@ export class EcsTwin {
   }
 
   private deploymentChanged(service: TwinService, deployment: TwinDeployment): void {
+    this.rollingHistory.deploymentChanged(service, deployment);
     this.outbox.emit(deploymentStateChangeEvent(this.eventContext(), service.serviceArn, deployment));
     this.outbox.notify({ kind: 'deployment', serviceArn: service.serviceArn, deploymentId: deployment.id, rolloutState: deployment.rolloutState });
   }

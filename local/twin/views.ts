@@ -2,7 +2,7 @@ import { deploymentConfigurationView, rollingDeploymentView, rollingServiceView 
 import { AGENT_VERSION_INFO, CONTAINER_NAME, containerArn, containerInstanceAttributes, containerStatus, REGISTERED_RESOURCES, rolloutReason } from './events.js';
 import type { TwinContainerInstance, TwinService, TwinTask } from './model.js';
 import { isProtected } from './model.js';
-import { containerNetworkInterfaces, taskAttachments } from './network.js';
+import { containerNetworkBindings, containerNetworkInterfaces, taskAttachments } from './network.js';
 import { strategyServiceView } from './strategies/views.js';
 import { taskCounts } from './scheduler.js';
 import type { TwinStore } from './store.js';
@@ -66,6 +66,7 @@ export function taskView(task: TwinTask): Record<string, unknown> {
         lastStatus: containerStatus(task),
         exitCode: task.exitCode,
         networkInterfaces: containerNetworkInterfaces(task),
+        networkBindings: containerNetworkBindings(task),
         healthStatus: task.healthStatus ?? 'UNKNOWN',
         cpu: '0',
       }),

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DescribeServicesCommand, ECSClient, StopTaskCommand, UpdateServiceCommand, UpdateTaskProtectionCommand } from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand, DescribeTasksCommand, ECSClient, StopTaskCommand, UpdateServiceCommand, UpdateTaskProtectionCommand } from '@aws-sdk/client-ecs';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -185,5 +185,29 @@ describe('drain workflow executed by moto', () => {
     const item = await deps.ddb.send(new GetCommand({ TableName: 'SessionRegistry', Key: taskKey(task) }));
     expect(item.Item).toMatchObject({ status: 'ACTIVE', drainOutcome: 'CANCELLED', replacementRequested: false });
     for (const attribute of ['drainControl', 'drainReason', 'drainDeadline', 'drainStartedAt', 'waitArmed']) expect(item.Item).not.toHaveProperty(attribute);
+  });
+
+  it('returns a drained deployment task that a rollback kept to service instead of stopping it, and ends in "Cancelled"', async () => {
+    // prepare: the task was started by the deployment that a rollback made PRIMARY again.
+    const task = taskArn('e1b2c3d4e5f60718293a4b5c6d7e8f90');
+    const kept = 'ecs-svc/1111111111111111111';
+    ecsMock.on(DescribeServicesCommand).resolves({ services: [{ serviceName: 'chat', status: 'ACTIVE', desiredCount: 2, deployments: [{ id: kept, status: 'PRIMARY', rolloutState: 'IN_PROGRESS' }] }], failures: [] });
+    ecsMock.on(DescribeTasksCommand).resolves({ tasks: [{ taskArn: task, startedBy: kept, lastStatus: 'RUNNING', desiredStatus: 'RUNNING' }], failures: [] });
+    ecsMock.on(UpdateTaskProtectionCommand).resolves({ protectedTasks: [], failures: [] });
+    const stopsBefore = ecsMock.commandCalls(StopTaskCommand).length;
+    const protectionBefore = ecsMock.commandCalls(UpdateTaskProtectionCommand).length;
+
+    // act
+    const execution = await runDrain(task, { cluster: CLUSTER_ARN, taskArn: task, service: 'chat', reason: 'DEPLOYMENT' }, { serviceName: 'chat', serviceTask: `chat#${task}`, sessionCount: 0 });
+
+    // assert
+    expect(execution.status, execution.cause ?? execution.error).toBe('SUCCEEDED');
+    expect(JSON.parse(execution.output ?? '{}')).toEqual({ outcome: 'CANCELLED', taskArn: task, reason: 'DEPLOYMENT', sessionsAtStart: 0, secondsDrained: null });
+    expect(ecsMock.commandCalls(StopTaskCommand)).toHaveLength(stopsBefore);
+    // Empty, it needs no protection: ECS may scale it in like any other task.
+    expect(ecsMock.commandCalls(UpdateTaskProtectionCommand).slice(protectionBefore).map((call) => call.args[0].input)).toEqual([{ cluster: CLUSTER_ARN, tasks: [task], protectionEnabled: false }]);
+    const item = await deps.ddb.send(new GetCommand({ TableName: 'SessionRegistry', Key: taskKey(task) }));
+    expect(item.Item).toMatchObject({ status: 'ACTIVE', drainOutcome: 'CANCELLED', cancelledBy: 'DEPLOYMENT' });
+    for (const attribute of ['drainControl', 'drainReason', 'drainDeadline', 'drainStartedAt', 'sessionsAtDrainStart', 'waitArmed']) expect(item.Item).not.toHaveProperty(attribute);
   });
 });

@@ -50,15 +50,17 @@ export async function listRunningTaskArns(
 
 /** DescribeTasks in batches of 100; tasks ECS no longer knows are left out. */
 export async function describeTasks(deps: EcsDeps, clusterArn: string, taskArns: readonly string[]): Promise<Task[]> {
-  const tasks: Task[] = [];
-  for (let start = 0; start < taskArns.length; start += DESCRIBE_TASKS_BATCH_SIZE) {
-    const batch = taskArns.slice(start, start + DESCRIBE_TASKS_BATCH_SIZE);
-    const page = await callEcs('DescribeTasks', () =>
-      deps.ecs.send(new DescribeTasksCommand({ cluster: clusterArn, tasks: [...batch] })),
-    );
-    tasks.push(...(page.tasks ?? []));
-  }
-  return tasks;
+  return inBatches(taskArns, DESCRIBE_TASKS_BATCH_SIZE, async (batch) => {
+    const page = await callEcs('DescribeTasks', () => deps.ecs.send(new DescribeTasksCommand({ cluster: clusterArn, tasks: batch })));
+    return page.tasks ?? [];
+  });
+}
+
+/** A Describe call that takes a bounded list of names, made once per batch, the answers in order. */
+async function inBatches<T>(names: readonly string[], size: number, describe: (batch: string[]) => Promise<T[]>): Promise<T[]> {
+  const found: T[] = [];
+  for (let start = 0; start < names.length; start += size) found.push(...(await describe(names.slice(start, start + size))));
+  return found;
 }
 
 export async function describeService(deps: EcsDeps, clusterArn: string, serviceArn: string): Promise<Service | undefined> {
@@ -73,10 +75,20 @@ export async function describeContainerInstance(
   clusterArn: string,
   containerInstanceArn: string,
 ): Promise<ContainerInstance | undefined> {
-  const page = await callEcs('DescribeContainerInstances', () =>
-    deps.ecs.send(new DescribeContainerInstancesCommand({ cluster: clusterArn, containerInstances: [containerInstanceArn] })),
-  );
-  return page.containerInstances?.[0];
+  return (await describeContainerInstances(deps, clusterArn, [containerInstanceArn]))[0];
+}
+
+/** DescribeContainerInstances accepts at most this many container instances per call. */
+export const DESCRIBE_CONTAINER_INSTANCES_BATCH_SIZE = 100;
+
+/** DescribeContainerInstances in batches of 100; instances ECS no longer knows are left out. */
+export async function describeContainerInstances(deps: EcsDeps, clusterArn: string, containerInstanceArns: readonly string[]): Promise<ContainerInstance[]> {
+  return inBatches(containerInstanceArns, DESCRIBE_CONTAINER_INSTANCES_BATCH_SIZE, async (batch) => {
+    const page = await callEcs('DescribeContainerInstances', () =>
+      deps.ecs.send(new DescribeContainerInstancesCommand({ cluster: clusterArn, containerInstances: batch })),
+    );
+    return page.containerInstances ?? [];
+  });
 }
 
 export interface LocatedInstance {

@@ -2,7 +2,8 @@ import { StopTaskCommand } from '@aws-sdk/client-ecs';
 import { z } from 'zod';
 import { ClusterArn, ExecutionArn, TaskArn } from '../../events/arns.js';
 import { registryTable } from '../../registry/conditional-write.js';
-import { giveBackKeptTask, markStopping as markStoppingTransition, recordOutcome, recordOutcomeServing } from '../../registry/tasks/endings.js';
+import { cancelDrain } from '../../registry/tasks/drain.js';
+import { markStopping as markStoppingTransition, recordOutcome, recordOutcomeServing } from '../../registry/tasks/endings.js';
 import { readTask } from '../../registry/tasks.js';
 import { DrainOutcome, DrainReason, epochSeconds, type TaskItem } from '../../registry/model.js';
 import type { Deps } from '../../shared/deps.js';
@@ -91,11 +92,16 @@ async function keptByItsService(deps: Pick<Deps, 'ecs' | 'ddb' | 'config'>, inpu
   return keptByService({ ...task, taskArn: task.taskArn } as EcsTaskView, view.primary);
 }
 
-/** The task serves again, still protected if it holds sessions: the drain ends CANCELLED, as a cancel in time would have. */
+/**
+ * The task serves again, still protected if it holds sessions: the drain ends CANCELLED, as the
+ * pacer's cancel in time would have ended it. This step only asks for the cancel, recorded as the
+ * pacer records it (cancelledBy DEPLOYMENT); the workflow's "Return task to service" makes the task
+ * ACTIVE again, as it does for every cancelled drain, once this step answers CANCELLED.
+ */
 async function giveBack(deps: Pick<Deps, 'ecs' | 'ddb' | 'config' | 'logger'>, input: StopDrainedTaskInput): Promise<StopDrainedTaskResult> {
-  const returned = await giveBackKeptTask(registryTable(deps), input.taskArn, input.executionArn);
+  const cancelled = await cancelDrain(registryTable(deps), { taskArn: input.taskArn, executionArn: input.executionArn, reason: DrainReason.Deployment });
   // An empty task needs no protection: ECS may scale it in like any other.
-  if (returned.applied && (returned.item as TaskItem | undefined)?.sessionCount === 0) {
+  if (cancelled.applied && (cancelled.item as TaskItem | undefined)?.sessionCount === 0) {
     await setTaskProtection(deps, { clusterArn: input.cluster, taskArns: [input.taskArn], enabled: false });
   }
   deps.logger.info('drained task kept: its service keeps it after a rollback or a newer deployment', { taskArn: input.taskArn, outcome: input.outcome });

@@ -44,29 +44,6 @@ export const RETURN_TO_SERVICE = {
   ExpressionAttributeValues: { ':active': TaskStatus.Active, ':draining': TaskStatus.Draining, ':outcome': DrainOutcome.Cancelled, ':me': EXECUTION_ID },
 } as const;
 
-/** The drain's task, kept by its service after the wait ended: ACTIVE again, the drain ends CANCELLED by the deployment. */
-export async function giveBackKeptTask(table: RegistryTable, taskArn: string, executionArn: string): Promise<Transition<TaskItem>> {
-  return transition(
-    table.ddb.send(
-      new UpdateCommand({
-        TableName: table.tableName,
-        Key: taskKey(taskArn),
-        UpdateExpression: `SET #status = :active, drainOutcome = :cancelled, cancelledBy = :deployment REMOVE waitArmed, ${DRAIN_ATTRIBUTES}`,
-        ConditionExpression: OWNED_AND_UNSTOPPED,
-        ExpressionAttributeNames: STATUS_NAME,
-        ExpressionAttributeValues: {
-          ':active': TaskStatus.Active,
-          ':draining': TaskStatus.Draining,
-          ':cancelled': DrainOutcome.Cancelled,
-          ':deployment': DrainReason.Deployment,
-          ':me': executionArn,
-        },
-        ReturnValues: 'ALL_NEW',
-      }),
-    ),
-  );
-}
-
 /** A blue task whose drain ended without a stop, kept after a rollback: ACTIVE again, its outcome kept. */
 export async function restoreLeftTask(table: RegistryTable, taskArn: string, executionArn: string): Promise<Transition<TaskItem>> {
   return transition(

@@ -72,30 +72,47 @@ function describeServiceDeployments(host: ApiHost, rawInput: unknown): Record<st
       emptyMessage: 'serviceDeploymentArns can not be null or empty.',
       tooManyMessage: `serviceDeploymentArns can have at most ${DESCRIBE_SERVICE_DEPLOYMENTS_MAX} items.`,
     },
-    (arn) => host.strategies.engine.findDeployment(arn),
-    ({ service, run }) => serviceDeploymentView(host.strategies.engine, host.store, service, run),
+    (arn) => serviceDeploymentViewOf(host, arn),
+    (view) => view,
   );
   return { serviceDeployments: described, failures };
 }
 
+/** A service deployment by ARN: a BLUE_GREEN / LINEAR / CANARY run, or a rolling service's deployment (rolling-history.ts). */
+function serviceDeploymentViewOf(host: ApiHost, arn: string): Record<string, unknown> | undefined {
+  const strategy = host.strategies.engine.findDeployment(arn);
+  if (strategy !== undefined) return serviceDeploymentView(host.strategies.engine, host.store, strategy.service, strategy.run);
+  const rolling = host.rollingHistory.find(arn);
+  return rolling === undefined ? undefined : host.rollingHistory.view(rolling);
+}
+
+/** A service has either kind of deployment; newest first. */
 function listServiceDeployments(host: ApiHost, rawInput: unknown): Record<string, unknown> {
   const input = asInput(rawInput);
   const cluster = host.store.resolveCluster(readString(input, 'cluster'));
   const service = host.store.findService(cluster, requireString(input, 'service'));
   if (service === undefined) throw serviceNotFound();
   const statuses = readStringList(input, 'status');
-  const runs = host.strategies.engine.deploymentsOf(service).filter((run) => statuses === undefined || statuses.includes(run.record.status));
-  const { page, nextToken } = paginate('ListServiceDeployments', runs, input, { defaultPage: 20, maxPage: 100 });
-  return { serviceDeployments: page.map((run) => serviceDeploymentBrief(host.strategies.engine, service, run)), ...definedOnly({ nextToken }) };
+  const briefs = [
+    ...host.strategies.engine.deploymentsOf(service).map((run) => serviceDeploymentBrief(host.strategies.engine, service, run)),
+    ...host.rollingHistory.deploymentsOf(service).map((record) => host.rollingHistory.brief(record)),
+  ].filter((brief) => statuses === undefined || statuses.includes(String(brief.status)));
+  const { page, nextToken } = paginate('ListServiceDeployments', briefs, input, { defaultPage: 20, maxPage: 100 });
+  return { serviceDeployments: page, ...definedOnly({ nextToken }) };
 }
 
+/**
+ * StopServiceDeployment: "ROLLBACK - This option rolls back the service deployment to the
+ * previous service revision", for every deployment strategy, rolling included. stopType is
+ * optional; API_StopServiceDeployment lists ABORT among its values but says "The valid values are
+ * ROLLBACK", so the twin takes ROLLBACK (also when absent) and refuses ABORT.
+ */
 function stopServiceDeployment(host: ApiHost, rawInput: unknown): Record<string, unknown> {
   const input = asInput(rawInput);
   const arn = requireString(input, 'serviceDeploymentArn');
   const stopType = readString(input, 'stopType') ?? 'ROLLBACK';
-  // API_StopServiceDeployment lists ABORT among the values but says "The valid values are ROLLBACK."
   if (stopType !== 'ROLLBACK') throw invalidParameter('stopType: the valid values are ROLLBACK.');
-  host.strategies.engine.rollback(arn);
+  if (!host.rollingHistory.stop(arn)) host.strategies.engine.rollback(arn);
   return { serviceDeploymentArn: arn };
 }
 

@@ -2,6 +2,7 @@
 import type { EventBridgeEnvelope, IdSource, TwinDeployment, TwinService, TwinTask } from '../model.js';
 import { EcsApiError, invalidParameter } from '../errors.js';
 import type { StrategyEventContext } from './events.js';
+import { revisionArn } from '../rolling-history.js';
 import type { HookHost } from './hooks.js';
 import { DeploymentRun, type RunHost, type RunOutcome } from './run.js';
 import { aliveTasks, scaleRevision, type ScalingHost } from './scaling.js';
@@ -110,8 +111,7 @@ export class StrategyEngine {
   }
 
   revisionArn(service: TwinService, deploymentId: string): string {
-    const clusterName = service.clusterArn.split('/').pop() ?? '';
-    return `${this.host.store.arnPrefix}:service-revision/${clusterName}/${service.serviceName}/${deploymentId.replace(/^ecs-svc\//, '')}`;
+    return revisionArn(this.host.store, service, deploymentId);
   }
 
   private begin(service: TwinService, green: TwinDeployment): void {

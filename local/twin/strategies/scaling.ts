@@ -4,6 +4,7 @@ import type { StopRequest, TaskLifecycle } from '../lifecycle.js';
 import type { TwinService, TwinTask } from '../model.js';
 import { isInService, isProtected } from '../model.js';
 import type { TwinStore } from '../store.js';
+import { loadBalancerPorts } from '../target-health.js';
 import { definedOnly } from '../../../functions/shared/optional.js';
 
 export interface ScalingHost {
@@ -58,6 +59,7 @@ function launch(host: ScalingHost, service: TwinService, revision: Revision): bo
     startupSeconds: service.startupSeconds,
     deploymentId: revision.id,
     startedBy: revision.id,
+    containerPorts: loadBalancerPorts(service, revision.id),
   });
   return true;
 }

@@ -20,6 +20,21 @@ const DESCRIPTIONS: Record<RollbackKind, string> = {
 };
 
 /**
+ * An operator's rollback as ECS takes it: ListServiceDeployments names the side's deployment in
+ * progress, StopServiceDeployment ROLLBACK stops it (the twin's ECS API, as the gateway answers
+ * it). Returns the deployment the service is PRIMARY on afterwards: the rollback's.
+ */
+async function stopThroughApi(rehearsal: Rehearsal, run: SideRun): Promise<string | undefined> {
+  const listed = (await rehearsal.twin.api.handle('ListServiceDeployments', { cluster: run.clusterArn, service: run.serviceName, status: ['IN_PROGRESS'] })) as {
+    serviceDeployments: Array<{ serviceDeploymentArn: string }>;
+  };
+  const [inProgress] = listed.serviceDeployments;
+  if (inProgress === undefined) throw new Error(`${run.label}: ListServiceDeployments names no service deployment IN_PROGRESS`);
+  await rehearsal.twin.api.handle('StopServiceDeployment', { serviceDeploymentArn: inProgress.serviceDeploymentArn, stopType: 'ROLLBACK' });
+  return run.primary()?.id;
+}
+
+/**
  * Declares one describe block: one local cloud whose twin rolls back in `mode`, the given kinds
  * side by side in parallel, each a service of 4 tasks holding sessions, and what users felt.
  */
@@ -53,7 +68,7 @@ export function describeRollbacks(mode: RollbackMode, kinds: readonly RollbackKi
           await within(rehearsal, `${run.label}'s deployment to take a task out`, 60 * 60, () => run.tookOut(entry.first), run, 500);
           if (run.primary()?.id !== entry.deployed || run.primary()?.rolloutState !== 'IN_PROGRESS') throw new Error(`${run.label}: the deployment is no longer in progress`);
           if (kind === 'manual') {
-            const id = rehearsal.twin.rollBackDeployment(run.clusterArn, kind);
+            const id = await stopThroughApi(rehearsal, run);
             if (mode === 'new-deployment') entry.next = id;
             await within(rehearsal, `${run.label} to roll back`, 150 * 60, () => done(run, kind, id, rev(kind, 1)), run);
           } else {

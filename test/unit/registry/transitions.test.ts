@@ -29,7 +29,6 @@ import {
   takeOverForSpot,
 } from '../../../functions/registry/tasks/drain.js';
 import {
-  giveBackKeptTask,
   markOutcomeCounted,
   markStopping,
   recordOutcome,
@@ -166,18 +165,6 @@ const CASES: Record<string, Case> = {
       ConditionExpression: 'attribute_exists(pk) AND #status = :active',
       ExpressionAttributeNames: STATUS,
       ExpressionAttributeValues: { ':draining': 'DRAINING', ':active': 'ACTIVE', ':reason': 'SPOT', ':deadline': '2026-11-21T10:02:00.000Z' },
-      ReturnValues: 'ALL_NEW',
-    },
-  },
-  'gives a task its service keeps back to service, the drain ending CANCELLED by the deployment': {
-    act: (table) => giveBackKeptTask(table, TASK, EXECUTION),
-    input: {
-      Key: TASK_KEY,
-      UpdateExpression:
-        'SET #status = :active, drainOutcome = :cancelled, cancelledBy = :deployment REMOVE waitArmed, drainControl, drainReason, drainDeadline, drainStartedAt, sessionsAtDrainStart',
-      ConditionExpression: 'executionArn = :me AND #status IN (:active, :draining)',
-      ExpressionAttributeNames: STATUS,
-      ExpressionAttributeValues: { ...ACTIVE_DRAINING, ':cancelled': 'CANCELLED', ':deployment': 'DEPLOYMENT', ':me': EXECUTION },
       ReturnValues: 'ALL_NEW',
     },
   },

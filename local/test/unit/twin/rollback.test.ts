@@ -1,24 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { CLUSTER, runningOf, startService, startTwin, taskDefinition, tasksOf, type TwinHarness, waitFor } from './support.js';
-import { deploymentEvents, describeService, primaryOf, steadyOn } from './rolling-support.js';
+import { CLUSTER, runningOf, startService, startTwin, taskDefinition, tasksOf, type TwinHarness } from './support.js';
+import { deploymentEvents, describeService, midDeployment, steadyOn } from './rolling-support.js';
 
 /*
  * Deployments that end before they complete: an operator's UpdateService back to the previous
  * revision, a second deployment before the first completed, and StopServiceDeployment ROLLBACK.
  * ECS keeps the earlier deployments ACTIVE and drains them; the PRIMARY replaces their tasks.
  */
-
-/** A steady service on revision 1, then revision 2 deployed; revision 2's tasks take long to pass their health check. */
-async function midDeployment(options: Parameters<typeof startTwin>[0] = {}) {
-  const harness = startTwin(options);
-  await startService(harness, { name: 'chat', desiredCount: 2 });
-  const first = primaryOf(harness, 'chat').id;
-  const originals = runningOf(harness.twin, 'chat').map((task) => task.taskArn);
-  harness.twin.setTaskDefinitionBehaviour(taskDefinition(2), { healthCheckSeconds: 400 });
-  const second = harness.twin.deploy(CLUSTER, 'chat', taskDefinition(2));
-  await waitFor('revision 2 running', () => runningOf(harness.twin, 'chat').some((task) => task.deploymentId === second));
-  return { harness, first, second, originals };
-}
 
 function eventNamesOf(harness: TwinHarness, deploymentId: string | undefined): unknown[] {
   return deploymentEvents(harness)

@@ -1,5 +1,5 @@
 import type { TwinTask } from '../../../twin/index.js';
-import { CLUSTER, serviceSnapshot, tasksOf, type TwinHarness, waitFor } from './support.js';
+import { CLUSTER, runningOf, serviceSnapshot, startService, startTwin, taskDefinition, tasksOf, type TwinHarness, waitFor } from './support.js';
 
 /** What the rolling deployment tests read from the twin's deployment state change events. */
 export interface DeploymentEventSummary {
@@ -44,4 +44,16 @@ export async function describeService(harness: TwinHarness, name: string): Promi
   const service = response.services[0];
   if (service === undefined) throw new Error(`DescribeServices found no ${name}`);
   return service;
+}
+
+/** A steady service on revision 1, then revision 2 deployed; revision 2's tasks take long to pass their health check (8 s real: the deployment stays IN_PROGRESS on a loaded machine). */
+export async function midDeployment(options: Parameters<typeof startTwin>[0] = {}) {
+  const harness = startTwin(options);
+  await startService(harness, { name: 'chat', desiredCount: 2 });
+  const first = primaryOf(harness, 'chat').id;
+  const originals = runningOf(harness.twin, 'chat').map((task) => task.taskArn);
+  harness.twin.setTaskDefinitionBehaviour(taskDefinition(2), { healthCheckSeconds: 4000 });
+  const second = harness.twin.deploy(CLUSTER, 'chat', taskDefinition(2));
+  await waitFor('revision 2 running', () => runningOf(harness.twin, 'chat').some((task) => task.deploymentId === second));
+  return { harness, first, second, originals };
 }

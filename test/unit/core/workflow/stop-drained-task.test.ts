@@ -128,7 +128,7 @@ describe('stopDrainedTask: a deployment drain whose task the service keeps after
     const { deps, mocks } = makeTestDeps();
     registered(mocks, { drainReason: 'DEPLOYMENT' });
     ecsSays(mocks, OLD);
-    mocks.ddb.on(UpdateCommand).resolves({ Attributes: { taskArn: TASK, status: 'ACTIVE', sessionCount: 0 } });
+    mocks.ddb.on(UpdateCommand).resolves({ Attributes: { taskArn: TASK, status: 'DRAINING', sessionCount: 0, drainControl: 'CANCEL', cancelledBy: 'DEPLOYMENT' } });
 
     // act
     const result = await stopDrainedTask(deps, input('DRAINED'));
@@ -139,15 +139,16 @@ describe('stopDrainedTask: a deployment drain whose task the service keeps after
     expect(mocks.ecs.commandCalls(DescribeServicesCommand)[0]?.args[0].input).toEqual({ cluster: CLUSTER_ARN, services: ['chat'] });
     expect(mocks.ecs.commandCalls(DescribeTasksCommand)[0]?.args[0].input).toEqual({ cluster: CLUSTER_ARN, tasks: [TASK] });
     expect(mocks.ecs.commandCalls(StopTaskCommand)).toHaveLength(0);
+    // The step asks for the cancel as the pacer does; the workflow's "Return task to service" makes the task ACTIVE (drain-workflow-execution.test.ts).
     expect(mocks.ddb.commandCalls(UpdateCommand).map((call) => call.args[0].input)).toEqual([
       {
         TableName: TABLE_NAME,
         Key: { pk: TASK, sk: 'TASK' },
-        UpdateExpression:
-          'SET #status = :active, drainOutcome = :cancelled, cancelledBy = :deployment REMOVE waitArmed, drainControl, drainReason, drainDeadline, drainStartedAt, sessionsAtDrainStart',
-        ConditionExpression: 'executionArn = :me AND #status IN (:active, :draining)',
+        UpdateExpression: 'SET drainControl = :cancel, cancelledBy = :reason',
+        ConditionExpression:
+          'executionArn = :execution AND drainReason = :reason AND #status IN (:active, :draining) AND attribute_not_exists(drainOutcome) AND (attribute_not_exists(drainControl) OR drainControl = :cancel)',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':active': 'ACTIVE', ':draining': 'DRAINING', ':cancelled': 'CANCELLED', ':deployment': 'DEPLOYMENT', ':me': ME },
+        ExpressionAttributeValues: { ':cancel': 'CANCEL', ':execution': ME, ':reason': 'DEPLOYMENT', ':active': 'ACTIVE', ':draining': 'DRAINING' },
         ReturnValues: 'ALL_NEW',
       },
     ]);
@@ -159,7 +160,7 @@ describe('stopDrainedTask: a deployment drain whose task the service keeps after
     const { deps, mocks } = makeTestDeps();
     registered(mocks, { drainReason: 'DEPLOYMENT', sessionCount: 3 });
     ecsSays(mocks, NEW, 'FAILED');
-    mocks.ddb.on(UpdateCommand).resolves({ Attributes: { taskArn: TASK, status: 'ACTIVE', sessionCount: 3 } });
+    mocks.ddb.on(UpdateCommand).resolves({ Attributes: { taskArn: TASK, status: 'DRAINING', sessionCount: 3, drainControl: 'CANCEL', cancelledBy: 'DEPLOYMENT' } });
 
     const result = await stopDrainedTask(deps, input('DEADLINE_FORCED'));
 
