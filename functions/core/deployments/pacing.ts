@@ -114,6 +114,7 @@ export function isServing(task: EcsTaskView, item: TaskItem | undefined): boolea
  * at or above it. Tasks that take no sessions anyway (not RUNNING, unhealthy) cost nothing.
  * A FAILED deployment launches no new task (API_Deployment rolloutState): nothing more is released
  * and open deployment drains are cancelled, so the old tasks keep serving as they would under ECS alone.
+ * One leaving task may be held beyond the floor: the interruption reserve (interruptionReserve).
  */
 export function planPacing(
   service: ServiceDeploymentView,
@@ -179,7 +180,7 @@ export function planPacing(
  * So one leaving task keeps serving until enough leaving tasks have stopped that ECS must keep new
  * ones; never the last one standing, whose drain nothing else can make room for.
  */
-export function interruptionReserve(minServing: number, leavingTasks: readonly EcsTaskView[]): number {
+function interruptionReserve(minServing: number, leavingTasks: readonly EcsTaskView[]): number {
   const standing = leavingTasks.filter((task) => task.lastStatus === 'RUNNING' && task.healthStatus !== 'UNHEALTHY').length;
   return minServing > 0 && standing >= Math.max(minServing, 2) ? 1 : 0;
 }
