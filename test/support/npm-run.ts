@@ -31,6 +31,8 @@ export function npmRun(script: string, args: string[], until?: { text: RegExp; t
     });
     child.stderr.on('data', collect);
     child.once('error', reject);
-    child.once('exit', (code, signal) => resolve({ code, signal, output, stdout }));
+    // 'close', not 'exit': the process can be gone before its last output has been read from the
+    // pipes, and a loaded machine then answered an empty output for a command that printed its line.
+    child.once('close', (code, signal) => resolve({ code, signal, output, stdout }));
   });
 }
