@@ -34,7 +34,7 @@ function runSection(run: ScaleResult): string {
     ['old tasks stopped', String(run.oldTasksStopped)],
     ['deployment COMPLETED', run.deploymentCompleted ? 'yes' : 'no'],
     ['set-up (tasks start, register, one session each, protected)', seconds(run.phases.setupMs)],
-    [`fan-out: deploy -> every drain but the reserve waiting${run.phases.fanOutComplete ? '' : ' (stalled)'}`, `${seconds(run.phases.fanOutMs)} (${run.startRate.toFixed(1)} drains started per second)`],
+    [`fan-out: deploy -> every drain waiting${run.phases.fanOutComplete ? '' : ' (stalled)'}`, `${seconds(run.phases.fanOutMs)} (${run.startRate.toFixed(1)} drains started per second)`],
     ['drain: every user leaves -> every old task stopped', seconds(run.phases.drainMs)],
     ['deploy -> end', seconds(run.phases.totalMs)],
   ];

@@ -177,16 +177,13 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
     const before = { invocations: rehearsal.cloud.functions.stats(), gateway: cloud.gateway.counts(), cpu: sampleCpu(cloud.moto.pid) };
     const deployAt = Date.now();
     const deploymentId = twin.deploy(clusterArn, SCALE_SERVICE, td(2));
-    // One old task keeps taking sessions until another has stopped: the pacer's interruption reserve
-    // (functions/core/deployments/pacing.ts); its drain starts once the first drained task stops.
-    const fanOut = options.tasks - 1;
-    log(`deployment: ${fanOut} drains to start, the last once a drained task stopped`);
+    log(`deployment: ${options.tasks} drains to start`);
     const armed = () => rehearsal.cloud.functions.invocationCount('ArmDrainWaitFunction') - (before.invocations.ArmDrainWaitFunction?.invocations ?? 0);
     let fanOutComplete = true;
     const progress = setInterval(() => log(`  ${armed()} drains waiting for their last session, ${((Date.now() - deployAt) / 1000).toFixed(0)} s`), 15_000);
     try {
-      fanOutComplete = await untilStalled(() => armed() >= fanOut, armed, options.stallMs, options.phaseBudgetMs);
-      if (!fanOutComplete) log(`fan-out stalled at ${armed()} of ${fanOut} drains`);
+      fanOutComplete = await untilStalled(() => armed() >= options.tasks, armed, options.stallMs, options.phaseBudgetMs);
+      if (!fanOutComplete) log(`fan-out stalled at ${armed()} of ${options.tasks} drains`);
     } finally {
       clearInterval(progress);
     }

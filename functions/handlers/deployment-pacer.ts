@@ -10,11 +10,9 @@ import { runtimeDeps } from '../shared/runtime.js';
 
 /**
  * DeploymentPacerFunction: a service may spare one more of the tasks its deployment replaces once a
- * new task can take sessions, or once a drained old task leaves (the interruption reserve may then
- * go, pacing.ts). ECS says the first (a service task RUNNING, or its health status changing); the
- * registry's stream says the rest (a task's registration; a deployment drain's task turning
- * STOPPING or STOPPED). Either way the service's state decides (paceService), so duplicates and
- * reordering are harmless.
+ * new task can take sessions. Two things say so: ECS (a service task RUNNING, or its health status
+ * changing) and the task itself (its registration in the registry, through the table's stream).
+ * Either way the service's state decides (paceService), so duplicates and reordering are harmless.
  */
 export function createHandler(getDeps: () => Deps = runtimeDeps) {
   const onTaskRunning = eventBridgeHandler(
@@ -37,7 +35,7 @@ function isStreamBatch(event: unknown): event is DynamoDBStreamEvent {
   return Array.isArray(records) && records.length > 0 && records.every((record) => (record as { eventSource?: unknown } | null)?.eventSource === 'aws:dynamodb');
 }
 
-/** Task items the mapping's filters let through (registrations, deployment-drained tasks leaving): pace each service once per batch. */
+/** New task items, from the mapping's INSERT filter: pace each service once per batch. */
 async function paceRegisteredServices(deps: Deps, event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
   const services = new Map<string, { clusterArn: string; service: string }>();
   for (const raw of event.Records) {
@@ -54,7 +52,7 @@ async function paceRegisteredServices(deps: Deps, event: DynamoDBStreamEvent): P
   // A failure throws: the mapping retries the batch, and pacing again is harmless.
   for (const ref of services.values()) {
     const result = await paceService(deps, ref, { skipSettled: true });
-    deps.logger.info('registry change paced its service', { result });
+    deps.logger.info('registration paced its service', { result });
   }
   return { batchItemFailures: [] };
 }

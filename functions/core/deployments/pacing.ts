@@ -114,7 +114,6 @@ export function isServing(task: EcsTaskView, item: TaskItem | undefined): boolea
  * at or above it. Tasks that take no sessions anyway (not RUNNING, unhealthy) cost nothing.
  * A FAILED deployment launches no new task (API_Deployment rolloutState): nothing more is released
  * and open deployment drains are cancelled, so the old tasks keep serving as they would under ECS alone.
- * One leaving task may be held beyond the floor: the interruption reserve (interruptionReserve).
  */
 export function planPacing(
   service: ServiceDeploymentView,
@@ -154,33 +153,13 @@ export function planPacing(
   const release: TaskItem[] = [];
   const held: TaskItem[] = [];
   let spare = serving - minServing;
-  // Serving leaving tasks that may still be released without breaking the interruption reserve.
-  let releasable = leavingTasks.filter((task) => isServing(task, items.get(task.taskArn))).length - interruptionReserve(minServing, leavingTasks);
   for (const { task, item } of candidates) {
     if (failed || mode === 'traffic-shift') held.push(item);
     else if (!isServing(task, item)) release.push(item);
-    else if (spare > 0 && releasable > 0) {
+    else if (spare > 0) {
       release.push(item);
       spare -= 1;
-      releasable -= 1;
     } else held.push(item);
   }
   return { leaving: leavingTasks.map((task) => task.taskArn), serving, minServing, release, held, unregistered, cancel, restore };
-}
-
-/**
- * Leaving tasks that must keep taking sessions (0 or 1), whatever the new tasks offer. A rollback
- * or a newer deployment can interrupt the deployment at any moment, and ECS then stops the
- * interrupted deployment's unprotected tasks (idle ones, and busy ones past the protection budget)
- * at once, as long as the healthy tasks left keep the service at minimumHealthyPercent. ECS counts
- * a DRAINING task as healthy: while the leaving tasks still standing reach that floor by
- * themselves, it would stop every such new task, and if every leaving task were DRAINING no task
- * would take a session until the orchestrator's cancels reach the tasks (an event, a pass, a poll:
- * seconds). ECS alone turns nobody away there (its old tasks are gone and it keeps the new ones).
- * So one leaving task keeps serving until enough leaving tasks have stopped that ECS must keep new
- * ones; never the last one standing, whose drain nothing else can make room for.
- */
-function interruptionReserve(minServing: number, leavingTasks: readonly EcsTaskView[]): number {
-  const standing = leavingTasks.filter((task) => task.lastStatus === 'RUNNING' && task.healthStatus !== 'UNHEALTHY').length;
-  return minServing > 0 && standing >= Math.max(minServing, 2) ? 1 : 0;
 }

@@ -63,7 +63,7 @@ describe('scale report', () => {
     expect(text).toContain('### 1000 tasks: FAIL: 990 of 1000 tasks got a drain (10 never did)');
     expect(text).toContain('| drains started by (their "drain started" log lines) | DeploymentEvent 60, Reconciler 930 |');
     expect(text).toContain('No ECS call was throttled');
-    expect(text).toContain('| fan-out: deploy -> every drain but the reserve waiting | 60 s (16.7 drains started per second) |');
+    expect(text).toContain('| fan-out: deploy -> every drain waiting | 60 s (16.7 drains started per second) |');
     expect(text).toContain('| DeploymentEvent | 2 | 60.0 | 1 timeouts, 1 errors, 0 events given up |');
     expect(text).toContain('| StopTask | 1000 | 3 |');
     expect(text).toContain('3 ECS calls were throttled and retried by the SDK.');

@@ -383,26 +383,6 @@ describe('DeploymentPacerFunction: task registrations from the registry stream',
     expect(t.mocks.ddb.calls()).toHaveLength(0);
   });
 
-  it('paces the service of a deployment-drained task that turned STOPPING: the interruption reserve may drain now', async () => {
-    // prepare: the stop step marked a drained old task STOPPING (the mapping's MODIFY filter lets that through)
-    const t = handlerTestDeps();
-    oneSpare(t);
-    const drained = registryItem(OLD_BUSY, { serviceName: 'chat', drainReason: 'DEPLOYMENT', executionArn: drainExecutionArn(OLD_BUSY), drainAttempt: 1 });
-    const stopping: DynamoDBRecord = {
-      ...insertRecord('7', { ...drained, status: 'STOPPING', drainOutcome: 'DRAINED' }),
-      eventName: 'MODIFY',
-    };
-    (stopping.dynamodb as { OldImage?: unknown }).OldImage = marshall({ ...drained, status: 'DRAINING' }, { removeUndefinedValues: true });
-
-    // act
-    const response = await createHandler(t.getDeps)({ Records: [stopping] });
-
-    // assert
-    expect(response).toEqual({ batchItemFailures: [] });
-    expect(t.mocks.ecs.commandCalls(DescribeServicesCommand).map((call) => call.args[0].input)).toEqual([{ cluster: CLUSTER_ARN, services: ['chat'] }]);
-    expect(t.mocks.sfn.calls().map((call) => call.args[0].input)).toEqual([deploymentDrainStartInput(OLD_IDLE)]);
-  });
-
   it('fails the batch when pacing fails, so that the mapping retries it', async () => {
     const t = handlerTestDeps();
     oneSpare(t);

@@ -103,69 +103,6 @@ describe('planPacing', () => {
     expect(arns(onceServing.held)).toEqual([taskArn('old-a'), taskArn('old-c')]);
   });
 
-  it('keeps one old task taking sessions while the old tasks alone hold ECS at its floor: a rollback then would stop every unprotected new task at once', () => {
-    // prepare: four new tasks serve, so capacity alone would release all four old ones
-    const tasks = [ecsTask('old-a'), ecsTask('old-b'), ecsTask('old-c'), ecsTask('old-d'), newTask('new-a'), newTask('new-b'), newTask('new-c'), newTask('new-d')];
-    const items = registry(
-      item('old-a', { sessionCount: 4 }),
-      item('old-b', { sessionCount: 1 }),
-      item('old-c', { sessionCount: 3 }),
-      item('old-d', { sessionCount: 2 }),
-      item('new-a'),
-      item('new-b'),
-      item('new-c'),
-      item('new-d'),
-    );
-
-    // act
-    const plan = planPacing(service({ desiredCount: 4 }), tasks, items);
-
-    // assert
-    expect(plan).toMatchObject({ serving: 8, minServing: 4 });
-    expect(arns(plan.release)).toEqual([taskArn('old-b'), taskArn('old-d'), taskArn('old-c')]);
-    expect(arns(plan.held)).toEqual([taskArn('old-a')]);
-  });
-
-  it('releases the kept old task once a leaving task stopped: ECS must then keep new tasks through a rollback', () => {
-    // prepare: old-b drained and is stopping, old-c and old-d drain
-    const tasks = [ecsTask('old-a'), ecsTask('old-b', { desiredStatus: 'STOPPED' }), ecsTask('old-c'), ecsTask('old-d'), newTask('new-a'), newTask('new-b'), newTask('new-c'), newTask('new-d')];
-    const items = registry(
-      item('old-a', { sessionCount: 4 }),
-      claimed('old-c', 'DEPLOYMENT', { status: 'DRAINING', sessionCount: 3 }),
-      claimed('old-d', 'DEPLOYMENT', { status: 'DRAINING', sessionCount: 2 }),
-      item('new-a'),
-      item('new-b'),
-      item('new-c'),
-      item('new-d'),
-    );
-
-    // act
-    const plan = planPacing(service({ desiredCount: 4 }), tasks, items);
-
-    // assert
-    expect(arns(plan.release)).toEqual([taskArn('old-a')]);
-    expect(plan.held).toEqual([]);
-  });
-
-  it('releases the last old task standing: nothing else could make room for its drain', () => {
-    const tasks = [ecsTask('old-a'), newTask('new-a')];
-    const items = registry(item('old-a', { sessionCount: 3 }), item('new-a'));
-
-    const plan = planPacing(service({ desiredCount: 1 }), tasks, items);
-
-    expect(arns(plan.release)).toEqual([taskArn('old-a')]);
-  });
-
-  it('counts a leaving task an operator gave back as the one that keeps serving', () => {
-    // prepare: old-a's drain was cancelled by an operator; it serves and is no candidate
-    const tasks = [ecsTask('old-a'), ecsTask('old-b'), newTask('new-a'), newTask('new-b')];
-    const items = registry(item('old-a', { sessionCount: 2, drainOutcome: 'CANCELLED' }), item('old-b', { sessionCount: 1 }), item('new-a'), item('new-b'));
-
-    const plan = planPacing(service({ desiredCount: 2 }), tasks, items);
-
-    expect(arns(plan.release)).toEqual([taskArn('old-b')]);
-  });
-
   it('counts a new task whose load balancer targets are not healthy yet as not serving: the load balancer sends it no session', () => {
     const tasks = [ecsTask('old-a', { targetsHealthy: true }), ecsTask('old-b', { targetsHealthy: true }), newTask('new-a', { targetsHealthy: false })];
     const items = registry(item('old-a', { sessionCount: 3 }), item('old-b', { sessionCount: 1 }), item('new-a'));
