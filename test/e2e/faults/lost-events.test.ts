@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deploymentState, type EventBridgeEnvelope, Rehearsal, runningTasks, SeededRandom } from '@ecs-session-drain/local';
 import { assertHealthyEnd } from '../support/invariants.js';
 import { drainControl, drainsEnded, faultSeed, startService, waitProtected } from '../support/fault-scenarios.js';
-import { type ChangeWindow, ReconcilerRuns, settledWindow } from '../support/reconciler-runs.js';
+import { ReconcilerRuns, settledWindow } from '../support/reconciler-runs.js';
 import { taskDefinitionArn } from '../support/scenario.js';
 
 /**
@@ -34,12 +34,6 @@ describe('events that never arrive', () => {
     await rehearsal?.stop();
   });
 
-  /** Asserts the change came by the end of the reconciler's second run after the lost event. */
-  function expectWithinTwoRuns(missedAt: number, change: ChangeWindow): void {
-    const over = runs.runsOverBefore(missedAt, change);
-    expect(over, `seed ${SEED}: ${over} reconciler runs were over before the change ${runs.describe(missedAt, change)}`).toBeLessThan(2);
-  }
-
   /** When the lost event would have arrived (real epoch ms), waiting for the twin to emit it. */
   async function lostAt(what: string, matches: (event: EventBridgeEnvelope) => boolean): Promise<number> {
     const lost = await rehearsal.waitFor(what, () => rehearsal.deliveryFaults?.lost.find((entry) => matches(entry.event)), 30_000, 20);
@@ -62,7 +56,7 @@ describe('events that never arrive', () => {
       const items = await Promise.all(tasks.map((taskArn) => rehearsal.taskItem(taskArn)));
       return items.every((item) => item?.executionArn !== undefined && item.drainReason === 'DEPLOYMENT');
     });
-    expectWithinTwoRuns(missedAt, drained);
+    runs.expectWithinTwoRuns(missedAt, drained, `seed ${SEED}`);
     await rehearsal.waitFor('the deployment to complete', () => deploymentState(rehearsal.twin, name, deploymentId) === 'COMPLETED', 60_000);
     for (const taskArn of tasks) expect((await drainsEnded(rehearsal, taskArn)).map((drain) => [drain.reason, drain.outcome])).toEqual([['DEPLOYMENT', 'DRAINED']]);
     await assertHealthyEnd(rehearsal, { seed: SEED, services: [name] });
@@ -88,10 +82,10 @@ describe('events that never arrive', () => {
       const item = await rehearsal.taskItem(crashing);
       return item?.status === 'STOPPED' && item.drainOutcome === 'TASK_GONE';
     });
-    expectWithinTwoRuns(crashMissedAt, crashSettled);
+    runs.expectWithinTwoRuns(crashMissedAt, crashSettled, `seed ${SEED}`);
     const drainMissedAt = await lostAt('the drained task\'s STOPPED event to be lost', stoppedEventOf(draining));
     const drainSettled = await settledWindow(rehearsal, 'the drained task STOPPED', drainMissedAt, async () => (await rehearsal.taskItem(draining))?.status === 'STOPPED');
-    expectWithinTwoRuns(drainMissedAt, drainSettled);
+    runs.expectWithinTwoRuns(drainMissedAt, drainSettled, `seed ${SEED}`);
     expect((await drainsEnded(rehearsal, draining)).map((drain) => drain.outcome)).toEqual(['DRAINED']);
     await rehearsal.waitFor('the service back at 3 tasks', () => runningTasks(rehearsal.twin, name).length === 3, 30_000);
     await assertHealthyEnd(rehearsal, { seed: SEED, services: [name], forcedDrops: [crashing] });

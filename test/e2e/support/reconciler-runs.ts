@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import type { Rehearsal } from '@ecs-session-drain/local';
 
 /**
@@ -34,12 +35,18 @@ export class ReconcilerRuns {
    * the last read that did not see it began). "Within two periods" holds while that is under two,
    * whoever made the change: the repair is owed by the end of the second run after the fault.
    */
-  runsOverBefore(since: number, change: ChangeWindow): number {
+  private runsOverBefore(since: number, change: ChangeWindow): number {
     return this.runs.filter((run) => run.startedAt > since && run.endedAt < change.notSeenAt).length;
   }
 
+  /** Asserts the change came before two runs started after `since` were over; `label` opens the failure's message. */
+  expectWithinTwoRuns(since: number, change: ChangeWindow, label: string): void {
+    const over = this.runsOverBefore(since, change);
+    expect(over, `${label}: ${over} reconciler runs were over before the change ${this.describe(since, change)}`).toBeLessThan(2);
+  }
+
   /** The runs and the change, in ms from `since`: what a failed check prints. */
-  describe(since: number, change: ChangeWindow): string {
+  private describe(since: number, change: ChangeWindow): string {
     const runs = this.runs.map((run) => `${run.startedAt - since}..${run.endedAt - since}`).join(', ');
     return `(${change.notSeenAt - since}..${change.seenAt - since} ms after the fault; runs ${runs})`;
   }
