@@ -5,7 +5,8 @@ import { pythonCommand } from '../../cloud/moto.js';
 
 /**
  * local/moto_request_costs.py does once what moto 5.2.1's server did on every request: finding a
- * request's backend, and listing botocore's service directories to load a model. These run the
+ * request's backend, listing botocore's service directories to load a model, and building a JSONPath
+ * parser for each path of each event and workflow state. These run the
  * launcher's fixes in a Python process and count the work underneath.
  */
 function runPython(lines: readonly string[]): string {
@@ -58,5 +59,27 @@ describe("moto's server with the launcher's fixes", () => {
     ]);
 
     expect(output).toBe('2 dynamodb,sts,dynamodb');
+  });
+
+  it('builds a JSONPath parser once per path, for the workflow interpreter and for EventBridge, with the same answers', () => {
+    const output = runPython([
+      'from jsonpath_ng.parser import JsonPathParser',
+      'built = 0',
+      'original = JsonPathParser.__init__',
+      'def counted(self, *args, **kwargs):',
+      '    global built; built += 1',
+      '    return original(self, *args, **kwargs)',
+      'JsonPathParser.__init__ = counted',
+      'from moto.stepfunctions.parser.asl.utils.json_path import extract_json',
+      'from moto.stepfunctions.parser.asl.component.common.path import result_path',
+      // moto's EventBridge imports parse inside its input transformer, at each event.
+      'from jsonpath_ng.ext import parse as events_parse',
+      'counts = [extract_json("$.detail.sessionCount", {"detail": {"sessionCount": n}}) for n in range(20)]',
+      'sources = [events_parse("$.source").find({"source": "aws.ecs"})[0].value for _ in range(20)]',
+      'merged = [result_path.parse("$.drain").update_or_create({"taskArn": "t"}, {"outcome": n}) for n in range(20)]',
+      'print(built, sum(counts), set(sources), merged[-1])',
+    ]);
+
+    expect(output).toBe("3 190 {'aws.ecs'} {'taskArn': 't', 'drain': {'outcome': 19}}");
   });
 });
