@@ -42,7 +42,9 @@ describe('the local cloud commands', () => {
     const [page, state] = (await consoleAnswer) ?? ['', '{}'];
     const timeline = /^drain timeline {2}(\S+\/drain-timeline\.svg)$/m.exec(run.stdout)?.[1];
 
-    expect(run.code, run.output.slice(-3000)).toBe(0);
+    // Which sessions were dropped, on which task, why and how long before the stop: printed before the tables.
+    const drops = run.output.match(/^dropped \S+ on task .*$/gm) ?? [];
+    expect(run.code, [...drops, run.output.slice(-3000)].join('\n')).toBe(0);
     expect(run.output).toMatch(/dropped where they should not have been\s+0/);
     expect(run.output).toMatch(/DRAINED\s+\d+\s+.*DEPLOYMENT/);
     expect(run.output).toMatch(/Wait for sessions to drain/);
