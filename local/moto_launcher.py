@@ -42,6 +42,7 @@ def install_fixes():
     sys.path.insert(0, __import__("os").path.dirname(__file__))
     import moto_execution_events
     import moto_iam
+    import moto_keep_alive
     import moto_request_costs
     import moto_stop_execution
     import moto_transactions
@@ -53,6 +54,7 @@ def install_fixes():
     moto_stop_execution.install()
     moto_iam.install()
     moto_execution_events.install()
+    moto_keep_alive.install()
 
 
 if __name__ == "__main__":
