@@ -1,4 +1,5 @@
 import { BatchGetCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
+import { batchesOf } from '../shared/batches.js';
 import { ownInput } from '../shared/pages.js';
 import { BY_CLUSTER_INDEX, type TaskItem, taskKey } from './model.js';
 
@@ -42,8 +43,8 @@ const BATCH_GET_ROUNDS = 5;
  */
 export async function readTasksConsistently(reader: { ddb: DynamoDBDocumentClient; tableName: string }, taskArns: readonly string[]): Promise<TaskItem[]> {
   const items: TaskItem[] = [];
-  for (let start = 0; start < taskArns.length; start += BATCH_GET_SIZE) {
-    let keys: Record<string, unknown>[] | undefined = taskArns.slice(start, start + BATCH_GET_SIZE).map((taskArn) => taskKey(taskArn));
+  for (const batch of batchesOf(taskArns, BATCH_GET_SIZE)) {
+    let keys: Record<string, unknown>[] | undefined = batch.map((taskArn) => taskKey(taskArn));
     for (let round = 1; keys !== undefined && keys.length > 0; round += 1) {
       if (round > BATCH_GET_ROUNDS) throw new Error(`BatchGetItem left ${keys.length} registry items unread after ${BATCH_GET_ROUNDS} rounds`);
       const page: BatchGetCommandOutput = await reader.ddb.send(new BatchGetCommand({ RequestItems: { [reader.tableName]: { Keys: keys, ConsistentRead: true } } }));

@@ -9,6 +9,7 @@ import {
   releasePaceLease as releaseLease,
   takePaceLease as takeLease,
 } from '../../registry/pace/items.js';
+import { batchesOf } from '../../shared/batches.js';
 import type { Deps } from '../../shared/deps.js';
 import { drainExecutionName, type TaskItem } from '../../registry/model.js';
 import { claimActiveDrainAttemptAction } from '../../registry/tasks/drain.js';
@@ -48,8 +49,8 @@ export async function claimPacedDrains(
 ): Promise<{ claimed: PacedClaim[]; moved: boolean }> {
   const claimed: PacedClaim[] = [];
   let current = version;
-  for (let start = 0; start < items.length; start += CLAIMS_PER_TRANSACTION) {
-    const batch = items.slice(start, start + CLAIMS_PER_TRANSACTION).map((item) => claimFor(deps, item));
+  for (const slice of batchesOf(items, CLAIMS_PER_TRANSACTION)) {
+    const batch = slice.map((item) => claimFor(deps, item));
     const next = (current ?? 0) + 1;
     try {
       await deps.ddb.send(

@@ -1,4 +1,5 @@
 import { paginateListExecutions, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { batchesOf } from '../../shared/batches.js';
 import type { Deps } from '../../shared/deps.js';
 import { ownInput } from '../../shared/pages.js';
 import { registryTable } from '../../registry/conditional-write.js';
@@ -191,8 +192,7 @@ function mayBeProtected(item: TaskItem): boolean {
 
 async function unprotect(deps: ReleaseDeps, clusterArn: string, items: readonly TaskItem[], summary: ReleaseSummary, fail: Fail): Promise<void> {
   const taskArns = items.map((item) => item.taskArn);
-  for (let start = 0; start < taskArns.length; start += PROTECTION_BATCH_SIZE) {
-    const batch = taskArns.slice(start, start + PROTECTION_BATCH_SIZE);
+  for (const batch of batchesOf(taskArns, PROTECTION_BATCH_SIZE)) {
     let result;
     try {
       result = await setTaskProtection(deps, { clusterArn, taskArns: batch, enabled: false });

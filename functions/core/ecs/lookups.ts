@@ -11,6 +11,7 @@ import {
   type Task,
 } from '@aws-sdk/client-ecs';
 import type { Deps } from '../../shared/deps.js';
+import { batchesOf } from '../../shared/batches.js';
 import { ownInput } from '../../shared/pages.js';
 import { asRetryable } from './errors.js';
 import { definedOnly } from '../../shared/optional.js';
@@ -59,7 +60,7 @@ export async function describeTasks(deps: EcsDeps, clusterArn: string, taskArns:
 /** A Describe call that takes a bounded list of names, made once per batch, the answers in order. */
 async function inBatches<T>(names: readonly string[], size: number, describe: (batch: string[]) => Promise<T[]>): Promise<T[]> {
   const found: T[] = [];
-  for (let start = 0; start < names.length; start += size) found.push(...(await describe(names.slice(start, start + size))));
+  for (const batch of batchesOf(names, size)) found.push(...(await describe(batch)));
   return found;
 }
 

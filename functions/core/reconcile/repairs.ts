@@ -9,6 +9,7 @@
  * minute.
  */
 import { GetTaskProtectionCommand } from '@aws-sdk/client-ecs';
+import { batchesOf } from '../../shared/batches.js';
 import type { Deps } from '../../shared/deps.js';
 import { registryTable } from '../../registry/conditional-write.js';
 import { ProtectionState, type TaskItem, TaskStatus } from '../../registry/model.js';
@@ -78,8 +79,8 @@ async function completeEmptiedWait(deps: Deps, indexed: TaskItem): Promise<'sent
  */
 async function releaseStrayProtection(deps: Deps, clusterArn: string, idle: readonly TaskItem[]): Promise<number> {
   const strays: string[] = [];
-  for (let start = 0; start < idle.length; start += GET_PROTECTION_BATCH) {
-    const tasks = idle.slice(start, start + GET_PROTECTION_BATCH).map((item) => item.taskArn);
+  for (const batch of batchesOf(idle, GET_PROTECTION_BATCH)) {
+    const tasks = batch.map((item) => item.taskArn);
     let response;
     try {
       response = await deps.ecs.send(new GetTaskProtectionCommand({ cluster: clusterArn, tasks }));

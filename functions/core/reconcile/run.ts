@@ -8,6 +8,7 @@
  * shared/; never handlers/.
  */
 import { DescribeTasksCommand } from '@aws-sdk/client-ecs';
+import { batchesOf } from '../../shared/batches.js';
 import type { Deps } from '../../shared/deps.js';
 import { registryTable } from '../../registry/conditional-write.js';
 import { expireTask } from '../../registry/tasks/lifecycle.js';
@@ -241,8 +242,7 @@ async function describeTaskStates(
   work: Work,
 ): Promise<Map<string, EcsTaskState>> {
   const states = new Map<string, EcsTaskState>();
-  for (let start = 0; start < taskArns.length; start += DESCRIBE_TASKS_BATCH) {
-    const batch = taskArns.slice(start, start + DESCRIBE_TASKS_BATCH);
+  for (const batch of batchesOf(taskArns, DESCRIBE_TASKS_BATCH)) {
     const response = await work.run('describing tasks', { clusterArn, tasks: batch.length }, async () => {
       try {
         return await deps.ecs.send(new DescribeTasksCommand({ cluster: clusterArn, tasks: [...batch] }));

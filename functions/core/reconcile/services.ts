@@ -1,4 +1,5 @@
 import { DescribeServicesCommand, paginateListServices, type Service } from '@aws-sdk/client-ecs';
+import { batchesOf } from '../../shared/batches.js';
 import type { Deps } from '../../shared/deps.js';
 import { ownInput } from '../../shared/pages.js';
 import { DrainReason, epochSeconds, type TaskItem, TaskStatus } from '../../registry/model.js';
@@ -39,10 +40,8 @@ async function listServices(deps: Deps, clusterArn: string): Promise<(ServiceVie
       arns.push(...(page.serviceArns ?? []));
     }
     const services: (ServiceView & Service)[] = [];
-    for (let start = 0; start < arns.length; start += DESCRIBE_SERVICES_BATCH) {
-      const response = await deps.ecs.send(
-        new DescribeServicesCommand({ cluster: clusterArn, services: arns.slice(start, start + DESCRIBE_SERVICES_BATCH) }),
-      );
+    for (const batch of batchesOf(arns, DESCRIBE_SERVICES_BATCH)) {
+      const response = await deps.ecs.send(new DescribeServicesCommand({ cluster: clusterArn, services: batch }));
       for (const service of response.services ?? []) {
         if (service.serviceName === undefined) continue;
         services.push({ ...service, serviceName: service.serviceName });
