@@ -77,6 +77,8 @@ export function isLeaving(task: EcsTaskView, primary: ServiceDeploymentView['pri
  * nothing more (API_Deployment rolloutState), so the tasks it was replacing keep serving.
  */
 export function keptByService(task: EcsTaskView, primary: ServiceDeploymentView['primary']): boolean {
+  // A task ECS is stopping (desiredStatus STOPPED, RUNNING until its stop timeout) is kept by nobody.
+  if (task.desiredStatus !== undefined && task.desiredStatus !== 'RUNNING') return false;
   return primary.rolloutState === 'FAILED' || !isLeaving(task, primary);
 }
 

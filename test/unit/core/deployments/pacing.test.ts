@@ -196,6 +196,24 @@ describe('planPacing', () => {
     expect(plan.leaving).toEqual([taskArn('failed-a')]);
   });
 
+  it('leaves the drain of a task ECS is stopping alone: nobody keeps a task whose desiredStatus is STOPPED', () => {
+    // prepare: old-a drained to empty and ECS stops it (RUNNING until its stop timeout); old-b drains on
+    const tasks = [ecsTask('old-a', { desiredStatus: 'STOPPED' }), ecsTask('old-b'), newTask('new-a'), newTask('new-b')];
+    const items = registry(
+      claimed('old-a', 'DEPLOYMENT', { status: 'DRAINING', waitArmed: true }),
+      claimed('old-b', 'DEPLOYMENT', { status: 'DRAINING', sessionCount: 2 }),
+      item('new-a'),
+      item('new-b'),
+    );
+
+    // act
+    const plan = planPacing(service({ desiredCount: 2 }), tasks, items);
+
+    // assert
+    expect(plan.cancel).toEqual([]);
+    expect(plan.restore).toEqual([]);
+  });
+
   it('releases nothing once the PRIMARY deployment FAILED, and cancels the open deployment drains of the old tasks', () => {
     // prepare: plenty of spare capacity, and a leaving task that takes no sessions
     const failed = service({ desiredCount: 1, minimumHealthyPercent: 0 }, { rolloutState: 'FAILED' });
