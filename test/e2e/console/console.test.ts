@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deploymentState, type LocalConsole, Rehearsal, startConsole } from '@ecs-session-drain/local';
+import { deploymentState, type LocalConsole, Rehearsal, runningTasks, startConsole } from '@ecs-session-drain/local';
 import { taskDefinitionArn } from '../support/scenario.js';
 import { type Browser, launchChromium } from './chromium.js';
 
@@ -59,6 +59,8 @@ describe('the local console, watched in a browser during a rolling deployment', 
     for (const task of rehearsal.apps.acceptingTasks()) {
       for (const minutes of [10, 14, 18, 22, 26]) await rehearsal.openSessions(task.taskArn, 1, minutes * 60, `m${minutes}`);
     }
+    // Deploy once the tasks are protected, or ECS replaces them before any drain can begin (their users cut).
+    await rehearsal.waitFor('every task protected', () => runningTasks(rehearsal.twin, 'chat').every((task) => task.protection.enabled), 15_000, 100);
     const workload = rehearsal.workload({ seed: 14, arrivalsPerMinute: 2, durations });
     workload.start();
     await rehearsal.waitFor('the page to show 3 tasks holding sessions', async () => (await taskRows(page)).filter((row) => Number(row.sessions) > 0).length === 3, 15_000, 150);
