@@ -21,7 +21,10 @@ export async function releaseDrain(table: RegistryTable, taskArn: string, execut
       new UpdateCommand({
         TableName: table.tableName,
         Key: taskKey(taskArn),
-        UpdateExpression: `SET #status = :active, drainOutcome = :released, releasedAt = :now REMOVE ${DRAIN_ATTRIBUTES}`,
+        // replacementRequested goes too: the replacement stays in the desired count (release-all.ts),
+        // and a flag left behind would have the reconciler give it back (orphans.ts), lowering the
+        // count while the release left no task protected, so that ECS could stop a busy one.
+        UpdateExpression: `SET #status = :active, drainOutcome = :released, releasedAt = :now REMOVE ${DRAIN_ATTRIBUTES}, replacementRequested`,
         ConditionExpression:
           `${ITEM_EXISTS} AND (#status = :draining OR (#status = :active AND attribute_exists(drainReason) AND attribute_not_exists(drainOutcome))) AND ${sameDrain}`,
         ExpressionAttributeNames: STATUS_NAME,

@@ -64,7 +64,7 @@ describe('releaseAll', () => {
       {
         TableName: TABLE_NAME,
         Key: { pk: item.taskArn, sk: 'TASK' },
-        UpdateExpression: 'SET #status = :active, drainOutcome = :released, releasedAt = :now REMOVE waitArmed, drainControl, drainReason, drainDeadline, drainStartedAt, sessionsAtDrainStart',
+        UpdateExpression: 'SET #status = :active, drainOutcome = :released, releasedAt = :now REMOVE waitArmed, drainControl, drainReason, drainDeadline, drainStartedAt, sessionsAtDrainStart, replacementRequested',
         ConditionExpression:
           'attribute_exists(pk) AND (#status = :draining OR (#status = :active AND attribute_exists(drainReason) AND attribute_not_exists(drainOutcome))) AND executionArn = :execution',
         ExpressionAttributeNames: { '#status': 'status' },
