@@ -107,16 +107,17 @@ class KeepAliveHandler(BaseHTTPRequestHandler):
             answer["status"], answer["headers"] = "500 INTERNAL SERVER ERROR", [("Content-Type", "application/json")]
         code, _, reason = answer["status"].partition(" ")
         payload = b"".join(chunks)
+        with_body = self.command != "HEAD" and int(code) not in BODILESS
         self.send_response(int(code), reason)
         for key, value in answer["headers"]:
             # A HEAD answer's Content-Length is the one its GET would have: the application's.
             if key.lower() in ("connection", "transfer-encoding") or (key.lower() == "content-length" and self.command != "HEAD"):
                 continue
             self.send_header(key, value)
-        if self.command != "HEAD" and int(code) not in BODILESS:
+        if with_body:
             self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
-        if self.command != "HEAD" and int(code) not in BODILESS:
+        if with_body:
             self.wfile.write(payload)
 
 
