@@ -76,6 +76,16 @@ describe('release everything', () => {
     for (const [index, taskArn] of tasks.entries()) await rehearsal.openSessions(taskArn, 1, 8 * 3600, `after-release${index}`);
     // A second release has nothing left to do.
     expect(await drainControl({ action: 'release-all' })).toMatchObject({ ok: true, drainsStopped: 0, tasksReleased: 0, tasksUnprotected: 0, failures: 0 });
+
+    // The orchestrator keeps running after the release: its next reconciler run must not give back
+    // the released drain's replacement (a replacement flag left with no drain open reads as one
+    // nobody gave back), or ECS would stop a task of its choice, busy ones included, now unprotected.
+    const desiredAfterRelease = service(rehearsal.twin, 'rdp')?.desiredCount;
+    const run = await rehearsal.cloud.invoke('ReconcilerFunction', { 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} });
+    expect(run.functionError).toBeUndefined();
+    expect(service(rehearsal.twin, 'rdp')?.desiredCount).toBe(desiredAfterRelease);
+    // That run protects the busy tasks again (the orchestrator is still installed); (b) starts from none protected.
+    await drainControl({ action: 'release-all' });
   }, 120_000);
 
   it('(b) deleting the stack: its custom resource releases every task before the stack is gone', async () => {
