@@ -1,5 +1,6 @@
-import { DescribeServicesCommand, ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand, ECSClient, UpdateServiceCommand, UpdateTaskProtectionCommand } from '@aws-sdk/client-ecs';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { launchReplacement, releaseReplacement } from '../../functions/core/workflow/replacement-capacity.js';
@@ -19,7 +20,7 @@ const jitter = () => sleep(Math.random() * 20);
  */
 function fakeEcs(initialDesired: number) {
   const ecs = new ECSClient({ region: 'us-east-1' });
-  const state = { desired: initialDesired, peak: initialDesired, updates: 0 };
+  const state = { desired: initialDesired, peak: initialDesired, updates: 0, calls: [] as string[] };
   const mock = mockClient(ecs);
   mock.on(DescribeServicesCommand).callsFake(async () => {
     await jitter();
@@ -29,18 +30,41 @@ function fakeEcs(initialDesired: number) {
   });
   mock.on(UpdateServiceCommand).callsFake(async (input: { desiredCount?: number }) => {
     await jitter();
+    state.calls.push(`desired ${input.desiredCount ?? '-'}`);
     state.desired = input.desiredCount ?? state.desired;
     state.peak = Math.max(state.peak, state.desired);
     state.updates += 1;
     await jitter();
     return { service: { serviceName: SERVICE, desiredCount: state.desired } };
   });
+  // Granted as asked, 48 h ahead (ECS's default expiry).
+  mock.on(UpdateTaskProtectionCommand).callsFake(async (input: { tasks: string[]; protectionEnabled: boolean }) => {
+    await jitter();
+    state.calls.push(`protect ${input.tasks.join(',')}`);
+    const expirationDate = new Date(Date.now() + 48 * 3600 * 1000);
+    return { protectedTasks: input.tasks.map((taskArn) => ({ taskArn, protectionEnabled: input.protectionEnabled, expirationDate })), failures: [] };
+  });
   return { ecs, state };
 }
 
+/** A draining task with its last sessions, protected as the stream handler left it. */
+function drainingItem(task: string): Record<string, unknown> {
+  return {
+    ...taskKey(task),
+    taskArn: task,
+    clusterArn: CLUSTER_ARN,
+    serviceName: SERVICE,
+    serviceTask: `${SERVICE}#${task}`,
+    sessionCount: 1,
+    status: 'DRAINING',
+    protectionState: 'PROTECTED',
+    protectedUntil: Math.floor(Date.now() / 1000) + 48 * 3600,
+  };
+}
+
 describe('replacement capacity against DynamoDB (moto)', () => {
-  let deps: Pick<Deps, 'ecs' | 'ddb' | 'config' | 'logger' | 'now'>;
-  let ecsState: { desired: number; peak: number; updates: number };
+  let deps: Pick<Deps, 'ecs' | 'ddb' | 'config' | 'logger' | 'metrics' | 'now'>;
+  let ecsState: { desired: number; peak: number; updates: number; calls: string[] };
   const tasks = Array.from({ length: 20 }, (_, index) => taskArn(`task${String(index).padStart(2, '0')}`));
   const step = (task: string) => ({ cluster: CLUSTER_ARN, service: SERVICE, taskArn: task });
 
@@ -48,10 +72,10 @@ describe('replacement capacity against DynamoDB (moto)', () => {
     const { tableName, ddb } = await createRegistryTable('capacity');
     const fake = fakeEcs(3);
     ecsState = fake.state;
-    deps = { ecs: fake.ecs, ddb, config: testConfig({ tableName }), logger: testLogger(), now: () => new Date() };
+    deps = { ecs: fake.ecs, ddb, config: testConfig({ tableName }), logger: testLogger(), metrics: new Metrics({ namespace: 'Test', serviceName: 'test' }), now: () => new Date() };
     await Promise.all(
       tasks.map((task) =>
-        ddb.send(new PutCommand({ TableName: tableName, Item: { ...taskKey(task), taskArn: task, clusterArn: CLUSTER_ARN, serviceName: SERVICE, sessionCount: 1, status: 'DRAINING' } })),
+        ddb.send(new PutCommand({ TableName: tableName, Item: drainingItem(task) })),
       ),
     );
   });
@@ -99,5 +123,32 @@ describe('replacement capacity against DynamoDB (moto)', () => {
     await Promise.all(tasks.slice(0, 2).map((task) => releaseReplacement(deps, step(task))));
 
     expect(ecsState.desired).toBe(7);
+  });
+
+  it('protects a task whose first users the stream has not protected yet before it lowers the desired count', async () => {
+    // prepare: the drain's replacement, and a task whose item counts its first session, unprotected
+    const fresh = taskArn('fresh');
+    const idle = taskArn('idle');
+    await deps.ddb.send(new PutCommand({ TableName: deps.config.tableName, Item: { ...taskKey(fresh), taskArn: fresh, clusterArn: CLUSTER_ARN, serviceName: SERVICE, serviceTask: `${SERVICE}#${fresh}`, sessionCount: 1, status: 'ACTIVE' } }));
+    await deps.ddb.send(new PutCommand({ TableName: deps.config.tableName, Item: { ...taskKey(idle), taskArn: idle, clusterArn: CLUSTER_ARN, serviceName: SERVICE, serviceTask: `${SERVICE}#${idle}`, sessionCount: 0, status: 'ACTIVE' } }));
+    await launchReplacement(deps, step(tasks[0] as string));
+    ecsState.calls.length = 0;
+
+    // act
+    await releaseReplacement(deps, step(tasks[0] as string));
+
+    // assert: protected first, recorded, and only the busy one
+    expect(ecsState.calls).toEqual([`protect ${fresh}`, 'desired 3']);
+    const item = await deps.ddb.send(new GetCommand({ TableName: deps.config.tableName, Key: taskKey(fresh), ConsistentRead: true }));
+    expect(item.Item).toMatchObject({ protectionState: 'PROTECTED', protectedUntil: expect.any(Number) });
+  });
+
+  it('protects nothing when it raises the desired count', async () => {
+    const fresh = taskArn('fresh');
+    await deps.ddb.send(new PutCommand({ TableName: deps.config.tableName, Item: { ...taskKey(fresh), taskArn: fresh, clusterArn: CLUSTER_ARN, serviceName: SERVICE, serviceTask: `${SERVICE}#${fresh}`, sessionCount: 1, status: 'ACTIVE' } }));
+
+    await launchReplacement(deps, step(tasks[0] as string));
+
+    expect(ecsState.calls).toEqual(['desired 4']);
   });
 });

@@ -1,4 +1,4 @@
-/* protection/: ECS task scale-in protection, set in batches (task-protection.ts) and recorded on the registry items (records.ts); may import ecs/, registry/ and shared/. */
+/* protection/: ECS task scale-in protection, set in batches (task-protection.ts), recorded on the registry items (records.ts), and which items need it (needs.ts); may import ecs/, registry/ and shared/. */
 import { UpdateTaskProtectionCommand } from '@aws-sdk/client-ecs';
 import type { Deps } from '../../shared/deps.js';
 import { RetryableEcsError } from '../../shared/errors.js';

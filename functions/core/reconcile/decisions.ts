@@ -1,4 +1,4 @@
-import { DrainOutcome, DrainReason, ProtectionState, type TaskItem, TaskStatus } from '../../registry/model.js';
+import { DrainReason, type TaskItem, TaskStatus } from '../../registry/model.js';
 
 /**
  * Pure decisions of the reconciler: each takes registry items and what ECS / Step Functions
@@ -45,24 +45,6 @@ export function isHeartbeatLost(
     item.waitArmed === true &&
     isHeartbeatOlderThan(item, nowSeconds, heartbeatTimeoutSeconds)
   );
-}
-
-/**
- * Tasks holding sessions must stay protected: renew protection that lapses soon, retry BLOCKED
- * protection, and protect tasks whose protection was never recorded (the stream handler left it
- * to the reconciler after ECS refused the call). A busy task release-all unprotected stays so (the
- * operator asked for it) until its next drain or its next first session.
- */
-export function needsProtection(
-  item: Pick<TaskItem, 'status' | 'serviceName' | 'sessionCount' | 'protectionState' | 'protectedUntil' | 'drainOutcome'>,
-  nowSeconds: number,
-  renewBeforeSeconds: number,
-): boolean {
-  if (item.status !== TaskStatus.Active && item.status !== TaskStatus.Draining) return false;
-  if (item.serviceName === undefined || item.sessionCount < 1) return false;
-  if (item.drainOutcome === DrainOutcome.Released && item.protectionState === ProtectionState.Unprotected) return false;
-  if (item.protectionState !== 'PROTECTED' || item.protectedUntil === undefined) return true;
-  return item.protectedUntil < nowSeconds + renewBeforeSeconds;
 }
 
 /**

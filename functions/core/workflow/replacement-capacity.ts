@@ -13,11 +13,15 @@ import {
   writeApplied as writeAppliedTransition,
 } from '../../registry/capacity/items.js';
 import { registryTable } from '../../registry/conditional-write.js';
+import { epochSeconds, TaskStatus } from '../../registry/model.js';
+import { listClusterTasks, readTasksConsistently } from '../../registry/tasks.js';
 import type { ServiceRef as PaceServiceRef } from '../../registry/pace/items.js';
 import { setReplacementRequested as setReplacementRequestedTransition } from '../../registry/tasks/lifecycle.js';
 import type { Deps } from '../../shared/deps.js';
 import { asRetryable } from '../ecs/errors.js';
 import { NamedError } from '../../shared/errors.js';
+import { needsProtection } from '../protection/needs.js';
+import { applyProtection } from '../protection/records.js';
 
 /**
  * Replacement capacity ("surge") for drains that take a task away from a service whatever the
@@ -68,7 +72,7 @@ export type CapacityResult =
   | { changed: boolean; desiredCount: number | null; surge: number }
   | { changed: false; skipped: 'standalone-task' };
 
-type CapacityDeps = Pick<Deps, 'ecs' | 'ddb' | 'config' | 'logger' | 'now'>;
+type CapacityDeps = Pick<Deps, 'ecs' | 'ddb' | 'config' | 'logger' | 'metrics' | 'now'>;
 type ServiceRef = PaceServiceRef;
 
 
@@ -149,6 +153,7 @@ async function applyUnderLock(deps: CapacityDeps, ref: ServiceRef, owner: string
     // Intent before action: a later holder that finds ECS at appliedFromCount knows this call never landed.
     if (!(await writeApplied(deps, ref, owner, version, { base: plan.base, applied: plan.target, appliedFrom: desired }))) continue;
     if (plan.target !== desired) {
+      if (plan.target < desired) await protectBusyTasks(deps, ref);
       try {
         await deps.ecs.send(new UpdateServiceCommand({ cluster: ref.clusterArn, service: ref.serviceName, desiredCount: plan.target }));
       } catch (error) {
@@ -186,6 +191,36 @@ export function planDesiredCount(
     return { base, target: base + surge, adopted };
   }
   return base === undefined ? { adopted } : { base, target: base, adopted };
+}
+
+/**
+ * Protection that lapses within this many seconds is renewed before a lower desired count: ECS
+ * chooses the task to stop within seconds of the call.
+ */
+const SCALE_IN_MARGIN_SECONDS = 300;
+
+/**
+ * A lower desired count lets ECS stop any unprotected task of the service, of its own choice. A
+ * task whose first users arrived a moment ago holds sessions that its item already counts but
+ * that the stream handler has not protected yet (its 0 -> 1 record is still on its way), and a
+ * new task, empty when the load balancer starts sending it users, fills first. So before giving a
+ * replacement back, every task whose item holds sessions is protected, read consistently now:
+ * the window for a first session shrinks from the stream's lag to the agent's own write.
+ */
+async function protectBusyTasks(deps: CapacityDeps, ref: ServiceRef): Promise<void> {
+  const registry = registryTable(deps);
+  // The index lags behind the items: each is read again, consistently, for its count of now.
+  const indexed = await listClusterTasks(registry, ref.clusterArn, ref.serviceName);
+  const items = await readTasksConsistently(registry, indexed.filter((item) => item.status !== TaskStatus.Stopped).map((item) => item.taskArn));
+  const nowSeconds = epochSeconds(deps.now());
+  const busy = items.filter((item) => needsProtection(item, nowSeconds, SCALE_IN_MARGIN_SECONDS)).map((item) => item.taskArn);
+  if (busy.length === 0) return;
+  deps.logger.info('protecting busy tasks before the desired count goes down', { ...ref, taskArns: busy });
+  try {
+    await applyProtection(deps, ref.clusterArn, busy, true);
+  } catch (error) {
+    throw asRetryable(error, 'UpdateTaskProtection');
+  }
 }
 
 async function describeDesiredCount(deps: CapacityDeps, ref: ServiceRef): Promise<number | undefined> {

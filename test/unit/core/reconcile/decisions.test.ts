@@ -4,7 +4,6 @@ import {
   type EcsTaskState,
   isHeartbeatLost,
   isStale,
-  needsProtection,
   planScaleIn,
   scaleInExcess,
 } from '../../../../functions/core/reconcile/decisions.js';
@@ -106,22 +105,5 @@ describe('isHeartbeatLost', () => {
     expect(isHeartbeatLost(item('a', { status: 'DRAINING', waitArmed: true, heartbeatAt: NOW - 60 }), NOW, 120)).toBe(false);
     expect(isHeartbeatLost(item('a', { status: 'DRAINING', heartbeatAt: NOW - 600 }), NOW, 120)).toBe(false);
     expect(isHeartbeatLost(item('a', { waitArmed: true, heartbeatAt: NOW - 600 }), NOW, 120)).toBe(false);
-  });
-});
-
-describe('needsProtection', () => {
-  it.each([
-    ['protection lapses within the renewal window', { sessionCount: 1, protectionState: 'PROTECTED', protectedUntil: NOW + 3600 }, true],
-    ['protection has long to run', { sessionCount: 1, protectionState: 'PROTECTED', protectedUntil: NOW + 30 * 3600 }, false],
-    ['protection was blocked', { sessionCount: 1, protectionState: 'BLOCKED' }, true],
-    ['protection was never recorded', { sessionCount: 2 }, true],
-    ['a draining task still serves sessions', { status: 'DRAINING', sessionCount: 1, protectionState: 'PROTECTED', protectedUntil: NOW + 60 }, true],
-    ['the task is idle', { sessionCount: 0, protectionState: 'BLOCKED' }, false],
-    ['release-all unprotected the busy task', { sessionCount: 2, drainOutcome: 'RELEASED', protectionState: 'UNPROTECTED' }, false],
-    ['a released task was protected again by its next first session', { sessionCount: 1, drainOutcome: 'RELEASED', protectionState: 'PROTECTED', protectedUntil: NOW + 60 }, true],
-    ['the task belongs to no service', { sessionCount: 1, serviceName: undefined }, false],
-    ['the task is stopping', { status: 'STOPPING', sessionCount: 1 }, false],
-  ] as const)('%s', (_scenario, overrides, expected) => {
-    expect(needsProtection(item('a', overrides as Partial<TaskItem>), NOW, 6 * 3600)).toBe(expected);
   });
 });
