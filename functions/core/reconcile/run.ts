@@ -15,7 +15,7 @@ import { expireTask } from '../../registry/tasks/lifecycle.js';
 import { readDrainWait } from '../../registry/tasks/waits.js';
 import { DrainReason, epochSeconds, type TaskItem, TaskStatus, WaitError } from '../../registry/model.js';
 import { checkTaskItem } from '../../registry/item-checks.js';
-import { listClusterTasks } from '../../registry/tasks.js';
+import { listClusterTasks, readTask } from '../../registry/tasks.js';
 import { asRetryable } from '../ecs/errors.js';
 import { applyProtection, ProtectionIncompleteError, type ProtectionOutcome } from '../protection/records.js';
 import { clusterOrder, clusterShareMs, type RunClock, withinShare } from './budget.js';
@@ -173,9 +173,14 @@ async function repairCluster(deps: Deps, clusterArn: string, view: ClusterView, 
   for (const item of live.filter(hasUnfinishedDrain)) {
     if (isHeartbeatLost(item, nowSeconds, heartbeatTimeoutSeconds)) {
       const result = await work.run('ending a drain whose task stopped heartbeating', { taskArn: item.taskArn }, async () => {
-        const token = await readDrainWait(registryTable(deps), item);
+        // Ending the wait stops a task that may hold sessions. The item was read through the index
+        // (which lags) at the start of a run that can last a minute or more, and its age was
+        // judged by this moment's clock: read it again and judge it by a clock read after that.
+        const current = await readTask(registryTable(deps), item.taskArn);
+        if (current === undefined || !isHeartbeatLost(current, epochSeconds(deps.now()), heartbeatTimeoutSeconds)) return undefined;
+        const token = await readDrainWait(registryTable(deps), current);
         if (token === undefined) return undefined;
-        return failDrainWait(deps, token, WaitError.HeartbeatLost, `no heartbeat since ${new Date((item.heartbeatAt ?? 0) * 1000).toISOString()}`);
+        return failDrainWait(deps, token, WaitError.HeartbeatLost, `no heartbeat since ${new Date((current.heartbeatAt ?? 0) * 1000).toISOString()}`);
       });
       if (result === 'sent') summary.heartbeatLost += 1;
     } else if (isRunningInEcs(states.get(item.taskArn)) && mayHaveLostItsWorkflow(item, nowSeconds)) {

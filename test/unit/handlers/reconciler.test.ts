@@ -376,6 +376,23 @@ describe('ReconcilerFunction: drains that lost their task or workflow', () => {
     expect(summary.heartbeatLost).toBe(1);
   });
 
+  it('leaves the drain alone when the item read again shows a heartbeat the index or a slow run had not seen', async () => {
+    // prepare: the index still holds the heartbeat of 300 s ago; the item itself got one 5 s ago
+    const executionArn = `${EXECUTION_PREFIX}drain-a-1`;
+    const draining = { status: 'DRAINING', sessionCount: 2, drainReason: 'DEPLOYMENT', executionArn, waitArmed: true } as const;
+    const t = arrange({ items: [item('a', { ...draining, heartbeatAt: NOW_SECONDS - 300 })], ecs: { a: 'RUNNING' } });
+    t.mocks.ddb.on(GetCommand, { Key: { pk: taskArn('a'), sk: 'TASK' } }).resolves({ Item: item('a', { ...draining, heartbeatAt: NOW_SECONDS - 5 }) });
+    armedWait(t.mocks.ddb, taskArn('a'), 'token-a', executionArn);
+
+    // act
+    const summary = await runReconciler(t.deps);
+
+    // assert
+    expect(t.mocks.ddb.commandCalls(GetCommand, { Key: { pk: taskArn('a'), sk: 'TASK' } }).map((call) => call.args[0].input.ConsistentRead)).toContain(true);
+    expect(t.mocks.sfn.commandCalls(SendTaskFailureCommand)).toEqual([]);
+    expect(summary.heartbeatLost).toBe(0);
+  });
+
   it('restarts a drain whose workflow ended unannounced once its deadline passed by the grace, keeping its reason', async () => {
     // prepare: the execution's end event was lost (Step Functions sends it best effort)
     const deadline = new Date(NOW.getTime() - (LOST_WORKFLOW_GRACE_SECONDS + 60) * 1000).toISOString();
