@@ -44,7 +44,7 @@ function fakeEcs(initialDesired: number) {
     const expirationDate = new Date(Date.now() + 48 * 3600 * 1000);
     return { protectedTasks: input.tasks.map((taskArn) => ({ taskArn, protectionEnabled: input.protectionEnabled, expirationDate })), failures: [] };
   });
-  return { ecs, state };
+  return { ecs, state, mock };
 }
 
 /** A draining task with its last sessions, protected as the stream handler left it. */
@@ -65,6 +65,7 @@ function drainingItem(task: string): Record<string, unknown> {
 describe('replacement capacity against DynamoDB (moto)', () => {
   let deps: Pick<Deps, 'ecs' | 'ddb' | 'config' | 'logger' | 'metrics' | 'now'>;
   let ecsState: { desired: number; peak: number; updates: number; calls: string[] };
+  let ecsMock: ReturnType<typeof fakeEcs>['mock'];
   const tasks = Array.from({ length: 20 }, (_, index) => taskArn(`task${String(index).padStart(2, '0')}`));
   const step = (task: string) => ({ cluster: CLUSTER_ARN, service: SERVICE, taskArn: task });
 
@@ -72,6 +73,7 @@ describe('replacement capacity against DynamoDB (moto)', () => {
     const { tableName, ddb } = await createRegistryTable('capacity');
     const fake = fakeEcs(3);
     ecsState = fake.state;
+    ecsMock = fake.mock;
     deps = { ecs: fake.ecs, ddb, config: testConfig({ tableName }), logger: testLogger(), metrics: new Metrics({ namespace: 'Test', serviceName: 'test' }), now: () => new Date() };
     await Promise.all(
       tasks.map((task) =>
@@ -141,6 +143,23 @@ describe('replacement capacity against DynamoDB (moto)', () => {
     expect(ecsState.calls).toEqual([`protect ${fresh}`, 'desired 3']);
     const item = await deps.ddb.send(new GetCommand({ TableName: deps.config.tableName, Key: taskKey(fresh), ConsistentRead: true }));
     expect(item.Item).toMatchObject({ protectionState: 'PROTECTED', protectedUntil: expect.any(Number) });
+  });
+
+  it('keeps a scale-out someone else made while it protected the busy tasks', async () => {
+    // prepare: a busy task to protect, and an operator who scales out 3 -> 5 (4 with the surge -> 6) meanwhile
+    const fresh = taskArn('fresh');
+    await deps.ddb.send(new PutCommand({ TableName: deps.config.tableName, Item: { ...taskKey(fresh), taskArn: fresh, clusterArn: CLUSTER_ARN, serviceName: SERVICE, serviceTask: `${SERVICE}#${fresh}`, sessionCount: 1, status: 'ACTIVE' } }));
+    await launchReplacement(deps, step(tasks[0] as string));
+    ecsMock.on(UpdateTaskProtectionCommand).callsFake(async (input: { tasks: string[] }) => {
+      ecsState.desired = 6;
+      return { protectedTasks: input.tasks.map((arn) => ({ taskArn: arn, protectionEnabled: true, expirationDate: new Date(Date.now() + 3600_000) })), failures: [] };
+    });
+
+    // act
+    await releaseReplacement(deps, step(tasks[0] as string));
+
+    // assert: the operator's 2 more tasks stay; only the replacement goes
+    expect(ecsState.desired).toBe(5);
   });
 
   it('protects nothing when it raises the desired count', async () => {

@@ -131,6 +131,7 @@ async function converge(deps: CapacityDeps, ref: ServiceRef, version: number): P
 }
 
 async function applyUnderLock(deps: CapacityDeps, ref: ServiceRef, owner: string): Promise<{ desiredCount: number | null; surge: number }> {
+  let busyProtected = false;
   for (let round = 0; round < MAX_APPLY_ROUNDS; round += 1) {
     const item = await readCapacity(deps, ref);
     if (item === undefined) return { desiredCount: null, surge: 0 };
@@ -150,10 +151,16 @@ async function applyUnderLock(deps: CapacityDeps, ref: ServiceRef, owner: string
       if (await writeApplied(deps, ref, owner, version, { clear: true })) return { desiredCount: desired, surge };
       continue;
     }
+    if (plan.target < desired && !busyProtected) {
+      await protectBusyTasks(deps, ref);
+      busyProtected = true;
+      // The protection took time in which someone else may have scaled the service: read the count
+      // again, so that it is read right before the UpdateService that would otherwise overwrite it.
+      continue;
+    }
     // Intent before action: a later holder that finds ECS at appliedFromCount knows this call never landed.
     if (!(await writeApplied(deps, ref, owner, version, { base: plan.base, applied: plan.target, appliedFrom: desired }))) continue;
     if (plan.target !== desired) {
-      if (plan.target < desired) await protectBusyTasks(deps, ref);
       try {
         await deps.ecs.send(new UpdateServiceCommand({ cluster: ref.clusterArn, service: ref.serviceName, desiredCount: plan.target }));
       } catch (error) {
