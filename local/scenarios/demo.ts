@@ -1,6 +1,6 @@
 import { arrivalsPerMinuteFor } from '../random.js';
 import type { Rehearsal } from '../rehearsal/rehearsal.js';
-import { deploymentState, liveTasks, runningTasks } from '../rehearsal/twin-queries.js';
+import { deploymentState, liveTasks, runningTasks, service } from '../rehearsal/twin-queries.js';
 import { taskIdOf } from '../../functions/registry/model.js';
 
 export interface DemoOptions {
@@ -58,6 +58,9 @@ export async function runDemoScenario(rehearsal: Rehearsal, options: DemoOptions
     return gone && runningTasks(twin, DEMO_SERVICE).length >= taskCount;
   }, 120_000, 250);
   log('Spot task stopped; its replacement was already running');
+  // The drain raised the desired count for its replacement and gives it back once its workflow
+  // ends; a scale-in set before that would be taken as the operator's change of a surged count.
+  await rehearsal.waitFor('the Spot drain to give its replacement back', () => service(twin, DEMO_SERVICE)?.desiredCount === taskCount, 120_000, 250);
 
   await clock.sleep(60);
   // The stream handler protects a task about a second (real time) after its first session; a
