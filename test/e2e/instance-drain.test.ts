@@ -27,14 +27,19 @@ describe('a container instance set to DRAINING', () => {
   });
 
   it('drains the tasks on the instance session-aware and keeps the service whole elsewhere', async () => {
+    // Users who stay until the test lets them go: sessions of a fixed length could end before the
+    // instance is set DRAINING on a busy machine, and an idle task then leaves without a drain.
     const tasks = runningTasks(rehearsal.twin, 'desktops');
-    for (const [index, task] of tasks.entries()) await rehearsal.openSessions(task.taskArn, 3, (5 + index * 3) * 60, `d${index}`);
+    for (const [index, task] of tasks.entries()) await rehearsal.openSessions(task.taskArn, 3, 8 * 3600, `d${index}`);
     await rehearsal.waitFor('every task protected', () => runningTasks(rehearsal.twin, 'desktops').every((task) => task.protection.enabled));
     const instanceArn = tasks[0]?.containerInstanceArn ?? '';
     const onInstance = tasks.filter((task) => task.containerInstanceArn === instanceArn).map((task) => task.taskArn);
     const ecs = new ECSClient(rehearsal.cloud.clientConfig);
 
     await ecs.send(new UpdateContainerInstancesStateCommand({ cluster: 'fleet', containerInstances: [instanceArn], status: 'DRAINING' }));
+    await rehearsal.waitFor('the instance\'s tasks DRAINING', async () => (await Promise.all(onInstance.map((taskArn) => rehearsal.taskItem(taskArn)))).every((item) => item?.status === 'DRAINING'), 60_000, 250);
+    // The users of the instance's tasks leave one task after the other.
+    for (const taskArn of onInstance) await rehearsal.apps.endSessions(taskArn);
     await rehearsal.waitFor('the instance to hold no task', () => !liveTasks(rehearsal.twin, 'desktops').some((task) => task.containerInstanceArn === instanceArn), 90_000);
     await rehearsal.waitFor('4 tasks running elsewhere', () => runningTasks(rehearsal.twin, 'desktops').length === 4, 30_000);
 
