@@ -76,7 +76,13 @@ describe('the first ECS and Lambda commands a person types against the local clo
     await workload.stop();
     const described = (await ok(['ecs', 'describe-services', '--cluster', 'sessions', '--services', 'chat'])) as { services: Record<string, unknown>[]; failures: unknown[] };
     const oldTasks = serviceTasks(rehearsal.twin, 'chat', 'sessions').filter((task) => task.taskDefinitionArn === first.taskDefinition.taskDefinitionArn);
-    const drains = await rehearsal.drainExecutions();
+    // A drain's workflow records its outcome a moment after its task stopped, which may be after
+    // ECS called the deployment complete.
+    const oldTaskArns = new Set(oldTasks.map((task) => task.taskArn));
+    const drains = await rehearsal.waitFor('the old tasks\' drains to end', async () => {
+      const executions = (await rehearsal.drainExecutions()).filter((execution) => oldTaskArns.has(execution.taskArn ?? ''));
+      return executions.length === oldTaskArns.size && executions.every((execution) => execution.status !== 'RUNNING') && executions;
+    }, 30_000, 250);
     const items = await Promise.all(serviceTasks(rehearsal.twin, 'chat', 'sessions').map((task) => rehearsal.taskItem(task.taskArn)));
     const sessions = rehearsal.ledger.records().filter((record) => record.id.startsWith('cli'));
 
