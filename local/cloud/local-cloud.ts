@@ -9,7 +9,7 @@ import { startEventSources } from './event-sources.js';
 import { FunctionHost, type InvocationType, type InvokeResult } from './lambda/host.js';
 import { isLambdaControlRequest, lambdaControlResponse } from './lambda/control-api.js';
 import { type AutoScalingRoute, type EcsRoute, type ElbRoute, Gateway, type LambdaRoute } from './gateway.js';
-import { freePort, startMoto } from './moto.js';
+import { freeServerPort, startMoto } from './moto.js';
 import { track, untrack } from './process-cleanup.js';
 import type { Scheduler } from './eventbridge/scheduler.js';
 import { type CustomResourceAnswer, CustomResourceLifecycle } from './stack/custom-resources.js';
@@ -201,7 +201,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   };
 
   try {
-    const motoPort = options.motoPort ?? (await freePort());
+    const motoPort = options.motoPort ?? (await freeServerPort());
     const plumbing = { endpoint: `http://127.0.0.1:${motoPort}`, region, credentials: CREDENTIALS };
     const sqs = new SQSClient(plumbing);
     const eventBridge = new EventBridgeClient(plumbing);

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { MotoUnavailableError, PortInUseError } from './errors.js';
@@ -82,6 +82,37 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
+/** The lowest port of the kernel's ephemeral range (net.ipv4.ip_local_port_range; Linux's default 32768). */
+function ephemeralRangeStart(): number {
+  try {
+    const low = Number.parseInt(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0] ?? '', 10);
+    return Number.isInteger(low) && low > 1024 ? low : 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+/**
+ * A free port for a server that binds it seconds after it was chosen (moto starts in about 2 s).
+ * A port from listen(0) lies in the ephemeral range, where every outgoing connection of the machine
+ * takes its local port: one took moto's in a fresh-clone run (PortInUseError between the choice
+ * and the bind). So the port is drawn below that range, where no connection takes one.
+ */
+export async function freeServerPort(host = '127.0.0.1'): Promise<number> {
+  const low = 10_000;
+  const high = ephemeralRangeStart();
+  for (let attempt = 0; attempt < 20 && high > low; attempt += 1) {
+    const port = low + Math.floor(Math.random() * (high - low));
+    try {
+      await assertPortFree(port, 'moto_server', host);
+      return port;
+    } catch (error) {
+      if (!(error instanceof PortInUseError)) throw error;
+    }
+  }
+  return freePort(host);
+}
+
 /** Throws PortInUseError when something already listens on the port. */
 export async function assertPortFree(port: number, what: string, host = '127.0.0.1'): Promise<void> {
   await new Promise<void>((resolve, reject) => {
@@ -120,7 +151,7 @@ export async function startMoto(options: MotoOptions = {}): Promise<MotoProcess>
   const python = options.python ?? pythonCommand();
   const host = options.host ?? '127.0.0.1';
   let port = options.port;
-  if (port === undefined) port = await freePort(host);
+  if (port === undefined) port = await freeServerPort(host);
   else await assertPortFree(port, 'moto_server', host);
   const endpoint = `http://${host}:${port}`;
   const env: Record<string, string | undefined> = { ...process.env, ...options.env };
