@@ -223,11 +223,8 @@ async function protectBusyTasks(deps: CapacityDeps, ref: ServiceRef): Promise<vo
   const busy = items.filter((item) => needsProtection(item, nowSeconds, SCALE_IN_MARGIN_SECONDS)).map((item) => item.taskArn);
   if (busy.length === 0) return;
   deps.logger.info('protecting busy tasks before the desired count goes down', { ...ref, taskArns: busy });
-  try {
-    await applyProtection(deps, ref.clusterArn, busy, true);
-  } catch (error) {
-    throw asRetryable(error, 'UpdateTaskProtection');
-  }
+  // applyProtection already throws ECS throttling and 5xx as RetryableEcsError.
+  await applyProtection(deps, ref.clusterArn, busy, true);
 }
 
 async function describeDesiredCount(deps: CapacityDeps, ref: ServiceRef): Promise<number | undefined> {
