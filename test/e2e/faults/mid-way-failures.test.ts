@@ -17,6 +17,8 @@ const SEED = faultSeed(61);
 const CLUSTER = 'crash';
 /** At 0.02 the Spot warning leaves 2.4 s: room for the handler to act before the task is gone. */
 const SCALE = 0.02;
+/** Real seconds: users who stay until the scenario ends them (`apps.endSessions`). */
+const HOUR = 3600;
 
 describe('a handler invocation that fails mid-way', () => {
   let rehearsal: Rehearsal;
@@ -216,21 +218,25 @@ describe('a handler invocation that fails mid-way', () => {
   });
 
   it('ReconcilerFunction: a scale-in drain it claimed is started by its next run', async () => {
-    // The lightest task (the victim) holds its session past the reconciler's next run: with none,
-    // ECS would scale in an idle task by itself. The others hold theirs longer than the drain: had
-    // one emptied first, ECS would meet the desired count by stopping it, and the drain be cancelled.
+    // Every user stays until the test lets them go: with the lightest task (the victim) idle, ECS
+    // would scale it in by itself and no drain be claimed; had another task emptied first, ECS would
+    // meet the desired count by stopping it, and the drain be cancelled. Sessions of a fixed length
+    // decided that by the machine's speed (a loaded machine outlasted them before the scale-in).
     const { name, tasks } = await serviceWithSessions(3, {
       sessions: [
-        { count: 1, leastSeconds: 25 },
-        { count: 3, leastSeconds: 90 },
-        { count: 2, leastSeconds: 90 },
+        { count: 1, leastSeconds: HOUR },
+        { count: 3, leastSeconds: HOUR },
+        { count: 2, leastSeconds: HOUR },
       ],
     });
+    const victim = tasks[0] ?? '';
     const fault = rehearsal.faults.arm({ function: 'ReconcilerFunction', after: 'first-write' });
 
     rehearsal.twin.setDesiredCount(clusterArn, name, 2);
 
     await fired(fault);
+    await rehearsal.waitFor('the claimed drain to wait for the victim\'s session', async () => (await rehearsal.taskItem(victim))?.waitArmed === true, 45_000);
+    expect(await rehearsal.apps.endSessions(victim)).toBe(1);
     const drained = await rehearsal.waitFor('one scale-in drain to end', async () => {
       const executions = (await rehearsal.drainExecutions()).filter((execution) => tasks.includes(execution.taskArn ?? '') && execution.reason === 'SCALE_IN');
       return executions.length > 0 && executions.every((execution) => execution.status === 'SUCCEEDED') ? executions : undefined;
