@@ -1,7 +1,7 @@
 /** The rollback scenarios (circuit breaker, manual rollback, superseded deployment), declared once and run in each of the twin's rollback modes by rollbacks*.test.ts. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Rehearsal, type RollbackMode } from '@ecs-session-drain/local';
-import { type BeyondReach, drainsSettled, functionLog, itKeepsUsersWhole, keptTaskDrains, onBothSides, report, revision, type Side, type SideRun, startPair, startRehearsal, UNGUARDED, within } from './support.js';
+import { type BeyondReach, drainsSettled, functionLog, itKeepsUsersWhole, keptTaskDrains, onBothSides, report, revision, type Side, type SideRun, startPair, startRehearsal, UNGUARDED, until, within } from './support.js';
 
 export type RollbackKind = 'breaker' | 'manual' | 'superseded';
 
@@ -65,8 +65,9 @@ export function describeRollbacks(mode: RollbackMode, kinds: readonly RollbackKi
           await within(rehearsal, `the circuit breaker to roll ${run.label} back`, 150 * 60, () => done(run, kind, rollbackId(run, entry), rev(kind, 1)), run);
           entry.next = run.primary()?.id;
         } else {
-          await within(rehearsal, `${run.label}'s deployment to take a task out`, 60 * 60, () => run.tookOut(entry.first), run, 500);
-          if (run.primary()?.id !== entry.deployed || run.primary()?.rolloutState !== 'IN_PROGRESS') throw new Error(`${run.label}: the deployment is no longer in progress`);
+          const inProgress = () => run.primary()?.id === entry.deployed && run.primary()?.rolloutState === 'IN_PROGRESS';
+          const tookOut = await until(rehearsal, `${run.label}'s deployment to take a task out`, () => run.tookOut(entry.first), () => !inProgress(), run, 500);
+          if (!tookOut || !inProgress()) throw new Error(`${run.label}: the deployment is no longer in progress${tookOut ? '' : ', and took no task out'}`);
           if (kind === 'manual') {
             const id = await stopThroughApi(rehearsal, run);
             if (mode === 'new-deployment') entry.next = id;
@@ -85,7 +86,7 @@ export function describeRollbacks(mode: RollbackMode, kinds: readonly RollbackKi
     beforeAll(async () => {
       rehearsal = await startRehearsal({ rollbackMode: mode });
       await Promise.all(kinds.map((kind) => scenario(kind)));
-    }, 180_000);
+    }, 300_000);
 
     afterAll(async () => {
       await rehearsal?.stop();

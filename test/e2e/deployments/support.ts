@@ -391,9 +391,30 @@ export function short(taskArn: string | undefined): string {
  * run's service. Checks that read the registry or the executions poll slowly: the local cloud has
  * one moto process, and a busy poll would slow every task's registry write down.
  */
-export async function within(rehearsal: Rehearsal, what: string, scenarioSeconds: number, check: () => boolean | Promise<boolean>, run?: SideRun, everyMs = 200): Promise<true> {
+export function within(rehearsal: Rehearsal, what: string, scenarioSeconds: number, check: () => boolean | Promise<boolean>, run?: SideRun, everyMs = 200): Promise<true> {
+  return pollDescribing(rehearsal, what, rehearsal.clock.ms(scenarioSeconds), check, run, everyMs);
+}
+
+/**
+ * The real-time guard of a precondition: a moment the scenario waits for before it acts (a deployment
+ * that has taken a task out, to interrupt it), not a bound the test asserts. The orchestrator's
+ * latency is real time while the scenario's clock is compressed, so on a loaded machine a budget in
+ * scenario seconds ran out while the system was still on its way (a busy run of the suite took 40 s
+ * for what an idle machine does in 5). The check itself ends the wait early when the moment can no
+ * longer come; the guard only names a stuck system before the hook's own timeout does.
+ */
+export const PRECONDITION_GUARD_MS = 120_000;
+
+/** Polls until the precondition holds, or `gone` says it never will (then answers false). */
+export async function until(rehearsal: Rehearsal, what: string, check: () => boolean | Promise<boolean>, gone: () => boolean, run: SideRun, everyMs = 200): Promise<boolean> {
+  let held = false;
+  await pollDescribing(rehearsal, what, PRECONDITION_GUARD_MS, async () => (held = await check()) || gone(), run, everyMs);
+  return held;
+}
+
+async function pollDescribing(rehearsal: Rehearsal, what: string, timeoutMs: number, check: () => boolean | Promise<boolean>, run: SideRun | undefined, everyMs: number): Promise<true> {
   try {
-    return await rehearsal.waitFor(what, async () => (await check()) || undefined, rehearsal.clock.ms(scenarioSeconds), everyMs);
+    return await rehearsal.waitFor(what, async () => (await check()) || undefined, timeoutMs, everyMs);
   } catch (error) {
     if (run === undefined) throw error;
     throw new Error(`${(error as Error).message}\n${await run.describe()}`, { cause: error });
