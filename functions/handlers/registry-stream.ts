@@ -12,7 +12,7 @@ import { type ChangeRecord, parseStreamRecord } from '../core/registry-stream/tr
  * scale-in protection in step with the session count. A record it cannot read is logged and
  * skipped (a retry would read it no better); only retryable failures are reported back.
  */
-export async function handleStreamEvent(deps: Deps, event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
+export async function handleStreamEvent(deps: Deps, event: DynamoDBStreamEvent, timeLeftMs?: () => number): Promise<DynamoDBBatchResponse> {
   // Only the event source mapping invokes this function, but a hand-made invoke must not throw either.
   const batch: unknown = (event as { Records?: unknown } | null | undefined)?.Records;
   if (!Array.isArray(batch)) {
@@ -29,7 +29,7 @@ export async function handleStreamEvent(deps: Deps, event: DynamoDBStreamEvent):
       deps.metrics.addMetric(MetricName.EventsRejected, MetricUnit.Count, 1);
     }
   }
-  const outcome = await handleRegistryChanges(deps, records);
+  const outcome = await handleRegistryChanges(deps, records, timeLeftMs);
   deps.logger.info('registry stream batch handled', {
     records: batch.length,
     taskRecords: records.length,

@@ -168,13 +168,16 @@ export function workflowStepHandler<S extends z.ZodType, R>(
 
 /**
  * A DynamoDB stream batch (ReportBatchItemFailures): the core answers with the records to retry,
- * and throws only to have the whole batch retried.
+ * and throws only to have the whole batch retried. It gets the invocation's remaining time (when
+ * there is a Lambda context) to answer before the timeout.
  */
 export function streamBatchHandler(
-  run: (deps: Deps, event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>,
+  run: (deps: Deps, event: DynamoDBStreamEvent, timeLeftMs?: () => number) => Promise<DynamoDBBatchResponse>,
   getDeps: () => Deps,
 ): Handler<DynamoDBStreamEvent, DynamoDBBatchResponse> {
-  return observed(getDeps, run);
+  return observed(getDeps, (deps, event: DynamoDBStreamEvent, context) =>
+    typeof context?.getRemainingTimeInMillis === 'function' ? run(deps, event, () => context.getRemainingTimeInMillis()) : run(deps, event),
+  );
 }
 
 /**

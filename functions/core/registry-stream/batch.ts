@@ -26,6 +26,15 @@ export interface StreamBatchOutcome {
   protectionCalls: { protect: number; unprotect: number };
 }
 
+/**
+ * Below this much invocation time left, the batch takes no further record: the protection changes
+ * collected so far (a few ECS calls) and the answer still fit. The records it did not reach are
+ * reported as failures, so Lambda delivers them again from the first of them, instead of timing
+ * the invocation out and retrying the whole batch (whose repeated signals Step Functions refuses,
+ * but which start every record's work over: a 1,000-task drain against a slow backend did).
+ */
+export const RECORDS_RESERVE_MS = 10_000;
+
 interface ProtectionChange {
   clusterArn: string;
   taskArn: string;
@@ -40,9 +49,10 @@ interface ProtectionChange {
  * record and every later record of the same item are reported as failed (so they are retried
  * in order), while other items go on. Step Functions signals are sent record by record;
  * protection changes are collected over the whole batch and sent per cluster in batches of
- * ten, because a burst of sessions opening on many tasks is the common case.
+ * ten, because a burst of sessions opening on many tasks is the common case. With `timeLeftMs`
+ * (the invocation's remaining time) the batch stops taking records RECORDS_RESERVE_MS before the end.
  */
-export async function handleRegistryChanges(deps: Deps, records: readonly ChangeRecord[]): Promise<StreamBatchOutcome> {
+export async function handleRegistryChanges(deps: Deps, records: readonly ChangeRecord[], timeLeftMs?: () => number): Promise<StreamBatchOutcome> {
   const { logger } = deps;
   const firstFailure = new Map<string, number>();
   const markFailed = (itemKey: string, index: number) => {
@@ -58,6 +68,11 @@ export async function handleRegistryChanges(deps: Deps, records: readonly Change
   const protectionChanges: ProtectionChange[] = [];
 
   for (const [index, record] of records.entries()) {
+    if (timeLeftMs !== undefined && timeLeftMs() < RECORDS_RESERVE_MS) {
+      logger.warn('registry stream batch cut short: the records not reached will be delivered again', { handled: index, notReached: records.length - index });
+      for (const [later, left] of records.entries()) if (later >= index) markFailed(left.itemKey, later);
+      break;
+    }
     if (firstFailure.has(record.itemKey)) continue;
     const actions = decideActions(record);
     try {

@@ -148,6 +148,24 @@ describe('handler kit: every kind', () => {
   });
 });
 
+describe('handler kit: stream batches', () => {
+  it("gives the core the invocation's remaining time, so that it can answer before the timeout", async () => {
+    // prepare
+    const t = handlerTestDeps();
+    const seen: (number | undefined)[] = [];
+    const handler = streamBatchHandler(async (_deps, _event, timeLeftMs) => {
+      seen.push(timeLeftMs?.());
+      return { batchItemFailures: [] };
+    }, t.getDeps);
+
+    // act
+    await handler(STREAM_BATCH as never, lambdaContext('req-1', 4321));
+
+    // assert
+    expect(seen).toEqual([4321]);
+  });
+});
+
 describe('handler kit: EventBridge handlers', () => {
   it("adds the Lambda context and the task to every line, and drops the task before the next event", async () => {
     const t = handlerTestDeps();

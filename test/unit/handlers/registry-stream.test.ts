@@ -4,6 +4,7 @@ import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
+import { RECORDS_RESERVE_MS } from '../../../functions/core/registry-stream/batch.js';
 import { handleStreamEvent } from '../../../functions/handlers/registry-stream.js';
 import { CLUSTER_ARN, grantEveryProtection, makeTestDeps, NOW, OTHER_CLUSTER_ARN, TABLE_NAME, taskArn } from '../../support/deps.js';
 
@@ -456,6 +457,33 @@ describe('RegistryStreamFunction: failures and ordering', () => {
     const response = await handleStreamEvent(deps, event(record('1', task(TASK_A), task(TASK_A, { sessionCount: 1 }))));
 
     expect(response.batchItemFailures).toEqual([]);
+  });
+
+  it('stops taking records when the invocation runs short of time and reports the rest for delivery again', async () => {
+    // prepare: the first record completes a drain, and the time left falls below the reserve after it
+    const { deps, mocks } = makeTestDeps();
+    protectAll(mocks);
+    waitItem(mocks, EXECUTION_A, TASK_A);
+    let timeLeftMs = RECORDS_RESERVE_MS + 1;
+    mocks.sfn.on(SendTaskSuccessCommand).callsFake(() => {
+      timeLeftMs = RECORDS_RESERVE_MS - 1;
+      return {};
+    });
+    const records = [
+      record('1', task(TASK_A, { status: 'DRAINING', sessionCount: 1, ...ARMED }), task(TASK_A, { status: 'DRAINING', ...ARMED })),
+      record('2', task(TASK_B), task(TASK_B, { sessionCount: 1 })),
+      record('3', task(TASK_C), task(TASK_C, { sessionCount: 1 })),
+      record('4', task(TASK_A, { status: 'DRAINING', ...ARMED }), task(TASK_A, { status: 'STOPPED', ...ARMED })),
+    ];
+
+    // act
+    const response = await handleStreamEvent(deps, event(...records), () => timeLeftMs);
+
+    // assert: the drain was completed once, nothing after it was acted on, and all of it comes again
+    expect(mocks.sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(1);
+    expect(mocks.sfn.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
+    expect(mocks.ecs.commandCalls(UpdateTaskProtectionCommand)).toHaveLength(0);
+    expect(response.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual(['2', '3', '4']);
   });
 
   it('ignores session items and skips unreadable records without failing them', async () => {
