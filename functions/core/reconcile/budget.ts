@@ -41,7 +41,7 @@ export async function withinShare<T>(
   try {
     const first = await Promise.race([running, outOfTime]);
     if (first !== 'out-of-time') return first as T;
-    logger.error('reconciler: a cluster ran out of its share of the run; the rest is left to the next run', { ...context, shareMs: Math.round(shareMs) });
+    logger.error('reconciler: a step ran out of its share of the run; the rest is left to the next run', { ...context, shareMs: Math.round(shareMs) });
     return undefined;
   } finally {
     clearTimeout(timer);

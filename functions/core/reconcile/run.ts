@@ -83,9 +83,16 @@ export async function reconcile(deps: Deps, clock: RunClock = {}): Promise<Recon
     await inShare(deps, clock, viewed.length - index, { clusterArn, phase: 'repairs' }, work, summary, () => repairCluster(deps, clusterArn, view, work, summary));
   }
   // Auto Scaling lifecycle actions held for drains: a heartbeat while tasks remain, CONTINUE once none does.
-  const lifecycle = await settleLifecycleActions(deps, (what, context, action) => work.run(what, context, action));
-  summary.lifecycleActionsCompleted = lifecycle.completed;
-  summary.lifecycleHeartbeats = lifecycle.heartbeats;
+  // Within what the clusters left of the run, like them: a run whose clusters took all of it must still answer.
+  const lifecycle = await withinShare(clusterShareMs(clock, 1), deps.logger, { phase: 'lifecycle actions' }, () =>
+    settleLifecycleActions(deps, (what, context, action) => work.run(what, context, action)),
+  );
+  if (lifecycle === undefined) {
+    work.attempted += 1;
+    work.failed += 1;
+  }
+  summary.lifecycleActionsCompleted = lifecycle?.completed ?? 0;
+  summary.lifecycleHeartbeats = lifecycle?.heartbeats ?? 0;
   summary.attempted = work.attempted;
   summary.failed = work.failed;
   publishGauges(deps, summary.gauges, work.failed);

@@ -1,9 +1,10 @@
 import { DescribeTasksCommand, ListServicesCommand, UpdateTaskProtectionCommand } from '@aws-sdk/client-ecs';
-import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { FINISH_RESERVE_MS } from '../../../functions/core/reconcile/budget.js';
 import { runReconciler } from '../../../functions/handlers/reconciler.js';
 import type { TaskItem } from '../../../functions/registry/model.js';
+import { LIFECYCLE_ACTIONS_KEY } from '../../../functions/registry/terminations/items.js';
 import { makeTestDeps, NOW, taskArn } from '../../support/deps.js';
 
 /** Protection renewal per cluster (issue 12): a cluster that fails or hangs does not starve the others. */
@@ -104,5 +105,20 @@ describe('ReconcilerFunction across clusters', () => {
     // assert
     expect(t.mocks.ddb.commandCalls(UpdateCommand)).toHaveLength(10);
     expect(summary).toMatchObject({ protectionRenewed: 10, failed: 1 });
+  });
+
+  it('answers within the invocation when the lifecycle actions step hangs after the clusters', async () => {
+    // prepare: every cluster answers; the read of the held Auto Scaling lifecycle actions never does
+    const t = arrange((cluster) => Promise.resolve({ Items: [busyTask(cluster)] }));
+    t.mocks.ddb.on(GetCommand, { Key: LIFECYCLE_ACTIONS_KEY }).callsFake(() => new Promise(() => undefined));
+    const started = Date.now();
+
+    // act
+    const summary = await runReconciler(t.deps, contextWith(1500));
+
+    // assert: the clusters' work is done and counted, the hung step counts as one failed step
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(renewedClusters(t)).toEqual([...CLUSTERS].sort());
+    expect(summary).toMatchObject({ protectionRenewed: 3, lifecycleActionsCompleted: 0, failed: 1 });
   });
 });
