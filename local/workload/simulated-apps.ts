@@ -27,6 +27,8 @@ export interface SimulatedAppsOptions {
   /** Apps of services the orchestrator does not manage still count sessions, but register nothing. */
   registers?: (task: AppTask) => boolean;
   onError?: (what: string, error: unknown) => void;
+  /** Real milliseconds between attempts of a failed registry write (default 50 ms up to 2 s; the last repeats). */
+  retryDelaysMs?: readonly number[];
 }
 
 interface AppState {
@@ -47,6 +49,8 @@ interface AppState {
 }
 
 const RETRY_DELAYS_MS = [50, 200, 500, 1000, 2000];
+/** Attempts of a write retried for as long as its app runs (then every 2 s). */
+const UNTIL_STOPPED = Number.POSITIVE_INFINITY;
 const DEFAULT_MIN_HEARTBEAT_MS = 2000;
 
 /**
@@ -255,7 +259,10 @@ export class SimulatedApps {
   private async close(state: AppState, sessionId: string): Promise<void> {
     if (!state.sessions.delete(sessionId)) return;
     this.options.ledger.ended(sessionId, 'user');
-    if (state.registered) await this.retrying(`closing ${sessionId}`, () => closeSession(this.options.writer, state.task.taskArn, sessionId));
+    // As the agent's session book does, a close is retried until it lands (or the apps stop): a close
+    // given up leaves the registry counting a session that is gone, and the task's drain waiting
+    // for it until its deadline. A loaded moto failed writes past five attempts (busy runs of the suite).
+    if (state.registered) await this.retrying(`closing ${sessionId}`, () => closeSession(this.options.writer, state.task.taskArn, sessionId), UNTIL_STOPPED, () => this.apps.get(state.task.taskArn) === state);
     if (state.terminating && state.sessions.size === 0) this.exit(state);
     if (state.sessions.size === 0) this.lbDrained(state);
   }
@@ -271,17 +278,20 @@ export class SimulatedApps {
     this.exitContainer(state.task.taskArn);
   }
 
-  private async retrying(what: string, write: () => Promise<unknown>, attempts = RETRY_DELAYS_MS.length + 1): Promise<boolean> {
-    for (let attempt = 0; attempt < attempts; attempt += 1) {
+  /** A write tried `attempts` times (by default once, then once after each delay), while `alive` holds. */
+  private async retrying(what: string, write: () => Promise<unknown>, attempts?: number, alive: () => boolean = () => true): Promise<boolean> {
+    const delays = this.options.retryDelaysMs ?? RETRY_DELAYS_MS;
+    const limit = attempts ?? delays.length + 1;
+    for (let attempt = 0; attempt < limit; attempt += 1) {
       try {
         await write();
         return true;
       } catch (error) {
-        if (attempt === attempts - 1) {
+        if (attempt === limit - 1 || !alive()) {
           this.options.onError?.(what, error);
           return false;
         }
-        await sleep(RETRY_DELAYS_MS[attempt] ?? 2000);
+        await sleep(delays[Math.min(attempt, delays.length - 1)] ?? 0);
       }
     }
     return false;

@@ -250,6 +250,8 @@ export class SideRun {
         `task ${short(task.taskArn)} ${task.startedBy ?? ''} ${task.lastStatus}/${task.desiredStatus} ${task.healthStatus ?? ''} protected=${task.protection.enabled} sessions=${this.rehearsal.apps.sessionCount(task.taskArn)} registry=${item?.status ?? '-'}/${item?.sessionCount ?? '-'} drain=${item?.drainReason ?? ''}/${item?.drainOutcome ?? ''}`,
       );
     }
+    // Registry writes the apps gave up on leave the registry out of step with the apps.
+    if (this.rehearsal.errors.length > 0) lines.push(`app registry writes given up: ${this.rehearsal.errors.length} (last: ${this.rehearsal.errors.at(-1)})`);
     return lines.join('\n');
   }
 
