@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RegistryWriter } from '@ecs-session-drain/agent/registry';
-import { SessionLedger } from '../../workload/session-ledger.js';
-import { SimulatedApps } from '../../workload/simulated-apps.js';
-import { CLUSTER, startTwin, taskDefinition, waitFor } from './twin/support.js';
+import { twinWithApps } from './apps-support.js';
+import { CLUSTER, taskDefinition, waitFor } from './twin/support.js';
 
 /*
  * The simulated app writes its sessions to the registry as the agent does. A close is retried
@@ -30,20 +29,19 @@ function flakyRegistry(failures: number) {
 }
 
 function harness(writer: RegistryWriter) {
-  const ledger = new SessionLedger();
   const errors: string[] = [];
-  let apps: SimulatedApps | undefined;
-  const twinHarness = startTwin({
-    runtime: {
-      started: (task) => apps?.started(task),
-      sigterm: (task, info) => apps?.sigterm(task, info),
-      killed: (task, cause) => apps?.killed(task, cause),
-    },
+  return { ...twinWithApps({ writer, retryDelaysMs: [1, 2, 5], onError: (what) => errors.push(what) }), errors };
+}
+
+/** A service of one task holding one hour-long session. */
+async function oneTaskWithASession(h: ReturnType<typeof harness>): Promise<string> {
+  h.twin.createService({ cluster: CLUSTER, name: 'chat', desiredCount: 1, taskDefinition: taskDefinition(1) });
+  const [task] = await waitFor('the task to accept sessions', () => {
+    const accepting = h.apps.acceptingTasks();
+    return accepting.length === 1 && accepting;
   });
-  apps = new SimulatedApps({ writer, clock: twinHarness.clock, ledger, retryDelaysMs: [1, 2, 5], onError: (what) => errors.push(what) });
-  const built = apps;
-  apps.attach((taskArn) => twinHarness.twin.containerExited(taskArn, 0));
-  return { ...twinHarness, apps: built, errors };
+  expect(await h.apps.open(task?.taskArn ?? '', 'user-1', 3600)).toBe(true);
+  return task?.taskArn ?? '';
 }
 
 describe('the simulated app\'s registry writes', () => {
@@ -51,15 +49,10 @@ describe('the simulated app\'s registry writes', () => {
     // prepare: ten failures, more than any bounded retry of the other writes allows
     const { writer, calls } = flakyRegistry(10);
     const h = harness(writer);
-    h.twin.createService({ cluster: CLUSTER, name: 'chat', desiredCount: 1, taskDefinition: taskDefinition(1) });
-    const [task] = await waitFor('the task to accept sessions', () => {
-      const accepting = h.apps.acceptingTasks();
-      return accepting.length === 1 && accepting;
-    });
-    expect(await h.apps.open(task?.taskArn ?? '', 'user-1', 3600)).toBe(true);
+    const taskArn = await oneTaskWithASession(h);
 
     // act
-    await h.apps.endSessions(task?.taskArn ?? '');
+    await h.apps.endSessions(taskArn);
 
     // assert
     expect(calls).toEqual({ closes: 11, closed: 1 });
@@ -70,13 +63,8 @@ describe('the simulated app\'s registry writes', () => {
     // prepare: a registry that never takes the close
     const { writer, calls } = flakyRegistry(Number.POSITIVE_INFINITY);
     const h = harness(writer);
-    h.twin.createService({ cluster: CLUSTER, name: 'chat', desiredCount: 1, taskDefinition: taskDefinition(1) });
-    const [task] = await waitFor('the task to accept sessions', () => {
-      const accepting = h.apps.acceptingTasks();
-      return accepting.length === 1 && accepting;
-    });
-    expect(await h.apps.open(task?.taskArn ?? '', 'user-1', 3600)).toBe(true);
-    const closing = h.apps.endSessions(task?.taskArn ?? '');
+    const taskArn = await oneTaskWithASession(h);
+    const closing = h.apps.endSessions(taskArn);
     await waitFor('a few failed closes', () => calls.closes >= 3);
 
     // act

@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { RegistryWriter } from '@ecs-session-drain/agent/registry';
-import { SessionLedger } from '../../workload/session-ledger.js';
-import { SimulatedApps } from '../../workload/simulated-apps.js';
+import { twinWithApps } from './apps-support.js';
 import { SessionWorkload } from '../../workload/workload.js';
-import { CLUSTER, runningOf, startTwin, taskDefinition, tasksOf, waitFor } from './twin/support.js';
+import { CLUSTER, runningOf, taskDefinition, tasksOf, waitFor } from './twin/support.js';
 
 /*
  * The simulated workload routes as the load balancer would: behind a load balancer a task gets
@@ -15,24 +13,7 @@ import { CLUSTER, runningOf, startTwin, taskDefinition, tasksOf, waitFor } from 
 const TARGET_GROUP = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/chat/73e2d6bc24d8a067';
 const LOAD_BALANCERS = [{ targetGroupArn: TARGET_GROUP, containerName: 'app', containerPort: 8080 }];
 
-function harness() {
-  const ledger = new SessionLedger();
-  let apps: SimulatedApps | undefined;
-  const twinHarness = startTwin({
-    runtime: {
-      started: (task) => apps?.started(task),
-      sigterm: (task, info) => apps?.sigterm(task, info),
-      killed: (task, cause) => apps?.killed(task, cause),
-      deregistering: (task, info) => apps?.deregistering(task, info),
-      deregistered: (task) => apps?.deregistered(task),
-    },
-  });
-  const twin = twinHarness.twin;
-  apps = new SimulatedApps({ writer: {} as RegistryWriter, clock: twinHarness.clock, ledger, registers: () => false, targetHealth: (task) => twin.targetHealthState(task.taskArn) });
-  const built = apps;
-  apps.attach((taskArn) => twin.containerExited(taskArn, 0));
-  return { ...twinHarness, apps: built, ledger };
-}
+const harness = () => twinWithApps({ routeByTargetHealth: true });
 
 describe('routing new sessions by the twin\'s target health', () => {
   it('gives a task behind a load balancer no session until its target is healthy, and a task without one sessions as soon as it runs', async () => {

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { RegistryWriter } from '@ecs-session-drain/agent/registry';
-import { SessionLedger } from '../../../workload/session-ledger.js';
-import { SimulatedApps } from '../../../workload/simulated-apps.js';
-import { CLUSTER, runningOf, startTwin, taskDefinition, tasksOf, waitFor } from '../twin/support.js';
+import { twinWithApps } from '../apps-support.js';
+import { CLUSTER, runningOf, taskDefinition, tasksOf, waitFor } from '../twin/support.js';
 
 /*
  * Benchmark strategy 2: a service behind a load balancer with a deregistration delay. The twin
@@ -10,24 +8,7 @@ import { CLUSTER, runningOf, startTwin, taskDefinition, tasksOf, waitFor } from 
  * or the delay runs out. Apps register nothing here, so no registry is needed.
  */
 
-function harness() {
-  const ledger = new SessionLedger();
-  const noRegistry = {} as RegistryWriter;
-  let apps: SimulatedApps | undefined;
-  const twinHarness = startTwin({
-    runtime: {
-      started: (task) => apps?.started(task),
-      sigterm: (task, info) => apps?.sigterm(task, info),
-      killed: (task, cause) => apps?.killed(task, cause),
-      deregistering: (task, info) => apps?.deregistering(task, info),
-      deregistered: (task) => apps?.deregistered(task),
-    },
-  });
-  apps = new SimulatedApps({ writer: noRegistry, clock: twinHarness.clock, ledger, registers: () => false });
-  const built = apps;
-  apps.attach((taskArn) => twinHarness.twin.containerExited(taskArn, 0));
-  return { ...twinHarness, apps: built, ledger };
-}
+const harness = () => twinWithApps();
 
 async function serviceWithOneSession(h: ReturnType<typeof harness>, sessionSeconds: number, deregistrationDelaySeconds = 300) {
   h.twin.createService({ cluster: CLUSTER, name: 'chat', desiredCount: 1, taskDefinition: taskDefinition(1), stopTimeoutSeconds: 120, deregistrationDelaySeconds });
