@@ -208,11 +208,11 @@ export class SimulatedApps {
     return true;
   }
 
-  /** Every user of the task leaves now: each open session closes as at the end of its planned time. */
-  async endSessions(taskArn: string): Promise<number> {
+  /** Every user of the task leaves now (or the first `count` of them, oldest first): each open session closes as at the end of its planned time. */
+  async endSessions(taskArn: string, count = Number.POSITIVE_INFINITY): Promise<number> {
     const state = this.apps.get(taskArn);
     if (state === undefined) return 0;
-    const sessionIds = [...state.sessions.keys()];
+    const sessionIds = [...state.sessions.keys()].slice(0, count);
     for (const sessionId of sessionIds) {
       state.sessions.get(sessionId)?.();
       await this.close(state, sessionId);

@@ -15,6 +15,8 @@ import { type Browser, launchChromium } from './chromium.js';
  */
 const SCREENSHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
 const durations = { medianSeconds: 3 * 60, sigma: 0.5, maxSeconds: 8 * 60 };
+/** Users on each old task who stay until the test lets them go. */
+const USERS_PER_TASK = 5;
 /** The deployed workflow's states: the console draws the graph from it. */
 const ASL_STATES = Object.keys((JSON.parse(readFileSync(new URL('../../../statemachines/drain.asl.json', import.meta.url), 'utf8')) as { States: object }).States).length;
 
@@ -53,11 +55,16 @@ describe('the local console, watched in a browser during a rolling deployment', 
     const clusterArn = rehearsal.twin.createCluster('sessions');
     rehearsal.twin.createService({ cluster: clusterArn, name: 'chat', desiredCount: 3, taskDefinition: taskDefinitionArn(rehearsal, 'chat', 1), stopTimeoutSeconds: 120 });
     await rehearsal.waitFor('3 tasks accepting sessions', () => rehearsal.apps.acceptingTasks().length === 3);
-    // Each task holds sessions that end one after another, 10 to 26 scenario minutes from now (6 to
-    // 16 real seconds), so that the page can watch each old task's count fall while it drains;
+    // Each task holds five users who stay until the test lets them go: one at a time once the page
+    // shows their task DRAINING, each after the page showed the last one leave, so that the page
+    // watches each old task's count fall while it drains, however long a loaded machine takes to
+    // get there (sessions of fixed length ended before the drains began in a busy run). Other
     // users keep arriving meanwhile, and go to the new tasks once the old ones drain.
+    /** Per old task (by id, as the page names it): its ARN and how many held users are left. */
+    const held = new Map<string, { taskArn: string; left: number }>();
     for (const task of rehearsal.apps.acceptingTasks()) {
-      for (const minutes of [10, 14, 18, 22, 26]) await rehearsal.openSessions(task.taskArn, 1, minutes * 60, `m${minutes}`);
+      await rehearsal.openSessions(task.taskArn, USERS_PER_TASK, 8 * 3600, 'held');
+      held.set(task.taskArn.split('/').pop() ?? '', { taskArn: task.taskArn, left: USERS_PER_TASK });
     }
     // Deploy once the tasks are protected, or ECS replaces them before any drain can begin (their users cut).
     await rehearsal.waitFor('every task protected', () => runningTasks(rehearsal.twin, 'chat').every((task) => task.protection.enabled), 15_000, 100);
@@ -75,6 +82,12 @@ describe('the local console, watched in a browser during a rolling deployment', 
         for (const row of await taskRows(page)) {
           if (row.revision !== 'chat:1' || row.drainStatus !== 'DRAINING') continue;
           drainingCounts.set(row.taskId, [...(drainingCounts.get(row.taskId) ?? []), Number(row.sessions)]);
+          // The page shows what is left of the held users: the next one leaves.
+          const users = held.get(row.taskId);
+          if (users !== undefined && users.left > 0 && Number(row.sessions) === users.left) {
+            users.left -= 1;
+            await rehearsal.apps.endSessions(users.taskArn, 1);
+          }
           if (screenshotDraining && drainingCounts.size === 3) {
             screenshotDraining = false;
             await page.screenshot({ path: `${SCREENSHOTS}2-old-tasks-draining.png`, fullPage: true });
