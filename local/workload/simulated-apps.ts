@@ -261,7 +261,8 @@ export class SimulatedApps {
     this.options.ledger.ended(sessionId, 'user');
     // As the agent's session book does, a close is retried until it lands (or the apps stop): a close
     // given up leaves the registry counting a session that is gone, and the task's drain waiting
-    // for it until its deadline. A loaded moto failed writes past five attempts (busy runs of the suite).
+    // for it until its deadline (busy runs of the suite showed registry counts far above the apps'
+    // sessions, which closes given up after five retries would explain).
     if (state.registered) await this.retrying(`closing ${sessionId}`, () => closeSession(this.options.writer, state.task.taskArn, sessionId), UNTIL_STOPPED, () => this.apps.get(state.task.taskArn) === state);
     if (state.terminating && state.sessions.size === 0) this.exit(state);
     if (state.sessions.size === 0) this.lbDrained(state);

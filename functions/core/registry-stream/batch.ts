@@ -31,7 +31,7 @@ export interface StreamBatchOutcome {
  * collected so far (a few ECS calls) and the answer still fit. The records it did not reach are
  * reported as failures, so Lambda delivers them again from the first of them, instead of timing
  * the invocation out and retrying the whole batch (whose repeated signals Step Functions refuses,
- * but which start every record's work over: a 1,000-task drain against a slow backend did).
+ * but which start every record's work over: the 200-task scale run against moto did).
  */
 export const RECORDS_RESERVE_MS = 10_000;
 

@@ -401,11 +401,11 @@ export function within(rehearsal: Rehearsal, what: string, scenarioSeconds: numb
  * The real-time guard of a precondition: a moment the scenario waits for before it acts (a deployment
  * that has taken a task out, to interrupt it), not a bound the test asserts. The orchestrator's
  * latency is real time while the scenario's clock is compressed, so on a loaded machine a budget in
- * scenario seconds ran out while the system was still on its way (a busy run of the suite took 40 s
- * for what an idle machine does in 5). The check itself ends the wait early when the moment can no
- * longer come; the guard only names a stuck system before the hook's own timeout does.
+ * scenario seconds ran out while the system was still on its way (a busy run of the suite outlasted
+ * 36 s there, where an idle machine takes a few seconds). The check itself ends the wait early when
+ * the moment can no longer come; the guard only names a stuck system before the hook's own timeout does.
  */
-export const PRECONDITION_GUARD_MS = 120_000;
+const PRECONDITION_GUARD_MS = 120_000;
 
 /** Polls until the precondition holds, or `gone` says it never will (then answers false). */
 export async function until(rehearsal: Rehearsal, what: string, check: () => boolean | Promise<boolean>, gone: () => boolean, run: SideRun, everyMs = 200): Promise<boolean> {
