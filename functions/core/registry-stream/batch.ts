@@ -34,6 +34,10 @@ export interface StreamBatchOutcome {
  * but which start every record's work over: the 200-task scale run against moto did).
  */
 export const RECORDS_RESERVE_MS = 10_000;
+/** Below this much time left, no further protection batch is sent: the answer still fits. */
+export const FLUSH_RESERVE_MS = 3_000;
+/** Tasks per UpdateTaskProtection call (ECS takes at most 10). */
+const PROTECTION_CHUNK = 10;
 
 interface ProtectionChange {
   clusterArn: string;
@@ -107,7 +111,7 @@ export async function handleRegistryChanges(deps: Deps, records: readonly Change
     }
   }
 
-  await applyProtectionChanges(deps, protectionChanges, records, markFailed, outcome);
+  await applyProtectionChanges(deps, protectionChanges, records, markFailed, outcome, timeLeftMs);
 
   for (const [index, record] of records.entries()) {
     const failedFrom = firstFailure.get(record.itemKey);
@@ -122,6 +126,7 @@ async function applyProtectionChanges(
   records: readonly ChangeRecord[],
   markFailed: (itemKey: string, index: number) => void,
   outcome: StreamBatchOutcome,
+  timeLeftMs: (() => number) | undefined,
 ): Promise<void> {
   // The earliest record that asked for a task's change is where a retry has to start.
   const firstRecordOf = new Map<string, number>();
@@ -133,30 +138,50 @@ async function applyProtectionChanges(
   };
 
   for (const [clusterArn, { protect, unprotect }] of collapseProtection(changes)) {
-    for (const [enabled, taskArns] of [
+    for (const [enabled, all] of [
       [true, protect],
       [false, unprotect],
     ] as const) {
-      if (taskArns.length === 0) continue;
-      try {
-        const release = enabled ? taskArns : await stillIdle(deps, taskArns);
-        if (release.length === 0) continue;
-        const outcomes = await applyProtection(deps, clusterArn, release, enabled);
-        if (enabled) outcome.protectionCalls.protect += release.length;
-        else outcome.protectionCalls.unprotect += release.length;
-        for (const [taskArn, result] of outcomes) if (result === 'record-failed') failTask(taskArn);
-        deps.logger.info('protection updated', { clusterArn, enabled, outcomes: Object.fromEntries(outcomes) });
-        if (!enabled) await protectAgainIfBusy(deps, clusterArn, release, outcome, failTask);
-      } catch (error) {
-        if (!(error instanceof RetryableEcsError)) {
-          // A retry would fail the same way and hold up the shard; the reconciler heals protection.
-          deps.logger.error('protection update refused by ECS; left to the reconciler', { clusterArn, enabled, taskArns, error });
-          continue;
+      // One UpdateTaskProtection batch at a time, each only while the invocation has time for it:
+      // the changes not sent fail their records, which come again, instead of a timeout.
+      for (let start = 0; start < all.length; start += PROTECTION_CHUNK) {
+        if (timeLeftMs !== undefined && timeLeftMs() < FLUSH_RESERVE_MS) {
+          deps.logger.warn('protection changes left to the next delivery: the invocation is running out of time', { clusterArn, enabled, taskArns: all.slice(start) });
+          for (const taskArn of all.slice(start)) failTask(taskArn);
+          break;
         }
-        deps.logger.error('protection update failed; the changes will be retried', { clusterArn, enabled, taskArns, error });
-        for (const taskArn of taskArns) failTask(taskArn);
+        await applyProtectionChunk(deps, clusterArn, all.slice(start, start + PROTECTION_CHUNK), enabled, outcome, failTask);
       }
     }
+  }
+}
+
+/** One cluster's protection change for up to one UpdateTaskProtection batch of tasks. */
+async function applyProtectionChunk(
+  deps: Deps,
+  clusterArn: string,
+  taskArns: readonly string[],
+  enabled: boolean,
+  outcome: StreamBatchOutcome,
+  failTask: (taskArn: string) => void,
+): Promise<void> {
+  try {
+    const release = enabled ? taskArns : await stillIdle(deps, taskArns);
+    if (release.length === 0) return;
+    const outcomes = await applyProtection(deps, clusterArn, release, enabled);
+    if (enabled) outcome.protectionCalls.protect += release.length;
+    else outcome.protectionCalls.unprotect += release.length;
+    for (const [taskArn, result] of outcomes) if (result === 'record-failed') failTask(taskArn);
+    deps.logger.info('protection updated', { clusterArn, enabled, outcomes: Object.fromEntries(outcomes) });
+    if (!enabled) await protectAgainIfBusy(deps, clusterArn, release, outcome, failTask);
+  } catch (error) {
+    if (!(error instanceof RetryableEcsError)) {
+      // A retry would fail the same way and hold up the shard; the reconciler heals protection.
+      deps.logger.error('protection update refused by ECS; left to the reconciler', { clusterArn, enabled, taskArns, error });
+      return;
+    }
+    deps.logger.error('protection update failed; the changes will be retried', { clusterArn, enabled, taskArns, error });
+    for (const taskArn of taskArns) failTask(taskArn);
   }
 }
 

@@ -4,7 +4,7 @@ import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
-import { RECORDS_RESERVE_MS } from '../../../functions/core/registry-stream/batch.js';
+import { FLUSH_RESERVE_MS, RECORDS_RESERVE_MS } from '../../../functions/core/registry-stream/batch.js';
 import { handleStreamEvent } from '../../../functions/handlers/registry-stream.js';
 import { CLUSTER_ARN, grantEveryProtection, makeTestDeps, NOW, OTHER_CLUSTER_ARN, TABLE_NAME, taskArn } from '../../support/deps.js';
 
@@ -484,6 +484,26 @@ describe('RegistryStreamFunction: failures and ordering', () => {
     expect(mocks.sfn.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
     expect(mocks.ecs.commandCalls(UpdateTaskProtectionCommand)).toHaveLength(0);
     expect(response.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual(['2', '3', '4']);
+  });
+
+  it('sends no further protection batch once the invocation runs short of time, and has those records delivered again', async () => {
+    // prepare: 25 tasks' first sessions; the time left falls below the flush reserve during the first ECS call
+    const { deps, mocks } = makeTestDeps();
+    protectAll(mocks);
+    let timeLeftMs = RECORDS_RESERVE_MS + 1;
+    mocks.ecs.on(UpdateTaskProtectionCommand).callsFake((input: { tasks: string[] }) => {
+      timeLeftMs = FLUSH_RESERVE_MS - 1;
+      return { protectedTasks: input.tasks.map((arn) => ({ taskArn: arn, protectionEnabled: true, expirationDate: PROTECTED_UNTIL })) };
+    });
+    const tasks = Array.from({ length: 25 }, (_, index) => taskArn(`t${index}`));
+    const records = tasks.map((arn, index) => record(String(index + 1), task(arn), task(arn, { sessionCount: 1 })));
+
+    // act
+    const response = await handleStreamEvent(deps, event(...records), () => timeLeftMs);
+
+    // assert: the first ten were protected and recorded; the other fifteen come again
+    expect(mocks.ecs.commandCalls(UpdateTaskProtectionCommand).map((call) => call.args[0].input.tasks)).toEqual([tasks.slice(0, 10)]);
+    expect(response.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual(records.slice(10).map((one) => one.dynamodb?.SequenceNumber));
   });
 
   it('ignores session items and skips unreadable records without failing them', async () => {
