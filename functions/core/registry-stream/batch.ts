@@ -11,6 +11,7 @@ import { epochSeconds, type TaskItem, TaskStatus, WaitError } from '../../regist
 import { MetricName, MetricUnit } from '../../shared/powertools.js';
 import { readTask } from '../../registry/tasks.js';
 import { applyProtection } from '../protection/records.js';
+import { PROTECTION_BATCH_SIZE } from '../protection/task-protection.js';
 import { hasUnfinishedDrain } from '../drain/unfinished.js';
 import { type ChangeRecord, collapseProtection, decideActions, type StreamAction } from './transitions.js';
 import { markOutcomeCounted } from '../../registry/tasks/endings.js';
@@ -36,8 +37,6 @@ export interface StreamBatchOutcome {
 export const RECORDS_RESERVE_MS = 10_000;
 /** Below this much time left, no further protection batch is sent: the answer still fits. */
 export const FLUSH_RESERVE_MS = 3_000;
-/** Tasks per UpdateTaskProtection call (ECS takes at most 10). */
-const PROTECTION_CHUNK = 10;
 
 interface ProtectionChange {
   clusterArn: string;
@@ -144,13 +143,13 @@ async function applyProtectionChanges(
     ] as const) {
       // One UpdateTaskProtection batch at a time, each only while the invocation has time for it:
       // the changes not sent fail their records, which come again, instead of a timeout.
-      for (let start = 0; start < all.length; start += PROTECTION_CHUNK) {
+      for (let start = 0; start < all.length; start += PROTECTION_BATCH_SIZE) {
         if (timeLeftMs !== undefined && timeLeftMs() < FLUSH_RESERVE_MS) {
           deps.logger.warn('protection changes left to the next delivery: the invocation is running out of time', { clusterArn, enabled, taskArns: all.slice(start) });
           for (const taskArn of all.slice(start)) failTask(taskArn);
           break;
         }
-        await applyProtectionChunk(deps, clusterArn, all.slice(start, start + PROTECTION_CHUNK), enabled, outcome, failTask);
+        await applyProtectionChunk(deps, clusterArn, all.slice(start, start + PROTECTION_BATCH_SIZE), enabled, outcome, failTask);
       }
     }
   }
